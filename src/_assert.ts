@@ -1,0 +1,111 @@
+/**
+ * Argument assertions shared by every public function. Misuse throws a `TypeError` (wrong type)
+ * or `RangeError` (out of range) that quotes the argument's name and carries a stable `code`.
+ * Messages describe the argument, never its secret content.
+ * @module
+ * @internal
+ */
+import { rangeError, typeError, type OtpkitErrorCode } from './errors.js';
+import type { HashAlgorithm } from './_hmac.js';
+
+/** @internal Smallest secret accepted by default: RFC 4226 §4 R6 (128 bits). */
+export const MIN_SECRET_BYTES = 16;
+/** @internal Smallest secret accepted behind `allowInsecureShortSecret` (the 80-bit legacy keys). */
+export const MIN_INSECURE_SECRET_BYTES = 10;
+/** @internal Largest secret accepted: far above any HMAC block size, small enough to bound work. */
+export const MAX_SECRET_BYTES = 256;
+
+const ALGORITHMS: ReadonlySet<string> = new Set(['SHA1', 'SHA256', 'SHA512']);
+
+/** @internal Describes a value's type for a message without printing its content. */
+export function kind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof Uint8Array) return 'Uint8Array';
+  return typeof v;
+}
+
+/**
+ * @internal Rejects option keys that are not in `allowed` (REQUIREMENTS O7: a typo such as
+ * `windw` must not silently fall back to the default) and non-object options.
+ */
+export function aoptions<T extends object>(
+  options: unknown,
+  allowed: ReadonlySet<string>,
+  title = 'options',
+): Partial<T> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected an object, got ${kind(options)}`);
+  for (const key in options) {
+    if (!allowed.has(key))
+      throw rangeError('ERR_OPTION_UNKNOWN', `"${title}" has unknown option "${key}"`);
+  }
+  return options as Partial<T>;
+}
+
+/** @internal An integer option in `min..max`. */
+export function aint(
+  n: unknown,
+  title: string,
+  min: number,
+  max: number,
+  code: OtpkitErrorCode,
+): number {
+  if (typeof n !== 'number') throw typeError(code, `"${title}" expected integer ${min}..${max}, got ${kind(n)}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw rangeError(code, `"${title}" expected integer ${min}..${max}, got ${n}`);
+  return n;
+}
+
+/** @internal A boolean option. */
+export function abool(v: unknown, title: string): boolean {
+  if (typeof v !== 'boolean') throw typeError('ERR_OPTION_TYPE', `"${title}" expected boolean, got ${kind(v)}`);
+  return v;
+}
+
+/** @internal The HMAC algorithm name: exactly 'SHA1', 'SHA256' or 'SHA512' (REQUIREMENTS A.3: no MD5). */
+export function aalgorithm(v: unknown, title = 'algorithm'): HashAlgorithm {
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_ALGORITHM', `"${title}" expected 'SHA1' | 'SHA256' | 'SHA512', got ${kind(v)}`);
+  if (!ALGORITHMS.has(v))
+    throw rangeError(
+      'ERR_OPTION_ALGORITHM',
+      `"${title}" expected 'SHA1' | 'SHA256' | 'SHA512', got '${v.length > 16 ? `${v.slice(0, 16)}…` : v}'`,
+    );
+  return v as HashAlgorithm;
+}
+
+/**
+ * @internal A shared secret: a `Uint8Array` of 16..256 bytes, or 10..15 bytes when the caller
+ * opted into `allowInsecureShortSecret` (RFC 4226 §4 R6 requires at least 128 bits).
+ */
+export function asecret(secret: unknown, allowShort: boolean, title = 'secret'): Uint8Array {
+  if (!(secret instanceof Uint8Array)) {
+    const hint = typeof secret === 'string' ? ' (decode base32 text with decodeBase32 first)' : '';
+    throw typeError('ERR_SECRET_TYPE', `"${title}" expected Uint8Array, got ${kind(secret)}${hint}`);
+  }
+  const n = secret.length;
+  if (n === 0) throw rangeError('ERR_SECRET_EMPTY', `"${title}" is empty`);
+  if (n > MAX_SECRET_BYTES)
+    throw rangeError('ERR_SECRET_TOO_LONG', `"${title}" is ${n} bytes; at most ${MAX_SECRET_BYTES} allowed`);
+  if (n < MIN_SECRET_BYTES) {
+    if (!allowShort)
+      throw rangeError(
+        'ERR_SECRET_TOO_SHORT',
+        `"${title}" is ${n} bytes; at least ${MIN_SECRET_BYTES} (128 bits, RFC 4226 R6) required. ` +
+          `To accept a legacy ${MIN_INSECURE_SECRET_BYTES}..${MIN_SECRET_BYTES - 1}-byte secret, pass { allowInsecureShortSecret: true }`,
+      );
+    if (n < MIN_INSECURE_SECRET_BYTES)
+      throw rangeError(
+        'ERR_SECRET_TOO_SHORT',
+        `"${title}" is ${n} bytes; even with allowInsecureShortSecret at least ${MIN_INSECURE_SECRET_BYTES} are required`,
+      );
+  }
+  return secret;
+}
+
+/** @internal RFC 4226 digits: 6, 7 or 8 (REQUIREMENTS A.2). */
+export function adigits(v: unknown): number {
+  return aint(v, 'digits', 6, 8, 'ERR_OPTION_DIGITS');
+}

@@ -1,0 +1,100 @@
+/**
+ * Errors: one `OtpkitError` class with a stable `code` for operational and domain failures,
+ * and built-in `TypeError` / `RangeError` (also carrying a `code`) for programmer misuse.
+ *
+ * A user's wrong, malformed, replayed or throttled code is never an error: verification
+ * returns it as a result. No message built here ever contains secret material or a code.
+ * @module
+ */
+
+/** Every stable error code otpkit uses, on `OtpkitError` and on the `TypeError`/`RangeError` it throws for misuse. */
+export type OtpkitErrorCode =
+  // base32 (RFC 4648 §6)
+  | 'ERR_BASE32_CHAR'
+  | 'ERR_BASE32_PADDING'
+  | 'ERR_BASE32_LENGTH'
+  | 'ERR_BASE32_NONCANONICAL'
+  | 'ERR_BASE32_TOO_LONG'
+  // secrets
+  | 'ERR_SECRET_TYPE'
+  | 'ERR_SECRET_EMPTY'
+  | 'ERR_SECRET_TOO_SHORT'
+  | 'ERR_SECRET_TOO_LONG'
+  // counters and times
+  | 'ERR_COUNTER_TYPE'
+  | 'ERR_COUNTER_RANGE'
+  | 'ERR_TIME_TYPE'
+  | 'ERR_TIME_RANGE'
+  // options
+  | 'ERR_OPTION_TYPE'
+  | 'ERR_OPTION_UNKNOWN'
+  | 'ERR_OPTION_DIGITS'
+  | 'ERR_OPTION_PERIOD'
+  | 'ERR_OPTION_ALGORITHM'
+  | 'ERR_OPTION_WINDOW'
+  | 'ERR_OPTION_T0'
+  | 'ERR_OPTION_LOOKAHEAD'
+  | 'ERR_OPTION_RECOVERY'
+  | 'ERR_OPTION_INVALID'
+  // tokens and user input
+  | 'ERR_TOKEN_TYPE'
+  | 'ERR_RECOVERY_TYPE'
+  | 'ERR_RECOVERY_HASH'
+  // otpauth:// URIs (Key Uri Format)
+  | 'ERR_URI_TOO_LONG'
+  | 'ERR_URI_SCHEME'
+  | 'ERR_URI_TYPE'
+  | 'ERR_URI_LABEL'
+  | 'ERR_URI_ENCODING'
+  | 'ERR_URI_SECRET_MISSING'
+  | 'ERR_URI_SECRET'
+  | 'ERR_URI_COUNTER_MISSING'
+  | 'ERR_URI_COUNTER'
+  | 'ERR_URI_ISSUER_MISMATCH'
+  | 'ERR_URI_PARAM'
+  | 'ERR_URI_DUPLICATE_PARAM'
+  // QR codes
+  | 'ERR_QR_TOO_LONG'
+  // storage (fail closed)
+  | 'ERR_STORE'
+  | 'ERR_STORE_TIMEOUT'
+  | 'ERR_STORE_CORRUPT';
+
+/**
+ * An operational or domain failure: an unparseable URI or base32 string, a storage outage,
+ * a corrupt stored record. `code` is stable across releases; `message` is for humans.
+ *
+ * @example
+ * ```ts
+ * try { decodeBase32('MZXW6YR='); }
+ * catch (e) { if (e instanceof OtpkitError && e.code === 'ERR_BASE32_NONCANONICAL') { ... } }
+ * ```
+ */
+export class OtpkitError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: OtpkitErrorCode;
+
+  /**
+   * @param code - the stable code.
+   * @param message - a human message; never includes secrets or codes.
+   * @param options - `cause`, the underlying error (for example the storage client's).
+   */
+  constructor(code: OtpkitErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OtpkitError';
+    this.code = code;
+  }
+}
+
+/** A misuse error (`TypeError` or `RangeError`) that also carries a stable `code`. */
+export type OtpkitMisuseError = (TypeError | RangeError) & { readonly code: OtpkitErrorCode };
+
+/** @internal Builds a `TypeError` carrying `code`. */
+export function typeError(code: OtpkitErrorCode, message: string): OtpkitMisuseError {
+  return Object.assign(new TypeError(message), { code });
+}
+
+/** @internal Builds a `RangeError` carrying `code`. */
+export function rangeError(code: OtpkitErrorCode, message: string): OtpkitMisuseError {
+  return Object.assign(new RangeError(message), { code });
+}

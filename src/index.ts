@@ -1,0 +1,29 @@
+/**
+ * otpkit: two-factor authentication done right. RFC 4226 HOTP and RFC 6238 TOTP, base32,
+ * verification with replay protection and throttling, recovery codes, behind storage adapters.
+ *
+ * Everything here is side-effect free and runs unchanged in browsers and Node.
+ * @module
+ */
+export { OtpkitError, type OtpkitErrorCode, type OtpkitMisuseError } from './errors.js';
+export { encodeBase32, decodeBase32, type EncodeBase32Options, type DecodeBase32Options } from './base32.js';
+export { generateSecret, type GenerateSecretOptions } from './secret.js';
+export { generateHOTP, type HOTPOptions, type OtpOptions, type HashAlgorithm } from './hotp.js';
+export { generateTOTP, timeStep, type TOTPOptions, type TimeOptions } from './totp.js';
+export {
+  verifyTOTP,
+  verifyHOTP,
+  resyncHOTP,
+  normalizeToken,
+  MAX_WINDOW,
+  MAX_LOOK_AHEAD,
+  MAX_RESYNC_LOOK_AHEAD,
+  type VerifyTOTPOptions,
+  type VerifyTOTPResult,
+  type VerifyHOTPOptions,
+  type VerifyHOTPResult,
+  type ResyncHOTPOptions,
+  type VerifyFailureReason,
+  type TOTPWindow,
+} from './verify.js';
+export type { OtpStore, CredentialState, StoredRecoveryCode } from './store/types.js';

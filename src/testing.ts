@@ -1,0 +1,318 @@
+/**
+ * The store contract suite: the checks every `OtpStore` adapter must pass, shipped so that
+ * third-party adapters can run them (REQUIREMENTS §(d) D.3.12). Framework-agnostic: it returns
+ * named async cases that throw on failure; register them with your test runner.
+ *
+ * ```ts
+ * import { storeContract } from 'otpkit/testing';
+ * for (const c of storeContract(() => createMyStore())) it(c.name, c.run, c.timeoutMs);
+ * ```
+ * @module
+ */
+import { generateTOTP } from './totp.js';
+import { generateHOTP } from './hotp.js';
+import { OtpkitError } from './errors.js';
+import { createVerifier, type Verifier, type VerifierOptions } from './verifier.js';
+import type { OtpStore, StoredRecoveryCode } from './store/types.js';
+
+/** One contract check. */
+export interface StoreContractCase {
+  /** What it checks. */
+  readonly name: string;
+  /** Runs the check; rejects with an `Error` describing the violation. */
+  readonly run: () => Promise<void>;
+  /** A generous time limit for the check, in ms. */
+  readonly timeoutMs: number;
+}
+
+/** Options of {@link storeContract}. */
+export interface StoreContractOptions {
+  /** Parallel callers in the race checks. @defaultValue 50 */
+  readonly concurrency?: number | undefined;
+  /** Concurrent failures counted in the counter check. @defaultValue 100 */
+  readonly failures?: number | undefined;
+  /** A prefix for the user ids the cases create, so runs never collide in a shared server. @defaultValue random */
+  readonly userPrefix?: string | undefined;
+}
+
+class ContractViolation extends Error {
+  override name = 'ContractViolation';
+}
+
+function check(cond: boolean, message: string): void {
+  if (!cond) throw new ContractViolation(message);
+}
+
+function eq(actual: unknown, expected: unknown, what: string): void {
+  check(Object.is(actual, expected), `${what}: expected ${String(expected)}, got ${String(actual)}`);
+}
+
+const SECRET = new Uint8Array(20).map((_, i) => i * 7 + 1);
+const T = Date.UTC(2030, 0, 1);
+
+/** Methods of OtpStore that fault injection wraps. */
+const METHODS = [
+  'getState',
+  'claimTotpStep',
+  'compareAndSetHotpCounter',
+  'recordFailure',
+  'resetFailures',
+  'setDrift',
+  'listRecoveryCodes',
+  'consumeRecoveryCode',
+  'replaceRecoveryCodes',
+] as const;
+
+/**
+ * Wraps a store so that one method misbehaves: `'throw'` rejects, `'hang'` never settles,
+ * `'garbage'` resolves malformed data. Used by the fault cases; handy for your own tests.
+ *
+ * @param store - the store to wrap.
+ * @param method - the method that misbehaves.
+ * @param mode - how it misbehaves.
+ * @returns a store that delegates every other call.
+ * @example
+ * ```ts
+ * const broken = faultyStore(createMemoryStore(), 'claimTotpStep', 'hang');
+ * ```
+ */
+export function faultyStore(store: OtpStore, method: (typeof METHODS)[number], mode: 'throw' | 'hang' | 'garbage'): OtpStore {
+  const wrapped = Object.create(null) as Record<string, unknown>;
+  for (const m of METHODS) {
+    const real = (store[m] as (...a: unknown[]) => Promise<unknown>).bind(store);
+    wrapped[m] =
+      m !== method
+        ? real
+        : async (...args: unknown[]): Promise<unknown> => {
+            if (mode === 'throw') throw new Error('injected storage failure');
+            if (mode === 'hang') return new Promise(() => {});
+            await real(...args);
+            return m === 'getState' ? { failures: 'abc', lastFailureAt: -1, drift: 0, hotpCounter: -5n, lastStep: null } : 'garbage';
+          };
+  }
+  wrapped.distributedSafe = store.distributedSafe;
+  return wrapped as unknown as OtpStore;
+}
+
+/**
+ * Builds the contract cases for a store factory.
+ *
+ * @param make - creates (or returns) the store under test; called once per case.
+ * @param options - {@link StoreContractOptions}.
+ * @returns the cases: atomic step claims (50 concurrent → one winner; s then s−1 loses), HOTP
+ *   compare-and-set races, exact failure counts under 100 concurrent increments, recovery-code
+ *   single use and atomic replacement, isolation between users, and fault injection (throws,
+ *   hangs and malformed results at every method never give `ok: true`).
+ * @example
+ * ```ts
+ * for (const c of storeContract(() => createMemoryStore())) it(c.name, c.run, c.timeoutMs);
+ * ```
+ */
+export function storeContract(make: () => OtpStore | Promise<OtpStore>, options?: StoreContractOptions): StoreContractCase[] {
+  const n = options?.concurrency ?? 50;
+  const nFailures = options?.failures ?? 100;
+  const prefix = options?.userPrefix ?? `contract-${Math.random().toString(36).slice(2, 10)}`;
+  let seq = 0;
+  const uid = (): string => `${prefix}-${++seq}`;
+  const cases: StoreContractCase[] = [];
+  const add = (name: string, run: () => Promise<void>, timeoutMs = 30_000): void => {
+    cases.push({ name, run, timeoutMs });
+  };
+  const verifierOn = (store: OtpStore, extra?: VerifierOptions): Verifier =>
+    createVerifier({ store, storeTimeoutMs: 300, now: () => T, ...extra });
+
+  add('reads defaults for an unknown user', async () => {
+    const s = await make();
+    const st = await s.getState(uid(), 'default', 'default');
+    eq(st.failures, 0, 'failures');
+    eq(st.lastFailureAt, 0, 'lastFailureAt');
+    eq(st.drift, 0, 'drift');
+    eq(st.hotpCounter, null, 'hotpCounter');
+    eq(st.lastStep, null, 'lastStep');
+    eq((await s.listRecoveryCodes(uid())).length, 0, 'recovery codes');
+  });
+
+  add('claims a TOTP step only if greater than the last one', async () => {
+    const s = await make();
+    const u = uid();
+    eq(await s.claimTotpStep(u, 'c', 100), true, 'first claim of 100');
+    eq(await s.claimTotpStep(u, 'c', 100), false, 'second claim of 100');
+    eq(await s.claimTotpStep(u, 'c', 99), false, 'claim of 99 after 100');
+    eq(await s.claimTotpStep(u, 'c', 101), true, 'claim of 101');
+    eq(await s.claimTotpStep(u, 'other', 100), true, 'another credential is independent');
+    eq(await s.claimTotpStep(uid(), 'c', 100), true, 'another user is independent');
+    eq((await s.getState(u, 'c', 'c')).lastStep, 101, 'lastStep');
+    // Steps far beyond 2^32 (year 9999 with period 1) are kept exactly.
+    eq(await s.claimTotpStep(u, 'c', 253402300799), true, 'claim of a year-9999 step');
+    eq((await s.getState(u, 'c', 'c')).lastStep, 253402300799, 'year-9999 lastStep');
+  });
+
+  add(`${n} concurrent claims of one step: exactly one wins`, async () => {
+    const s = await make();
+    const u = uid();
+    const results = await Promise.all(Array.from({ length: n }, () => s.claimTotpStep(u, 'c', 5000)));
+    eq(results.filter(Boolean).length, 1, 'winners');
+  });
+
+  add('compare-and-sets an HOTP counter', async () => {
+    const s = await make();
+    const u = uid();
+    eq(await s.compareAndSetHotpCounter(u, 'c', 1n, 2n), false, 'CAS from 1 when none stored');
+    eq(await s.compareAndSetHotpCounter(u, 'c', null, 5n), true, 'CAS from none');
+    eq(await s.compareAndSetHotpCounter(u, 'c', null, 6n), false, 'CAS from none when 5 stored');
+    eq(await s.compareAndSetHotpCounter(u, 'c', 4n, 6n), false, 'CAS from 4 when 5 stored');
+    eq(await s.compareAndSetHotpCounter(u, 'c', 5n, 6n), true, 'CAS from 5');
+    eq((await s.getState(u, 'c', 'c')).hotpCounter, 6n, 'stored counter');
+    const max = (1n << 64n) - 1n;
+    eq(await s.compareAndSetHotpCounter(u, 'c', 6n, max), true, 'CAS to 2^64-1');
+    eq((await s.getState(u, 'c', 'c')).hotpCounter, max, 'counter 2^64-1 without overflow');
+    eq(await s.compareAndSetHotpCounter(u, 'c', max - 1n, 7n), false, 'CAS from 2^64-2');
+  });
+
+  add(`${n} concurrent HOTP compare-and-sets: exactly one advance`, async () => {
+    const s = await make();
+    const u = uid();
+    await s.compareAndSetHotpCounter(u, 'c', null, 10n);
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => s.compareAndSetHotpCounter(u, 'c', 10n, 11n + BigInt(i))));
+    eq(results.filter(Boolean).length, 1, 'winners');
+  });
+
+  add(`${nFailures} concurrent failures: the count is exactly ${nFailures}`, async () => {
+    const s = await make();
+    const u = uid();
+    const counts = await Promise.all(Array.from({ length: nFailures }, () => s.recordFailure(u, 'c', T)));
+    eq(new Set(counts).size, nFailures, 'distinct counts returned');
+    eq(Math.max(...counts), nFailures, 'largest count returned');
+    const st = await s.getState(u, 'c', 'c');
+    eq(st.failures, nFailures, 'stored failures');
+    eq(st.lastFailureAt, T, 'lastFailureAt');
+    eq((await s.getState(u, 'c', 'other')).failures, 0, 'another scope is independent');
+    await s.resetFailures(u, 'c');
+    eq((await s.getState(u, 'c', 'c')).failures, 0, 'failures after reset');
+  });
+
+  add('remembers drift', async () => {
+    const s = await make();
+    const u = uid();
+    await s.setDrift(u, 'c', -3);
+    eq((await s.getState(u, 'c', 'c')).drift, -3, 'drift');
+    await s.setDrift(u, 'c', 2);
+    eq((await s.getState(u, 'c', 'c')).drift, 2, 'drift overwritten');
+  });
+
+  const codes = (tag: string, k: number): StoredRecoveryCode[] =>
+    Array.from({ length: k }, (_, i) => ({ id: `${tag}-${i}-${Math.random().toString(36).slice(2)}`, hash: `$test$${tag}$${i}` }));
+
+  add('consumes a recovery code once; replacing the set invalidates every old code', async () => {
+    const s = await make();
+    const a = uid();
+    const b = uid();
+    const set1 = codes('one', 10);
+    await s.replaceRecoveryCodes(a, set1);
+    eq((await s.listRecoveryCodes(a)).length, 10, 'stored codes');
+    const first = set1[0] as StoredRecoveryCode;
+    eq(await s.consumeRecoveryCode(b, first.id), false, "consuming another user's code");
+    eq(await s.consumeRecoveryCode(a, first.id), true, 'first consumption');
+    eq(await s.consumeRecoveryCode(a, first.id), false, 'second consumption');
+    eq((await s.listRecoveryCodes(a)).length, 9, 'remaining codes');
+    await s.recordFailure(a, 'recovery', T);
+    const set2 = codes('two', 10);
+    await s.replaceRecoveryCodes(a, set2);
+    const listed = await s.listRecoveryCodes(a);
+    eq(listed.length, 10, 'codes after replacement');
+    check(listed.every((c) => set2.some((d) => d.id === c.id && d.hash === c.hash)), 'only the new set is listed');
+    eq(await s.consumeRecoveryCode(a, (set1[1] as StoredRecoveryCode).id), false, 'consuming a replaced code');
+    eq((await s.getState(a, 'recovery', 'recovery')).failures, 1, 'replacement keeps failure counts');
+  });
+
+  add(`${n} concurrent redemptions of one recovery code: exactly one succeeds`, async () => {
+    const s = await make();
+    const u = uid();
+    const set = codes('race', 3);
+    await s.replaceRecoveryCodes(u, set);
+    const id = (set[2] as StoredRecoveryCode).id;
+    const results = await Promise.all(Array.from({ length: n }, () => s.consumeRecoveryCode(u, id)));
+    eq(results.filter(Boolean).length, 1, 'winners');
+  });
+
+  add('replacement racing redemption never lets old and new codes both work', async () => {
+    const s = await make();
+    const u = uid();
+    const oldSet = codes('old', 10);
+    const newSet = codes('new', 10);
+    await s.replaceRecoveryCodes(u, oldSet);
+    const [, ...results] = await Promise.all([
+      s.replaceRecoveryCodes(u, newSet),
+      ...oldSet.map((c) => s.consumeRecoveryCode(u, c.id)),
+    ]);
+    const listed = await s.listRecoveryCodes(u);
+    eq(listed.length, 10, 'the new set is whole after the race');
+    check(listed.every((c) => newSet.some((d) => d.id === c.id)), 'no old code survives the replacement');
+    for (const c of oldSet) eq(await s.consumeRecoveryCode(u, c.id), false, 'old code after replacement');
+    check(results.every((r) => typeof r === 'boolean'), 'consume resolves booleans');
+  });
+
+  add('end to end: replay refused, throttled, then locked', async () => {
+    const s = await make();
+    const v = verifierOn(s, { throttle: { freeFailures: 2, baseDelayMs: 1000, maxFailures: 5 } });
+    const u = uid();
+    const token = generateTOTP(SECRET, { now: T });
+    const ok = await v.verifyTOTP({ userId: u, secret: SECRET, token, now: T });
+    eq(ok.ok, true, 'first use');
+    const again = await v.verifyTOTP({ userId: u, secret: SECRET, token, now: T });
+    eq(again.ok ? 'ok' : again.reason, 'replayed', 'second use');
+    const older = generateTOTP(SECRET, { now: T - 30_000 });
+    const old = await v.verifyTOTP({ userId: u, secret: SECRET, token: older, now: T });
+    eq(old.ok ? 'ok' : old.reason, 'replayed', 'older in-window code after a newer one');
+    const u2 = uid();
+    let t = T;
+    const reasons: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await v.verifyTOTP({ userId: u2, secret: SECRET, token: 'abcdef', now: t });
+      reasons.push(r.ok ? 'ok' : r.reason);
+      t += 3_600_000;
+    }
+    eq(reasons.join(','), 'malformed,malformed,malformed,malformed,malformed,locked,locked,locked', 'reasons');
+    const good = await v.verifyTOTP({ userId: u2, secret: SECRET, token: generateTOTP(SECRET, { now: t }), now: t });
+    eq(good.ok ? 'ok' : good.reason, 'locked', 'a correct code while locked');
+    const h = await v.verifyHOTP({ userId: uid(), secret: SECRET, token: generateHOTP(SECRET, 3) });
+    eq(h.ok && h.next, 4n, 'HOTP next counter');
+  });
+
+  for (const method of METHODS) {
+    for (const mode of ['throw', 'hang', 'garbage'] as const) {
+      add(`fails closed when ${method} ${mode === 'garbage' ? 'returns malformed data' : `${mode}s`}`, async () => {
+        const base = await make();
+        const u = uid();
+        // Seed recovery codes through the healthy store so the recovery path reaches every call.
+        const seed = verifierOn(base);
+        const recovery = await seed.issueRecoveryCodes({ userId: u, count: 2 });
+        const broken = verifierOn(faultyStore(base, method, mode));
+        const attempts: Array<() => Promise<{ ok: boolean }>> = [
+          // One step ahead, so a success also learns drift (reaching setDrift).
+          () => broken.verifyTOTP({ userId: u, secret: SECRET, token: generateTOTP(SECRET, { now: T + 30_000 }), now: T }),
+          () => broken.verifyTOTP({ userId: u, secret: SECRET, token: '000000', now: T }),
+          () => broken.verifyHOTP({ userId: u, secret: SECRET, token: generateHOTP(SECRET, 0) }),
+          () => broken.redeemRecoveryCode({ userId: u, code: recovery[0] as string, now: T }),
+          async () => {
+            await broken.issueRecoveryCodes({ userId: u, count: 1 });
+            return { ok: false };
+          },
+        ];
+        let threw = 0;
+        for (const attempt of attempts) {
+          try {
+            const r = await attempt();
+            check(!r.ok, `${method} ${mode}: a verification returned ok: true`);
+          } catch (e) {
+            check(e instanceof OtpkitError && e.code.startsWith('ERR_STORE'), `${method} ${mode}: threw ${String(e)} instead of a storage OtpkitError`);
+            threw++;
+          }
+        }
+        check(threw > 0, `${method} ${mode}: no verification noticed the fault`);
+      });
+    }
+  }
+
+  return cases;
+}

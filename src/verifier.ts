@@ -1,0 +1,441 @@
+/**
+ * The store-backed verifier: what a login actually needs around `verifyTOTP`.
+ *
+ * Per credential it checks the throttle first (a locked credential's token is never evaluated),
+ * counts the attempt before evaluating it (so parallel guesses cannot all pass one stale check),
+ * verifies in constant time, claims the matched step or counter with one atomic store operation
+ * (a lost claim is `'replayed'`), resets failures only on success, and learns clock drift. Storage
+ * failures throw `OtpkitError` (`ERR_STORE*`): never `ok: true`, never "wrong code".
+ *
+ * Recovery codes go through the same throttle (scope `'recovery'`) and are consumed atomically.
+ * @module
+ */
+import { abool, aint, aoptions, kind } from './_assert.js';
+import { storeCall, isBoolean, isCount, isVoid } from './_storecall.js';
+import { admit, checkGate, resolveThrottle, type Gate, type ThrottleOptions, type ThrottlePolicy } from './_throttle.js';
+import { rangeError, typeError } from './errors.js';
+import { OTP_KEYS } from './hotp.js';
+import {
+  generateRecoveryCodes,
+  hashRecoveryCodeSet,
+  matchRecoveryCodeAsync,
+  type GenerateRecoveryCodesOptions,
+  type RecoveryHashOptions,
+} from './recovery.js';
+import { createMemoryStore } from './store/memory.js';
+import type { CredentialState, OtpStore, StoredRecoveryCode } from './store/types.js';
+import { TIME_KEYS } from './totp.js';
+import {
+  awindow,
+  hotpResult,
+  MAX_WINDOW,
+  parseToken,
+  prepareVerifyHOTP,
+  prepareVerifyTOTP,
+  scanHOTPToken,
+  scanTOTP,
+  type TOTPWindow,
+  type VerifyFailureReason,
+} from './verify.js';
+
+export type { ThrottleOptions } from './_throttle.js';
+
+/** Why a store-backed verification failed. */
+export type VerifierFailureReason = VerifyFailureReason | 'replayed' | 'throttled' | 'locked';
+
+/** A failed store-backed verification. `retryAfterMs` is set for `'throttled'`. */
+export type VerifierFailure =
+  | { readonly ok: false; readonly reason: 'malformed' | 'invalid' | 'replayed' | 'locked' }
+  | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterMs: number };
+
+/** Result of {@link Verifier.verifyTOTP} and {@link Verifier.confirmTOTP}. */
+export type VerifierTOTPResult = { readonly ok: true; readonly delta: number; readonly step: number } | VerifierFailure;
+
+/** Result of {@link Verifier.verifyHOTP}. */
+export type VerifierHOTPResult = { readonly ok: true; readonly counter: bigint; readonly next: bigint } | VerifierFailure;
+
+/** Result of {@link Verifier.redeemRecoveryCode}. A used, unknown or other user's code is `'invalid'`. */
+export type RecoveryRedeemResult = { readonly ok: true; readonly remaining: number } | VerifierFailure;
+
+/** A structured audit event. Never contains secrets, tokens or recovery codes (REQUIREMENTS #41). */
+export type VerifierEvent =
+  | { readonly type: 'success'; readonly factor: 'totp' | 'hotp' | 'recovery'; readonly userId: string; readonly credentialId: string }
+  | {
+      readonly type: 'failure';
+      readonly factor: 'totp' | 'hotp' | 'recovery';
+      readonly userId: string;
+      readonly credentialId: string;
+      readonly reason: VerifierFailureReason;
+    }
+  | { readonly type: 'recovery-code-used'; readonly userId: string; readonly remaining: number }
+  | { readonly type: 'recovery-codes-issued'; readonly userId: string; readonly count: number; readonly replaced: boolean };
+
+/** Options of {@link createVerifier}. */
+export interface VerifierOptions {
+  /** Where replay, throttle, drift and recovery state lives. @defaultValue a new in-memory store (single process only) */
+  readonly store?: OtpStore | undefined;
+  /** Default TOTP window (0–10 each way). @defaultValue 1 */
+  readonly window?: TOTPWindow | undefined;
+  /** Backoff and lockout policy. @defaultValue `{ freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 900000, maxFailures: 100 }` */
+  readonly throttle?: ThrottleOptions | undefined;
+  /** Learn each credential's clock drift and centre later windows on it (RFC 6238 §6). @defaultValue true */
+  readonly learnDrift?: boolean | undefined;
+  /** Largest drift remembered, in steps (0–10); windows never reach beyond ±10 steps. @defaultValue 10 */
+  readonly maxDrift?: number | undefined;
+  /** Time limit of each store call; a slower call fails closed with `ERR_STORE_TIMEOUT`. @defaultValue 5000 */
+  readonly storeTimeoutMs?: number | undefined;
+  /** The clock, in ms since the epoch. Use the server's clock, never a client's. @defaultValue Date.now */
+  readonly now?: (() => number) | undefined;
+  /** Called with every audit event. Errors it throws are ignored: logging never changes a decision. */
+  readonly onEvent?: ((event: VerifierEvent) => void) | undefined;
+  /** scrypt parameters for newly issued recovery codes. @defaultValue the `hashRecoveryCode` defaults */
+  readonly recoveryHash?: RecoveryHashOptions | undefined;
+}
+
+/** Identifies the credential a call is about. */
+export interface CredentialRef {
+  /** The account. */
+  readonly userId: string;
+  /** The authenticator of the account. @defaultValue 'default' */
+  readonly credentialId?: string | undefined;
+}
+
+/** Input of {@link Verifier.verifyTOTP}: the credential, its secret, the token, and per-credential TOTP settings. */
+export interface VerifierTOTPInput extends CredentialRef {
+  readonly secret: Uint8Array;
+  /** The code as submitted; never trimmed (use `normalizeToken` first if your UI wants). */
+  readonly token: string;
+  readonly algorithm?: 'SHA1' | 'SHA256' | 'SHA512' | undefined;
+  readonly digits?: number | undefined;
+  readonly period?: number | undefined;
+  readonly t0?: number | undefined;
+  /** Overrides the verifier's clock for this call (ms or Date). */
+  readonly now?: number | Date | undefined;
+  /** Overrides the verifier's window for this call. */
+  readonly window?: TOTPWindow | undefined;
+  readonly allowInsecureShortSecret?: boolean | undefined;
+}
+
+/** Input of {@link Verifier.verifyHOTP}. */
+export interface VerifierHOTPInput extends CredentialRef {
+  readonly secret: Uint8Array;
+  readonly token: string;
+  /** The counter to start from when the store has none for this credential. @defaultValue 0 */
+  readonly initialCounter?: number | bigint | undefined;
+  /** @defaultValue 10 (max 100) */
+  readonly lookAhead?: number | undefined;
+  readonly algorithm?: 'SHA1' | 'SHA256' | 'SHA512' | undefined;
+  readonly digits?: number | undefined;
+  readonly allowInsecureShortSecret?: boolean | undefined;
+}
+
+/** Input of {@link Verifier.redeemRecoveryCode}. */
+export interface RecoveryRedeemInput {
+  readonly userId: string;
+  /** The code as typed; case, spaces, hyphens and O/I/L look-alikes are normalised. */
+  readonly code: string;
+  /** Overrides the verifier's clock for this call (ms). */
+  readonly now?: number | undefined;
+}
+
+/** Input of {@link Verifier.issueRecoveryCodes}. */
+export interface RecoveryIssueInput extends GenerateRecoveryCodesOptions {
+  readonly userId: string;
+}
+
+/** Throttle status of a credential or of recovery codes. */
+export interface ThrottleStatus {
+  readonly failures: number;
+  readonly locked: boolean;
+  /** 0 when an attempt may be made now. */
+  readonly retryAfterMs: number;
+}
+
+/** The store-backed verifier. All methods fail closed: a storage failure throws `OtpkitError`. */
+export interface Verifier {
+  /** The store in use. */
+  readonly store: OtpStore;
+  /** Verifies a TOTP login code with replay protection, throttling and drift learning. */
+  verifyTOTP(input: VerifierTOTPInput): Promise<VerifierTOTPResult>;
+  /**
+   * Confirms a new enrollment: the user proves the authenticator app has the secret. The matched
+   * step is consumed, so the setup code cannot be reused as the first login code.
+   */
+  confirmTOTP(input: VerifierTOTPInput): Promise<VerifierTOTPResult>;
+  /** Verifies an HOTP code with look-ahead and an atomic counter compare-and-set. */
+  verifyHOTP(input: VerifierHOTPInput): Promise<VerifierHOTPResult>;
+  /** Issues a new set of recovery codes, atomically replacing any old set. Show the returned codes once. */
+  issueRecoveryCodes(input: RecoveryIssueInput): Promise<string[]>;
+  /** Redeems a recovery code exactly once (atomic), throttled like OTP codes. */
+  redeemRecoveryCode(input: RecoveryRedeemInput): Promise<RecoveryRedeemResult>;
+  /** How many unused recovery codes `userId` has. */
+  remainingRecoveryCodes(userId: string): Promise<number>;
+  /** Throttle status of `(userId, scope)`; scope is a credential id or `'recovery'`. */
+  throttleStatus(userId: string, scope?: string): Promise<ThrottleStatus>;
+  /** Clears the failure count of `(userId, scope)`, lifting a lock (an administrator or support action). */
+  unlock(userId: string, scope?: string): Promise<void>;
+}
+
+const VERIFIER_KEYS: ReadonlySet<string> = new Set([
+  'store', 'window', 'throttle', 'learnDrift', 'maxDrift', 'storeTimeoutMs', 'now', 'onEvent', 'recoveryHash',
+]);
+const TOTP_INPUT_KEYS: ReadonlySet<string> = new Set(['userId', 'credentialId', 'secret', 'token', 'window', ...OTP_KEYS, ...TIME_KEYS]);
+const HOTP_INPUT_KEYS: ReadonlySet<string> = new Set(['userId', 'credentialId', 'secret', 'token', 'initialCounter', 'lookAhead', ...OTP_KEYS]);
+const REDEEM_KEYS: ReadonlySet<string> = new Set(['userId', 'code', 'now']);
+const ISSUE_KEYS: ReadonlySet<string> = new Set(['userId', 'count', 'bits', 'groupSize']);
+
+/** The throttle scope of recovery codes. */
+export const RECOVERY_SCOPE = 'recovery';
+const MAX_ID = 256;
+
+function aid(v: unknown, title: string): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (v.length === 0 || v.length > MAX_ID)
+    throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..${MAX_ID} characters, got ${v.length}`);
+  return v;
+}
+
+/** A credential id; `'recovery'` is reserved for the recovery-code throttle scope. */
+function acredential(v: unknown): string {
+  if (v === undefined) return 'default';
+  const id = aid(v, 'credentialId');
+  if (id === RECOVERY_SCOPE)
+    throw rangeError('ERR_OPTION_INVALID', `"credentialId" '${RECOVERY_SCOPE}' is reserved for recovery codes`);
+  return id;
+}
+
+function isState(v: unknown): v is CredentialState {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  const f = s.failures;
+  const at = s.lastFailureAt;
+  const d = s.drift;
+  const h = s.hotpCounter;
+  const l = s.lastStep;
+  return (
+    typeof f === 'number' && Number.isSafeInteger(f) && f >= 0 &&
+    typeof at === 'number' && Number.isSafeInteger(at) && at >= 0 &&
+    typeof d === 'number' && Number.isSafeInteger(d) && Math.abs(d) <= MAX_WINDOW &&
+    (h === null || (typeof h === 'bigint' && h >= 0n && h < 1n << 64n)) &&
+    (l === null || (typeof l === 'number' && Number.isSafeInteger(l) && l >= 0))
+  );
+}
+
+function isCodeList(v: unknown): v is readonly StoredRecoveryCode[] {
+  return (
+    Array.isArray(v) &&
+    v.every((c: unknown) => typeof c === 'object' && c !== null && typeof (c as StoredRecoveryCode).id === 'string' && typeof (c as StoredRecoveryCode).hash === 'string')
+  );
+}
+
+/**
+ * Creates the store-backed verifier that a login flow uses.
+ *
+ * @param options - {@link VerifierOptions}; with no store, an in-memory store (one process only).
+ * @returns a {@link Verifier}.
+ * @throws TypeError / RangeError on invalid options.
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ store: createMemoryStore() });
+ * const secret = generateSecret();
+ * const first = await verifier.confirmTOTP({ userId: 'alice', secret, token: generateTOTP(secret) });
+ * // first.ok === true; the same code again is { ok: false, reason: 'replayed' }
+ * ```
+ * @see RFC 6238 §5.2, RFC 4226 §7.3, NIST SP 800-63B §5.2.2
+ */
+export function createVerifier(options?: VerifierOptions): Verifier {
+  const o = aoptions<VerifierOptions>(options, VERIFIER_KEYS);
+  const store = o.store ?? createMemoryStore();
+  if (typeof store !== 'object' || store === null)
+    throw typeError('ERR_OPTION_TYPE', `"store" expected an OtpStore, got ${kind(store)}`);
+  const defaultWindow = awindow(o.window);
+  const policy: ThrottlePolicy = resolveThrottle(o.throttle);
+  const learnDrift = o.learnDrift === undefined ? true : abool(o.learnDrift, 'learnDrift');
+  const maxDrift = o.maxDrift === undefined ? MAX_WINDOW : aint(o.maxDrift, 'maxDrift', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW');
+  const timeoutMs = o.storeTimeoutMs === undefined ? 5000 : aint(o.storeTimeoutMs, 'storeTimeoutMs', 1, 600_000, 'ERR_OPTION_INVALID');
+  const clock = o.now ?? Date.now;
+  if (typeof clock !== 'function') throw typeError('ERR_OPTION_TYPE', `"now" expected a function, got ${kind(clock)}`);
+  const onEvent = o.onEvent;
+  if (onEvent !== undefined && typeof onEvent !== 'function')
+    throw typeError('ERR_OPTION_TYPE', `"onEvent" expected a function, got ${kind(onEvent)}`);
+  const recoveryHash = o.recoveryHash;
+
+  const emit = (e: VerifierEvent): void => {
+    if (onEvent === undefined) return;
+    try {
+      onEvent(e);
+    } catch {
+      // An audit hook failing must not turn into an authentication decision.
+    }
+  };
+
+  const s = {
+    getState: (u: string, c: string, scope: string) =>
+      storeCall('getState', timeoutMs, () => store.getState(u, c, scope), isState),
+    claimTotpStep: (u: string, c: string, step: number) =>
+      storeCall('claimTotpStep', timeoutMs, () => store.claimTotpStep(u, c, step), isBoolean),
+    cas: (u: string, c: string, expected: bigint | null, next: bigint) =>
+      storeCall('compareAndSetHotpCounter', timeoutMs, () => store.compareAndSetHotpCounter(u, c, expected, next), isBoolean),
+    recordFailure: (u: string, scope: string, now: number) =>
+      storeCall('recordFailure', timeoutMs, () => store.recordFailure(u, scope, now), isCount),
+    resetFailures: (u: string, scope: string) =>
+      storeCall('resetFailures', timeoutMs, () => store.resetFailures(u, scope), isVoid),
+    setDrift: (u: string, c: string, d: number) => storeCall('setDrift', timeoutMs, () => store.setDrift(u, c, d), isVoid),
+    listRecoveryCodes: (u: string) => storeCall('listRecoveryCodes', timeoutMs, () => store.listRecoveryCodes(u), isCodeList),
+    consumeRecoveryCode: (u: string, id: string) =>
+      storeCall('consumeRecoveryCode', timeoutMs, () => store.consumeRecoveryCode(u, id), isBoolean),
+    replaceRecoveryCodes: (u: string, codes: readonly StoredRecoveryCode[]) =>
+      storeCall('replaceRecoveryCodes', timeoutMs, () => store.replaceRecoveryCodes(u, codes), isVoid),
+  };
+
+  const nowMs = (override: unknown): number => {
+    if (override instanceof Date) return override.getTime();
+    if (typeof override === 'number') return override;
+    const t = clock();
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0)
+      throw typeError('ERR_TIME_TYPE', '"now" clock returned an invalid time');
+    return Math.floor(t);
+  };
+
+  /**
+   * Throttle gate + pessimistic count: returns null when the attempt may be evaluated, or the
+   * failure to return. The attempt is counted as a failure now and the count is reset on success.
+   */
+  const enter = async (
+    userId: string,
+    credentialId: string,
+    scope: string,
+    now: number,
+    factor: 'totp' | 'hotp' | 'recovery',
+  ): Promise<{ state: CredentialState } | { fail: VerifierFailure }> => {
+    const state = await s.getState(userId, credentialId, scope);
+    let gate: Gate = checkGate(policy, state.failures, state.lastFailureAt, now);
+    if (gate.open) {
+      const count = await s.recordFailure(userId, scope, now);
+      gate = admit(policy, state.failures, count);
+    }
+    if (gate.open) return { state };
+    const fail: VerifierFailure =
+      gate.reason === 'locked' ? { ok: false, reason: 'locked' } : { ok: false, reason: 'throttled', retryAfterMs: gate.retryAfterMs };
+    emit({ type: 'failure', factor, userId, credentialId, reason: fail.reason });
+    return { fail };
+  };
+
+  const failed = (
+    factor: 'totp' | 'hotp' | 'recovery',
+    userId: string,
+    credentialId: string,
+    reason: 'malformed' | 'invalid' | 'replayed',
+  ): VerifierFailure => {
+    emit({ type: 'failure', factor, userId, credentialId, reason });
+    return { ok: false, reason };
+  };
+
+  const verifyTOTP = async (input: VerifierTOTPInput): Promise<VerifierTOTPResult> => {
+    const i = aoptions<VerifierTOTPInput>(input, TOTP_INPUT_KEYS, 'input');
+    if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
+    const userId = aid(i.userId, 'userId');
+    const credentialId = acredential(i.credentialId);
+    const now = nowMs(i.now);
+    const { secret, token, userId: _u, credentialId: _c, ...rest } = i;
+    const window = rest.window ?? { past: defaultWindow[0], future: defaultWindow[1] };
+    const p = prepareVerifyTOTP(secret, { ...rest, window, now });
+    if (typeof token !== 'string') parseToken(token, p.otp.digits); // throws the TypeError
+    const entered = await enter(userId, credentialId, credentialId, now, 'totp');
+    if ('fail' in entered) return entered.fail;
+    const value = parseToken(token, p.otp.digits);
+    if (value < 0) return failed('totp', userId, credentialId, 'malformed');
+    const drift = learnDrift ? entered.state.drift : 0;
+    const delta = scanTOTP(p, value, drift - p.past, drift + p.future);
+    if (Number.isNaN(delta)) return failed('totp', userId, credentialId, 'invalid');
+    const step = p.step + delta;
+    if (!(await s.claimTotpStep(userId, credentialId, step))) return failed('totp', userId, credentialId, 'replayed');
+    await s.resetFailures(userId, credentialId);
+    const learned = Math.max(-maxDrift, Math.min(maxDrift, delta));
+    if (learnDrift && learned !== entered.state.drift) await s.setDrift(userId, credentialId, learned);
+    emit({ type: 'success', factor: 'totp', userId, credentialId });
+    return { ok: true, delta, step };
+  };
+
+  const verifyHOTP = async (input: VerifierHOTPInput): Promise<VerifierHOTPResult> => {
+    const i = aoptions<VerifierHOTPInput>(input, HOTP_INPUT_KEYS, 'input');
+    if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
+    const userId = aid(i.userId, 'userId');
+    const credentialId = acredential(i.credentialId);
+    const { secret, token, userId: _u, credentialId: _c, initialCounter, ...rest } = i;
+    // Validate everything (the counter included) before touching the store.
+    const probe = prepareVerifyHOTP(secret, { ...rest, counter: initialCounter ?? 0 });
+    if (typeof token !== 'string') parseToken(token, probe.otp.digits);
+    const now = nowMs(undefined);
+    const entered = await enter(userId, credentialId, credentialId, now, 'hotp');
+    if ('fail' in entered) return entered.fail;
+    const value = parseToken(token, probe.otp.digits);
+    if (value < 0) return failed('hotp', userId, credentialId, 'malformed');
+    const stored = entered.state.hotpCounter;
+    const p = stored === null ? probe : { ...probe, counter: stored };
+    const result = hotpResult(scanHOTPToken(p, value));
+    if (!result.ok) return failed('hotp', userId, credentialId, 'invalid');
+    if (!(await s.cas(userId, credentialId, stored, result.next))) return failed('hotp', userId, credentialId, 'replayed');
+    await s.resetFailures(userId, credentialId);
+    emit({ type: 'success', factor: 'hotp', userId, credentialId });
+    return result;
+  };
+
+  const redeemRecoveryCode = async (input: RecoveryRedeemInput): Promise<RecoveryRedeemResult> => {
+    const i = aoptions<RecoveryRedeemInput>(input, REDEEM_KEYS, 'input');
+    if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
+    const userId = aid(i.userId, 'userId');
+    if (typeof i.code !== 'string') throw typeError('ERR_RECOVERY_TYPE', `"code" expected string, got ${kind(i.code)}`);
+    const now = nowMs(i.now);
+    const entered = await enter(userId, RECOVERY_SCOPE, RECOVERY_SCOPE, now, 'recovery');
+    if ('fail' in entered) return entered.fail;
+    const codes = await s.listRecoveryCodes(userId);
+    const id = await matchRecoveryCodeAsync(i.code, codes);
+    // Used, unknown and other users' codes all read 'invalid': no history leaks (REQUIREMENTS R3).
+    if (id === null || !(await s.consumeRecoveryCode(userId, id))) return failed('recovery', userId, RECOVERY_SCOPE, 'invalid');
+    await s.resetFailures(userId, RECOVERY_SCOPE);
+    const remaining = codes.length - 1;
+    emit({ type: 'success', factor: 'recovery', userId, credentialId: RECOVERY_SCOPE });
+    emit({ type: 'recovery-code-used', userId, remaining });
+    return { ok: true, remaining };
+  };
+
+  const issueRecoveryCodes = async (input: RecoveryIssueInput): Promise<string[]> => {
+    const i = aoptions<RecoveryIssueInput>(input, ISSUE_KEYS, 'input');
+    if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
+    const userId = aid(i.userId, 'userId');
+    const { userId: _u, ...generateOptions } = i;
+    const codes = generateRecoveryCodes(generateOptions);
+    const hashed = hashRecoveryCodeSet(codes, recoveryHash);
+    const replaced = (await s.listRecoveryCodes(userId)).length > 0;
+    await s.replaceRecoveryCodes(userId, hashed);
+    emit({ type: 'recovery-codes-issued', userId, count: codes.length, replaced });
+    return codes;
+  };
+
+  const throttleStatus = async (userId: string, scope = 'default'): Promise<ThrottleStatus> => {
+    aid(userId, 'userId');
+    aid(scope, 'scope');
+    const state = await s.getState(userId, scope, scope);
+    const gate = checkGate(policy, state.failures, state.lastFailureAt, nowMs(undefined));
+    return {
+      failures: state.failures,
+      locked: !gate.open && gate.reason === 'locked',
+      retryAfterMs: !gate.open && gate.reason === 'throttled' ? gate.retryAfterMs : 0,
+    };
+  };
+
+  return Object.freeze({
+    store,
+    verifyTOTP,
+    confirmTOTP: verifyTOTP,
+    verifyHOTP,
+    issueRecoveryCodes,
+    redeemRecoveryCode,
+    remainingRecoveryCodes: async (userId: string): Promise<number> => (await s.listRecoveryCodes(aid(userId, 'userId'))).length,
+    throttleStatus,
+    unlock: async (userId: string, scope = 'default'): Promise<void> => {
+      await s.resetFailures(aid(userId, 'userId'), aid(scope, 'scope'));
+    },
+  });
+}
