@@ -46,23 +46,15 @@ export interface QRTextOptions extends QRCodeOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tables (ISO/IEC 18004:2015 table 9), indexed [level L,M,Q,H][version - 1].
+// Tables (ISO/IEC 18004:2015 Table 9). Levels are numbered L=0, M=1, Q=2, H=3. Each table is
+// 160 characters, one per (level, version) at index `level * 40 + version - 1`, holding the
+// value + 32 as a character code (kept as strings for size; test/qr.test.ts checks every entry).
 
 const LEVELS = 'LMQH';
 /** Error-correction codewords per block. */
-const ECC_PER_BLOCK: readonly (readonly number[])[] = [
-  [7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22, 24, 28, 30, 28, 28, 28, 28, 30, 30, 26, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30],
-  [10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28],
-  [13, 22, 18, 26, 18, 24, 18, 22, 20, 24, 28, 26, 24, 20, 30, 24, 28, 28, 26, 30, 28, 30, 30, 30, 30, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30],
-  [17, 28, 22, 16, 22, 28, 26, 26, 24, 28, 24, 28, 22, 24, 24, 30, 28, 28, 26, 28, 30, 24, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30],
-];
+const ECC_PER_BLOCK = "'*/4:248>248:>68<><<<<>>:<>>>>>>>>>>>>>>*0:280266:>6688<<::::<<<<<<<<<<<<<<<<<<<-62:282648<:84>8<<:><>>>><>>>>>>>>>>>>>>1<606<::8<8<688><<:<>8>>>>>>>>>>>>>>>>>>";
 /** Number of error-correction blocks. */
-const BLOCKS: readonly (readonly number[])[] = [
-  [1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6, 6, 6, 6, 7, 8, 8, 9, 9, 10, 12, 12, 12, 13, 14, 15, 16, 17, 18, 19, 19, 20, 21, 22, 24, 25],
-  [1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23, 25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49],
-  [1, 1, 2, 2, 4, 4, 6, 6, 8, 8, 8, 10, 12, 16, 12, 17, 16, 18, 21, 20, 23, 23, 25, 27, 29, 34, 34, 35, 38, 40, 43, 45, 48, 51, 53, 56, 59, 62, 65, 68],
-  [1, 1, 2, 4, 4, 4, 5, 6, 8, 8, 11, 11, 16, 16, 18, 16, 19, 21, 25, 25, 25, 34, 30, 32, 35, 37, 40, 42, 45, 48, 51, 54, 57, 60, 63, 66, 70, 74, 77, 81],
-];
+const BLOCKS = '!!!!!""""$$$$$&&&&\'(())*,,,-./0123345689!!!""$$$%%%())**+-.01124579:<=?ACEFHKMOQ!!""$$&&(((*,0,10254779;=BBCFHKMPSUX[^ad!!"$$$%&((++002035999B>@CEHJMPSVY\\_bfjmq';
 const ALPHANUMERIC = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
 
 /** Codewords (data + error correction) in a symbol of version `v`. */
@@ -224,8 +216,8 @@ function encode(text: unknown, o: Record<string, unknown>): QRCode {
   const count = alnum ? text.length : bytes.length;
   const payload = alnum ? 11 * (count >> 1) + 6 * (count & 1) : 8 * count;
   const countBits = (v: number): number => (alnum ? (v < 10 ? 9 : v < 27 ? 11 : 13) : v < 10 ? 8 : 16);
-  const ecLen = (v: number): number => ECC_PER_BLOCK[level]![v - 1]!;
-  const blocks = (v: number): number => BLOCKS[level]![v - 1]!;
+  const ecLen = (v: number): number => ECC_PER_BLOCK.charCodeAt(level * 40 + v - 1) - 32;
+  const blocks = (v: number): number => BLOCKS.charCodeAt(level * 40 + v - 1) - 32;
   const capacity = (v: number): number => rawCodewords(v) - ecLen(v) * blocks(v);
   while (4 + countBits(version) + payload > capacity(version) * 8) {
     if (++version > 40) {
@@ -280,24 +272,22 @@ function encode(text: unknown, o: Record<string, unknown>): QRCode {
     set(6, i, i % 2 === 0);
     set(i, 6, i % 2 === 0);
   }
-  const align = alignmentPositions(version);
-  const last = align.length - 1;
-  align.forEach((cy, i) =>
-    align.forEach((cx, j) => {
-      if ((i === 0 && (j === 0 || j === last)) || (i === last && j === 0)) return;
-      for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) set(cx + dx, cy + dy, Math.max(Math.abs(dx), Math.abs(dy)) !== 1);
-    }),
-  );
-  for (const [cx, cy] of [[3, 3], [size - 4, 3], [3, size - 4]] as const) {
-    for (let dy = -4; dy <= 4; dy++) {
-      for (let dx = -4; dx <= 4; dx++) {
-        const d = Math.max(Math.abs(dx), Math.abs(dy));
+  // Square patterns of concentric rings around (cx, cy); ring d is light when bit d of `light` is set.
+  const square = (cx: number, cy: number, r: number, light: number): void => {
+    for (let dy = -r; dy <= r; dy++) {
+      for (let dx = -r; dx <= r; dx++) {
         const x = cx + dx;
         const y = cy + dy;
-        if (x >= 0 && y >= 0 && x < size && y < size) set(x, y, d !== 2 && d !== 4);
+        if (x >= 0 && y >= 0 && x < size && y < size) set(x, y, ~light >> Math.max(Math.abs(dx), Math.abs(dy)) & 1);
       }
     }
-  }
+  };
+  const align = alignmentPositions(version);
+  const last = align.length - 1;
+  align.forEach((cy, i) => align.forEach((cx, j) => (i || (j && j < last)) && (i < last || j) && square(cx, cy, 2, 0b10)));
+  square(3, 3, 4, 0b10100); // finder patterns with their separators
+  square(size - 4, 3, 4, 0b10100);
+  square(3, size - 4, 4, 0b10100);
   const drawFormat = (mask: number): void => {
     const value = (level ^ 1) << 3 | mask; // L=01, M=00, Q=11, H=10
     let rem = value;
