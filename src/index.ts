@@ -27,3 +27,39 @@ export {
   type TOTPWindow,
 } from './verify.js';
 export type { OtpStore, CredentialState, StoredRecoveryCode } from './store/types.js';
+export { createMemoryStore, type MemoryStore } from './store/memory.js';
+export {
+  createVerifier,
+  RECOVERY_SCOPE,
+  type Verifier,
+  type VerifierOptions,
+  type VerifierEvent,
+  type VerifierFailure,
+  type VerifierFailureReason,
+  type VerifierTOTPInput,
+  type VerifierTOTPResult,
+  type VerifierHOTPInput,
+  type VerifierHOTPResult,
+  type RecoveryRedeemInput,
+  type RecoveryRedeemResult,
+  type RecoveryIssueInput,
+  type CredentialRef,
+  type ThrottleOptions,
+  type ThrottleStatus,
+} from './verifier.js';
+export { sealSecret, openSecret, type SealSecretOptions, type OpenSecretOptions, type SealingKey } from './envelope.js';
+export {
+  buildOtpauthURI,
+  parseOtpauthURI,
+  type OtpauthParams,
+  type OtpauthParamsInput,
+  type BuildOtpauthURIOptions,
+  type ParseOtpauthURIOptions,
+} from './uri.js';
+export {
+  checkAuthenticatorCompatibility,
+  AUTHENTICATOR_PROFILES,
+  type CompatibilityWarning,
+  type CompatibilityWarningCode,
+  type AuthenticatorProfile,
+} from './compat.js';
