@@ -1,0 +1,118 @@
+/**
+ * Reading a shared secret: from the positional KEY (visible in the process list, so discouraged),
+ * from `--secret-file F`, or from stdin (`--secret-stdin` or KEY `-`). Base32 by default through
+ * the library's loose path (people retype secrets in lower case and groups), or hex with `--hex`.
+ *
+ * Errors say what is wrong and where, never the key (REQUIREMENTS #11).
+ * @module
+ * @internal
+ */
+import { decodeBase32 } from '../base32.js';
+import { OtpkitError } from '../errors.js';
+import { InputError, readStdin, readTextFile, stripNewline, UsageError, type CliContext } from './_io.js';
+
+/** @internal `parseArgs` options shared by every command that takes a key. */
+export const KEY_OPTIONS = {
+  base32: { type: 'boolean', short: 'b' },
+  hex: { type: 'boolean' },
+  'secret-file': { type: 'string' },
+  'secret-stdin': { type: 'boolean' },
+  'allow-short-secret': { type: 'boolean' },
+} as const;
+
+/** @internal Help lines for {@link KEY_OPTIONS}. */
+export const KEY_HELP = `Key input (exactly one source; the positional KEY is visible to other users in the process list):
+  KEY                      the key on the command line; '-' reads it from stdin
+  --secret-file F          read the key from file F (a trailing newline is ignored)
+  --secret-stdin           read the key from stdin
+  -b, --base32             the key is base32 (default; lower case, spaces and '-' are accepted)
+  --hex                    the key is hex (as oathtool's default)
+  --allow-short-secret     accept a legacy 10..15-byte (80..120-bit) key; otherwise at least 16 bytes`;
+
+/** Smallest key accepted by default (RFC 4226 §4 R6: 128 bits) and with `--allow-short-secret`. */
+const MIN_BYTES = 16;
+const MIN_SHORT_BYTES = 10;
+
+/** @internal The parsed key-related values. */
+export interface KeyValues {
+  readonly base32?: boolean | undefined;
+  readonly hex?: boolean | undefined;
+  readonly 'secret-file'?: string | undefined;
+  readonly 'secret-stdin'?: boolean | undefined;
+  readonly 'allow-short-secret'?: boolean | undefined;
+}
+
+/** @internal Whether any key source was given. */
+export function hasKeySource(values: KeyValues, positional: string | undefined): boolean {
+  return positional !== undefined || values['secret-file'] !== undefined || values['secret-stdin'] === true;
+}
+
+/**
+ * @internal Reads and decodes the key from exactly one source.
+ * @throws UsageError for no or several sources, or `--hex` with `--base32`.
+ * @throws InputError / OtpkitError for an unreadable, malformed or too short key (exit 1).
+ */
+export async function readKey(
+  ctx: CliContext,
+  values: KeyValues,
+  positional: string | undefined,
+  command: string,
+): Promise<{ secret: Uint8Array; allowShort: boolean }> {
+  if (values.hex === true && values.base32 === true) throw new UsageError('--hex and --base32 exclude each other', command);
+  const fromStdin = values['secret-stdin'] === true || positional === '-';
+  const sources = [positional !== undefined && positional !== '-', values['secret-file'] !== undefined, fromStdin].filter(Boolean).length;
+  if (sources === 0)
+    throw new UsageError('missing key: give KEY, --secret-file F or --secret-stdin', command);
+  if (sources > 1 || (values['secret-stdin'] === true && positional === '-'))
+    throw new UsageError('give the key once: KEY, --secret-file F or --secret-stdin', command);
+  let text: string;
+  if (fromStdin) text = stripNewline(await readStdin(ctx.io, 'the key'));
+  else if (values['secret-file'] !== undefined) text = stripNewline(await readTextFile(values['secret-file'], '--secret-file'));
+  else text = positional as string;
+  const allowShort = values['allow-short-secret'] === true;
+  const secret = values.hex === true ? decodeHex(text) : decodeBase32Key(text);
+  checkLength(secret.length, allowShort);
+  return { secret, allowShort };
+}
+
+function decodeBase32Key(text: string): Uint8Array {
+  try {
+    return decodeBase32(text.trim(), { loose: true });
+  } catch (e) {
+    if (e instanceof OtpkitError) {
+      // Digits 0, 1, 8, 9 are not base32: a hex key given without --hex is the likely cause.
+      const hint = /^[0-9a-fA-F\s]+$/.test(text) && /[0189]/.test(text) ? '; for a hex key add --hex' : '';
+      throw new OtpkitError(e.code, `the key is not valid base32: ${e.message}${hint}`);
+    }
+    throw e;
+  }
+}
+
+/** @internal Decodes hex (either case; ASCII spaces and ':' between bytes are ignored). */
+export function decodeHex(text: string): Uint8Array {
+  const s = text.trim().replace(/[ :]/g, '');
+  for (let i = 0; i < s.length; i++) {
+    if (!/[0-9a-fA-F]/.test(s.charAt(i))) throw new InputError('ERR_HEX_CHAR', `the key is not valid hex: invalid character at index ${i}`);
+  }
+  if (s.length % 2 !== 0) throw new InputError('ERR_HEX_LENGTH', `the key is not valid hex: odd number of digits (${s.length})`);
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** @internal Enforces the 128-bit floor (RFC 4226 §4 R6), with the 80-bit legacy opt-in. */
+export function checkLength(n: number, allowShort: boolean): void {
+  if (n === 0) throw new InputError('ERR_SECRET_EMPTY', 'the key is empty');
+  if (n >= MIN_BYTES) return;
+  if (!allowShort)
+    throw new InputError(
+      'ERR_SECRET_TOO_SHORT',
+      `the key is ${n} bytes (${n * 8} bits); at least ${MIN_BYTES} bytes (128 bits) are required, ` +
+        `pass --allow-short-secret to accept a legacy ${MIN_SHORT_BYTES}..${MIN_BYTES - 1}-byte key`,
+    );
+  if (n < MIN_SHORT_BYTES)
+    throw new InputError(
+      'ERR_SECRET_TOO_SHORT',
+      `the key is ${n} bytes (${n * 8} bits); even with --allow-short-secret at least ${MIN_SHORT_BYTES} bytes are required`,
+    );
+}
