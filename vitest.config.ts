@@ -1,6 +1,19 @@
-import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
-export default defineConfig({
+const src = (p: string): string => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+
+const config: ViteUserConfig = defineConfig({
+  resolve: {
+    // Tests, examples and README snippets import the package by name; run them against src/.
+    alias: [
+      { find: /^otpkit$/, replacement: src('index.ts') },
+      { find: /^otpkit\/qr$/, replacement: src('qr.ts') },
+      { find: /^otpkit\/redis$/, replacement: src('store/redis.ts') },
+      { find: /^otpkit\/postgres$/, replacement: src('store/postgres.ts') },
+      { find: /^otpkit\/testing$/, replacement: src('testing.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
@@ -10,3 +23,5 @@ export default defineConfig({
     },
   },
 });
+
+export default config;

@@ -102,7 +102,8 @@ export function decodeBase32(text: string, options?: DecodeBase32Options): Uint8
   const opts = aoptions<DecodeBase32Options>(options, DECODE_KEYS);
   const loose = opts.loose === undefined ? false : abool(opts.loose, 'loose');
   // Loose input: only case, ASCII spaces and hyphens are forgiven (the groups sites display).
-  const s = loose ? text.replace(/[ -]/g, '').toUpperCase() : text;
+  // ASCII-only upper-casing: String#toUpperCase maps 'ß'→'SS', 'ı'→'I', 'ſ'→'S', which must stay invalid.
+  const s = loose ? text.replace(/[ -]/g, '').replace(/[a-z]+/g, (m) => m.toUpperCase()) : text;
   let end = s.indexOf('=');
   if (end === -1) end = s.length;
   else {
@@ -132,7 +133,7 @@ export function decodeBase32(text: string, options?: DecodeBase32Options): Uint8
   let bits = 0;
   let j = 0;
   for (let i = 0; i < end; i++) {
-    buffer = ((buffer << 5) | (DECODE[s.charCodeAt(i)] as number)) & 0x3ff; // at most 10 live bits
+    buffer = ((buffer << 5) | (DECODE[s.charCodeAt(i)] as number)) & 0xfff; // at most 7 + 5 = 12 live bits
     bits += 5;
     if (bits >= 8) {
       bits -= 8;

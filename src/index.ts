@@ -63,3 +63,14 @@ export {
   type CompatibilityWarningCode,
   type AuthenticatorProfile,
 } from './compat.js';
+export {
+  generateRecoveryCodes,
+  normalizeRecoveryCode,
+  hashRecoveryCode,
+  verifyRecoveryCode,
+  recoveryHashNeedsRehash,
+  hashRecoveryCodeSet,
+  type GenerateRecoveryCodesOptions,
+  type NormalizeRecoveryCodeOptions,
+  type RecoveryHashOptions,
+} from './recovery.js';

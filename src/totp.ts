@@ -94,7 +94,17 @@ export function stepOf(t: ResolvedTime): number {
 
 /** @internal Validates every TOTP option at once (shared by generation and verification). */
 export function resolveTOTP(o: Partial<TOTPOptions>): ResolvedOtp & ResolvedTime {
-  return { ...resolveOtp(o), ...resolveTime(o) };
+  const otp = resolveOtp(o);
+  const time = resolveTime(o);
+  // An explicit literal, not `{ ...otp, ...time }`: V8's object spread here cost ~5x the HMAC itself.
+  return {
+    algorithm: otp.algorithm,
+    digits: otp.digits,
+    allowShort: otp.allowShort,
+    period: time.period,
+    t0: time.t0,
+    seconds: time.seconds,
+  };
 }
 
 /**

@@ -17,7 +17,7 @@ import { rangeError, typeError } from './errors.js';
 import { OTP_KEYS } from './hotp.js';
 import {
   generateRecoveryCodes,
-  hashRecoveryCodeSet,
+  hashRecoveryCodeSetAsync,
   matchRecoveryCodeAsync,
   type GenerateRecoveryCodesOptions,
   type RecoveryHashOptions,
@@ -406,7 +406,7 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     const userId = aid(i.userId, 'userId');
     const { userId: _u, ...generateOptions } = i;
     const codes = generateRecoveryCodes(generateOptions);
-    const hashed = hashRecoveryCodeSet(codes, recoveryHash);
+    const hashed = await hashRecoveryCodeSetAsync(codes, recoveryHash);
     const replaced = (await s.listRecoveryCodes(userId)).length > 0;
     await s.replaceRecoveryCodes(userId, hashed);
     emit({ type: 'recovery-codes-issued', userId, count: codes.length, replaced });

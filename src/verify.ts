@@ -150,7 +150,7 @@ export function scanTOTP(p: PreparedTOTP, value: number, lo: number, hi: number)
     const abs = d < 0 ? -d : d;
     // Strict < with ascending d keeps the past delta on a tie.
     if (hit && abs < bestAbs) {
-      best = d;
+      best = d + 0; // + 0 turns a -0 start (lo = -0 for past 0, or step 0) into 0
       bestAbs = abs;
     }
   }
@@ -196,7 +196,7 @@ export interface PreparedHOTP {
 }
 
 /** @internal Validates HOTP verification options (shared with the store-backed verifier). */
-export function prepareVerifyHOTP(secret: unknown, options: unknown, maxLookAhead = MAX_LOOK_AHEAD, defaultLookAhead = 10): PreparedHOTP {
+export function prepareVerifyHOTP(secret: unknown, options: unknown, maxLookAhead: number = MAX_LOOK_AHEAD, defaultLookAhead: number = 10): PreparedHOTP {
   if (options === undefined) throw typeError('ERR_COUNTER_TYPE', '"options.counter" is required');
   const o = aoptions<VerifyHOTPOptions>(options, HOTP_VERIFY_KEYS);
   const otp = resolveOtp(o);
