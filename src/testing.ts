@@ -283,33 +283,49 @@ export function storeContract(make: () => OtpStore | Promise<OtpStore>, options?
     for (const mode of ['throw', 'hang', 'garbage'] as const) {
       add(`fails closed when ${method} ${mode === 'garbage' ? 'returns malformed data' : `${mode}s`}`, async () => {
         const base = await make();
-        const u = uid();
-        // Seed recovery codes through the healthy store so the recovery path reaches every call.
         const seed = verifierOn(base);
-        const recovery = await seed.issueRecoveryCodes({ userId: u, count: 2 });
-        const broken = verifierOn(faultyStore(base, method, mode));
-        const attempts: Array<() => Promise<{ ok: boolean }>> = [
+        let hits = 0;
+        const counted: OtpStore = new Proxy(faultyStore(base, method, mode), {
+          get(target, prop, receiver): unknown {
+            if (prop === method) hits++;
+            return Reflect.get(target, prop, receiver);
+          },
+        });
+        const broken = verifierOn(counted);
+        // Each attempt has its own user, so one attempt's failure count never throttles the next.
+        const attempts: Array<(u: string) => Promise<{ ok: boolean }>> = [
           // One step ahead, so a success also learns drift (reaching setDrift).
-          () => broken.verifyTOTP({ userId: u, secret: SECRET, token: generateTOTP(SECRET, { now: T + 30_000 }), now: T }),
-          () => broken.verifyTOTP({ userId: u, secret: SECRET, token: '000000', now: T }),
-          () => broken.verifyHOTP({ userId: u, secret: SECRET, token: generateHOTP(SECRET, 0) }),
-          () => broken.redeemRecoveryCode({ userId: u, code: recovery[0] as string, now: T }),
-          async () => {
+          (u) => broken.verifyTOTP({ userId: u, secret: SECRET, token: generateTOTP(SECRET, { now: T + 30_000 }), now: T }),
+          (u) => broken.verifyTOTP({ userId: u, secret: SECRET, token: '000000', now: T }),
+          (u) => broken.verifyHOTP({ userId: u, secret: SECRET, token: generateHOTP(SECRET, 0) }),
+          async (u) => {
+            // Seed recovery codes through the healthy store so redemption reaches every call.
+            const [code] = await seed.issueRecoveryCodes({ userId: u, count: 2 });
+            hits = 0;
+            return broken.redeemRecoveryCode({ userId: u, code: code as string, now: T });
+          },
+          async (u) => {
             await broken.issueRecoveryCodes({ userId: u, count: 1 });
             return { ok: false };
           },
         ];
-        let threw = 0;
+        let reached = 0;
         for (const attempt of attempts) {
+          hits = 0;
+          let outcome: { ok: boolean } | Error;
           try {
-            const r = await attempt();
-            check(!r.ok, `${method} ${mode}: a verification returned ok: true`);
+            outcome = await attempt(uid());
           } catch (e) {
             check(e instanceof OtpkitError && e.code.startsWith('ERR_STORE'), `${method} ${mode}: threw ${String(e)} instead of a storage OtpkitError`);
-            threw++;
+            outcome = e;
           }
+          if (hits === 0) continue; // this attempt never reached the faulty method
+          reached++;
+          // A fault in any call the attempt made must surface as a storage error: never ok: true,
+          // never a plain "wrong code".
+          check(outcome instanceof OtpkitError, `${method} ${mode}: an attempt that hit the fault returned ${JSON.stringify(outcome)} instead of throwing`);
         }
-        check(threw > 0, `${method} ${mode}: no verification noticed the fault`);
+        check(reached > 0, `${method} ${mode}: no attempt reached the faulty method`);
       });
     }
   }
