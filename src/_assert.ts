@@ -37,6 +37,10 @@ export function aoptions<T extends object>(
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw typeError('ERR_OPTION_TYPE', `"${title}" expected an object, got ${kind(options)}`);
+  // A Date, Map or boxed Number has no own keys and would silently mean "all defaults".
+  const proto = Object.getPrototypeOf(options);
+  if (proto !== Object.prototype && proto !== null)
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected a plain object, got ${(options as object).constructor?.name ?? 'object'}`);
   for (const key in options) {
     if (!allowed.has(key))
       throw rangeError('ERR_OPTION_UNKNOWN', `"${title}" has unknown option "${key}"`);

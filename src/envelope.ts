@@ -114,7 +114,7 @@ export async function sealSecret(secret: Uint8Array, options: SealSecretOptions)
  * @param sealed - the stored string.
  * @param options - {@link OpenSecretOptions}: `keys` (one key, or key id → key), `associatedData`.
  * @returns the secret bytes.
- * @throws OtpkitError `ERR_STORE_CORRUPT` if the string is malformed, names an unknown key id, or
+ * @throws OtpkitError `ERR_SECRET_SEALED` (distinct from storage codes: a key or data problem, not an outage) if the string is malformed, names an unknown key id, or
  *   fails authentication (tampered, wrong key, wrong associated data). The message never includes it.
  * @throws TypeError / RangeError on bad arguments.
  * @example
@@ -127,7 +127,7 @@ export async function openSecret(sealed: string, options: OpenSecretOptions): Pr
   if (options === undefined) throw typeError('ERR_OPTION_TYPE', '"options.keys" is required');
   const o = aoptions<OpenSecretOptions>(options, OPEN_KEYS);
   const aad = new TextEncoder().encode(astring(o.associatedData, 'associatedData'));
-  const corrupt = (why: string): OtpkitError => new OtpkitError('ERR_STORE_CORRUPT', `sealed secret ${why}`);
+  const corrupt = (why: string): OtpkitError => new OtpkitError('ERR_SECRET_SEALED', `sealed secret ${why}`);
   if (sealed.length > MAX_SEALED) throw corrupt('is too long');
   const parts = sealed.split(':');
   if (parts.length !== 5 || parts[0] !== PREFIX || parts[1] !== VERSION) throw corrupt('has an unknown format');
@@ -145,6 +145,6 @@ export async function openSecret(sealed: string, options: OpenSecretOptions): Pr
   try {
     return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad }, key, ct as BufferSource));
   } catch (e) {
-    throw new OtpkitError('ERR_STORE_CORRUPT', 'sealed secret failed authentication (tampered, wrong key or wrong associatedData)', { cause: e });
+    throw new OtpkitError('ERR_SECRET_SEALED', 'sealed secret failed authentication (tampered, wrong key or wrong associatedData)', { cause: e });
   }
 }

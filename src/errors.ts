@@ -14,12 +14,12 @@ export type OtpkitErrorCode =
   | 'ERR_BASE32_PADDING'
   | 'ERR_BASE32_LENGTH'
   | 'ERR_BASE32_NONCANONICAL'
-  | 'ERR_BASE32_TOO_LONG'
   // secrets
   | 'ERR_SECRET_TYPE'
   | 'ERR_SECRET_EMPTY'
   | 'ERR_SECRET_TOO_SHORT'
   | 'ERR_SECRET_TOO_LONG'
+  | 'ERR_SECRET_SEALED'
   // counters and times
   | 'ERR_COUNTER_TYPE'
   | 'ERR_COUNTER_RANGE'

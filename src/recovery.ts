@@ -37,7 +37,17 @@
  * 1/32 and no rejection sampling is needed (REQUIREMENTS #33). Ids are hex of random bytes.
  * @module
  */
-import { scrypt, scryptAsync } from '@noble/hashes/scrypt';
+import { scrypt } from '@noble/hashes/scrypt';
+
+/**
+ * Lets timers and I/O run before the next slow hash. noble's `scryptAsync` only awaits
+ * microtasks between its slices, which never lets the event loop turn, so the async functions
+ * here run the synchronous scrypt one code at a time with a real (macrotask) yield in between:
+ * the longest stall is one hash (~50 ms at the defaults), not a whole set.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 import { aint, aoptions, kind } from './_assert.js';
 import { constantTimeEqualBytes } from './_bytes.js';
 import { OtpkitError, rangeError, typeError } from './errors.js';
@@ -63,9 +73,10 @@ const MAX_CHARS = charsFor(MAX_BITS);
  * Default scrypt cost: N = 2^13 (8 MiB), r = 8, p = 1. Measured with @noble/hashes 1.8 on the
  * build machine (Node 20, 2 vCPUs, shared with other jobs), one hash, sync / async:
  * logN 12 ≈ 20–35 / 22–47 ms; logN 13 ≈ 40–69 / 48–71 ms; logN 14 ≈ 83–89 / 91–112 ms;
- * logN 15 ≈ 170–250 / 215–285 ms; logN 16 ≈ 380–430 / 380–440 ms.
- * logN 13 keeps one redemption attempt at about 50 ms, under 100 ms even under load;
- * logN 14 would already exceed 100 ms there. 80-bit random codes need no more (see the header).
+ * logN 15 ≈ 170–250 / 215–285 ms; logN 16 ≈ 380–430 / 380–440 ms (load average ≈ 1); with the
+ * machine saturated (load ≈ 7) about 1.5–2× more: logN 13 ≈ 70–90 ms, logN 14 ≈ 90–125 ms.
+ * logN 13 keeps one redemption attempt at about 50 ms, under 100 ms even under load; logN 14
+ * would exceed 100 ms there. 80-bit random codes need no more (see the module header).
  */
 const DEFAULT_LOG_N = 13;
 const DEFAULT_R = 8;
@@ -98,13 +109,16 @@ export interface GenerateRecoveryCodesOptions {
    * @defaultValue 80 (16 characters)
    */
   readonly bits?: number | undefined;
-  /** Characters per hyphen-separated group in the display form: 0 (no grouping) or 2–8. @defaultValue 4 */
+  /** Characters per hyphen-separated group when displayed: 0 (no grouping) or 2–8. @defaultValue 4 */
   readonly groupSize?: number | undefined;
 }
 
 /** Options of {@link normalizeRecoveryCode}. */
 export interface NormalizeRecoveryCodeOptions {
-  /** The entropy the codes were generated with (64–160); sets the expected length `ceil(bits / 5)`. @defaultValue 80 */
+  /**
+   * The entropy the codes were generated with (64–160); sets the expected length `ceil(bits / 5)`.
+   * @defaultValue 80
+   */
   readonly bits?: number | undefined;
 }
 
@@ -214,7 +228,7 @@ function toHex(bytes: Uint8Array): string {
 // ---------------------------------------------------------------------------------------------
 // Normalisation
 
-/** Crockford decoding table for char codes < 128: canonical symbol, or '' for separators, undefined to reject. */
+/** Crockford decoding for char codes < 128: the canonical symbol, '' for a separator, undefined to reject. */
 const DECODE: readonly (string | undefined)[] = (() => {
   const t: (string | undefined)[] = new Array<string | undefined>(128).fill(undefined);
   for (const c of ALPHABET) {
@@ -344,7 +358,8 @@ export function generateRecoveryCodes(options?: GenerateRecoveryCodesOptions): s
       : aint(o.groupSize, 'groupSize', 0, MAX_GROUP_SIZE, 'ERR_OPTION_RECOVERY');
   if (size === 1) throw rangeError('ERR_OPTION_RECOVERY', '"groupSize" expected 0 or 2..8, got 1');
   const seen = new Set<string>();
-  // A collision has probability < 100² / 2^65; a bound on redraws turns a broken RNG into an error, not a hang.
+  // A collision has probability < 100² / 2^65; bounding redraws turns a broken RNG into an
+  // error instead of a hang.
   for (let draws = 0; seen.size < count; draws++) {
     if (draws >= 2 * count + 10)
       throw new OtpkitError('ERR_OPTION_INVALID', 'the CSPRNG keeps returning repeated values');
@@ -583,7 +598,7 @@ export function hashRecoveryCodeSet(
 }
 
 /**
- * Async twin of {@link hashRecoveryCodeSet} (scryptAsync yields to the event loop): same
+ * Async twin of {@link hashRecoveryCodeSet} (yields to the event loop between codes): same
  * arguments, validation and output format.
  *
  * @param codes - 1..100 distinct codes, in any form {@link normalizeRecoveryCode} accepts.
@@ -611,7 +626,7 @@ export async function hashRecoveryCodeSetAsync(
         params,
         c.length,
         salt,
-        await scryptAsync(passwordBytes(c), salt, kdfOpts(params)),
+        await yieldToEventLoop().then(() => scrypt(passwordBytes(c), salt, kdfOpts(params))),
       ),
     });
   return out;
@@ -699,7 +714,7 @@ export function matchRecoveryCode(
 
 /**
  * @internal Async twin of {@link matchRecoveryCode} for the store-backed layer: same semantics,
- * but scrypt runs through `scryptAsync`, which yields to the event loop every few milliseconds.
+ * but it yields to the event loop before each slow hash.
  *
  * @param code - the code as the user typed it.
  * @param stored - the user's unused records.
@@ -722,7 +737,8 @@ export async function matchRecoveryCodeAsync(
   let found: string | null = null;
   for (const g of m.groups) {
     if (m.code.length !== g.h.len) continue;
-    const id = scan(g, await scryptAsync(passwordBytes(m.code), g.h.salt, kdfOpts(g.h)));
+    await yieldToEventLoop();
+    const id = scan(g, scrypt(passwordBytes(m.code), g.h.salt, kdfOpts(g.h)));
     if (id !== null) found = id;
   }
   return found;

@@ -317,7 +317,7 @@ export function storeContract(make: () => OtpStore | Promise<OtpStore>, options?
             outcome = await attempt(uid());
           } catch (e) {
             check(e instanceof OtpkitError && e.code.startsWith('ERR_STORE'), `${method} ${mode}: threw ${String(e)} instead of a storage OtpkitError`);
-            outcome = e;
+            outcome = e as Error;
           }
           if (hits === 0) continue; // this attempt never reached the faulty method
           reached++;

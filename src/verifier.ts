@@ -7,13 +7,17 @@
  * (a lost claim is `'replayed'`), resets failures only on success, and learns clock drift. Storage
  * failures throw `OtpkitError` (`ERR_STORE*`): never `ok: true`, never "wrong code".
  *
- * Recovery codes go through the same throttle (scope `'recovery'`) and are consumed atomically.
+ * Failures are counted per account: one scope `'otp'` for all TOTP/HOTP credentials of a user
+ * (so re-enrolling never resets throttling) and one scope `'recovery'` for recovery codes (so an
+ * attacker who locks the OTP credential does not lock the user out of recovery). Recovery codes
+ * are consumed atomically.
  * @module
  */
 import { abool, aint, aoptions, kind } from './_assert.js';
 import { storeCall, isBoolean, isCount, isVoid } from './_storecall.js';
 import { admit, checkGate, resolveThrottle, type Gate, type ThrottleOptions, type ThrottlePolicy } from './_throttle.js';
-import { rangeError, typeError } from './errors.js';
+import { OtpkitError, rangeError, typeError } from './errors.js';
+import { prepareSecret } from './hotp.js';
 import { OTP_KEYS } from './hotp.js';
 import {
   generateRecoveryCodes,
@@ -43,10 +47,13 @@ export type { ThrottleOptions } from './_throttle.js';
 /** Why a store-backed verification failed. */
 export type VerifierFailureReason = VerifyFailureReason | 'replayed' | 'throttled' | 'locked';
 
-/** A failed store-backed verification. `retryAfterMs` is set for `'throttled'`. */
-export type VerifierFailure =
-  | { readonly ok: false; readonly reason: 'malformed' | 'invalid' | 'replayed' | 'locked' }
+/** A refusal by the throttle: still backing off (`retryAfterMs`) or locked until `unlock`. */
+export type ThrottleFailure =
+  | { readonly ok: false; readonly reason: 'locked' }
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterMs: number };
+
+/** A failed store-backed verification. `retryAfterMs` is set for `'throttled'`. */
+export type VerifierFailure = { readonly ok: false; readonly reason: 'malformed' | 'invalid' | 'replayed' } | ThrottleFailure;
 
 /** Result of {@link Verifier.verifyTOTP} and {@link Verifier.confirmTOTP}. */
 export type VerifierTOTPResult = { readonly ok: true; readonly delta: number; readonly step: number } | VerifierFailure;
@@ -54,8 +61,14 @@ export type VerifierTOTPResult = { readonly ok: true; readonly delta: number; re
 /** Result of {@link Verifier.verifyHOTP}. */
 export type VerifierHOTPResult = { readonly ok: true; readonly counter: bigint; readonly next: bigint } | VerifierFailure;
 
-/** Result of {@link Verifier.redeemRecoveryCode}. A used, unknown or other user's code is `'invalid'`. */
-export type RecoveryRedeemResult = { readonly ok: true; readonly remaining: number } | VerifierFailure;
+/**
+ * Result of {@link Verifier.redeemRecoveryCode}. A malformed, used, replaced, unknown or other
+ * user's code is `'invalid'`: nothing about a code's history leaks.
+ */
+export type RecoveryRedeemResult =
+  | { readonly ok: true; readonly remaining: number }
+  | { readonly ok: false; readonly reason: 'invalid' }
+  | ThrottleFailure;
 
 /** A structured audit event. Never contains secrets, tokens or recovery codes (REQUIREMENTS #41). */
 export type VerifierEvent =
@@ -100,9 +113,16 @@ export interface CredentialRef {
   readonly credentialId?: string | undefined;
 }
 
+/**
+ * The credential's secret, or a function returning it (for example `() => openSecret(row.sealed, …)`).
+ * A function is called only after the throttle admitted the attempt, so a locked credential's
+ * secret is never decrypted.
+ */
+export type SecretSource = Uint8Array | (() => Uint8Array | Promise<Uint8Array>);
+
 /** Input of {@link Verifier.verifyTOTP}: the credential, its secret, the token, and per-credential TOTP settings. */
 export interface VerifierTOTPInput extends CredentialRef {
-  readonly secret: Uint8Array;
+  readonly secret: SecretSource;
   /** The code as submitted; never trimmed (use `normalizeToken` first if your UI wants). */
   readonly token: string;
   readonly algorithm?: 'SHA1' | 'SHA256' | 'SHA512' | undefined;
@@ -118,7 +138,7 @@ export interface VerifierTOTPInput extends CredentialRef {
 
 /** Input of {@link Verifier.verifyHOTP}. */
 export interface VerifierHOTPInput extends CredentialRef {
-  readonly secret: Uint8Array;
+  readonly secret: SecretSource;
   readonly token: string;
   /** The counter to start from when the store has none for this credential. @defaultValue 0 */
   readonly initialCounter?: number | bigint | undefined;
@@ -170,7 +190,7 @@ export interface Verifier {
   redeemRecoveryCode(input: RecoveryRedeemInput): Promise<RecoveryRedeemResult>;
   /** How many unused recovery codes `userId` has. */
   remainingRecoveryCodes(userId: string): Promise<number>;
-  /** Throttle status of `(userId, scope)`; scope is a credential id or `'recovery'`. */
+  /** Throttle status of `(userId, scope)`; scope is `'otp'` (all TOTP/HOTP credentials, the default) or `'recovery'`. */
   throttleStatus(userId: string, scope?: string): Promise<ThrottleStatus>;
   /** Clears the failure count of `(userId, scope)`, lifting a lock (an administrator or support action). */
   unlock(userId: string, scope?: string): Promise<void>;
@@ -186,6 +206,13 @@ const ISSUE_KEYS: ReadonlySet<string> = new Set(['userId', 'count', 'bits', 'gro
 
 /** The throttle scope of recovery codes. */
 export const RECOVERY_SCOPE = 'recovery';
+/**
+ * The throttle scope of OTP codes: one failure count per account for all its TOTP/HOTP
+ * credentials, so re-enrolling a new credential never resets throttling (REQUIREMENTS #27).
+ */
+export const OTP_SCOPE = 'otp';
+/** A 32-byte stand-in used to validate options before a lazily supplied secret is fetched. */
+const PLACEHOLDER_SECRET = new Uint8Array(32);
 const MAX_ID = 256;
 
 function aid(v: unknown, title: string): string {
@@ -195,13 +222,14 @@ function aid(v: unknown, title: string): string {
   return v;
 }
 
-/** A credential id; `'recovery'` is reserved for the recovery-code throttle scope. */
+/** A credential id, `'default'` when omitted. */
 function acredential(v: unknown): string {
-  if (v === undefined) return 'default';
-  const id = aid(v, 'credentialId');
-  if (id === RECOVERY_SCOPE)
-    throw rangeError('ERR_OPTION_INVALID', `"credentialId" '${RECOVERY_SCOPE}' is reserved for recovery codes`);
-  return id;
+  return v === undefined ? 'default' : aid(v, 'credentialId');
+}
+
+/** A secret given directly, or a function that fetches it (called only once the throttle admits the attempt). */
+async function resolveSecret(secret: SecretSource): Promise<unknown> {
+  return typeof secret === 'function' ? secret() : secret;
 }
 
 function isState(v: unknown): v is CredentialState {
@@ -307,7 +335,7 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     scope: string,
     now: number,
     factor: 'totp' | 'hotp' | 'recovery',
-  ): Promise<{ state: CredentialState } | { fail: VerifierFailure }> => {
+  ): Promise<{ state: CredentialState } | { fail: ThrottleFailure }> => {
     const state = await s.getState(userId, credentialId, scope);
     let gate: Gate = checkGate(policy, state.failures, state.lastFailureAt, now);
     if (gate.open) {
@@ -315,7 +343,7 @@ export function createVerifier(options?: VerifierOptions): Verifier {
       gate = admit(policy, state.failures, count);
     }
     if (gate.open) return { state };
-    const fail: VerifierFailure =
+    const fail: ThrottleFailure =
       gate.reason === 'locked' ? { ok: false, reason: 'locked' } : { ok: false, reason: 'throttled', retryAfterMs: gate.retryAfterMs };
     emit({ type: 'failure', factor, userId, credentialId, reason: fail.reason });
     return { fail };
@@ -331,7 +359,7 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     return { ok: false, reason };
   };
 
-  const verifyTOTP = async (input: VerifierTOTPInput): Promise<VerifierTOTPResult> => {
+  const totp = async (input: VerifierTOTPInput, confirming: boolean): Promise<VerifierTOTPResult> => {
     const i = aoptions<VerifierTOTPInput>(input, TOTP_INPUT_KEYS, 'input');
     if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
     const userId = aid(i.userId, 'userId');
@@ -339,20 +367,24 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     const now = nowMs(i.now);
     const { secret, token, userId: _u, credentialId: _c, ...rest } = i;
     const window = rest.window ?? { past: defaultWindow[0], future: defaultWindow[1] };
-    const p = prepareVerifyTOTP(secret, { ...rest, window, now });
+    // Validate every option (and a directly given secret) before touching the store.
+    const lazy = typeof secret === 'function';
+    const p = prepareVerifyTOTP(lazy ? PLACEHOLDER_SECRET : secret, { ...rest, window, now });
     if (typeof token !== 'string') parseToken(token, p.otp.digits); // throws the TypeError
-    const entered = await enter(userId, credentialId, credentialId, now, 'totp');
+    const entered = await enter(userId, credentialId, OTP_SCOPE, now, 'totp');
     if ('fail' in entered) return entered.fail;
     const value = parseToken(token, p.otp.digits);
     if (value < 0) return failed('totp', userId, credentialId, 'malformed');
-    const drift = learnDrift ? entered.state.drift : 0;
-    const delta = scanTOTP(p, value, drift - p.past, drift + p.future);
+    const prepared = lazy ? { ...p, key: prepareSecret(await resolveSecret(secret), p.otp) } : p;
+    // A confirmation is a new device: centre on now, not on drift learned from an older device.
+    const drift = learnDrift && !confirming ? entered.state.drift : 0;
+    const delta = scanTOTP(prepared, value, drift - p.past, drift + p.future);
     if (Number.isNaN(delta)) return failed('totp', userId, credentialId, 'invalid');
     const step = p.step + delta;
     if (!(await s.claimTotpStep(userId, credentialId, step))) return failed('totp', userId, credentialId, 'replayed');
-    await s.resetFailures(userId, credentialId);
-    const learned = Math.max(-maxDrift, Math.min(maxDrift, delta));
-    if (learnDrift && learned !== entered.state.drift) await s.setDrift(userId, credentialId, learned);
+    await s.resetFailures(userId, OTP_SCOPE);
+    const learned = learnDrift ? Math.max(-maxDrift, Math.min(maxDrift, delta)) : 0;
+    if (learned !== entered.state.drift) await s.setDrift(userId, credentialId, learned);
     emit({ type: 'success', factor: 'totp', userId, credentialId });
     return { ok: true, delta, step };
   };
@@ -364,19 +396,21 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     const credentialId = acredential(i.credentialId);
     const { secret, token, userId: _u, credentialId: _c, initialCounter, ...rest } = i;
     // Validate everything (the counter included) before touching the store.
-    const probe = prepareVerifyHOTP(secret, { ...rest, counter: initialCounter ?? 0 });
+    const lazy = typeof secret === 'function';
+    const probe = prepareVerifyHOTP(lazy ? PLACEHOLDER_SECRET : secret, { ...rest, counter: initialCounter ?? 0 });
     if (typeof token !== 'string') parseToken(token, probe.otp.digits);
     const now = nowMs(undefined);
-    const entered = await enter(userId, credentialId, credentialId, now, 'hotp');
+    const entered = await enter(userId, credentialId, OTP_SCOPE, now, 'hotp');
     if ('fail' in entered) return entered.fail;
     const value = parseToken(token, probe.otp.digits);
     if (value < 0) return failed('hotp', userId, credentialId, 'malformed');
     const stored = entered.state.hotpCounter;
-    const p = stored === null ? probe : { ...probe, counter: stored };
+    const key = lazy ? prepareSecret(await resolveSecret(secret), probe.otp) : probe.key;
+    const p = { ...probe, key, counter: stored ?? probe.counter };
     const result = hotpResult(scanHOTPToken(p, value));
     if (!result.ok) return failed('hotp', userId, credentialId, 'invalid');
     if (!(await s.cas(userId, credentialId, stored, result.next))) return failed('hotp', userId, credentialId, 'replayed');
-    await s.resetFailures(userId, credentialId);
+    await s.resetFailures(userId, OTP_SCOPE);
     emit({ type: 'success', factor: 'hotp', userId, credentialId });
     return result;
   };
@@ -390,11 +424,22 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     const entered = await enter(userId, RECOVERY_SCOPE, RECOVERY_SCOPE, now, 'recovery');
     if ('fail' in entered) return entered.fail;
     const codes = await s.listRecoveryCodes(userId);
-    const id = await matchRecoveryCodeAsync(i.code, codes);
+    let id: string | null;
+    try {
+      id = await matchRecoveryCodeAsync(i.code, codes);
+    } catch (e) {
+      // A stored hash that does not parse is corrupt storage: fail closed as such.
+      if (e instanceof OtpkitError && e.code === 'ERR_RECOVERY_HASH')
+        throw new OtpkitError('ERR_STORE_CORRUPT', 'store.listRecoveryCodes returned a malformed hash', { cause: e });
+      throw e;
+    }
     // Used, unknown and other users' codes all read 'invalid': no history leaks (REQUIREMENTS R3).
-    if (id === null || !(await s.consumeRecoveryCode(userId, id))) return failed('recovery', userId, RECOVERY_SCOPE, 'invalid');
+    if (id === null || !(await s.consumeRecoveryCode(userId, id))) {
+      emit({ type: 'failure', factor: 'recovery', userId, credentialId: RECOVERY_SCOPE, reason: 'invalid' });
+      return { ok: false, reason: 'invalid' };
+    }
     await s.resetFailures(userId, RECOVERY_SCOPE);
-    const remaining = codes.length - 1;
+    const remaining = (await s.listRecoveryCodes(userId)).length;
     emit({ type: 'success', factor: 'recovery', userId, credentialId: RECOVERY_SCOPE });
     emit({ type: 'recovery-code-used', userId, remaining });
     return { ok: true, remaining };
@@ -413,7 +458,7 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     return codes;
   };
 
-  const throttleStatus = async (userId: string, scope = 'default'): Promise<ThrottleStatus> => {
+  const throttleStatus = async (userId: string, scope: string = OTP_SCOPE): Promise<ThrottleStatus> => {
     aid(userId, 'userId');
     aid(scope, 'scope');
     const state = await s.getState(userId, scope, scope);
@@ -427,14 +472,14 @@ export function createVerifier(options?: VerifierOptions): Verifier {
 
   return Object.freeze({
     store,
-    verifyTOTP,
-    confirmTOTP: verifyTOTP,
+    verifyTOTP: (input: VerifierTOTPInput) => totp(input, false),
+    confirmTOTP: (input: VerifierTOTPInput) => totp(input, true),
     verifyHOTP,
     issueRecoveryCodes,
     redeemRecoveryCode,
     remainingRecoveryCodes: async (userId: string): Promise<number> => (await s.listRecoveryCodes(aid(userId, 'userId'))).length,
     throttleStatus,
-    unlock: async (userId: string, scope = 'default'): Promise<void> => {
+    unlock: async (userId: string, scope: string = OTP_SCOPE): Promise<void> => {
       await s.resetFailures(aid(userId, 'userId'), aid(scope, 'scope'));
     },
   });

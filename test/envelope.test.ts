@@ -25,7 +25,7 @@ describe('sealSecret / openSecret (AES-256-GCM envelope)', () => {
     const keys = { '2025': kek, '2026': kek2 };
     expect(await openSecret(old, { keys })).toEqual(secret);
     expect(await openSecret(fresh, { keys })).toEqual(secret);
-    await expect(openSecret(fresh, { keys: { '2025': kek } })).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
+    await expect(openSecret(fresh, { keys: { '2025': kek } })).rejects.toMatchObject({ code: 'ERR_SECRET_SEALED' });
   });
 
   it('fails closed on tampering, the wrong key or the wrong owner', async () => {
@@ -41,7 +41,7 @@ describe('sealSecret / openSecret (AES-256-GCM envelope)', () => {
     ] as const) {
       const err = await openSecret(s, o).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OtpkitError);
-      expect((err as OtpkitError).code).toBe('ERR_STORE_CORRUPT');
+      expect((err as OtpkitError).code).toBe('ERR_SECRET_SEALED');
     }
   });
 

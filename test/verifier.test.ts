@@ -137,6 +137,44 @@ describe('createVerifier: TOTP', () => {
     expect(await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: at(ctx.now) })).toEqual({ ok: false, reason: 'invalid' });
   });
 
+  it('a confirmation centres on now, not on drift learned from an older device', async () => {
+    const ctx = setup({ window: 1 });
+    // The old phone ran two steps ahead, learned in two moves (+1, then +2 inside the shifted window).
+    await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: at(ctx.now + 30_000) });
+    ctx.advance(90_000);
+    expect(await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: at(ctx.now + 60_000) })).toMatchObject({ ok: true, delta: 2 });
+    // Re-enrollment with a correct clock on the same credential id: a login would look at +1..+3.
+    ctx.advance(120_000);
+    const fresh = generateSecret();
+    const code = generateTOTP(fresh, { now: ctx.now });
+    expect(await ctx.verifier.confirmTOTP({ userId: 'a', secret: fresh, token: code })).toMatchObject({ ok: true, delta: 0 });
+    expect((await ctx.store.getState('a', 'default', 'otp')).drift).toBe(0);
+  });
+
+  it('counts failures per account: a new credential id does not reset throttling (REQUIREMENTS #27)', async () => {
+    const ctx = setup({ throttle: { freeFailures: 1, baseDelayMs: 10_000 } });
+    expect(await ctx.verifier.verifyTOTP({ userId: 'a', credentialId: 'phone-1', secret, token: 'x' })).toMatchObject({ reason: 'malformed' });
+    expect(await ctx.verifier.confirmTOTP({ userId: 'a', credentialId: 'phone-2', secret, token: at(ctx.now) })).toMatchObject({
+      reason: 'throttled',
+      retryAfterMs: 10_000,
+    });
+    expect((await ctx.verifier.throttleStatus('a')).failures).toBe(1);
+    expect((await ctx.verifier.throttleStatus('a', 'recovery')).failures).toBe(0);
+  });
+
+  it('fetches a lazily supplied secret only when the throttle admits the attempt', async () => {
+    const ctx = setup({ throttle: { freeFailures: 1, maxFailures: 1 } });
+    const fetch = vi.fn(async () => secret);
+    expect(await ctx.verifier.verifyTOTP({ userId: 'a', secret: fetch, token: '000000' })).toMatchObject({ ok: false });
+    expect(fetch).toHaveBeenCalledTimes(1);
+    expect(await ctx.verifier.verifyTOTP({ userId: 'a', secret: fetch, token: at(T) })).toEqual({ ok: false, reason: 'locked' });
+    expect(fetch).toHaveBeenCalledTimes(1);
+    await ctx.verifier.unlock('a');
+    expect((await ctx.verifier.verifyTOTP({ userId: 'a', secret: fetch, token: at(T) })).ok).toBe(true);
+    expect((await ctx.verifier.verifyHOTP({ userId: 'h', secret: () => secret, token: generateHOTP(secret, 1) })).ok).toBe(true);
+    await expect(ctx.verifier.verifyTOTP({ userId: 'b', secret: async () => new Uint8Array(3), token: at(T) })).rejects.toThrow(RangeError);
+  });
+
   it('without learnDrift the window stays centred on now', async () => {
     const ctx = setup({ window: 1, learnDrift: false });
     expect((await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: at(ctx.now + 30_000) })).ok).toBe(true);
@@ -169,7 +207,6 @@ describe('createVerifier: TOTP', () => {
     await expect(verifier.verifyTOTP({ userId: 'a', secret: 'JBSWY3DP' as unknown as Uint8Array, token: '123456' })).rejects.toThrow(TypeError);
     await expect(verifier.verifyTOTP({ userId: 'a', secret, token: '123456', window: 11 })).rejects.toThrow(RangeError);
     await expect(verifier.verifyTOTP({ userId: '', secret, token: '123456' })).rejects.toThrow(RangeError);
-    await expect(verifier.verifyTOTP({ userId: 'a', credentialId: 'recovery', secret, token: '123456' })).rejects.toThrow(RangeError);
     await expect(verifier.verifyTOTP({ userId: 'a', secret, token: '123456', windw: 1 } as never)).rejects.toThrow(RangeError);
     expect(spy).not.toHaveBeenCalled();
     expect(() => createVerifier({ windw: 2 } as never)).toThrow(RangeError);
@@ -289,5 +326,16 @@ describe('createVerifier: storage failures fail closed', () => {
     expect(verifier.store.distributedSafe).toBe(false);
     const s = generateSecret();
     expect((await verifier.confirmTOTP({ userId: 'n', secret: s, token: generateTOTP(s, { now: T }) })).ok).toBe(true);
+  });
+});
+
+describe('createVerifier: corrupt recovery records', () => {
+  it('a stored hash that does not parse is ERR_STORE_CORRUPT, never ok', async () => {
+    const store = createMemoryStore();
+    const verifier = createVerifier({ store, now: () => T });
+    const [code] = await verifier.issueRecoveryCodes({ userId: 'a', count: 1 });
+    const [rec] = await store.listRecoveryCodes('a');
+    await store.replaceRecoveryCodes('a', [{ id: rec!.id, hash: '$otpkit-scrypt$v=1$ln=40,r=8,p=1,len=16$AAAA$AAAA' }]);
+    await expect(verifier.redeemRecoveryCode({ userId: 'a', code: code! })).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
   });
 });

@@ -1,0 +1,260 @@
+/** base32 unit tests: REQUIREMENTS (b) Secrets S4–S12, the loose path, and robustness. */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { decodeBase32, encodeBase32, OtpkitError, type OtpkitErrorCode } from '../src/index.js';
+
+const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Runs `fn`, expects an OtpkitError with `code`, and returns it. */
+function expectOtpkitError(fn: () => unknown, code: OtpkitErrorCode): OtpkitError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(OtpkitError);
+  const err = caught as OtpkitError;
+  expect(err.code).toBe(code);
+  expect(err.name).toBe('OtpkitError');
+  return err;
+}
+
+describe('strict decoder rejects (REQUIREMENTS (b) S4–S12)', () => {
+  const rows: Array<[id: string, input: string, code: OtpkitErrorCode]> = [
+    ['S4 non-zero trailing bits', 'MZXW6YR=', 'ERR_BASE32_NONCANONICAL'],
+    ['S4 non-zero trailing bits, unpadded', 'MZXW6YR', 'ERR_BASE32_NONCANONICAL'],
+    ['S4 "MZ" (RFC 4648 §10 note)', 'MZ', 'ERR_BASE32_NONCANONICAL'],
+    ['S5 too much padding', 'MZXW6YQ==', 'ERR_BASE32_PADDING'],
+    ['S5 too little padding', 'MY=====', 'ERR_BASE32_PADDING'],
+    ['S5 padding on a full block', 'MZXW6YTB========', 'ERR_BASE32_PADDING'],
+    ['S5 padding only', '========', 'ERR_BASE32_PADDING'],
+    ['S5 single =', '=', 'ERR_BASE32_PADDING'],
+    ['S6 length 1', 'M', 'ERR_BASE32_LENGTH'],
+    ['S6 length 3', 'MZX', 'ERR_BASE32_LENGTH'],
+    ['S6 length 6', 'MZXW6Y', 'ERR_BASE32_LENGTH'],
+    ['S6 length 9', 'MZXW6YTBO', 'ERR_BASE32_LENGTH'],
+    ['S6 length 1 padded', 'M=======', 'ERR_BASE32_LENGTH'],
+    ['S7 = inside the body', 'MZ=XW6YQ', 'ERR_BASE32_PADDING'],
+    ['S7 = at the start', '=MZXW6YQ', 'ERR_BASE32_PADDING'],
+    ['S7 data after padding', 'MY======MY======', 'ERR_BASE32_PADDING'],
+    ['S8 digit 1', 'MZXW6Y1=', 'ERR_BASE32_CHAR'],
+    ['S8 digit 0', 'MZXW0YQ=', 'ERR_BASE32_CHAR'],
+    ['S8 digit 8', 'MZXW8YQ=', 'ERR_BASE32_CHAR'],
+    ['S8 digit 9', 'MZXW9YQ=', 'ERR_BASE32_CHAR'],
+    ['S9 lower case', 'mzxw6yq=', 'ERR_BASE32_CHAR'],
+    ['S9 one lower-case letter', 'MZXw6YQ=', 'ERR_BASE32_CHAR'],
+    ['S10 spaces', 'GEZD GNBV GY3T QOJQ', 'ERR_BASE32_CHAR'],
+    ['S10 hyphens', 'GEZD-GNBV-GY3T-QOJQ', 'ERR_BASE32_CHAR'],
+    ['S10 trailing space', 'MZXW6YQ ', 'ERR_BASE32_CHAR'],
+    ['S11 NUL', 'MZXW\u00006YQ', 'ERR_BASE32_CHAR'],
+    ['S11 NUL only', '\u0000', 'ERR_BASE32_CHAR'],
+    ['S11 newline', 'MZXW6YTB\nOI', 'ERR_BASE32_CHAR'],
+    ['S11 trailing newline', 'MZXW6YTB\n', 'ERR_BASE32_CHAR'],
+    ['S11 Cyrillic А homoglyph', 'MZXW6Y\u0410=', 'ERR_BASE32_CHAR'],
+    ['S11 full-width A', 'MZXW6Y\uFF21=', 'ERR_BASE32_CHAR'],
+    ['S11 lone surrogate', 'MZXW6Y\uD800=', 'ERR_BASE32_CHAR'],
+    ['S11 character after padding that is not base32', 'MY======\u0000', 'ERR_BASE32_CHAR'],
+    ['S12 base32hex', 'CPNMUOJ1', 'ERR_BASE32_CHAR'],
+    ['S12 base32hex padded', 'CPNMUOG=', 'ERR_BASE32_NONCANONICAL'],
+    ['base64 characters', 'Zm9vYg==', 'ERR_BASE32_CHAR'],
+  ];
+  for (const [id, input, code] of rows) {
+    it(`${id}: ${JSON.stringify(input)} → ${code}`, () => {
+      const err = expectOtpkitError(() => decodeBase32(input), code);
+      // Messages give positions and counts, never the text itself.
+      if (input.length >= 4) expect(err.message).not.toContain(input);
+    });
+  }
+
+  it('error messages never echo a secret-like input', () => {
+    const secret = encodeBase32(randomBytes(20));
+    for (const bad of [secret + '1', secret.toLowerCase(), secret.slice(0, 31) + '=', `${secret}\u0000`]) {
+      try {
+        decodeBase32(bad);
+        expect.unreachable();
+      } catch (e) {
+        expect((e as Error).message).not.toContain(secret.slice(0, 8));
+        expect((e as Error).message.toUpperCase()).not.toContain(secret.slice(8, 16));
+      }
+    }
+  });
+
+  it('S12: CPNMUOG= is "foob" in base32hex but never decodes as such', () => {
+    expect(() => decodeBase32('CPNMUOG=')).toThrow(OtpkitError);
+    expect(decodeBase32('MZXW6YQ=')).toEqual(ascii('foob'));
+  });
+});
+
+describe('strict decoder accepts', () => {
+  it('the empty string as zero bytes', () => {
+    expect(decodeBase32('')).toEqual(new Uint8Array(0));
+  });
+  it('padded and unpadded canonical text', () => {
+    expect(decodeBase32('MZXW6YQ=')).toEqual(ascii('foob'));
+    expect(decodeBase32('MZXW6YQ')).toEqual(ascii('foob'));
+    expect(decodeBase32('MY======')).toEqual(ascii('f'));
+    expect(decodeBase32('MY')).toEqual(ascii('f'));
+  });
+  it('returns a plain Uint8Array', () => {
+    const out = decodeBase32('MZXW6YTBOI');
+    expect(out).toBeInstanceOf(Uint8Array);
+    expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
+  });
+  it('decodes every alphabet character in every position of a block', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+    for (let pos = 0; pos < 8; pos++) {
+      for (let v = 0; v < 32; v++) {
+        const chars = Array.from({ length: 8 }, () => 'A');
+        chars[pos] = alphabet[v] as string;
+        const text = chars.join('');
+        const bytes = decodeBase32(text);
+        expect(bytes).toHaveLength(5);
+        expect(encodeBase32(bytes)).toBe(text);
+      }
+    }
+  });
+});
+
+describe('loose decoder: lower case, ASCII spaces and hyphens, and nothing more', () => {
+  const foobar = ascii('foobar');
+  it.each([
+    ['mzxw6ytboi'],
+    ['MzXw6YtBoI'],
+    ['mzxw 6ytb oi'],
+    ['MZXW-6YTB-OI'],
+    ['  mzxw 6ytb-oi  '],
+    ['mzxw6ytboi======'],
+    ['mzxw 6ytb oi== ===='],
+    ['- - MZXW6YTBOI - -'],
+  ])('accepts %j', (input) => {
+    expect(decodeBase32(input, { loose: true })).toEqual(foobar);
+  });
+
+  it('accepts grouped Google-style secrets', () => {
+    const key = randomBytes(20);
+    const grouped = encodeBase32(key).toLowerCase().replace(/(.{4})/g, '$1 ').trim();
+    expect(decodeBase32(grouped, { loose: true })).toEqual(new Uint8Array(key));
+    expect(() => decodeBase32(grouped)).toThrow(OtpkitError);
+  });
+
+  it.each([
+    ['0 (never mapped to O)', 'MZXW0YTBOI'],
+    ['1 (never mapped to I or L)', 'MZXW1YTBOI'],
+    ['8 (never mapped to B)', 'MZXW8YTBOI'],
+    ['9', 'MZXW9YTBOI'],
+    ['tab', 'MZXW\t6YTBOI'],
+    ['newline', 'MZXW\n6YTBOI'],
+    ['carriage return', 'MZXW\r6YTBOI'],
+    ['underscore', 'MZXW_6YTBOI'],
+    ['dot', 'MZXW.6YTBOI'],
+    ['NBSP', 'MZXW\u00A06YTBOI'],
+    ['en dash', 'MZXW\u20136YTBOI'],
+    ['NUL', 'MZXW\u00006YTBOI'],
+    ['Cyrillic а', 'MZXW6YTBO\u0430'],
+    ['full-width ｍ', '\uFF4DZXW6YTBOI'],
+    ['German ß (upper-cases to SS)', 'MZXW6YTB\u00DF'],
+    ['dotless ı (upper-cases to I)', 'MZXW6YTBO\u0131'],
+    ['long s ſ (upper-cases to S)', 'MZXW6YTB\u017FA'],
+    ['ligature ﬀ (upper-cases to FF)', 'MZXW6YTB\uFB00'],
+    ['Kelvin sign', 'MZXW6YTB\u212AA'],
+  ])('rejects %s with ERR_BASE32_CHAR', (_name, input) => {
+    expectOtpkitError(() => decodeBase32(input, { loose: true }), 'ERR_BASE32_CHAR');
+  });
+
+  it('still rejects non-canonical, padding and length errors', () => {
+    expectOtpkitError(() => decodeBase32('mzxw6yr=', { loose: true }), 'ERR_BASE32_NONCANONICAL');
+    expectOtpkitError(() => decodeBase32('mzxw6yq==', { loose: true }), 'ERR_BASE32_PADDING');
+    expectOtpkitError(() => decodeBase32('mz=xw6yq', { loose: true }), 'ERR_BASE32_PADDING');
+    expectOtpkitError(() => decodeBase32('mzx', { loose: true }), 'ERR_BASE32_LENGTH');
+  });
+
+  it('loose: false is the strict decoder', () => {
+    expectOtpkitError(() => decodeBase32('mzxw6ytboi', { loose: false }), 'ERR_BASE32_CHAR');
+  });
+});
+
+describe('encoder', () => {
+  it('is unpadded by default and padded on request', () => {
+    expect(encodeBase32(ascii('f'))).toBe('MY');
+    expect(encodeBase32(ascii('f'), { padding: true })).toBe('MY======');
+    expect(encodeBase32(new Uint8Array(0), { padding: true })).toBe('');
+  });
+  it('emits no line feeds for long input', () => {
+    const out = encodeBase32(new Uint8Array(10_000));
+    expect(out).toMatch(/^A+$/);
+    expect(out).toHaveLength(16_000);
+  });
+  it('only emits A–Z2–7 and =', () => {
+    expect(encodeBase32(randomBytes(999), { padding: true })).toMatch(/^[A-Z2-7]*=*$/);
+  });
+  it('accepts a subarray view (byteOffset ≠ 0)', () => {
+    const buf = ascii('xxfoobarxx');
+    expect(encodeBase32(buf.subarray(2, 8))).toBe('MZXW6YTBOI');
+  });
+});
+
+describe('misuse', () => {
+  it.each([[123], [null], [undefined], [{}], [['MZXW6YQ=']], [ascii('MZXW6YQ=')]])(
+    'decodeBase32(%j) throws TypeError',
+    (v) => {
+      expect(() => decodeBase32(v as unknown as string)).toThrow(TypeError);
+      expect(() => decodeBase32(v as unknown as string)).toThrow(/"text"/);
+    },
+  );
+  it.each([['MZXW6YQ='], [123], [null], [[1, 2, 3]], [new ArrayBuffer(4)]])('encodeBase32(%j) throws TypeError', (v) => {
+    expect(() => encodeBase32(v as unknown as Uint8Array)).toThrow(TypeError);
+    expect(() => encodeBase32(v as unknown as Uint8Array)).toThrow(/"bytes"/);
+  });
+  it('rejects unknown and mistyped options', () => {
+    expect(() => decodeBase32('MY', { lose: true } as never)).toThrow(expect.objectContaining({ code: 'ERR_OPTION_UNKNOWN' }));
+    expect(() => decodeBase32('MY', { loose: 'yes' } as never)).toThrow(TypeError);
+    expect(() => encodeBase32(ascii('f'), { pad: true } as never)).toThrow(RangeError);
+    expect(() => encodeBase32(ascii('f'), { padding: 1 } as never)).toThrow(TypeError);
+    expect(() => decodeBase32('MY', 'loose' as never)).toThrow(TypeError);
+  });
+});
+
+describe('robustness ([RFC4648] §12: never crash)', () => {
+  it('NUL bytes in every position', () => {
+    const valid = 'MZXW6YTBOI======';
+    for (let i = 0; i <= valid.length; i++) {
+      const s = valid.slice(0, i) + '\u0000' + valid.slice(i);
+      expectOtpkitError(() => decodeBase32(s), 'ERR_BASE32_CHAR');
+      expectOtpkitError(() => decodeBase32(s, { loose: true }), 'ERR_BASE32_CHAR');
+    }
+  });
+
+  it('1 MB random strings throw only OtpkitError, quickly', () => {
+    const n = 1 << 20;
+    const rnd = randomBytes(n * 2);
+    const units = new Uint16Array(rnd.buffer, rnd.byteOffset, n);
+    let s = '';
+    for (let i = 0; i < n; i += 8192) s += String.fromCharCode(...units.subarray(i, i + 8192));
+    const asciiOnly = Array.from(randomBytes(n), (b) => String.fromCharCode(b & 0x7f)).join('');
+    const start = performance.now();
+    for (const input of [s, asciiOnly]) {
+      for (const loose of [false, true]) {
+        expect(() => decodeBase32(input, { loose })).toThrow(OtpkitError);
+      }
+    }
+    expect(performance.now() - start).toBeLessThan(5000);
+  });
+
+  it('1 MB of valid base32 decodes exactly', () => {
+    const bytes = new Uint8Array(randomBytes(655_360));
+    const text = encodeBase32(bytes);
+    expect(text.length).toBe(1_048_576);
+    // Buffer#equals: a deep toEqual over 655 360 elements takes seconds.
+    expect(Buffer.from(decodeBase32(text)).equals(bytes)).toBe(true);
+    expect(Buffer.from(decodeBase32(text.toLowerCase(), { loose: true })).equals(bytes)).toBe(true);
+  });
+
+  it('1 MB of padding or of a repeated valid character', () => {
+    expectOtpkitError(() => decodeBase32('='.repeat(1 << 20)), 'ERR_BASE32_PADDING');
+    const zeros = decodeBase32('A'.repeat(1 << 20));
+    expect(zeros.length).toBe(655_360);
+    expect(zeros.every((b) => b === 0)).toBe(true);
+    expectOtpkitError(() => decodeBase32('B'.repeat((1 << 20) + 2)), 'ERR_BASE32_NONCANONICAL');
+  });
+});
