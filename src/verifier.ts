@@ -186,6 +186,12 @@ export interface Verifier {
   verifyHOTP(input: VerifierHOTPInput): Promise<VerifierHOTPResult>;
   /** Issues a new set of recovery codes, atomically replacing any old set. Show the returned codes once. */
   issueRecoveryCodes(input: RecoveryIssueInput): Promise<string[]>;
+  /**
+   * Replaces the whole set with a new one (an alias of {@link Verifier.issueRecoveryCodes}): old
+   * codes stop working at once, failure counts are kept, and a `recovery-codes-issued` event
+   * with `replaced: true` lets the app notify the user.
+   */
+  regenerateRecoveryCodes(input: RecoveryIssueInput): Promise<string[]>;
   /** Redeems a recovery code exactly once (atomic), throttled like OTP codes. */
   redeemRecoveryCode(input: RecoveryRedeemInput): Promise<RecoveryRedeemResult>;
   /** How many unused recovery codes `userId` has. */
@@ -415,6 +421,7 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     return result;
   };
 
+  let decoys: Promise<StoredRecoveryCode[]> | undefined;
   const redeemRecoveryCode = async (input: RecoveryRedeemInput): Promise<RecoveryRedeemResult> => {
     const i = aoptions<RecoveryRedeemInput>(input, REDEEM_KEYS, 'input');
     if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
@@ -424,6 +431,13 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     const entered = await enter(userId, RECOVERY_SCOPE, RECOVERY_SCOPE, now, 'recovery');
     if ('fail' in entered) return entered.fail;
     const codes = await s.listRecoveryCodes(userId);
+    // A user with no codes costs the same slow hash as one with codes: no "has codes" oracle.
+    if (codes.length === 0) {
+      decoys ??= hashRecoveryCodeSetAsync(generateRecoveryCodes({ count: 1 }), recoveryHash);
+      await matchRecoveryCodeAsync(i.code, await decoys);
+      emit({ type: 'failure', factor: 'recovery', userId, credentialId: RECOVERY_SCOPE, reason: 'invalid' });
+      return { ok: false, reason: 'invalid' };
+    }
     let id: string | null;
     try {
       id = await matchRecoveryCodeAsync(i.code, codes);
@@ -476,6 +490,7 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     confirmTOTP: (input: VerifierTOTPInput) => totp(input, true),
     verifyHOTP,
     issueRecoveryCodes,
+    regenerateRecoveryCodes: issueRecoveryCodes,
     redeemRecoveryCode,
     remainingRecoveryCodes: async (userId: string): Promise<number> => (await s.listRecoveryCodes(aid(userId, 'userId'))).length,
     throttleStatus,

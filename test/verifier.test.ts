@@ -260,6 +260,15 @@ describe('createVerifier: recovery codes', () => {
     expect((await ctx.verifier.redeemRecoveryCode({ userId: 'a', code: typed })).ok).toBe(true);
   });
 
+  it('a user with no codes gets invalid (after the same slow hash), and regenerate is issue', async () => {
+    const ctx = setup();
+    const t0 = performance.now();
+    expect(await ctx.verifier.redeemRecoveryCode({ userId: 'nobody', code: 'AAAA-AAAA-AAAA-AAAA' })).toEqual({ ok: false, reason: 'invalid' });
+    expect(performance.now() - t0).toBeGreaterThan(5); // scrypt ran (tens of ms), not an instant "no codes" answer
+    const codes = await ctx.verifier.regenerateRecoveryCodes({ userId: 'nobody', count: 2 });
+    expect((await ctx.verifier.redeemRecoveryCode({ userId: 'nobody', code: codes[1]! })).ok).toBe(true);
+  });
+
   it("a code of user A never works for user B", async () => {
     const ctx = setup();
     const [code] = await ctx.verifier.issueRecoveryCodes({ userId: 'a', count: 1 });
