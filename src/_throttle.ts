@@ -30,7 +30,7 @@ export interface ThrottlePolicy {
   readonly maxFailures: number;
 }
 
-const KEYS: ReadonlySet<string> = new Set(['freeFailures', 'baseDelayMs', 'maxDelayMs', 'maxFailures']);
+const KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['freeFailures', 'baseDelayMs', 'maxDelayMs', 'maxFailures']);
 const DAY_MS = 86_400_000;
 
 /** @internal */
@@ -58,8 +58,8 @@ export type Gate =
   | { readonly open: false; readonly reason: 'throttled'; readonly retryAfterMs: number }
   | { readonly open: false; readonly reason: 'locked' };
 
-const OPEN: Gate = Object.freeze({ open: true });
-const LOCKED: Gate = Object.freeze({ open: false, reason: 'locked' });
+const OPEN: Gate = /* @__PURE__ */ Object.freeze({ open: true });
+const LOCKED: Gate = /* @__PURE__ */ Object.freeze({ open: false, reason: 'locked' });
 
 /** @internal Checks the state read before an attempt: locked, still backing off, or open. */
 export function checkGate(p: ThrottlePolicy, failures: number, lastFailureAt: number, now: number): Gate {

@@ -15,7 +15,7 @@ import { aoptions, abool, kind } from './_assert.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** Char code → 5-bit value, or -1 for characters outside the alphabet. */
-const DECODE: Int8Array = (() => {
+const DECODE: Int8Array = /* @__PURE__ */ (() => {
   const t = new Int8Array(128).fill(-1);
   for (let i = 0; i < 32; i++) t[ALPHABET.charCodeAt(i)] = i;
   return t;
@@ -35,8 +35,8 @@ export interface DecodeBase32Options {
   readonly loose?: boolean | undefined;
 }
 
-const ENCODE_KEYS: ReadonlySet<string> = new Set(['padding']);
-const DECODE_KEYS: ReadonlySet<string> = new Set(['loose']);
+const ENCODE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['padding']);
+const DECODE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['loose']);
 
 /**
  * Encodes bytes as RFC 4648 base32, upper case, with zero pad bits (canonical, §3.5).

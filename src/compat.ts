@@ -86,70 +86,70 @@ export interface AuthenticatorProfile {
  * ```
  * @see https://github.com/google/google-authenticator/wiki/Key-Uri-Format
  */
-export const AUTHENTICATOR_PROFILES: readonly AuthenticatorProfile[] = Object.freeze([
-  Object.freeze({
+export const AUTHENTICATOR_PROFILES: readonly AuthenticatorProfile[] = /* @__PURE__ */ Object.freeze([
+  /* @__PURE__ */ Object.freeze({
     app: 'Google Authenticator',
-    digits: Object.freeze([6, 8]),
-    periods: Object.freeze([30]),
-    sources: Object.freeze([
+    digits: /* @__PURE__ */ Object.freeze([6, 8]),
+    periods: /* @__PURE__ */ Object.freeze([30]),
+    sources: /* @__PURE__ */ Object.freeze([
       'https://github.com/google/google-authenticator/wiki/Key-Uri-Format',
       'https://github.com/keycloak/keycloak/pull/27351',
       'https://github.com/google/google-authenticator/issues/521',
     ]),
   }),
-  Object.freeze({
+  /* @__PURE__ */ Object.freeze({
     app: 'Google Authenticator (older versions)',
-    algorithms: Object.freeze(['SHA1'] as const),
-    digits: Object.freeze([6]),
-    periods: Object.freeze([30]),
-    sources: Object.freeze([
+    algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
+    digits: /* @__PURE__ */ Object.freeze([6]),
+    periods: /* @__PURE__ */ Object.freeze([30]),
+    sources: /* @__PURE__ */ Object.freeze([
       'https://github.com/google/google-authenticator/wiki/Key-Uri-Format',
       'https://github.com/google/google-authenticator-android/issues/29',
     ]),
   }),
-  Object.freeze({
+  /* @__PURE__ */ Object.freeze({
     app: 'Microsoft Authenticator',
-    algorithms: Object.freeze(['SHA1'] as const),
-    digits: Object.freeze([6]),
-    periods: Object.freeze([30]),
+    algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
+    digits: /* @__PURE__ */ Object.freeze([6]),
+    periods: /* @__PURE__ */ Object.freeze([30]),
     hotp: false,
-    sources: Object.freeze([
+    sources: /* @__PURE__ */ Object.freeze([
       'https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/authentication/otp/MicrosoftAuthenticatorOTPProvider.java',
       'https://github.com/kspearrin/Otp.NET/issues/62',
       'https://github.com/BrandonPotter/GoogleAuthenticator/issues/228',
     ]),
   }),
-  Object.freeze({
+  /* @__PURE__ */ Object.freeze({
     app: 'Authy',
-    algorithms: Object.freeze(['SHA1'] as const),
-    digits: Object.freeze([6]),
-    periods: Object.freeze([30]),
+    algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
+    digits: /* @__PURE__ */ Object.freeze([6]),
+    periods: /* @__PURE__ */ Object.freeze([30]),
     hotp: false,
-    sources: Object.freeze([
+    sources: /* @__PURE__ */ Object.freeze([
       'https://github.com/privacyidea/privacyidea/issues/1156',
       'https://github.com/sec51/twofactor/issues/11',
       'https://github.com/BrandonPotter/GoogleAuthenticator/issues/228',
     ]),
   }),
-  Object.freeze({
+  /* @__PURE__ */ Object.freeze({
     app: 'Duo Mobile',
-    algorithms: Object.freeze(['SHA1'] as const),
-    sources: Object.freeze(['https://github.com/samdjstevens/java-totp/issues/30']),
+    algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
+    sources: /* @__PURE__ */ Object.freeze(['https://github.com/samdjstevens/java-totp/issues/30']),
   }),
-  Object.freeze({
+  /* @__PURE__ */ Object.freeze({
     app: 'LastPass Authenticator',
-    algorithms: Object.freeze(['SHA1'] as const),
-    sources: Object.freeze(['https://github.com/samdjstevens/java-totp/issues/30']),
+    algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
+    sources: /* @__PURE__ */ Object.freeze(['https://github.com/samdjstevens/java-totp/issues/30']),
   }),
-  Object.freeze({
+  /* @__PURE__ */ Object.freeze({
     app: 'Bitwarden',
     hotp: false,
-    sources: Object.freeze(['https://github.com/AChep/keyguard-app/issues/378']),
+    sources: /* @__PURE__ */ Object.freeze(['https://github.com/AChep/keyguard-app/issues/378']),
   }),
-  Object.freeze({
+  /* @__PURE__ */ Object.freeze({
     app: 'Yubico Authenticator (YubiKey OATH)',
     maxLabelBytes: 64,
-    sources: Object.freeze(['https://github.com/Yubico/yubikey-manager/blob/main/ykman/_cli/oath.py']),
+    sources: /* @__PURE__ */ Object.freeze(['https://github.com/Yubico/yubikey-manager/blob/main/ykman/_cli/oath.py']),
   }),
 ]);
 
@@ -209,7 +209,7 @@ export function checkAuthenticatorCompatibility(params: OtpauthParamsInput | str
       : normalizeOtpauthParams(params, true);
   const out: CompatibilityWarning[] = [];
   const warn = (code: CompatibilityWarningCode, message: string, apps: readonly string[]): void => {
-    out.push(Object.freeze({ code, message, apps: Object.freeze([...apps]) }));
+    out.push(/* @__PURE__ */ Object.freeze({ code, message, apps: /* @__PURE__ */ Object.freeze([...apps]) }));
   };
 
   if (p.algorithm !== 'SHA1') {
@@ -277,5 +277,5 @@ export function checkAuthenticatorCompatibility(params: OtpauthParamsInput | str
         'same name at different services, nor show the right name or icon',
       ['Google Authenticator'],
     );
-  return Object.freeze(out);
+  return /* @__PURE__ */ Object.freeze(out);
 }

@@ -39,8 +39,8 @@ export interface OpenSecretOptions {
   readonly associatedData?: string | undefined;
 }
 
-const SEAL_KEYS: ReadonlySet<string> = new Set(['key', 'keyId', 'associatedData']);
-const OPEN_KEYS: ReadonlySet<string> = new Set(['keys', 'associatedData']);
+const SEAL_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['key', 'keyId', 'associatedData']);
+const OPEN_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['keys', 'associatedData']);
 
 function subtle(): SubtleCrypto {
   const s = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;

@@ -66,8 +66,8 @@ const MAX_COUNT = 100;
 const DEFAULT_GROUP_SIZE = 4;
 const MAX_GROUP_SIZE = 8;
 /** Code lengths in characters: ceil(64 / 5) = 13 .. ceil(160 / 5) = 32. */
-const MIN_CHARS = charsFor(MIN_BITS);
-const MAX_CHARS = charsFor(MAX_BITS);
+const MIN_CHARS = /* @__PURE__ */ charsFor(MIN_BITS);
+const MAX_CHARS = /* @__PURE__ */ charsFor(MAX_BITS);
 
 /**
  * Default scrypt cost: N = 2^13 (8 MiB), r = 8, p = 1. Measured with @noble/hashes 1.8 on the
@@ -94,10 +94,10 @@ const PREFIX = '$otpkit-scrypt$v=1$';
 /** Longer than any well-formed hash string (≈ 110 characters); checked before parsing. */
 const MAX_HASH_STRING = 256;
 
-const GENERATE_KEYS: ReadonlySet<string> = new Set(['count', 'bits', 'groupSize']);
-const NORMALIZE_KEYS: ReadonlySet<string> = new Set(['bits']);
-const HASH_KEYS: ReadonlySet<string> = new Set(['logN', 'r', 'p']);
-const HASH_SALT_KEYS: ReadonlySet<string> = new Set(['logN', 'r', 'p', 'salt']);
+const GENERATE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['count', 'bits', 'groupSize']);
+const NORMALIZE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['bits']);
+const HASH_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['logN', 'r', 'p']);
+const HASH_SALT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['logN', 'r', 'p', 'salt']);
 
 /** Options of {@link generateRecoveryCodes}. */
 export interface GenerateRecoveryCodesOptions {
@@ -229,7 +229,7 @@ function toHex(bytes: Uint8Array): string {
 // Normalisation
 
 /** Crockford decoding for char codes < 128: the canonical symbol, '' for a separator, undefined to reject. */
-const DECODE: readonly (string | undefined)[] = (() => {
+const DECODE: readonly (string | undefined)[] = /* @__PURE__ */ (() => {
   const t: (string | undefined)[] = new Array<string | undefined>(128).fill(undefined);
   for (const c of ALPHABET) {
     t[c.charCodeAt(0)] = c;

@@ -14,7 +14,7 @@ export interface GenerateSecretOptions {
   readonly length?: number | undefined;
 }
 
-const KEYS: ReadonlySet<string> = new Set(['algorithm', 'length']);
+const KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['algorithm', 'length']);
 
 /**
  * @internal Fills `n` bytes from `globalThis.crypto.getRandomValues` (never `Math.random`),

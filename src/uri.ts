@@ -91,7 +91,7 @@ export const DEFAULT_MAX_URI_LENGTH = 2048;
 const MAX_MAX_LENGTH = 65536;
 
 /** The parameters the Key Uri Format defines, plus `image`. Names are case-sensitive (KUF). */
-const KNOWN_PARAMS: ReadonlySet<string> = new Set([
+const KNOWN_PARAMS: ReadonlySet<string> = /* @__PURE__ */ new Set([
   'secret',
   'issuer',
   'algorithm',
@@ -101,7 +101,7 @@ const KNOWN_PARAMS: ReadonlySet<string> = new Set([
   'image',
 ]);
 const PARAM_NAME = /^[A-Za-z0-9_.-]+$/;
-const ALGORITHMS: ReadonlySet<string> = new Set(['SHA1', 'SHA256', 'SHA512']);
+const ALGORITHMS: ReadonlySet<string> = /* @__PURE__ */ new Set(['SHA1', 'SHA256', 'SHA512']);
 
 /**
  * Characters never allowed in an issuer or account name: C0/C1 controls and DEL (line breaks and
@@ -115,7 +115,7 @@ const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/u;
 /** A UTF-16 surrogate not part of a pair: not a character, and not encodable as UTF-8. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
-const BUILD_PARAM_KEYS: ReadonlySet<string> = new Set([
+const BUILD_PARAM_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
   'type',
   'secret',
   'account',
@@ -127,11 +127,11 @@ const BUILD_PARAM_KEYS: ReadonlySet<string> = new Set([
   'image',
   'extra',
 ]);
-const BUILD_KEYS: ReadonlySet<string> = new Set(['explicitDefaults', 'allowInsecureShortSecret']);
-const PARSE_KEYS: ReadonlySet<string> = new Set(['allowInsecureShortSecret', 'maxLength']);
+const BUILD_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['explicitDefaults', 'allowInsecureShortSecret']);
+const PARSE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['allowInsecureShortSecret', 'maxLength']);
 
 /** Strict UTF-8: malformed sequences throw; a leading BOM is kept, not silently dropped. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const UTF8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Describes the first forbidden character of `s` without printing the (possibly personal) text. */
 function forbiddenAt(s: string, re: RegExp): string | undefined {

@@ -202,13 +202,13 @@ export interface Verifier {
   unlock(userId: string, scope?: string): Promise<void>;
 }
 
-const VERIFIER_KEYS: ReadonlySet<string> = new Set([
+const VERIFIER_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
   'store', 'window', 'throttle', 'learnDrift', 'maxDrift', 'storeTimeoutMs', 'now', 'onEvent', 'recoveryHash',
 ]);
-const TOTP_INPUT_KEYS: ReadonlySet<string> = new Set(['userId', 'credentialId', 'secret', 'token', 'window', ...OTP_KEYS, ...TIME_KEYS]);
-const HOTP_INPUT_KEYS: ReadonlySet<string> = new Set(['userId', 'credentialId', 'secret', 'token', 'initialCounter', 'lookAhead', ...OTP_KEYS]);
-const REDEEM_KEYS: ReadonlySet<string> = new Set(['userId', 'code', 'now']);
-const ISSUE_KEYS: ReadonlySet<string> = new Set(['userId', 'count', 'bits', 'groupSize']);
+const TOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'credentialId', 'secret', 'token', 'window', ...OTP_KEYS, ...TIME_KEYS]);
+const HOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'credentialId', 'secret', 'token', 'initialCounter', 'lookAhead', ...OTP_KEYS]);
+const REDEEM_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'code', 'now']);
+const ISSUE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'count', 'bits', 'groupSize']);
 
 /** The throttle scope of recovery codes. */
 export const RECOVERY_SCOPE = 'recovery';
@@ -218,7 +218,7 @@ export const RECOVERY_SCOPE = 'recovery';
  */
 export const OTP_SCOPE = 'otp';
 /** A 32-byte stand-in used to validate options before a lazily supplied secret is fetched. */
-const PLACEHOLDER_SECRET = new Uint8Array(32);
+const PLACEHOLDER_SECRET = /* @__PURE__ */ new Uint8Array(32);
 const MAX_ID = 256;
 
 function aid(v: unknown, title: string): string {
