@@ -64,7 +64,11 @@ const LOCKED: Gate = /* @__PURE__ */ Object.freeze({ open: false, reason: 'locke
 /** @internal Checks the state read before an attempt: locked, still backing off, or open. */
 export function checkGate(p: ThrottlePolicy, failures: number, lastFailureAt: number, now: number): Gate {
   if (failures >= p.maxFailures) return LOCKED;
-  const wait = lastFailureAt + delayAfter(p, failures) - now;
+  const delay = delayAfter(p, failures);
+  // No delay owed: open even if another server's clock put lastFailureAt after our now.
+  if (delay === 0) return OPEN;
+  // A skewed lastFailureAt can never make the wait longer than the delay itself.
+  const wait = Math.min(delay, lastFailureAt + delay - now);
   return wait > 0 ? { open: false, reason: 'throttled', retryAfterMs: wait } : OPEN;
 }
 

@@ -348,3 +348,21 @@ describe('createVerifier: corrupt recovery records', () => {
     await expect(verifier.redeemRecoveryCode({ userId: 'a', code: code! })).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
   });
 });
+
+describe('createVerifier: clock skew between app servers', () => {
+  it('a free failure recorded by a server whose clock runs ahead does not throttle', async () => {
+    const store = createMemoryStore();
+    const ahead = createVerifier({ store, now: () => T + 60_000, throttle: { freeFailures: 3, baseDelayMs: 1000 } });
+    const behind = createVerifier({ store, now: () => T, throttle: { freeFailures: 3, baseDelayMs: 1000 } });
+    await ahead.verifyTOTP({ userId: 'a', secret, token: 'bad' });
+    expect((await behind.verifyTOTP({ userId: 'a', secret, token: at(T) })).ok).toBe(true);
+  });
+
+  it('a skewed lastFailureAt never makes the wait longer than the delay owed', async () => {
+    const store = createMemoryStore();
+    const ahead = createVerifier({ store, now: () => T + 3_600_000, throttle: { freeFailures: 1, baseDelayMs: 1000 } });
+    const behind = createVerifier({ store, now: () => T, throttle: { freeFailures: 1, baseDelayMs: 1000 } });
+    await ahead.verifyTOTP({ userId: 'a', secret, token: 'bad' });
+    expect(await behind.verifyTOTP({ userId: 'a', secret, token: at(T) })).toEqual({ ok: false, reason: 'throttled', retryAfterMs: 1000 });
+  });
+});
