@@ -225,6 +225,9 @@ function aid(v: unknown, title: string): string {
   if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
   if (v.length === 0 || v.length > MAX_ID)
     throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..${MAX_ID} characters, got ${v.length}`);
+  // Every store must keep distinct ids distinct: UTF-8 stores turn lone surrogates into U+FFFD and refuse NUL.
+  if (/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v))
+    throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
   return v;
 }
 

@@ -207,6 +207,9 @@ describe('createVerifier: TOTP', () => {
     await expect(verifier.verifyTOTP({ userId: 'a', secret: 'JBSWY3DP' as unknown as Uint8Array, token: '123456' })).rejects.toThrow(TypeError);
     await expect(verifier.verifyTOTP({ userId: 'a', secret, token: '123456', window: 11 })).rejects.toThrow(RangeError);
     await expect(verifier.verifyTOTP({ userId: '', secret, token: '123456' })).rejects.toThrow(RangeError);
+    await expect(verifier.verifyTOTP({ userId: 'a\0b', secret, token: '123456' })).rejects.toThrow(RangeError);
+    await expect(verifier.verifyTOTP({ userId: 'a\uD800', secret, token: '123456' })).rejects.toThrow(RangeError);
+    await expect(verifier.verifyTOTP({ userId: 'a', credentialId: '\uDC00x', secret, token: '123456' })).rejects.toThrow(RangeError);
     await expect(verifier.verifyTOTP({ userId: 'a', secret, token: '123456', windw: 1 } as never)).rejects.toThrow(RangeError);
     expect(spy).not.toHaveBeenCalled();
     expect(() => createVerifier({ windw: 2 } as never)).toThrow(RangeError);
