@@ -512,7 +512,7 @@ ${user.pendingSealed !== null ? html`<p class="muted">You started setting it up:
     }
     const [remaining, status] = await Promise.all([
       verifier.remainingRecoveryCodes(user.id),
-      verifier.throttleStatus(user.id, user.credentialId ?? undefined),
+      verifier.throttleStatus(user.id), // one OTP failure count per account, whatever the credential
     ]);
     const now = clock();
     return page(
@@ -773,13 +773,13 @@ ${codeForm(r.session, '/2fa/confirm', 'Confirm and enable', 'confirm')}
       r.session.flash.push({ kind: 'error', text: 'Wrong password: your recovery codes were not changed.' });
       return redirect(r.res, '/');
     }
-    const codes = await verifier.issueRecoveryCodes({ userId: user.id });
+    const codes = await verifier.regenerateRecoveryCodes({ userId: user.id });
     r.session.flash.push({ kind: 'ok', text: 'New recovery codes generated. Your old recovery codes no longer work.' });
     recoveryCodesPage(r, codes, 'Your new recovery codes');
   };
 
   const unlock = async (r: Request, user: User): Promise<void> => {
-    if (user.credentialId !== null) await verifier.unlock(user.id, user.credentialId);
+    await verifier.unlock(user.id);
     r.session.flash.push({ kind: 'ok', text: 'Authenticator codes are unlocked.' });
     redirect(r.res, '/');
   };

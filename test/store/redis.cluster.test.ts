@@ -100,7 +100,7 @@ describeRequiring(redisBin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis
     try {
       const s = createRedisStore({ client, prefix: p });
       const v = createVerifier({ store: s, now: () => T, recoveryHash: { logN: 10 } });
-      const weird = 'a{b}c:d}{ é😀 \uD800%0041 {}';
+      const weird = 'a{b}c:d}{ é😀 \u{10FFFF}%0041 {}';
       expect(await v.verifyTOTP({ userId: weird, credentialId: 'app:1', secret: SECRET, token: generateTOTP(SECRET, { now: T }) })).toMatchObject({ ok: true });
       await s.setDrift(weird, 'app:1', 1);
       await s.recordFailure(weird, 'app:1', T);
