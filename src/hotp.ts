@@ -6,8 +6,8 @@
  * @module
  */
 import { aalgorithm, abool, adigits, aoptions, asecret } from './_assert.js';
-import { acounter, splitBigint } from './_bytes.js';
-import { prepareKey, truncatedHmac, type HashAlgorithm, type PreparedKey } from './_hmac.js';
+import { acounter, TWO_32 } from './_bytes.js';
+import { prepareKey, truncatedHmacOnce, type HashAlgorithm, type PreparedKey } from './_hmac.js';
 
 export type { HashAlgorithm } from './_hmac.js';
 
@@ -39,13 +39,28 @@ export interface ResolvedOtp {
 export const OTP_KEYS: readonly string[] = ['algorithm', 'digits', 'allowInsecureShortSecret'];
 const HOTP_KEYS: ReadonlySet<string> = new Set(OTP_KEYS);
 
-/** @internal Validates and defaults the shared options. */
+/** @internal The `algorithm` option, validated and defaulted. */
+export function optAlgorithm(o: Partial<OtpOptions>): HashAlgorithm {
+  return o.algorithm === undefined ? 'SHA1' : aalgorithm(o.algorithm);
+}
+
+/** @internal The `digits` option, validated and defaulted. */
+export function optDigits(o: Partial<OtpOptions>): number {
+  return o.digits === undefined ? 6 : adigits(o.digits);
+}
+
+/** @internal The `allowInsecureShortSecret` option, validated and defaulted. */
+export function optAllowShort(o: Partial<OtpOptions>): boolean {
+  return o.allowInsecureShortSecret === undefined ? false : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret');
+}
+
+/**
+ * @internal Validates and defaults the shared options, in this order: algorithm, digits,
+ * allowInsecureShortSecret. (The hot paths call the three opt* functions directly, in the same
+ * order, so that no object is built per call.)
+ */
 export function resolveOtp(o: Partial<OtpOptions>): ResolvedOtp {
-  return {
-    algorithm: o.algorithm === undefined ? 'SHA1' : aalgorithm(o.algorithm),
-    digits: o.digits === undefined ? 6 : adigits(o.digits),
-    allowShort: o.allowInsecureShortSecret === undefined ? false : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret'),
-  };
+  return { algorithm: optAlgorithm(o), digits: optDigits(o), allowShort: optAllowShort(o) };
 }
 
 /** @internal 10^digits for digits 0..8. */
@@ -54,11 +69,6 @@ export const POW10: readonly number[] = [1, 10, 100, 1000, 10_000, 100_000, 1_00
 /** @internal Formats a truncated value as `digits` decimal digits with leading zeros (RFC 4226 §5.3 step 3). */
 export function formatCode(value: number, digits: number): string {
   return String(value % (POW10[digits] as number)).padStart(digits, '0');
-}
-
-/** @internal The code for one counter, given as 32-bit halves, with a prepared key. */
-export function codeAt(key: PreparedKey, hi: number, lo: number, digits: number): string {
-  return formatCode(truncatedHmac(key, hi, lo), digits);
 }
 
 /** @internal Validates a secret and precomputes its HMAC states. */
@@ -85,9 +95,13 @@ export function prepareSecret(secret: unknown, r: ResolvedOtp): PreparedKey {
  * @see RFC 4226 §5
  */
 export function generateHOTP(secret: Uint8Array, counter: number | bigint, options?: HOTPOptions): string {
-  const r = resolveOtp(aoptions<HOTPOptions>(options, HOTP_KEYS));
+  const o = aoptions<HOTPOptions>(options, HOTP_KEYS);
+  const algorithm = optAlgorithm(o);
+  const digits = optDigits(o);
+  const allowShort = optAllowShort(o);
   const c = acounter(counter);
-  const key = prepareSecret(secret, r);
-  const [hi, lo] = splitBigint(c);
-  return codeAt(key, hi, lo, r.digits);
+  // A validated number counter is a non-negative safe integer: its halves are exact float math.
+  const hi = typeof counter === 'number' ? Math.floor(counter / TWO_32) : Number(c >> 32n);
+  const lo = typeof counter === 'number' ? counter - hi * TWO_32 : Number(c & 0xffff_ffffn);
+  return formatCode(truncatedHmacOnce(algorithm, asecret(secret, allowShort), hi, lo), digits);
 }

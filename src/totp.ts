@@ -5,10 +5,19 @@
  * integers well past 2038 and 2106 up to the year 9999; nothing passes through 32-bit operators.
  * @module
  */
-import { aint, aoptions, kind } from './_assert.js';
-import { splitNumber } from './_bytes.js';
+import { aint, aoptions, asecret, kind } from './_assert.js';
+import { TWO_32 } from './_bytes.js';
+import { truncatedHmacOnce } from './_hmac.js';
 import { rangeError, typeError } from './errors.js';
-import { codeAt, OTP_KEYS, prepareSecret, resolveOtp, type OtpOptions, type ResolvedOtp } from './hotp.js';
+import {
+  formatCode,
+  optAlgorithm,
+  optAllowShort,
+  optDigits,
+  OTP_KEYS,
+  type OtpOptions,
+  type ResolvedOtp,
+} from './hotp.js';
 
 /** Time options shared by TOTP generation and verification. */
 export interface TimeOptions {
@@ -41,30 +50,54 @@ export interface ResolvedTime {
 /** @internal Validates `now` (ms or Date) and returns whole Unix seconds. */
 export function anow(now: unknown): number {
   let ms: number;
-  if (now === undefined) ms = Date.now();
+  // The number test first: `instanceof` is the slower check, and no number is a Date.
+  if (typeof now === 'number') {
+    if (!Number.isFinite(now)) throw typeError('ERR_TIME_TYPE', `"now" expected finite milliseconds, got ${now}`);
+    ms = now;
+  } else if (now === undefined) ms = Date.now();
   else if (now instanceof Date) {
     ms = now.getTime();
     if (Number.isNaN(ms)) throw typeError('ERR_TIME_TYPE', '"now" is an invalid Date');
-  } else if (typeof now === 'number') {
-    if (!Number.isFinite(now)) throw typeError('ERR_TIME_TYPE', `"now" expected finite milliseconds, got ${now}`);
-    ms = now;
   } else throw typeError('ERR_TIME_TYPE', `"now" expected milliseconds or a Date, got ${kind(now)}`);
   if (ms < 0 || ms > MAX_TIME_MS) throw rangeError('ERR_TIME_RANGE', `"now" expected 0..${MAX_TIME_MS} ms, got ${ms}`);
   return Math.floor(ms / 1000);
 }
 
-/** @internal Validates period, t0 and now (t0 may not lie after now: REQUIREMENTS A.6). */
-export function resolveTime(o: Partial<TimeOptions>): ResolvedTime {
-  const period = o.period === undefined ? 30 : aint(o.period, 'period', 1, 120, 'ERR_OPTION_PERIOD');
-  const t0 = o.t0 === undefined ? 0 : aint(o.t0, 't0', 0, MAX_TIME_MS / 1000, 'ERR_OPTION_T0');
-  const seconds = anow(o.now);
+/** @internal The `period` option, validated and defaulted. */
+export function optPeriod(o: Partial<TimeOptions>): number {
+  return o.period === undefined ? 30 : aint(o.period, 'period', 1, 120, 'ERR_OPTION_PERIOD');
+}
+
+/** @internal The `t0` option, validated and defaulted. */
+export function optT0(o: Partial<TimeOptions>): number {
+  return o.t0 === undefined ? 0 : aint(o.t0, 't0', 0, MAX_TIME_MS / 1000, 'ERR_OPTION_T0');
+}
+
+/** @internal Throws unless t0 lies at or before now (REQUIREMENTS A.6). */
+export function checkT0(t0: number, seconds: number): void {
   if (t0 > seconds) throw rangeError('ERR_OPTION_T0', `"t0" (${t0} s) lies after "now" (${seconds} s)`);
+}
+
+/**
+ * @internal Validates period, t0 and now, in that order (t0 may not lie after now: REQUIREMENTS
+ * A.6). The hot paths call optPeriod, optT0, anow and checkT0 directly, in the same order.
+ */
+export function resolveTime(o: Partial<TimeOptions>): ResolvedTime {
+  const period = optPeriod(o);
+  const t0 = optT0(o);
+  const seconds = anow(o.now);
+  checkT0(t0, seconds);
   return { period, t0, seconds };
 }
 
 /** @internal Floor division of non-negative safe integers, exact (no floating rounding). */
 function floorDiv(a: number, b: number): number {
   return (a - (a % b)) / b;
+}
+
+/** @internal The RFC 6238 step of validated settings: floor((seconds − t0) / period). */
+export function stepAt(seconds: number, t0: number, period: number): number {
+  return floorDiv(seconds - t0, period);
 }
 
 /**
@@ -89,22 +122,20 @@ export function timeStep(now: number | Date, period = 30, t0 = 0): number {
 
 /** @internal Step of resolved time settings. */
 export function stepOf(t: ResolvedTime): number {
-  return floorDiv(t.seconds - t.t0, t.period);
+  return stepAt(t.seconds, t.t0, t.period);
 }
 
 /** @internal Validates every TOTP option at once (shared by generation and verification). */
 export function resolveTOTP(o: Partial<TOTPOptions>): ResolvedOtp & ResolvedTime {
-  const otp = resolveOtp(o);
-  const time = resolveTime(o);
-  // An explicit literal, not `{ ...otp, ...time }`: V8's object spread here cost ~5x the HMAC itself.
-  return {
-    algorithm: otp.algorithm,
-    digits: otp.digits,
-    allowShort: otp.allowShort,
-    period: time.period,
-    t0: time.t0,
-    seconds: time.seconds,
-  };
+  // resolveOtp then resolveTime, into one literal (V8's object spread here cost ~5x the HMAC itself).
+  const algorithm = optAlgorithm(o);
+  const digits = optDigits(o);
+  const allowShort = optAllowShort(o);
+  const period = optPeriod(o);
+  const t0 = optT0(o);
+  const seconds = anow(o.now);
+  checkT0(t0, seconds);
+  return { algorithm, digits, allowShort, period, t0, seconds };
 }
 
 /**
@@ -125,8 +156,17 @@ export function resolveTOTP(o: Partial<TOTPOptions>): ResolvedOtp & ResolvedTime
  * @see RFC 6238 §4
  */
 export function generateTOTP(secret: Uint8Array, options?: TOTPOptions): string {
-  const r = resolveTOTP(aoptions<TOTPOptions>(options, TOTP_KEYS));
-  const key = prepareSecret(secret, r);
-  const [hi, lo] = splitNumber(stepOf(r));
-  return codeAt(key, hi, lo, r.digits);
+  const o = aoptions<TOTPOptions>(options, TOTP_KEYS);
+  // resolveTOTP's checks in resolveTOTP's order, as plain locals: no per-call objects.
+  const algorithm = optAlgorithm(o);
+  const digits = optDigits(o);
+  const allowShort = optAllowShort(o);
+  const period = optPeriod(o);
+  const t0 = optT0(o);
+  const seconds = anow(o.now);
+  checkT0(t0, seconds);
+  const step = stepAt(seconds, t0, period);
+  // The step is a non-negative safe integer: its 32-bit halves are exact float math.
+  const hi = Math.floor(step / TWO_32);
+  return formatCode(truncatedHmacOnce(algorithm, asecret(secret, allowShort), hi, step - hi * TWO_32), digits);
 }

@@ -18,7 +18,6 @@ import { storeCall, isBoolean, isCount, isVoid } from './_storecall.js';
 import { admit, checkGate, resolveThrottle, type Gate, type ThrottleOptions, type ThrottlePolicy } from './_throttle.js';
 import { OtpkitError, rangeError, typeError } from './errors.js';
 import { prepareSecret } from './hotp.js';
-import { OTP_KEYS } from './hotp.js';
 import {
   generateRecoveryCodes,
   hashRecoveryCodeSetAsync,
@@ -28,7 +27,6 @@ import {
 } from './recovery.js';
 import { createMemoryStore } from './store/memory.js';
 import type { CredentialState, OtpStore, StoredRecoveryCode } from './store/types.js';
-import { TIME_KEYS } from './totp.js';
 import {
   awindow,
   hotpResult,
@@ -205,8 +203,15 @@ export interface Verifier {
 const VERIFIER_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
   'store', 'window', 'throttle', 'learnDrift', 'maxDrift', 'storeTimeoutMs', 'now', 'onEvent', 'recoveryHash',
 ]);
-const TOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'credentialId', 'secret', 'token', 'window', ...OTP_KEYS, ...TIME_KEYS]);
-const HOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'credentialId', 'secret', 'token', 'initialCounter', 'lookAhead', ...OTP_KEYS]);
+// Spelled out (no spreads) so bundlers can drop these sets from apps that never create a verifier.
+const TOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'userId', 'credentialId', 'secret', 'token', 'window',
+  'algorithm', 'digits', 'allowInsecureShortSecret', 'period', 't0', 'now',
+]);
+const HOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'userId', 'credentialId', 'secret', 'token', 'initialCounter', 'lookAhead',
+  'algorithm', 'digits', 'allowInsecureShortSecret',
+]);
 const REDEEM_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'code', 'now']);
 const ISSUE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'count', 'bits', 'groupSize']);
 

@@ -6,12 +6,22 @@
  * (`createVerifier`) for logins. These functions are its building blocks.
  * @module
  */
-import { aint, aoptions, kind } from './_assert.js';
-import { acounter, MAX_COUNTER, splitBigint, splitNumber } from './_bytes.js';
-import { truncatedHmac, type PreparedKey } from './_hmac.js';
+import { aint, aoptions, asecret, kind } from './_assert.js';
+import { acounter, MAX_COUNTER, splitBigint, TWO_32 } from './_bytes.js';
+import { prepareKey, truncatedHmac, type PreparedKey } from './_hmac.js';
 import { typeError } from './errors.js';
-import { OTP_KEYS, POW10, prepareSecret, resolveOtp, type OtpOptions, type ResolvedOtp } from './hotp.js';
-import { resolveTOTP, stepOf, TIME_KEYS, type TimeOptions } from './totp.js';
+import {
+  optAlgorithm,
+  optAllowShort,
+  optDigits,
+  OTP_KEYS,
+  POW10,
+  prepareSecret,
+  resolveOtp,
+  type OtpOptions,
+  type ResolvedOtp,
+} from './hotp.js';
+import { anow, checkT0, optPeriod, optT0, resolveTOTP, stepAt, stepOf, TIME_KEYS, type TimeOptions } from './totp.js';
 
 /** The hard cap on the TOTP window each way (REQUIREMENTS §(g) 1). */
 export const MAX_WINDOW = 10;
@@ -104,7 +114,7 @@ export function parseToken(token: unknown, digits: number): number {
 export function awindow(w: unknown): [past: number, future: number] {
   if (w === undefined) return [1, 1];
   if (typeof w === 'number') {
-    const n = aint(w, 'window', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW');
+    const n = awindowNumber(w);
     return [n, n];
   }
   if (typeof w !== 'object' || w === null || Array.isArray(w))
@@ -116,6 +126,11 @@ export function awindow(w: unknown): [past: number, future: number] {
   ];
 }
 const WINDOW_KEYS: ReadonlySet<string> = new Set(['past', 'future']);
+
+/** @internal Validates a window given as a number (both ways). */
+function awindowNumber(w: number): number {
+  return aint(w, 'window', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW');
+}
 
 /** @internal Everything a TOTP verification needs, validated once (shared with the store-backed verifier). */
 export interface PreparedTOTP {
@@ -141,12 +156,21 @@ export function prepareVerifyTOTP(secret: unknown, options: unknown): PreparedTO
  * (past before future on a tie), or NaN.
  */
 export function scanTOTP(p: PreparedTOTP, value: number, lo: number, hi: number): number {
-  const mod = POW10[p.otp.digits] as number;
+  return scanSteps(p.key, p.step, POW10[p.otp.digits] as number, value, lo, hi);
+}
+
+/**
+ * scanTOTP on plain values: `mod` is 10^digits. Allocation-free: the 32-bit halves of each
+ * candidate step are exact float math (a step is a non-negative safe integer).
+ */
+function scanSteps(key: PreparedKey, step: number, mod: number, value: number, lo: number, hi: number): number {
   let best = NaN;
   let bestAbs = Infinity;
-  for (let d = Math.max(lo, -MAX_WINDOW, -p.step); d <= Math.min(hi, MAX_WINDOW); d++) {
-    const [h, l] = splitNumber(p.step + d);
-    const hit = truncatedHmac(p.key, h, l) % mod === value; // integer compare: constant time
+  const last = Math.min(hi, MAX_WINDOW);
+  for (let d = Math.max(lo, -MAX_WINDOW, -step); d <= last; d++) {
+    const c = step + d;
+    const h = Math.floor(c / TWO_32);
+    const hit = truncatedHmac(key, h, c - h * TWO_32) % mod === value; // integer compare: constant time
     const abs = d < 0 ? -d : d;
     // Strict < with ascending d keeps the past delta on a tie.
     if (hit && abs < bestAbs) {
@@ -179,12 +203,27 @@ export function scanTOTP(p: PreparedTOTP, value: number, lo: number, hi: number)
  * @see RFC 6238 §5.2, §6
  */
 export function verifyTOTP(secret: Uint8Array, token: string, options?: VerifyTOTPOptions): VerifyTOTPResult {
-  const p = prepareVerifyTOTP(secret, options);
-  const value = parseToken(token, p.otp.digits);
+  // prepareVerifyTOTP's checks in its order, as plain locals: no per-call objects on this path.
+  const o = aoptions<VerifyTOTPOptions>(options, TOTP_VERIFY_KEYS);
+  const algorithm = optAlgorithm(o);
+  const digits = optDigits(o);
+  const allowShort = optAllowShort(o);
+  const period = optPeriod(o);
+  const t0 = optT0(o);
+  const seconds = anow(o.now);
+  checkT0(t0, seconds);
+  const w = o.window;
+  let past = 1;
+  let future = 1;
+  if (typeof w === 'number') past = future = awindowNumber(w);
+  else if (w !== undefined) [past, future] = awindow(w);
+  const key = prepareKey(algorithm, asecret(secret, allowShort));
+  const step = stepAt(seconds, t0, period);
+  const value = parseToken(token, digits);
   if (value < 0) return MALFORMED;
-  const delta = scanTOTP(p, value, -p.past, p.future);
+  const delta = scanSteps(key, step, POW10[digits] as number, value, -past, future);
   if (Number.isNaN(delta)) return INVALID;
-  return { ok: true, delta, step: p.step + delta };
+  return { ok: true, delta, step: step + delta };
 }
 
 /** @internal Validated HOTP verification inputs. */

@@ -5,7 +5,7 @@ import { sha1 } from '@noble/hashes/sha1';
 import { sha256, sha512 } from '@noble/hashes/sha2';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HMAC_LENGTH, hmacCounter, prepareKey, truncatedHmac, type HashAlgorithm } from '../src/_hmac.js';
+import { HMAC_LENGTH, hmacCounter, prepareKey, truncatedHmac, truncatedHmacOnce, type HashAlgorithm } from '../src/_hmac.js';
 
 const ALGORITHMS: readonly HashAlgorithm[] = ['SHA1', 'SHA256', 'SHA512'];
 const NODE_NAME = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' } as const;
@@ -58,6 +58,8 @@ describe('_hmac against node:crypto and @noble/hashes', () => {
           expect(t).toBe(truncate(expected));
           expect(t).toBeGreaterThanOrEqual(0);
           expect(Number.isInteger(t)).toBe(true);
+          // The one-shot form (generation) gives the same value without a PreparedKey.
+          expect(truncatedHmacOnce(algorithm, key, hi, lo)).toBe(t);
         }),
         { numRuns: 1500 },
       );
@@ -84,6 +86,7 @@ describe('_hmac against node:crypto and @noble/hashes', () => {
 
   it('rejects an unknown algorithm', () => {
     expect(() => prepareKey('MD5' as HashAlgorithm, new Uint8Array(20))).toThrow(RangeError);
+    expect(() => truncatedHmacOnce('MD5' as HashAlgorithm, new Uint8Array(20), 0, 0)).toThrow(RangeError);
   });
 
   it('does not depend on the key buffer after preparation', () => {
@@ -146,8 +149,9 @@ describe('scratch state does not leak between calls', () => {
               expect(hex(hmacCounter(prepared[i]!, hi, lo))).toBe(hex(expected));
               expect(truncatedHmac(prepared[i]!, hi, lo)).toBe(truncate(expected));
             }
-            // Preparing another key in between must not disturb prepared ones.
+            // Preparing another key, or a one-shot HMAC on one, in between must not disturb prepared ones.
             if (pick % 3 === 0) prepareKey(algorithm, raw);
+            if (pick % 5 === 0) expect(truncatedHmacOnce(algorithm, raw, lo, hi)).toBe(truncate(nodeHmac(algorithm, raw, lo, hi)));
           }
         },
       ),

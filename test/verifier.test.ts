@@ -369,3 +369,20 @@ describe('createVerifier: clock skew between app servers', () => {
     expect(await behind.verifyTOTP({ userId: 'a', secret, token: at(T) })).toEqual({ ok: false, reason: 'throttled', retryAfterMs: 1000 });
   });
 });
+
+describe('createVerifier: accepted input keys', () => {
+  it('accepts every TOTP/HOTP option the pure functions accept', async () => {
+    const { OTP_KEYS } = await import('../src/hotp.js');
+    const { TIME_KEYS } = await import('../src/totp.js');
+    const values: Record<string, unknown> = { algorithm: 'SHA1', digits: 6, allowInsecureShortSecret: false, period: 30, t0: 0, now: T };
+    const verifier = createVerifier({ now: () => T });
+    for (const key of [...OTP_KEYS, ...TIME_KEYS]) {
+      const r = await verifier.verifyTOTP({ userId: `k-${key}`, secret, token: at(T), [key]: values[key] } as never);
+      expect(r.ok).toBe(true);
+    }
+    for (const key of OTP_KEYS) {
+      const r = await verifier.verifyHOTP({ userId: `h-${key}`, secret, token: generateHOTP(secret, 0), [key]: values[key] } as never);
+      expect(r.ok).toBe(true);
+    }
+  });
+});
