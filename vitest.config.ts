@@ -16,6 +16,7 @@ const config: ViteUserConfig = defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/_setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     benchmark: {

@@ -109,6 +109,23 @@ export function asecret(secret: unknown, allowShort: boolean, title = 'secret'):
   return secret;
 }
 
+/** @internal The latest instant a `Date` can represent, in ms (year 275760). */
+export const MAX_TIME_MS = 8.64e15;
+
+/**
+ * @internal A point in time given by a caller: milliseconds since the epoch or a `Date`, finite,
+ * 0..{@link MAX_TIME_MS}, floored to whole milliseconds. Every `now` of every function goes
+ * through here, so `now` means the same thing, with the same type, everywhere.
+ */
+export function atime(v: unknown, title = 'now'): number {
+  // The number test first: `instanceof` is the slower check, and no number is a Date.
+  const ms = typeof v === 'number' ? v : v instanceof Date ? v.getTime() : Number.NaN;
+  if (!Number.isFinite(ms))
+    throw typeError('ERR_TIME_TYPE', `"${title}" expected finite ms or a valid Date, got ${typeof v === 'number' ? v : kind(v)}`);
+  if (ms < 0 || ms > MAX_TIME_MS) throw rangeError('ERR_TIME_RANGE', `"${title}" expected 0..${MAX_TIME_MS} ms, got ${ms}`);
+  return Math.floor(ms);
+}
+
 /** @internal RFC 4226 digits: 6, 7 or 8 (REQUIREMENTS A.2). */
 export function adigits(v: unknown): number {
   return aint(v, 'digits', 6, 8, 'ERR_OPTION_DIGITS');

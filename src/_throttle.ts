@@ -47,8 +47,10 @@ export function resolveThrottle(options: unknown): ThrottlePolicy {
 
 /** @internal The wait required after `failures` consecutive failures before the next attempt. */
 export function delayAfter(p: ThrottlePolicy, failures: number): number {
-  if (failures < p.freeFailures || failures === 0) return 0;
-  const exp = failures - p.freeFailures; // 0 for the first delayed failure
+  // The first delayed failure is number max(freeFailures, 1): it owes baseDelayMs, the next twice that.
+  const first = p.freeFailures === 0 ? 1 : p.freeFailures;
+  if (failures < first) return 0;
+  const exp = failures - first;
   return Math.min(p.maxDelayMs, exp >= 40 ? p.maxDelayMs : p.baseDelayMs * 2 ** exp);
 }
 

@@ -58,11 +58,27 @@ export type OtpkitErrorCode =
   // storage (fail closed)
   | 'ERR_STORE'
   | 'ERR_STORE_TIMEOUT'
-  | 'ERR_STORE_CORRUPT';
+  | 'ERR_STORE_CORRUPT'
+  // a concurrent change won the race (e.g. two regenerations of one user's recovery codes)
+  | 'ERR_CONFLICT';
+
+/**
+ * The brand the constructor puts on every `OtpkitError`, under a registered symbol. The ESM and
+ * CommonJS builds (and any second copy of otpkit in the process) each define their own class, so
+ * the prototype chain alone would make `instanceof` false for an error thrown by the other one
+ * (Node.js "dual package hazard"); the registered symbol is the same in every copy.
+ */
+const BRAND: unique symbol = /* @__PURE__ */ Symbol.for('otpkit.OtpkitError');
 
 /**
  * An operational or domain failure: an unparseable URI or base32 string, a storage outage,
  * a corrupt stored record. `code` is stable across releases; `message` is for humans.
+ *
+ * `e instanceof OtpkitError` holds for errors from either build of otpkit (ESM `import` or
+ * CommonJS `require`, also mixed in one process): it checks the prototype chain, then the brand
+ * `Symbol.for('otpkit.OtpkitError')` that the constructor sets (non-enumerable, so a spread or
+ * `structuredClone` copy does not carry it). A plain object with a `code` is never an
+ * `OtpkitError`. `instanceof` a subclass checks the prototype chain only.
  *
  * @example
  * ```ts
@@ -83,6 +99,17 @@ export class OtpkitError extends Error {
     super(message, options);
     this.name = 'OtpkitError';
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * `instanceof`: the prototype chain, or, for `OtpkitError` itself, the brand of an error made
+   * by another copy of the class.
+   * @param value - the left operand of `instanceof`.
+   * @returns whether `value` is an `OtpkitError` (or an instance of the subclass).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return super[Symbol.hasInstance](value) || (this === OtpkitError && (value as { [BRAND]?: unknown } | null)?.[BRAND] === true);
   }
 }
 

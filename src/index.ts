@@ -26,7 +26,7 @@ export {
   type VerifyFailureReason,
   type TOTPWindow,
 } from './verify.js';
-export type { OtpStore, CredentialState, StoredRecoveryCode } from './store/types.js';
+export type { OtpStore, CredentialState, StoredRecoveryCode, RecoveryCodeSet } from './store/types.js';
 export { createMemoryStore, type MemoryStore } from './store/memory.js';
 export {
   createVerifier,
@@ -49,6 +49,8 @@ export {
   type CredentialRef,
   type ThrottleOptions,
   type ThrottleStatus,
+  type ThrottleStatusOptions,
+  type ThrottleScope,
 } from './verifier.js';
 export { sealSecret, openSecret, type SealSecretOptions, type OpenSecretOptions, type SealingKey } from './envelope.js';
 export {

@@ -37,19 +37,9 @@
  * 1/32 and no rejection sampling is needed (REQUIREMENTS #33). Ids are hex of random bytes.
  * @module
  */
-import { scrypt } from '@noble/hashes/scrypt';
-
-/**
- * Lets timers and I/O run before the next slow hash. noble's `scryptAsync` only awaits
- * microtasks between its slices, which never lets the event loop turn, so the async functions
- * here run the synchronous scrypt one code at a time with a real (macrotask) yield in between:
- * the longest stall is one hash (~50 ms at the defaults), not a whole set.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 import { aint, aoptions, kind } from './_assert.js';
 import { constantTimeEqualBytes } from './_bytes.js';
+import { scryptAsync, scryptSync } from './_scrypt.js';
 import { OtpkitError, rangeError, typeError } from './errors.js';
 import { randomBytes } from './secret.js';
 import type { StoredRecoveryCode } from './store/types.js';
@@ -378,9 +368,6 @@ function passwordBytes(code: string): Uint8Array {
   return out;
 }
 
-function kdfOpts(p: Params): { N: number; r: number; p: number; dkLen: number } {
-  return { N: 2 ** p.logN, r: p.r, p: p.p, dkLen: HASH_BYTES };
-}
 
 function format(params: Params, len: number, salt: Uint8Array, hash: Uint8Array): string {
   return `${PREFIX}ln=${params.logN},r=${params.r},p=${params.p},len=${len}$${encodeB64url(salt)}$${encodeB64url(hash)}`;
@@ -471,7 +458,7 @@ export function hashRecoveryCode(
   );
   const params = hashParams(o);
   const salt = o.salt === undefined ? randomBytes(SALT_BYTES) : asalt(o.salt);
-  return format(params, c.length, salt, scrypt(passwordBytes(c), salt, kdfOpts(params)));
+  return format(params, c.length, salt, scryptSync(passwordBytes(c), salt, params, HASH_BYTES));
 }
 
 /**
@@ -502,7 +489,7 @@ export function verifyRecoveryCode(code: string, hashed: string): boolean {
   const h = parseHash(hashed);
   const c = canonicalize(code, h.len, h.len);
   if (c === null) return false;
-  return constantTimeEqualBytes(scrypt(passwordBytes(c), h.salt, kdfOpts(h)), h.hash);
+  return constantTimeEqualBytes(scryptSync(passwordBytes(c), h.salt, h, HASH_BYTES), h.hash);
 }
 
 /**
@@ -593,7 +580,7 @@ export function hashRecoveryCodeSet(
   const salt = randomBytes(SALT_BYTES);
   return canon.map((c) => ({
     id: newId(),
-    hash: format(params, c.length, salt, scrypt(passwordBytes(c), salt, kdfOpts(params))),
+    hash: format(params, c.length, salt, scryptSync(passwordBytes(c), salt, params, HASH_BYTES)),
   }));
 }
 
@@ -618,18 +605,8 @@ export async function hashRecoveryCodeSetAsync(
 ): Promise<StoredRecoveryCode[]> {
   const { canon, params } = prepareSet(codes, options);
   const salt = randomBytes(SALT_BYTES);
-  const out: StoredRecoveryCode[] = [];
-  for (const c of canon)
-    out.push({
-      id: newId(),
-      hash: format(
-        params,
-        c.length,
-        salt,
-        await yieldToEventLoop().then(() => scrypt(passwordBytes(c), salt, kdfOpts(params))),
-      ),
-    });
-  return out;
+  const hashes = await Promise.all(canon.map((c) => scryptAsync(passwordBytes(c), salt, params, HASH_BYTES)));
+  return canon.map((c, i) => ({ id: newId(), hash: format(params, c.length, salt, hashes[i] as Uint8Array) }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -641,8 +618,28 @@ interface Group {
   readonly members: { readonly id: string; readonly hash: Uint8Array }[];
 }
 
-/** Validates and groups stored records; returns the canonical code and groups, or null (malformed code). */
-function prepareMatch(code: unknown, stored: unknown): { code: string; groups: Group[] } | null {
+/** One scrypt evaluation of a match and the records it is compared with (none for the stand-in). */
+interface MatchJob {
+  readonly password: Uint8Array;
+  readonly salt: Uint8Array;
+  readonly params: Params;
+  readonly group: Group | undefined;
+}
+
+/** A fixed random salt for the stand-in hash, drawn once per process. */
+let standInSalt: Uint8Array | undefined;
+/** A well-formed code that is never compared with anything: the stand-in hash's input. */
+const STAND_IN = '0000000000000000';
+
+/**
+ * Validates and groups stored records, then lists the scrypt evaluations a match needs: one per
+ * group whose code length fits the canonical input, or, when none fits (a malformed input, a
+ * length that differs from the stored codes', a user with no codes), ONE stand-in evaluation with
+ * the parameters of the first group, or `fallback` without records. Every attempt therefore costs
+ * at least one hash of the same parameters, whatever the user has and whatever was typed: timing
+ * says nothing about whether a user has codes or of what length.
+ */
+function planMatch(code: unknown, stored: unknown, fallback: Params): MatchJob[] {
   acode(code, 'code');
   if (!Array.isArray(stored))
     throw typeError('ERR_OPTION_TYPE', `"stored" expected array, got ${kind(stored)}`);
@@ -650,12 +647,7 @@ function prepareMatch(code: unknown, stored: unknown): { code: string; groups: G
   const groups = new Map<string, Group>();
   for (const rec of stored as unknown[]) {
     const r = rec as { id?: unknown; hash?: unknown } | null;
-    if (
-      typeof r !== 'object' ||
-      r === null ||
-      typeof r.id !== 'string' ||
-      typeof r.hash !== 'string'
-    )
+    if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || typeof r.hash !== 'string')
       throw corrupt('record is not { id: string, hash: string }');
     const h = parseHash(r.hash);
     const key = `${h.logN},${h.r},${h.p},${h.len},${h.saltText}`;
@@ -664,28 +656,41 @@ function prepareMatch(code: unknown, stored: unknown): { code: string; groups: G
     g.members.push({ id: r.id, hash: h.hash });
   }
   const c = canonicalize(code as string, MIN_CHARS, MAX_CHARS);
-  return c === null ? null : { code: c, groups: [...groups.values()] };
+  const jobs: MatchJob[] = [];
+  for (const g of groups.values())
+    if (c !== null && c.length === g.h.len) jobs.push({ password: passwordBytes(c), salt: g.h.salt, params: g.h, group: g });
+  if (jobs.length === 0) {
+    const first = groups.values().next().value as Group | undefined;
+    standInSalt ??= randomBytes(SALT_BYTES);
+    jobs.push({ password: passwordBytes(STAND_IN), salt: standInSalt, params: first?.h ?? fallback, group: undefined });
+  }
+  return jobs;
 }
 
-/** Compares `derived` with every member of the group, with no early exit; returns the last matching id. */
-function scan(g: Group, derived: Uint8Array): string | null {
+/**
+ * Compares every derived hash with every record of its group in constant time, with no early
+ * exit; returns the id of the (last) matching record, or null.
+ */
+function settleMatch(jobs: readonly MatchJob[], derived: readonly Uint8Array[]): string | null {
   let found: string | null = null;
-  for (const m of g.members) {
-    const hit = constantTimeEqualBytes(derived, m.hash);
-    if (hit) found = m.id; // no break: the time does not depend on which record matched
-  }
+  jobs.forEach((job, i) => {
+    for (const m of job.group?.members ?? []) {
+      const hit = constantTimeEqualBytes(derived[i] as Uint8Array, m.hash);
+      if (hit) found = m.id; // no break: the time does not depend on which record matched
+    }
+  });
   return found;
 }
 
 /**
- * @internal Finds which stored code `code` is (exported for the store-backed layer). Computes
- * scrypt ONCE per distinct (parameters, salt) group — normally one group per set — and compares
- * the result with every hash of the group in constant time, with no early exit.
+ * @internal Finds which stored code `code` is. Computes scrypt once per distinct (parameters,
+ * salt) group whose length fits (normally one group per set), and at least once in every case
+ * (see {@link planMatch}), then compares in constant time with no early exit.
  *
  * @param code - the code as the user typed it.
  * @param stored - the user's unused records (from {@link hashRecoveryCodeSet}).
- * @returns the matching record's `id`, or `null` if none matches. A malformed code, or one whose
- *   length fits no group, returns `null` without hashing.
+ * @param options - the scrypt parameters of the stand-in hash when there are no records.
+ * @returns the matching record's `id`, or `null` if none matches.
  * @throws TypeError `ERR_RECOVERY_TYPE` if `code` is not a string; `ERR_OPTION_TYPE` if `stored`
  *   is not an array.
  * @throws OtpkitError `ERR_RECOVERY_HASH` if a record is malformed (checked before the code).
@@ -695,51 +700,38 @@ function scan(g: Group, derived: Uint8Array): string | null {
  * matchRecoveryCode('k7qm4x2p9d3rtb8w', records); // records[0].id
  * matchRecoveryCode('K7QM-4X2P-9D3R-TB8X', records); // null
  * ```
- * @see REQUIREMENTS #38, §(g) 5
  */
 export function matchRecoveryCode(
   code: string,
   stored: readonly StoredRecoveryCode[],
+  options?: RecoveryHashOptions,
 ): string | null {
-  const m = prepareMatch(code, stored);
-  if (m === null) return null;
-  let found: string | null = null;
-  for (const g of m.groups) {
-    if (m.code.length !== g.h.len) continue;
-    const id = scan(g, scrypt(passwordBytes(m.code), g.h.salt, kdfOpts(g.h)));
-    if (id !== null) found = id;
-  }
-  return found;
+  const jobs = planMatch(code, stored, hashParams(aoptions<RecoveryHashOptions>(options, HASH_KEYS)));
+  return settleMatch(jobs, jobs.map((j) => scryptSync(j.password, j.salt, j.params, HASH_BYTES)));
 }
 
 /**
- * @internal Async twin of {@link matchRecoveryCode} for the store-backed layer: same semantics,
- * but it yields to the event loop before each slow hash.
+ * @internal Async form of {@link matchRecoveryCode} for the store-backed layer: the same plan and
+ * comparison, with the hashes computed off the event loop where the runtime allows.
  *
  * @param code - the code as the user typed it.
  * @param stored - the user's unused records.
+ * @param options - the scrypt parameters of the stand-in hash when there are no records.
  * @returns a promise of the matching record's `id`, or `null`.
  * @throws TypeError `ERR_RECOVERY_TYPE` / `ERR_OPTION_TYPE` (as a rejection), as {@link matchRecoveryCode}.
  * @throws OtpkitError `ERR_RECOVERY_HASH` (as a rejection) if a record is malformed.
  * @example
  * ```ts
- * const id = await matchRecoveryCodeAsync(input, await store.listRecoveryCodes(userId));
- * if (id !== null && (await store.consumeRecoveryCode(userId, id))) { ... }
+ * const id = await matchRecoveryCodeAsync(input, set.codes);
  * ```
- * @see REQUIREMENTS #38, §(g) 5
  */
 export async function matchRecoveryCodeAsync(
   code: string,
   stored: readonly StoredRecoveryCode[],
+  options?: RecoveryHashOptions,
 ): Promise<string | null> {
-  const m = prepareMatch(code, stored);
-  if (m === null) return null;
-  let found: string | null = null;
-  for (const g of m.groups) {
-    if (m.code.length !== g.h.len) continue;
-    await yieldToEventLoop();
-    const id = scan(g, scrypt(passwordBytes(m.code), g.h.salt, kdfOpts(g.h)));
-    if (id !== null) found = id;
-  }
-  return found;
+  const jobs = planMatch(code, stored, hashParams(aoptions<RecoveryHashOptions>(options, HASH_KEYS)));
+  const derived: Uint8Array[] = [];
+  for (const j of jobs) derived.push(await scryptAsync(j.password, j.salt, j.params, HASH_BYTES));
+  return settleMatch(jobs, derived);
 }

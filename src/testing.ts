@@ -13,7 +13,7 @@ import { generateTOTP } from './totp.js';
 import { generateHOTP } from './hotp.js';
 import { OtpkitError } from './errors.js';
 import { createVerifier, type Verifier, type VerifierOptions } from './verifier.js';
-import type { OtpStore, StoredRecoveryCode } from './store/types.js';
+import type { OtpStore, RecoveryCodeSet, StoredRecoveryCode } from './store/types.js';
 
 /** One contract check. */
 export interface StoreContractCase {
@@ -58,7 +58,7 @@ const METHODS = [
   'recordFailure',
   'resetFailures',
   'setDrift',
-  'listRecoveryCodes',
+  'getRecoveryCodeSet',
   'consumeRecoveryCode',
   'replaceRecoveryCodes',
 ] as const;
@@ -129,7 +129,7 @@ export function storeContract(make: () => OtpStore | Promise<OtpStore>, options?
     eq(st.drift, 0, 'drift');
     eq(st.hotpCounter, null, 'hotpCounter');
     eq(st.lastStep, null, 'lastStep');
-    eq((await s.listRecoveryCodes(uid())).length, 0, 'recovery codes');
+    eq(await s.getRecoveryCodeSet(uid()), null, 'recovery-code set');
   });
 
   add('claims a TOTP step only if greater than the last one', async () => {
@@ -202,35 +202,89 @@ export function storeContract(make: () => OtpStore | Promise<OtpStore>, options?
 
   const codes = (tag: string, k: number): StoredRecoveryCode[] =>
     Array.from({ length: k }, (_, i) => ({ id: `${tag}-${i}-${Math.random().toString(36).slice(2)}`, hash: `$test$${tag}$${i}` }));
+  let setSeq = 0;
+  const set = (tag: string, k: number, issuedAt = T): RecoveryCodeSet => ({
+    setId: `${prefix.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${tag}-${++setSeq}`,
+    issuedAt,
+    total: k,
+    codes: codes(tag, k),
+  });
+  const listed = async (s: OtpStore, u: string): Promise<readonly StoredRecoveryCode[]> => (await s.getRecoveryCodeSet(u))?.codes ?? [];
 
   add('consumes a recovery code once; replacing the set invalidates every old code', async () => {
     const s = await make();
     const a = uid();
     const b = uid();
-    const set1 = codes('one', 10);
-    await s.replaceRecoveryCodes(a, set1);
-    eq((await s.listRecoveryCodes(a)).length, 10, 'stored codes');
-    const first = set1[0] as StoredRecoveryCode;
+    const set1 = set('one', 10, T - 1000);
+    eq(await s.replaceRecoveryCodes(a, set1, null), true, 'first set stored');
+    const read = await s.getRecoveryCodeSet(a);
+    eq(read?.setId, set1.setId, 'set id');
+    eq(read?.issuedAt, T - 1000, 'issuedAt');
+    eq(read?.total, 10, 'total');
+    eq(read?.codes.length, 10, 'stored codes');
+    const first = set1.codes[0] as StoredRecoveryCode;
     eq(await s.consumeRecoveryCode(b, first.id), false, "consuming another user's code");
     eq(await s.consumeRecoveryCode(a, first.id), true, 'first consumption');
     eq(await s.consumeRecoveryCode(a, first.id), false, 'second consumption');
-    eq((await s.listRecoveryCodes(a)).length, 9, 'remaining codes');
+    eq((await listed(s, a)).length, 9, 'remaining codes');
+    eq((await s.getRecoveryCodeSet(a))?.total, 10, 'total is kept after a consumption');
     await s.recordFailure(a, 'recovery', T);
-    const set2 = codes('two', 10);
-    await s.replaceRecoveryCodes(a, set2);
-    const listed = await s.listRecoveryCodes(a);
-    eq(listed.length, 10, 'codes after replacement');
-    check(listed.every((c) => set2.some((d) => d.id === c.id && d.hash === c.hash)), 'only the new set is listed');
-    eq(await s.consumeRecoveryCode(a, (set1[1] as StoredRecoveryCode).id), false, 'consuming a replaced code');
+    const set2 = set('two', 10);
+    eq(await s.replaceRecoveryCodes(a, set2, set1.setId), true, 'replacement of the current set');
+    const after = await listed(s, a);
+    eq(after.length, 10, 'codes after replacement');
+    check(after.every((c) => set2.codes.some((d) => d.id === c.id && d.hash === c.hash)), 'only the new set is listed');
+    eq(await s.consumeRecoveryCode(a, (set1.codes[1] as StoredRecoveryCode).id), false, 'consuming a replaced code');
     eq((await s.getState(a, 'recovery', 'recovery')).failures, 1, 'replacement keeps failure counts');
+  });
+
+  add('replaces a set only from the set the caller read', async () => {
+    const s = await make();
+    const u = uid();
+    const one = set('cas1', 2);
+    eq(await s.replaceRecoveryCodes(u, one, 'no-such-set'), false, 'replacement of a set that does not exist');
+    eq(await s.getRecoveryCodeSet(u), null, 'nothing stored by a lost replacement');
+    eq(await s.replaceRecoveryCodes(u, one, null), true, 'first set');
+    eq(await s.replaceRecoveryCodes(u, set('cas2', 2), null), false, '"no set" expected while one exists');
+    eq(await s.replaceRecoveryCodes(u, set('cas3', 2), 'stale-set'), false, 'a stale expected set');
+    eq((await s.getRecoveryCodeSet(u))?.setId, one.setId, 'the first set is still current');
+    const spent = set('cas4', 1);
+    eq(await s.replaceRecoveryCodes(u, spent, one.setId), true, 'replacement');
+    eq(await s.consumeRecoveryCode(u, (spent.codes[0] as StoredRecoveryCode).id), true, 'last code used');
+    const empty = await s.getRecoveryCodeSet(u);
+    eq(empty?.setId, spent.setId, 'a set with no unused code is still the current set');
+    eq(empty?.codes.length, 0, 'no unused code');
+  });
+
+  add(`${n} concurrent replacements of one set: exactly one wins`, async () => {
+    const s = await make();
+    const u = uid();
+    const base = set('base', 3);
+    await s.replaceRecoveryCodes(u, base, null);
+    const candidates = Array.from({ length: n }, (_, i) => set(`r${i}`, 3));
+    const results = await Promise.all(candidates.map((c) => s.replaceRecoveryCodes(u, c, base.setId)));
+    eq(results.filter(Boolean).length, 1, 'winners');
+    const winner = candidates[results.indexOf(true)] as RecoveryCodeSet;
+    const current = await s.getRecoveryCodeSet(u);
+    eq(current?.setId, winner.setId, 'the winner is the current set');
+    check(
+      (current?.codes ?? []).every((c) => winner.codes.some((d) => d.id === c.id)) && current?.codes.length === 3,
+      "exactly the winner's codes are stored",
+    );
+    const fresh = Array.from({ length: n }, (_, i) => set(`f${i}`, 1));
+    const first = await Promise.all(fresh.map((c) => s.replaceRecoveryCodes(uid(), c, null)));
+    check(first.every(Boolean), 'first sets of different users never conflict');
+    const u2 = uid();
+    const firstRace = await Promise.all(fresh.map((c) => s.replaceRecoveryCodes(u2, c, null)));
+    eq(firstRace.filter(Boolean).length, 1, 'winners among concurrent first sets of one user');
   });
 
   add(`${n} concurrent redemptions of one recovery code: exactly one succeeds`, async () => {
     const s = await make();
     const u = uid();
-    const set = codes('race', 3);
-    await s.replaceRecoveryCodes(u, set);
-    const id = (set[2] as StoredRecoveryCode).id;
+    const race = set('race', 3);
+    await s.replaceRecoveryCodes(u, race, null);
+    const id = (race.codes[2] as StoredRecoveryCode).id;
     const results = await Promise.all(Array.from({ length: n }, () => s.consumeRecoveryCode(u, id)));
     eq(results.filter(Boolean).length, 1, 'winners');
   });
@@ -238,18 +292,34 @@ export function storeContract(make: () => OtpStore | Promise<OtpStore>, options?
   add('replacement racing redemption never lets old and new codes both work', async () => {
     const s = await make();
     const u = uid();
-    const oldSet = codes('old', 10);
-    const newSet = codes('new', 10);
-    await s.replaceRecoveryCodes(u, oldSet);
+    const oldSet = set('old', 10);
+    const newSet = set('new', 10);
+    await s.replaceRecoveryCodes(u, oldSet, null);
     const [, ...results] = await Promise.all([
-      s.replaceRecoveryCodes(u, newSet),
-      ...oldSet.map((c) => s.consumeRecoveryCode(u, c.id)),
+      s.replaceRecoveryCodes(u, newSet, oldSet.setId),
+      ...oldSet.codes.map((c) => s.consumeRecoveryCode(u, c.id)),
     ]);
-    const listed = await s.listRecoveryCodes(u);
-    eq(listed.length, 10, 'the new set is whole after the race');
-    check(listed.every((c) => newSet.some((d) => d.id === c.id)), 'no old code survives the replacement');
-    for (const c of oldSet) eq(await s.consumeRecoveryCode(u, c.id), false, 'old code after replacement');
+    const after = await listed(s, u);
+    eq(after.length, 10, 'the new set is whole after the race');
+    check(after.every((c) => newSet.codes.some((d) => d.id === c.id)), 'no old code survives the replacement');
+    for (const c of oldSet.codes) eq(await s.consumeRecoveryCode(u, c.id), false, 'old code after replacement');
     check(results.every((r) => typeof r === 'boolean'), 'consume resolves booleans');
+  });
+
+  add('concurrent regenerations through the verifier: exactly one returns codes, and they work', async () => {
+    const s = await make();
+    const v = verifierOn(s, { recoveryHash: { logN: 10 } });
+    const u = uid();
+    await v.issueRecoveryCodes({ userId: u, count: 2 });
+    const outcomes = await Promise.allSettled([1, 2, 3].map(() => v.regenerateRecoveryCodes({ userId: u, count: 2 })));
+    const won = outcomes.filter((o): o is PromiseFulfilledResult<string[]> => o.status === 'fulfilled');
+    eq(won.length, 1, 'regenerations that returned codes');
+    for (const o of outcomes)
+      if (o.status === 'rejected')
+        check(o.reason instanceof OtpkitError && o.reason.code === 'ERR_CONFLICT', `a losing regeneration threw ${String(o.reason)}`);
+    const [code] = (won[0] as PromiseFulfilledResult<string[]>).value;
+    const r = await v.redeemRecoveryCode({ userId: u, code: code as string, now: T });
+    eq(r.ok, true, 'a code of the returned set works');
   });
 
   add('end to end: replay refused, throttled, then locked', async () => {

@@ -5,10 +5,10 @@
  * integers well past 2038 and 2106 up to the year 9999; nothing passes through 32-bit operators.
  * @module
  */
-import { aint, aoptions, asecret, kind } from './_assert.js';
+import { aint, aoptions, asecret, atime, MAX_TIME_MS } from './_assert.js';
 import { TWO_32 } from './_bytes.js';
 import { truncatedHmacOnce } from './_hmac.js';
-import { rangeError, typeError } from './errors.js';
+import { rangeError } from './errors.js';
 import {
   formatCode,
   optAlgorithm,
@@ -36,9 +36,6 @@ export interface TOTPOptions extends OtpOptions, TimeOptions {}
 export const TIME_KEYS: readonly string[] = ['period', 't0', 'now'];
 const TOTP_KEYS: ReadonlySet<string> = new Set([...OTP_KEYS, ...TIME_KEYS]);
 
-/** The latest instant Date can represent (ms), year 275760: far beyond the year 9999 requirement. */
-const MAX_TIME_MS = 8.64e15;
-
 /** @internal The validated time settings. */
 export interface ResolvedTime {
   readonly period: number;
@@ -47,20 +44,9 @@ export interface ResolvedTime {
   readonly seconds: number;
 }
 
-/** @internal Validates `now` (ms or Date) and returns whole Unix seconds. */
+/** @internal Validates `now` (ms or Date, {@link atime}; default `Date.now()`) and returns whole Unix seconds. */
 export function anow(now: unknown): number {
-  let ms: number;
-  // The number test first: `instanceof` is the slower check, and no number is a Date.
-  if (typeof now === 'number') {
-    if (!Number.isFinite(now)) throw typeError('ERR_TIME_TYPE', `"now" expected finite milliseconds, got ${now}`);
-    ms = now;
-  } else if (now === undefined) ms = Date.now();
-  else if (now instanceof Date) {
-    ms = now.getTime();
-    if (Number.isNaN(ms)) throw typeError('ERR_TIME_TYPE', '"now" is an invalid Date');
-  } else throw typeError('ERR_TIME_TYPE', `"now" expected milliseconds or a Date, got ${kind(now)}`);
-  if (ms < 0 || ms > MAX_TIME_MS) throw rangeError('ERR_TIME_RANGE', `"now" expected 0..${MAX_TIME_MS} ms, got ${ms}`);
-  return Math.floor(ms / 1000);
+  return Math.floor(atime(now === undefined ? Date.now() : now) / 1000);
 }
 
 /** @internal The `period` option, validated and defaulted. */

@@ -13,8 +13,9 @@
  * are consumed atomically.
  * @module
  */
-import { abool, aint, aoptions, kind } from './_assert.js';
+import { abool, aint, aoptions, atime, kind } from './_assert.js';
 import { storeCall, isBoolean, isCount, isVoid } from './_storecall.js';
+import { randomBytes } from './secret.js';
 import { admit, checkGate, resolveThrottle, type Gate, type ThrottleOptions, type ThrottlePolicy } from './_throttle.js';
 import { OtpkitError, rangeError, typeError } from './errors.js';
 import { prepareSecret } from './hotp.js';
@@ -26,7 +27,7 @@ import {
   type RecoveryHashOptions,
 } from './recovery.js';
 import { createMemoryStore } from './store/memory.js';
-import type { CredentialState, OtpStore, StoredRecoveryCode } from './store/types.js';
+import type { CredentialState, OtpStore, RecoveryCodeSet } from './store/types.js';
 import {
   awindow,
   hotpResult,
@@ -97,8 +98,14 @@ export interface VerifierOptions {
   readonly storeTimeoutMs?: number | undefined;
   /** The clock, in ms since the epoch. Use the server's clock, never a client's. @defaultValue Date.now */
   readonly now?: (() => number) | undefined;
-  /** Called with every audit event. Errors it throws are ignored: logging never changes a decision. */
-  readonly onEvent?: ((event: VerifierEvent) => void) | undefined;
+  /**
+   * Called with every audit event; may be async. A throw or a rejected promise never changes a
+   * decision and never escapes (it goes to `onEventError` if given): an audit sink that is down
+   * cannot crash the server or lock anybody out.
+   */
+  readonly onEvent?: ((event: VerifierEvent) => unknown) | undefined;
+  /** Receives what `onEvent` threw or rejected with, e.g. to log that the audit sink is failing. Its own errors are ignored. */
+  readonly onEventError?: ((error: unknown, event: VerifierEvent) => void) | undefined;
   /** scrypt parameters for newly issued recovery codes. @defaultValue the `hashRecoveryCode` defaults */
   readonly recoveryHash?: RecoveryHashOptions | undefined;
 }
@@ -145,6 +152,8 @@ export interface VerifierHOTPInput extends CredentialRef {
   readonly algorithm?: 'SHA1' | 'SHA256' | 'SHA512' | undefined;
   readonly digits?: number | undefined;
   readonly allowInsecureShortSecret?: boolean | undefined;
+  /** Overrides the verifier's clock for this call (ms or Date). */
+  readonly now?: number | Date | undefined;
 }
 
 /** Input of {@link Verifier.redeemRecoveryCode}. */
@@ -152,14 +161,28 @@ export interface RecoveryRedeemInput {
   readonly userId: string;
   /** The code as typed; case, spaces, hyphens and O/I/L look-alikes are normalised. */
   readonly code: string;
-  /** Overrides the verifier's clock for this call (ms). */
-  readonly now?: number | undefined;
+  /** Overrides the verifier's clock for this call (ms or Date). */
+  readonly now?: number | Date | undefined;
 }
 
 /** Input of {@link Verifier.issueRecoveryCodes}. */
 export interface RecoveryIssueInput extends GenerateRecoveryCodesOptions {
   readonly userId: string;
+  /** Overrides the verifier's clock for this call (ms or Date): the set's issue time. */
+  readonly now?: number | Date | undefined;
 }
+
+/** Options of {@link Verifier.throttleStatus}. */
+export interface ThrottleStatusOptions {
+  /** Overrides the verifier's clock for this call (ms or Date). */
+  readonly now?: number | Date | undefined;
+}
+
+/**
+ * A throttle counter of an account: `'otp'` counts the failures of all its TOTP/HOTP
+ * credentials, `'recovery'` those of recovery codes.
+ */
+export type ThrottleScope = 'otp' | 'recovery';
 
 /** Throttle status of a credential or of recovery codes. */
 export interface ThrottleStatus {
@@ -182,7 +205,11 @@ export interface Verifier {
   confirmTOTP(input: VerifierTOTPInput): Promise<VerifierTOTPResult>;
   /** Verifies an HOTP code with look-ahead and an atomic counter compare-and-set. */
   verifyHOTP(input: VerifierHOTPInput): Promise<VerifierHOTPResult>;
-  /** Issues a new set of recovery codes, atomically replacing any old set. Show the returned codes once. */
+  /**
+   * Issues a new set of recovery codes, atomically replacing any old set. Show the returned codes
+   * once. Of concurrent calls for one user exactly one succeeds; the others reject with
+   * `OtpkitError` `ERR_CONFLICT` and store nothing, so no caller is ever shown codes that do not work.
+   */
   issueRecoveryCodes(input: RecoveryIssueInput): Promise<string[]>;
   /**
    * Replaces the whole set with a new one (an alias of {@link Verifier.issueRecoveryCodes}): old
@@ -194,14 +221,20 @@ export interface Verifier {
   redeemRecoveryCode(input: RecoveryRedeemInput): Promise<RecoveryRedeemResult>;
   /** How many unused recovery codes `userId` has. */
   remainingRecoveryCodes(userId: string): Promise<number>;
-  /** Throttle status of `(userId, scope)`; scope is `'otp'` (all TOTP/HOTP credentials, the default) or `'recovery'`. */
-  throttleStatus(userId: string, scope?: string): Promise<ThrottleStatus>;
-  /** Clears the failure count of `(userId, scope)`, lifting a lock (an administrator or support action). */
-  unlock(userId: string, scope?: string): Promise<void>;
+  /**
+   * Throttle status of `(userId, scope)`; scope is `'otp'` (all TOTP/HOTP credentials, the default)
+   * or `'recovery'`. Any other scope is a `RangeError`.
+   */
+  throttleStatus(userId: string, scope?: ThrottleScope, options?: ThrottleStatusOptions): Promise<ThrottleStatus>;
+  /**
+   * Clears the failure count of `(userId, scope)`, lifting a lock (an administrator or support
+   * action). Any scope but `'otp'` and `'recovery'` is a `RangeError`, so a typo never looks as if it worked.
+   */
+  unlock(userId: string, scope?: ThrottleScope): Promise<void>;
 }
 
 const VERIFIER_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
-  'store', 'window', 'throttle', 'learnDrift', 'maxDrift', 'storeTimeoutMs', 'now', 'onEvent', 'recoveryHash',
+  'store', 'window', 'throttle', 'learnDrift', 'maxDrift', 'storeTimeoutMs', 'now', 'onEvent', 'onEventError', 'recoveryHash',
 ]);
 // Spelled out (no spreads) so bundlers can drop these sets from apps that never create a verifier.
 const TOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
@@ -210,18 +243,25 @@ const TOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
 ]);
 const HOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
   'userId', 'credentialId', 'secret', 'token', 'initialCounter', 'lookAhead',
-  'algorithm', 'digits', 'allowInsecureShortSecret',
+  'algorithm', 'digits', 'allowInsecureShortSecret', 'now',
 ]);
 const REDEEM_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'code', 'now']);
-const ISSUE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'count', 'bits', 'groupSize']);
+const ISSUE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'count', 'bits', 'groupSize', 'now']);
+const STATUS_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['now']);
+const SCOPES: ReadonlySet<string> = /* @__PURE__ */ new Set(['otp', 'recovery']);
+/** Every method an `OtpStore` must have, checked when the verifier is created. */
+const STORE_METHODS = [
+  'getState', 'claimTotpStep', 'compareAndSetHotpCounter', 'recordFailure', 'resetFailures',
+  'setDrift', 'getRecoveryCodeSet', 'consumeRecoveryCode', 'replaceRecoveryCodes',
+] as const;
 
 /** The throttle scope of recovery codes. */
-export const RECOVERY_SCOPE = 'recovery';
+export const RECOVERY_SCOPE: ThrottleScope = 'recovery';
 /**
  * The throttle scope of OTP codes: one failure count per account for all its TOTP/HOTP
  * credentials, so re-enrolling a new credential never resets throttling (REQUIREMENTS #27).
  */
-export const OTP_SCOPE = 'otp';
+export const OTP_SCOPE: ThrottleScope = 'otp';
 /** A 32-byte stand-in used to validate options before a lazily supplied secret is fetched. */
 const PLACEHOLDER_SECRET = /* @__PURE__ */ new Uint8Array(32);
 const MAX_ID = 256;
@@ -234,6 +274,33 @@ function aid(v: unknown, title: string): string {
   if (/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v))
     throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
   return v;
+}
+
+/** A fresh recovery-code set id: 128 random bits, hex. */
+function newSetId(): string {
+  let out = '';
+  for (const b of randomBytes(16)) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** A throttle scope: exactly `'otp'` or `'recovery'`. */
+function ascope(v: unknown): ThrottleScope {
+  if (v === undefined) return OTP_SCOPE;
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"scope" expected 'otp' | 'recovery', got ${kind(v)}`);
+  if (!SCOPES.has(v)) throw rangeError('ERR_OPTION_INVALID', `"scope" expected 'otp' | 'recovery', got a string of ${v.length} characters`);
+  return v as ThrottleScope;
+}
+
+/** An `OtpStore`: an object with every method of the contract, checked before the first login needs it. */
+function astore(v: unknown): OtpStore {
+  if (typeof v !== 'object' || v === null) throw typeError('ERR_OPTION_TYPE', `"store" expected an OtpStore, got ${kind(v)}`);
+  for (const m of STORE_METHODS) {
+    if (typeof (v as Record<string, unknown>)[m] !== 'function')
+      throw typeError('ERR_OPTION_TYPE', `"store" expected an OtpStore: "store.${m}" is not a function`);
+  }
+  if (typeof (v as { distributedSafe?: unknown }).distributedSafe !== 'boolean')
+    throw typeError('ERR_OPTION_TYPE', '"store" expected an OtpStore: "store.distributedSafe" is not a boolean');
+  return v as OtpStore;
 }
 
 /** A credential id, `'default'` when omitted. */
@@ -263,10 +330,16 @@ function isState(v: unknown): v is CredentialState {
   );
 }
 
-function isCodeList(v: unknown): v is readonly StoredRecoveryCode[] {
+function isCodeSet(v: unknown): v is RecoveryCodeSet | null {
+  if (v === null) return true;
+  if (typeof v !== 'object') return false;
+  const s = v as Record<string, unknown>;
   return (
-    Array.isArray(v) &&
-    v.every((c: unknown) => typeof c === 'object' && c !== null && typeof (c as StoredRecoveryCode).id === 'string' && typeof (c as StoredRecoveryCode).hash === 'string')
+    typeof s.setId === 'string' &&
+    typeof s.issuedAt === 'number' && Number.isSafeInteger(s.issuedAt) && s.issuedAt >= 0 &&
+    typeof s.total === 'number' && Number.isSafeInteger(s.total) && s.total >= 0 &&
+    Array.isArray(s.codes) &&
+    s.codes.every((c: unknown) => typeof c === 'object' && c !== null && typeof (c as { id?: unknown }).id === 'string' && typeof (c as { hash?: unknown }).hash === 'string')
   );
 }
 
@@ -287,9 +360,7 @@ function isCodeList(v: unknown): v is readonly StoredRecoveryCode[] {
  */
 export function createVerifier(options?: VerifierOptions): Verifier {
   const o = aoptions<VerifierOptions>(options, VERIFIER_KEYS);
-  const store = o.store ?? createMemoryStore();
-  if (typeof store !== 'object' || store === null)
-    throw typeError('ERR_OPTION_TYPE', `"store" expected an OtpStore, got ${kind(store)}`);
+  const store = o.store === undefined ? createMemoryStore() : astore(o.store);
   const defaultWindow = awindow(o.window);
   const policy: ThrottlePolicy = resolveThrottle(o.throttle);
   const learnDrift = o.learnDrift === undefined ? true : abool(o.learnDrift, 'learnDrift');
@@ -300,14 +371,29 @@ export function createVerifier(options?: VerifierOptions): Verifier {
   const onEvent = o.onEvent;
   if (onEvent !== undefined && typeof onEvent !== 'function')
     throw typeError('ERR_OPTION_TYPE', `"onEvent" expected a function, got ${kind(onEvent)}`);
+  const onEventError = o.onEventError;
+  if (onEventError !== undefined && typeof onEventError !== 'function')
+    throw typeError('ERR_OPTION_TYPE', `"onEventError" expected a function, got ${kind(onEventError)}`);
   const recoveryHash = o.recoveryHash;
 
+  const reportEventError = (error: unknown, e: VerifierEvent): void => {
+    if (onEventError === undefined) return;
+    try {
+      onEventError(error, e);
+    } catch {
+      // Nothing further to report to.
+    }
+  };
+  // An audit hook failing, synchronously or by rejecting, must never turn into an
+  // authentication decision or an unhandled rejection.
   const emit = (e: VerifierEvent): void => {
     if (onEvent === undefined) return;
     try {
-      onEvent(e);
-    } catch {
-      // An audit hook failing must not turn into an authentication decision.
+      const r: unknown = onEvent(e);
+      if (typeof r === 'object' && r !== null && typeof (r as PromiseLike<unknown>).then === 'function')
+        (r as PromiseLike<unknown>).then(undefined, (error: unknown) => reportEventError(error, e));
+    } catch (error) {
+      reportEventError(error, e);
     }
   };
 
@@ -323,21 +409,15 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     resetFailures: (u: string, scope: string) =>
       storeCall('resetFailures', timeoutMs, () => store.resetFailures(u, scope), isVoid),
     setDrift: (u: string, c: string, d: number) => storeCall('setDrift', timeoutMs, () => store.setDrift(u, c, d), isVoid),
-    listRecoveryCodes: (u: string) => storeCall('listRecoveryCodes', timeoutMs, () => store.listRecoveryCodes(u), isCodeList),
+    getRecoveryCodeSet: (u: string) => storeCall('getRecoveryCodeSet', timeoutMs, () => store.getRecoveryCodeSet(u), isCodeSet),
     consumeRecoveryCode: (u: string, id: string) =>
       storeCall('consumeRecoveryCode', timeoutMs, () => store.consumeRecoveryCode(u, id), isBoolean),
-    replaceRecoveryCodes: (u: string, codes: readonly StoredRecoveryCode[]) =>
-      storeCall('replaceRecoveryCodes', timeoutMs, () => store.replaceRecoveryCodes(u, codes), isVoid),
+    replaceRecoveryCodes: (u: string, set: RecoveryCodeSet, expected: string | null) =>
+      storeCall('replaceRecoveryCodes', timeoutMs, () => store.replaceRecoveryCodes(u, set, expected), isBoolean),
   };
 
-  const nowMs = (override: unknown): number => {
-    if (override instanceof Date) return override.getTime();
-    if (typeof override === 'number') return override;
-    const t = clock();
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0)
-      throw typeError('ERR_TIME_TYPE', '"now" clock returned an invalid time');
-    return Math.floor(t);
-  };
+  /** The time of a call: its own `now` if given, else the clock's; both validated the same way. */
+  const nowMs = (override: unknown): number => (override === undefined ? atime(clock(), 'now()') : atime(override));
 
   /**
    * Throttle gate + pessimistic count: returns null when the attempt may be evaluated, or the
@@ -408,12 +488,12 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
     const userId = aid(i.userId, 'userId');
     const credentialId = acredential(i.credentialId);
-    const { secret, token, userId: _u, credentialId: _c, initialCounter, ...rest } = i;
+    const now = nowMs(i.now);
+    const { secret, token, userId: _u, credentialId: _c, initialCounter, now: _n, ...rest } = i;
     // Validate everything (the counter included) before touching the store.
     const lazy = typeof secret === 'function';
     const probe = prepareVerifyHOTP(lazy ? PLACEHOLDER_SECRET : secret, { ...rest, counter: initialCounter ?? 0 });
     if (typeof token !== 'string') parseToken(token, probe.otp.digits);
-    const now = nowMs(undefined);
     const entered = await enter(userId, credentialId, OTP_SCOPE, now, 'hotp');
     if ('fail' in entered) return entered.fail;
     const value = parseToken(token, probe.otp.digits);
@@ -429,7 +509,6 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     return result;
   };
 
-  let decoys: Promise<StoredRecoveryCode[]> | undefined;
   const redeemRecoveryCode = async (input: RecoveryRedeemInput): Promise<RecoveryRedeemResult> => {
     const i = aoptions<RecoveryRedeemInput>(input, REDEEM_KEYS, 'input');
     if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
@@ -438,30 +517,25 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     const now = nowMs(i.now);
     const entered = await enter(userId, RECOVERY_SCOPE, RECOVERY_SCOPE, now, 'recovery');
     if ('fail' in entered) return entered.fail;
-    const codes = await s.listRecoveryCodes(userId);
-    // A user with no codes costs the same slow hash as one with codes: no "has codes" oracle.
-    if (codes.length === 0) {
-      decoys ??= hashRecoveryCodeSetAsync(generateRecoveryCodes({ count: 1 }), recoveryHash);
-      await matchRecoveryCodeAsync(i.code, await decoys);
-      emit({ type: 'failure', factor: 'recovery', userId, credentialId: RECOVERY_SCOPE, reason: 'invalid' });
-      return { ok: false, reason: 'invalid' };
-    }
+    const set = await s.getRecoveryCodeSet(userId);
     let id: string | null;
     try {
-      id = await matchRecoveryCodeAsync(i.code, codes);
+      // Exactly one slow hash whatever the user has (codes or none) and whatever was typed: no
+      // timing oracle for "has recovery codes" or for their length.
+      id = await matchRecoveryCodeAsync(i.code, set?.codes ?? [], recoveryHash);
     } catch (e) {
       // A stored hash that does not parse is corrupt storage: fail closed as such.
       if (e instanceof OtpkitError && e.code === 'ERR_RECOVERY_HASH')
-        throw new OtpkitError('ERR_STORE_CORRUPT', 'store.listRecoveryCodes returned a malformed hash', { cause: e });
+        throw new OtpkitError('ERR_STORE_CORRUPT', 'store.getRecoveryCodeSet returned a malformed hash', { cause: e });
       throw e;
     }
-    // Used, unknown and other users' codes all read 'invalid': no history leaks (REQUIREMENTS R3).
+    // Used, unknown and other users' codes all read 'invalid': no history leaks.
     if (id === null || !(await s.consumeRecoveryCode(userId, id))) {
       emit({ type: 'failure', factor: 'recovery', userId, credentialId: RECOVERY_SCOPE, reason: 'invalid' });
       return { ok: false, reason: 'invalid' };
     }
     await s.resetFailures(userId, RECOVERY_SCOPE);
-    const remaining = (await s.listRecoveryCodes(userId)).length;
+    const remaining = (await s.getRecoveryCodeSet(userId))?.codes.length ?? 0;
     emit({ type: 'success', factor: 'recovery', userId, credentialId: RECOVERY_SCOPE });
     emit({ type: 'recovery-code-used', userId, remaining });
     return { ok: true, remaining };
@@ -471,20 +545,26 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     const i = aoptions<RecoveryIssueInput>(input, ISSUE_KEYS, 'input');
     if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
     const userId = aid(i.userId, 'userId');
-    const { userId: _u, ...generateOptions } = i;
+    const now = nowMs(i.now);
+    const { userId: _u, now: _n, ...generateOptions } = i;
     const codes = generateRecoveryCodes(generateOptions);
+    const current = await s.getRecoveryCodeSet(userId);
     const hashed = await hashRecoveryCodeSetAsync(codes, recoveryHash);
-    const replaced = (await s.listRecoveryCodes(userId)).length > 0;
-    await s.replaceRecoveryCodes(userId, hashed);
-    emit({ type: 'recovery-codes-issued', userId, count: codes.length, replaced });
+    const set: RecoveryCodeSet = { setId: newSetId(), issuedAt: now, total: codes.length, codes: hashed };
+    // Compare-and-set on the set we read: of concurrent regenerations exactly one is stored, and
+    // the others must not show their codes, which would never work.
+    if (!(await s.replaceRecoveryCodes(userId, set, current?.setId ?? null)))
+      throw new OtpkitError('ERR_CONFLICT', 'recovery codes of this user were replaced concurrently; these codes were not stored');
+    emit({ type: 'recovery-codes-issued', userId, count: codes.length, replaced: current !== null });
     return codes;
   };
 
-  const throttleStatus = async (userId: string, scope: string = OTP_SCOPE): Promise<ThrottleStatus> => {
+  const throttleStatus = async (userId: string, scope?: ThrottleScope, options?: ThrottleStatusOptions): Promise<ThrottleStatus> => {
     aid(userId, 'userId');
-    aid(scope, 'scope');
-    const state = await s.getState(userId, scope, scope);
-    const gate = checkGate(policy, state.failures, state.lastFailureAt, nowMs(undefined));
+    const sc = ascope(scope);
+    const now = nowMs(aoptions<ThrottleStatusOptions>(options, STATUS_KEYS).now);
+    const state = await s.getState(userId, sc, sc);
+    const gate = checkGate(policy, state.failures, state.lastFailureAt, now);
     return {
       failures: state.failures,
       locked: !gate.open && gate.reason === 'locked',
@@ -500,10 +580,12 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     issueRecoveryCodes,
     regenerateRecoveryCodes: issueRecoveryCodes,
     redeemRecoveryCode,
-    remainingRecoveryCodes: async (userId: string): Promise<number> => (await s.listRecoveryCodes(aid(userId, 'userId'))).length,
+    remainingRecoveryCodes: async (userId: string): Promise<number> =>
+      (await s.getRecoveryCodeSet(aid(userId, 'userId')))?.codes.length ?? 0,
     throttleStatus,
-    unlock: async (userId: string, scope: string = OTP_SCOPE): Promise<void> => {
-      await s.resetFailures(aid(userId, 'userId'), aid(scope, 'scope'));
+    unlock: async (userId: string, scope?: ThrottleScope): Promise<void> => {
+      const u = aid(userId, 'userId');
+      await s.resetFailures(u, ascope(scope));
     },
   });
 }

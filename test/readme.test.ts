@@ -10,7 +10,8 @@ import { describe, expect, it, vi } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(`${root}README.md`, 'utf8');
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+// TypeScript blocks run as .ts, JavaScript blocks as .mjs (so they must be valid JavaScript).
+const blocks = [...readme.matchAll(/```(ts|js)\n([\s\S]*?)```/g)].map((m) => ({ ext: m[1] === 'js' ? 'mjs' : 'ts', code: m[2] as string }));
 const dir = `${root}test/.readme/`;
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -20,8 +21,8 @@ describe('README.md examples', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3);
   });
 
-  for (const [i, code] of blocks.entries()) {
-    const file = `${dir}block-${i}.ts`;
+  for (const [i, { ext, code }] of blocks.entries()) {
+    const file = `${dir}block-${i}.${ext}`;
     writeFileSync(file, code);
     const needsRedis = code.includes('otpkit/redis');
     const needsPg = code.includes('otpkit/postgres');

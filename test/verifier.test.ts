@@ -6,6 +6,8 @@ import {
   generateSecret,
   generateTOTP,
   OtpkitError,
+  type OtpStore,
+  type Verifier,
   type VerifierEvent,
 } from '../src/index.js';
 import { faultyStore } from '../src/testing.js';
@@ -249,7 +251,8 @@ describe('createVerifier: recovery codes', () => {
     const codes = await ctx.verifier.issueRecoveryCodes({ userId: 'a' });
     expect(codes).toHaveLength(10);
     expect(await ctx.verifier.remainingRecoveryCodes('a')).toBe(10);
-    const stored = await ctx.store.listRecoveryCodes('a');
+    const stored = (await ctx.store.getRecoveryCodeSet('a'))?.codes ?? [];
+    expect(stored).toHaveLength(10);
     for (const c of stored) expect(c.hash).not.toContain((codes[0] as string).replace(/-/g, ''));
     expect(await ctx.verifier.redeemRecoveryCode({ userId: 'a', code: codes[3] as string })).toEqual({ ok: true, remaining: 9 });
     expect(await ctx.verifier.redeemRecoveryCode({ userId: 'a', code: codes[3] as string })).toEqual({ ok: false, reason: 'invalid' });
@@ -346,8 +349,10 @@ describe('createVerifier: corrupt recovery records', () => {
     const store = createMemoryStore();
     const verifier = createVerifier({ store, now: () => T });
     const [code] = await verifier.issueRecoveryCodes({ userId: 'a', count: 1 });
-    const [rec] = await store.listRecoveryCodes('a');
-    await store.replaceRecoveryCodes('a', [{ id: rec!.id, hash: '$otpkit-scrypt$v=1$ln=40,r=8,p=1,len=16$AAAA$AAAA' }]);
+    const current = await store.getRecoveryCodeSet('a');
+    const [rec] = current!.codes;
+    const tampered = { ...current!, setId: 'tampered', codes: [{ id: rec!.id, hash: '$otpkit-scrypt$v=1$ln=40,r=8,p=1,len=16$AAAA$AAAA' }] };
+    await store.replaceRecoveryCodes('a', tampered, current!.setId);
     await expect(verifier.redeemRecoveryCode({ userId: 'a', code: code! })).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
   });
 });
@@ -384,5 +389,185 @@ describe('createVerifier: accepted input keys', () => {
       const r = await verifier.verifyHOTP({ userId: `h-${key}`, secret, token: generateHOTP(secret, 0), [key]: values[key] } as never);
       expect(r.ok).toBe(true);
     }
+  });
+});
+
+/** A memory store whose every call is recorded, to prove that misuse is refused before any store call. */
+function recordingStore(): { store: OtpStore; calls: string[] } {
+  const base = createMemoryStore();
+  const calls: string[] = [];
+  const store = new Proxy(base, {
+    get(target, prop, receiver): unknown {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        calls.push(String(prop));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store, calls };
+}
+
+describe('createVerifier: audit hooks never change a decision or crash the process', () => {
+  it('an async onEvent that rejects is reported to onEventError, never an unhandled rejection', async () => {
+    const errors: { error: unknown; type: string }[] = [];
+    const verifier = createVerifier({
+      now: () => T,
+      onEvent: async () => {
+        await Promise.resolve();
+        throw new Error('audit database is down');
+      },
+      onEventError: (error, event) => errors.push({ error, type: event.type }),
+    });
+    // Unhandled rejections fail a vitest run, so this test fails if any escapes.
+    expect(await verifier.verifyTOTP({ userId: 'a', secret, token: at(T) })).toMatchObject({ ok: true });
+    expect(await verifier.verifyTOTP({ userId: 'a', secret, token: at(T) })).toEqual({ ok: false, reason: 'replayed' });
+    expect(await verifier.verifyTOTP({ userId: 'b', secret, token: 'abcdef' })).toEqual({ ok: false, reason: 'malformed' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(errors.map((e) => e.type)).toEqual(['success', 'failure', 'failure']);
+    expect(errors.every((e) => e.error instanceof Error && e.error.message === 'audit database is down')).toBe(true);
+  });
+
+  it('a rejecting onEvent without onEventError is swallowed, and a throwing one too', async () => {
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const rejecting = createVerifier({ now: () => T, onEvent: () => Promise.reject(new Error('down')) });
+      const throwing = createVerifier({ now: () => T, onEvent: () => { throw new Error('down'); } });
+      for (const v of [rejecting, throwing]) {
+        expect(await v.verifyTOTP({ userId: 'a', secret, token: 'abcdef' })).toEqual({ ok: false, reason: 'malformed' });
+        expect(await v.verifyTOTP({ userId: 'a', secret, token: at(T) })).toMatchObject({ ok: true });
+      }
+      await new Promise((r) => setTimeout(r, 10));
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
+  it('an onEventError that throws is ignored too', async () => {
+    const verifier = createVerifier({
+      now: () => T,
+      onEvent: () => Promise.reject(new Error('down')),
+      onEventError: () => {
+        throw new Error('and the logger too');
+      },
+    });
+    expect(await verifier.verifyTOTP({ userId: 'a', secret, token: at(T) })).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 10));
+  });
+
+  it('refuses an onEventError that is not a function', () => {
+    expect(() => createVerifier({ onEventError: 'log' as never })).toThrow(TypeError);
+  });
+});
+
+describe('createVerifier: every `now` is validated the same way, before anything is read or counted', () => {
+  const bad: [string, unknown, typeof TypeError | typeof RangeError][] = [
+    ['NaN', Number.NaN, TypeError],
+    ['Infinity', Number.POSITIVE_INFINITY, TypeError],
+    ['-Infinity', Number.NEGATIVE_INFINITY, TypeError],
+    ['a string', '123', TypeError],
+    ['an object', {}, TypeError],
+    ['null', null, TypeError],
+    ['an invalid Date', new Date('x'), TypeError],
+    ['a negative time', -1, RangeError],
+    ['a time past the year 275760', 8.64e15 + 1, RangeError],
+  ];
+  const calls = (v: Verifier, now: unknown): Array<[string, () => Promise<unknown>]> => [
+    ['verifyTOTP', () => v.verifyTOTP({ userId: 'a', secret, token: at(T), now } as never)],
+    ['confirmTOTP', () => v.confirmTOTP({ userId: 'a', secret, token: at(T), now } as never)],
+    ['verifyHOTP', () => v.verifyHOTP({ userId: 'a', secret, token: generateHOTP(secret, 0), now } as never)],
+    ['redeemRecoveryCode', () => v.redeemRecoveryCode({ userId: 'a', code: 'K7QM-4X2P-9D3R-TB8W', now } as never)],
+    ['issueRecoveryCodes', () => v.issueRecoveryCodes({ userId: 'a', now } as never)],
+    ['throttleStatus', () => v.throttleStatus('a', 'otp', { now } as never)],
+  ];
+  for (const [label, now, type] of bad) {
+    it(`${label} is a ${type.name} on every method, with no store call`, async () => {
+      const { store, calls: seen } = recordingStore();
+      const v = createVerifier({ store, now: () => T });
+      for (const [method, call] of calls(v, now)) {
+        const e = await call().then(() => undefined, (err: unknown) => err);
+        expect(e, method).toBeInstanceOf(type);
+        expect((e as { code?: string }).code, method).toBe(type === TypeError ? 'ERR_TIME_TYPE' : 'ERR_TIME_RANGE');
+        expect((e as Error).message, method).toContain('"now"');
+      }
+      expect(seen).toEqual([]);
+    });
+  }
+
+  it('a clock that returns garbage is misuse too, named "now()"', async () => {
+    for (const clock of [() => Number.NaN, () => -5, () => '1' as never]) {
+      const { store, calls: seen } = recordingStore();
+      const v = createVerifier({ store, now: clock });
+      await expect(v.verifyTOTP({ userId: 'a', secret, token: at(T) })).rejects.toThrow(/"now\(\)"/);
+      await expect(v.redeemRecoveryCode({ userId: 'a', code: 'K7QM-4X2P-9D3R-TB8W' })).rejects.toThrow(/"now\(\)"/);
+      expect(seen).toEqual([]);
+    }
+  });
+
+  it('a fractional now is floored to whole milliseconds: the store is never corrupted', async () => {
+    const store = createMemoryStore();
+    const v = createVerifier({ store, now: () => T, throttle: { freeFailures: 0, baseDelayMs: 1000 } });
+    expect(await v.verifyTOTP({ userId: 'a', secret, token: 'abcdef', now: T + 0.7 })).toEqual({ ok: false, reason: 'malformed' });
+    expect((await store.getState('a', 'default', 'otp')).lastFailureAt).toBe(T);
+    expect(await v.redeemRecoveryCode({ userId: 'a', code: 'K7QM-4X2P-9D3R-TB8W', now: T + 2000.5 })).toEqual({ ok: false, reason: 'invalid' });
+    expect((await store.getState('a', 'recovery', 'recovery')).lastFailureAt).toBe(T + 2000);
+    // Later calls still work: nothing stored is malformed.
+    expect((await v.verifyTOTP({ userId: 'a', secret, token: at(T + 1000), now: new Date(T + 1000) })).ok).toBe(true);
+  });
+
+  it('a Date is accepted wherever a time is', async () => {
+    const v = createVerifier({ now: () => 0 });
+    expect((await v.verifyHOTP({ userId: 'a', secret, token: generateHOTP(secret, 0), now: new Date(T) })).ok).toBe(true);
+    expect((await v.issueRecoveryCodes({ userId: 'a', count: 1, now: new Date(T) })).length).toBe(1);
+    expect(await v.throttleStatus('a', 'recovery', { now: new Date(T) })).toEqual({ failures: 0, locked: false, retryAfterMs: 0 });
+  });
+});
+
+describe('createVerifier: throttle scopes are checked', () => {
+  for (const scope of ['OTP', 'recvery', '', 'default', 'otp ']) {
+    it(`refuses scope ${JSON.stringify(scope)} in unlock and throttleStatus`, async () => {
+      const v = createVerifier({ now: () => T });
+      await expect(v.unlock('a', scope as never)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_INVALID' });
+      await expect(v.throttleStatus('a', scope as never)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_INVALID' });
+    });
+  }
+
+  it('refuses a scope that is not a string, and accepts the two real ones', async () => {
+    const ctx = setup({ throttle: { freeFailures: 0, maxFailures: 1 } });
+    await expect(ctx.verifier.unlock('a', 1 as never)).rejects.toThrow(TypeError);
+    await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: 'abcdef' });
+    await ctx.verifier.redeemRecoveryCode({ userId: 'a', code: 'nope' });
+    expect((await ctx.verifier.throttleStatus('a', 'otp')).locked).toBe(true);
+    expect((await ctx.verifier.throttleStatus('a', 'recovery')).locked).toBe(true);
+    await ctx.verifier.unlock('a', 'recovery');
+    expect((await ctx.verifier.throttleStatus('a', 'recovery')).locked).toBe(false);
+    expect((await ctx.verifier.throttleStatus('a')).locked).toBe(true);
+    await ctx.verifier.unlock('a');
+    expect((await ctx.verifier.throttleStatus('a')).locked).toBe(false);
+  });
+});
+
+describe('createVerifier: the store is checked when the verifier is created', () => {
+  it('refuses an object that is not an OtpStore, naming what is missing', () => {
+    expect(() => createVerifier({ store: {} as never })).toThrow(/"store\.getState" is not a function/);
+    const { getRecoveryCodeSet: _, ...partial } = createMemoryStore();
+    expect(() => createVerifier({ store: partial as never })).toThrow(/"store\.getRecoveryCodeSet" is not a function/);
+    const noFlag = { ...createMemoryStore(), distributedSafe: 'yes' };
+    expect(() => createVerifier({ store: noFlag as never })).toThrow(/"store\.distributedSafe" is not a boolean/);
+    for (const v of [null, 42, 'redis']) expect(() => createVerifier({ store: v as never })).toThrow(TypeError);
+  });
+});
+
+describe('createVerifier: throttle with freeFailures 0', () => {
+  it('the first delay is baseDelayMs, then it doubles', async () => {
+    const ctx = setup({ throttle: { freeFailures: 0, baseDelayMs: 1000, maxDelayMs: 60_000 } });
+    await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: 'abcdef' });
+    expect(await ctx.verifier.throttleStatus('a')).toEqual({ failures: 1, locked: false, retryAfterMs: 1000 });
+    ctx.advance(1000);
+    await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: 'abcdef' });
+    expect(await ctx.verifier.throttleStatus('a')).toEqual({ failures: 2, locked: false, retryAfterMs: 2000 });
   });
 });

@@ -931,9 +931,15 @@ function where(url: string): string {
 /**
  * Opens the store a URL names: PostgreSQL (with `pg`, tables created if missing) or Redis (with
  * `ioredis`), both configured to fail fast; with neither, a new in-memory store. The drivers are
- * imported only when asked for, so the app has no dependency on them otherwise.
+ * imported only when asked for, so the app has no dependency on them otherwise. Connection errors
+ * of the Redis client go to `onError` once per distinct message until it is ready again (without
+ * a listener ioredis would print every failed reconnect as an unhandled error event).
  */
-export async function openStore(spec: { readonly pg?: string | undefined; readonly redis?: string | undefined }): Promise<OpenedStore> {
+export async function openStore(spec: {
+  readonly pg?: string | undefined;
+  readonly redis?: string | undefined;
+  readonly onError?: ((line: string) => void) | undefined;
+}): Promise<OpenedStore> {
   if (spec.pg !== undefined && spec.redis !== undefined) throw new Error('give either a PostgreSQL or a Redis URL, not both');
   if (spec.pg !== undefined) {
     const { default: pg } = await import('pg');
@@ -951,6 +957,16 @@ export async function openStore(spec: { readonly pg?: string | undefined; readon
     const { Redis } = await import('ioredis');
     const { createRedisStore } = await import('otpkit/redis');
     const client = new Redis(spec.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const report = spec.onError ?? ((line: string) => console.error(line));
+    let last: string | undefined;
+    client.on('error', (e: Error) => {
+      if (e.message === last) return;
+      last = e.message;
+      report(`redis: ${e.message}`);
+    });
+    client.on('ready', () => {
+      last = undefined;
+    });
     await client.connect();
     return {
       store: createRedisStore({ client }),

@@ -8,7 +8,7 @@
  * `distributedSafe` is `false` so a production check can tell.
  * @module
  */
-import type { CredentialState, OtpStore, StoredRecoveryCode } from './types.js';
+import type { CredentialState, OtpStore, RecoveryCodeSet } from './types.js';
 
 interface Throttle {
   failures: number;
@@ -22,8 +22,8 @@ interface Credential {
 interface UserRecord {
   readonly throttles: Map<string, Throttle>;
   readonly credentials: Map<string, Credential>;
-  /** id → hash of the unused codes of the current set. */
-  recovery: Map<string, string>;
+  /** The current recovery-code set: its id, issue time and size, and id → hash of its unused codes. */
+  recovery: { readonly setId: string; readonly issuedAt: number; readonly total: number; readonly codes: Map<string, string> } | null;
 }
 
 /** The in-memory `OtpStore` (single process only). */
@@ -49,7 +49,7 @@ export function createMemoryStore(): MemoryStore {
   const user = (id: string): UserRecord => {
     let u = users.get(id);
     if (u === undefined) {
-      u = { throttles: new Map(), credentials: new Map(), recovery: new Map() };
+      u = { throttles: new Map(), credentials: new Map(), recovery: null };
       users.set(id, u);
     }
     return u;
@@ -107,16 +107,20 @@ export function createMemoryStore(): MemoryStore {
     async setDrift(userId, credentialId, drift): Promise<void> {
       credential(userId, credentialId).drift = drift;
     },
-    async listRecoveryCodes(userId): Promise<readonly StoredRecoveryCode[]> {
+    async getRecoveryCodeSet(userId): Promise<RecoveryCodeSet | null> {
       const r = users.get(userId)?.recovery;
-      return r === undefined ? [] : Array.from(r, ([id, hash]) => ({ id, hash }));
+      if (r === undefined || r === null) return null;
+      return { setId: r.setId, issuedAt: r.issuedAt, total: r.total, codes: Array.from(r.codes, ([id, hash]) => ({ id, hash })) };
     },
     async consumeRecoveryCode(userId, codeId): Promise<boolean> {
-      return users.get(userId)?.recovery.delete(codeId) ?? false;
+      return users.get(userId)?.recovery?.codes.delete(codeId) ?? false;
     },
-    async replaceRecoveryCodes(userId, codes): Promise<void> {
-      // A new Map swapped in one assignment: no reader sees old and new codes together.
-      user(userId).recovery = new Map(codes.map((c) => [c.id, c.hash]));
+    async replaceRecoveryCodes(userId, set, expectedSetId): Promise<boolean> {
+      const u = user(userId);
+      if ((u.recovery?.setId ?? null) !== expectedSetId) return false;
+      // A new record swapped in one assignment: no reader sees old and new codes together.
+      u.recovery = { setId: set.setId, issuedAt: set.issuedAt, total: set.total, codes: new Map(set.codes.map((c) => [c.id, c.hash])) };
+      return true;
     },
   };
 }

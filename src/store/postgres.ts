@@ -14,9 +14,9 @@
  * otpkit_credentials     (user_id, credential_id) PK, last_step bigint, hotp_counter numeric(20,0)
  *                        CHECK 0..2^64−1, drift smallint CHECK −10..10
  * otpkit_throttle        (user_id, scope) PK, failures integer CHECK ≥ 0, last_failure_at bigint
- * otpkit_recovery_sets   user_id PK, set_id uuid: the current recovery-code set of each user
- * otpkit_recovery_codes  (user_id, set_id, id) PK, hash text: codes of the current set (and
- *                        orphans of a lost concurrent regeneration, invisible and removed by the next)
+ * otpkit_recovery_sets   user_id PK, set_id text, issued_at bigint, total integer: the current
+ *                        recovery-code set of each user
+ * otpkit_recovery_codes  (user_id, set_id, id) PK, hash text: the unused codes of the current set
  * ```
  * HOTP counters travel as decimal text cast to `numeric` (never a JS number), and every value is
  * read back as text and parsed strictly: a tampered or malformed row throws
@@ -28,13 +28,13 @@
  * client of an application transaction that a failed login rolls back: the lockout would be
  * rolled back with it.
  *
- * Requires PostgreSQL 13 or later (`gen_random_uuid()`). otpkit never imports `pg`: the store
+ * Requires PostgreSQL 13 or later. otpkit never imports `pg`: the store
  * takes your client through the structural {@link PgQueryable} type.
  * @module
  */
 import { kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
-import type { CredentialState, OtpStore, StoredRecoveryCode } from './types.js';
+import type { CredentialState, OtpStore, RecoveryCodeSet, StoredRecoveryCode } from './types.js';
 
 /**
  * The part of a `pg` client the store uses: `query(text, values)` resolving `{ rows, rowCount }`.
@@ -87,6 +87,7 @@ const MIGRATION_LOCK = 0x6f74706b; // 'otpk'
 const UNSTORABLE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\0/;
 const UINT_TEXT = /^(?:0|[1-9][0-9]*)$/;
 const INT_TEXT = /^(?:0|-?[1-9][0-9]*)$/;
+const SET_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface Tables {
   readonly credentials: string;
@@ -148,12 +149,14 @@ CREATE TABLE IF NOT EXISTS ${t.throttle} (
   PRIMARY KEY (user_id, scope)
 );
 CREATE TABLE IF NOT EXISTS ${t.sets} (
-  user_id text PRIMARY KEY,
-  set_id  uuid NOT NULL
+  user_id   text PRIMARY KEY,
+  set_id    text NOT NULL,
+  issued_at bigint NOT NULL CHECK (issued_at >= 0),
+  total     integer NOT NULL CHECK (total BETWEEN 0 AND 100)
 );
 CREATE TABLE IF NOT EXISTS ${t.codes} (
   user_id text NOT NULL,
-  set_id  uuid NOT NULL,
+  set_id  text NOT NULL,
   id      text NOT NULL,
   hash    text NOT NULL,
   PRIMARY KEY (user_id, set_id, id)
@@ -332,6 +335,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const client = aclient(o.client);
   const t = tables(aprefix(o.prefix));
 
+  const replaceSql = (setRow: string): string => `WITH rs AS (
+  ${setRow}
+), del AS (
+  DELETE FROM ${t.codes} WHERE user_id = $1 AND EXISTS (SELECT 1 FROM rs)
+), ins AS (
+  INSERT INTO ${t.codes} (user_id, set_id, id, hash)
+  SELECT $1, rs.set_id, u.id, u.hash FROM rs, unnest($2::text[], $3::text[]) AS u(id, hash)
+)
+SELECT count(*)::text AS won FROM rs`;
   const sql = {
     // One row always: LEFT JOINs from a single-row relation. Everything is read as text so that
     // custom pg type parsers never matter and a tampered column type is caught by the parser.
@@ -359,26 +371,24 @@ RETURNING th.failures::text AS failures`,
     resetFailures: `DELETE FROM ${t.throttle} WHERE user_id = $1 AND scope = $2`,
     setDrift: `INSERT INTO ${t.credentials} AS cr (user_id, credential_id, drift) VALUES ($1, $2, $3::smallint)
 ON CONFLICT (user_id, credential_id) DO UPDATE SET drift = EXCLUDED.drift`,
-    listRecoveryCodes: `SELECT rc.id::text AS id, rc.hash::text AS hash
-FROM ${t.codes} AS rc JOIN ${t.sets} AS rs ON rs.user_id = rc.user_id AND rs.set_id = rc.set_id
-WHERE rc.user_id = $1 ORDER BY rc.id`,
+    // One row per unused code of the current set, or one row with NULL code columns if none is left.
+    getRecoveryCodeSet: `SELECT rs.set_id::text AS set_id, rs.issued_at::text AS issued_at, rs.total::text AS total,
+  rc.id::text AS id, rc.hash::text AS hash
+FROM ${t.sets} AS rs LEFT JOIN ${t.codes} AS rc ON rc.user_id = rs.user_id AND rc.set_id = rs.set_id
+WHERE rs.user_id = $1 ORDER BY rc.id`,
     // Only a code of the *current* set can be consumed; the row lock makes it single use.
     consumeRecoveryCode: `DELETE FROM ${t.codes} AS rc
 WHERE rc.user_id = $1 AND rc.id = $2 AND rc.set_id = (SELECT rs.set_id FROM ${t.sets} AS rs WHERE rs.user_id = $1)
 RETURNING 1`,
-    // One statement, one commit: readers see the old set or the new one, never both. The set row
-    // (locked by the upsert) names the current set, so even two regenerations racing each other
-    // leave exactly one set usable; the loser's rows are orphans that the next replacement deletes.
-    // All sub-statements share one snapshot, so `del` never sees the rows `INSERT` adds.
-    replaceRecoveryCodes: `WITH rs AS (
-  INSERT INTO ${t.sets} AS s (user_id, set_id) VALUES ($1, gen_random_uuid())
-  ON CONFLICT (user_id) DO UPDATE SET set_id = EXCLUDED.set_id
-  RETURNING s.set_id
-), del AS (
-  DELETE FROM ${t.codes} WHERE user_id = $1
-)
-INSERT INTO ${t.codes} (user_id, set_id, id, hash)
-SELECT $1, rs.set_id, u.id, u.hash FROM rs, unnest($2::text[], $3::text[]) AS u(id, hash)`,
+    // One statement, one commit, and only if the current set is the expected one: the set row is
+    // inserted (none expected) or updated from the expected id, and a concurrent replacement
+    // waits for the row lock, then finds the id changed and replaces nothing. Readers see the old
+    // set or the new one, never both; all sub-statements share one snapshot, so \`del\` never
+    // sees the rows \`ins\` adds.
+    replaceFromNone: replaceSql(`INSERT INTO ${t.sets} AS s (user_id, set_id, issued_at, total) VALUES ($1, $4, $5::bigint, $6::integer)
+  ON CONFLICT (user_id) DO NOTHING RETURNING s.set_id`),
+    replaceFrom: replaceSql(`UPDATE ${t.sets} AS s SET set_id = $4, issued_at = $5::bigint, total = $6::integer
+  WHERE s.user_id = $1 AND s.set_id = $7 RETURNING s.set_id`),
   };
 
   const run = async (method: string, text: string, values: unknown[], scrub = false): Promise<unknown[]> => {
@@ -446,40 +456,63 @@ SELECT $1, rs.set_id, u.id, u.hash FROM rs, unnest($2::text[], $3::text[]) AS u(
       await run('setDrift', sql.setDrift, values);
     },
 
-    async listRecoveryCodes(userId: string): Promise<readonly StoredRecoveryCode[]> {
-      const rows = await run('listRecoveryCodes', sql.listRecoveryCodes, [aid(userId, 'userId')], true);
-      return rows.map((row): StoredRecoveryCode => {
+    async getRecoveryCodeSet(userId: string): Promise<RecoveryCodeSet | null> {
+      const rows = await run('getRecoveryCodeSet', sql.getRecoveryCodeSet, [aid(userId, 'userId')], true);
+      if (rows.length === 0) return null;
+      const codes: StoredRecoveryCode[] = [];
+      let head: Record<string, unknown> | undefined;
+      for (const row of rows) {
         const r = (typeof row === 'object' && row !== null ? row : {}) as Record<string, unknown>;
+        head ??= r;
+        if (r.id === null && r.hash === null && rows.length === 1) break; // a set with no unused code
         if (typeof r.id !== 'string' || r.id === '') throw corrupt('recovery_codes.id is not a non-empty string');
         if (typeof r.hash !== 'string' || r.hash === '') throw corrupt('recovery_codes.hash is not a non-empty string');
-        return { id: r.id, hash: r.hash };
-      });
+        codes.push({ id: r.id, hash: r.hash });
+      }
+      const h = head as Record<string, unknown>;
+      if (typeof h.set_id !== 'string' || !SET_ID.test(h.set_id)) throw corrupt('recovery_sets.set_id is malformed');
+      const total = readInt(h.total, 'recovery_sets.total', 0, 100);
+      if (total < codes.length) throw corrupt('recovery_sets.total is below the number of unused codes');
+      return { setId: h.set_id, issuedAt: readInt(h.issued_at, 'recovery_sets.issued_at', 0, Number.MAX_SAFE_INTEGER), total, codes };
     },
 
     async consumeRecoveryCode(userId: string, codeId: string): Promise<boolean> {
       return won('consumeRecoveryCode', sql.consumeRecoveryCode, [aid(userId, 'userId'), aid(codeId, 'codeId')]);
     },
 
-    async replaceRecoveryCodes(userId: string, codes: readonly StoredRecoveryCode[]): Promise<void> {
+    async replaceRecoveryCodes(userId: string, set: RecoveryCodeSet, expectedSetId: string | null): Promise<boolean> {
       const u = aid(userId, 'userId');
-      if (!Array.isArray(codes)) throw typeError('ERR_OPTION_TYPE', `"codes" expected an array, got ${kind(codes)}`);
+      if (typeof set !== 'object' || set === null) throw typeError('ERR_OPTION_TYPE', `"set" expected a RecoveryCodeSet, got ${kind(set)}`);
+      const { setId, issuedAt, total, codes } = set;
+      if (typeof setId !== 'string' || !SET_ID.test(setId)) throw rangeError('ERR_OPTION_INVALID', '"set.setId" expected 1..64 characters of [A-Za-z0-9_-]');
+      if (expectedSetId !== null && (typeof expectedSetId !== 'string' || !SET_ID.test(expectedSetId)))
+        throw typeError('ERR_OPTION_TYPE', '"expectedSetId" expected null or a set id');
+      if (!Array.isArray(codes)) throw typeError('ERR_OPTION_TYPE', `"set.codes" expected an array, got ${kind(codes)}`);
       const ids: string[] = [];
       const hashes: string[] = [];
       const seen = new Set<string>();
       for (const code of codes as readonly unknown[]) {
-        if (typeof code !== 'object' || code === null) throw typeError('ERR_OPTION_TYPE', `"codes" expected { id, hash } objects, got ${kind(code)}`);
+        if (typeof code !== 'object' || code === null) throw typeError('ERR_OPTION_TYPE', `"set.codes" expected { id, hash } objects, got ${kind(code)}`);
         const { id, hash } = code as { id?: unknown; hash?: unknown };
         // Messages name the field, never the hash.
         if (typeof hash !== 'string' || hash === '' || UNSTORABLE.test(hash))
-          throw typeError('ERR_OPTION_TYPE', '"codes[].hash" expected a non-empty string without NUL or lone surrogates');
-        const i = aid(id, 'codes[].id');
-        if (i === '') throw rangeError('ERR_OPTION_INVALID', '"codes[].id" is empty');
-        if (seen.has(i)) throw rangeError('ERR_OPTION_INVALID', '"codes" contains a duplicate id');
+          throw typeError('ERR_OPTION_TYPE', '"set.codes[].hash" expected a non-empty string without NUL or lone surrogates');
+        const i = aid(id, 'set.codes[].id');
+        if (i === '') throw rangeError('ERR_OPTION_INVALID', '"set.codes[].id" is empty');
+        if (seen.has(i)) throw rangeError('ERR_OPTION_INVALID', '"set.codes" contains a duplicate id');
         seen.add(i);
         ids.push(i);
         hashes.push(hash);
       }
-      await run('replaceRecoveryCodes', sql.replaceRecoveryCodes, [u, ids, hashes], true);
+      const at = asafe(issuedAt, 'set.issuedAt', 0, Number.MAX_SAFE_INTEGER);
+      const n = asafe(total, 'set.total', ids.length, 100);
+      const values = [u, ids, hashes, setId, at, n];
+      const rows =
+        expectedSetId === null
+          ? await run('replaceRecoveryCodes', sql.replaceFromNone, values, true)
+          : await run('replaceRecoveryCodes', sql.replaceFrom, [...values, expectedSetId], true);
+      const row = firstRow(rows, 'replaceRecoveryCodes');
+      return readInt(row.won, 'replaceRecoveryCodes result', 0, 1) === 1;
     },
   });
 }

@@ -14,7 +14,8 @@
  * ```
  * <prefix>{<user>}:cred:<credentialId>  hash  lastStep, hotpCounter, drift
  * <prefix>{<user>}:fail:<scope>         hash  failures, lastFailureAt
- * <prefix>{<user>}:recovery             hash  <code id> → <code hash>
+ * <prefix>{<user>}:recovery             hash  <code id> → <code hash> (unused codes of the current set)
+ * <prefix>{<user>}:recovery-set         hash  setId, issuedAt, total
  * ```
  * `<user>`, `<credentialId>` and `<scope>` are escaped: `A–Z a–z 0–9 _ . @ -` stay as they are,
  * every other UTF-16 code unit becomes `%` and four hex digits. The escape is injective (lone
@@ -40,7 +41,7 @@ import { sha1 } from '@noble/hashes/legacy';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
-import type { CredentialState, OtpStore, StoredRecoveryCode } from './types.js';
+import type { CredentialState, OtpStore, RecoveryCodeSet, StoredRecoveryCode } from './types.js';
 
 /**
  * The part of an ioredis client (`Redis` or `Cluster`, v5 and later) the store uses:
@@ -102,6 +103,8 @@ const STORE_KEYS: ReadonlySet<string> = new Set(['client', 'prefix', 'waitForRep
 const MAX_ID = 256;
 const MAX_CODE_ID = 1024;
 const MAX_CODE_HASH = 4096;
+const MAX_CODES = 100;
+const SET_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_DRIFT = 10;
 const MAX_U64 = (1n << 64n) - 1n;
 /** Canonical non-negative decimal: what the store writes; anything else read back is corrupt. */
@@ -189,20 +192,33 @@ return 0`);
 const SET_DRIFT = script('setDrift', `redis.call('HSET', KEYS[1], 'drift', ARGV[1])
 return 0`);
 
-// KEYS[1] = recovery hash. A script rather than HGETALL so RESP2 and RESP3 reply the same flat array.
-const LIST_CODES = script('listRecoveryCodes', `return redis.call('HGETALL', KEYS[1])`);
+// KEYS[1] = codes hash, KEYS[2] = set hash. A script, so RESP2 and RESP3 reply the same nested arrays.
+const GET_SET = script(
+  'getRecoveryCodeSet',
+  `local m = redis.call('HMGET', KEYS[2], 'setId', 'issuedAt', 'total')
+return { m[1], m[2], m[3], redis.call('HGETALL', KEYS[1]) }`,
+);
 
-// KEYS[1] = recovery hash; ARGV[1] = code id. HDEL answers 1 to exactly one caller.
+// KEYS[1] = codes hash; ARGV[1] = code id. HDEL answers 1 to exactly one caller.
 const CONSUME_CODE = script('consumeRecoveryCode', `return redis.call('HDEL', KEYS[1], ARGV[1])`);
 
-// KEYS[1] = recovery hash; ARGV = id1, hash1, id2, hash2, ... Old set out, new set in, one step.
+// KEYS[1] = codes hash, KEYS[2] = set hash; ARGV = expected set id ('' = none), set id, issuedAt,
+// total, then id1, hash1, id2, hash2, ... Only if the current set is the expected one: old set
+// out, new set in, one step.
 const REPLACE_CODES = script(
   'replaceRecoveryCodes',
-  `redis.call('DEL', KEYS[1])
-for i = 1, #ARGV, 200 do
+  `local cur = redis.call('HGET', KEYS[2], 'setId')
+if cur then
+  if cur ~= ARGV[1] then return 0 end
+elseif ARGV[1] ~= '' then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+for i = 5, #ARGV, 200 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
 end
-return 0`,
+redis.call('HSET', KEYS[2], 'setId', ARGV[2], 'issuedAt', ARGV[3], 'total', ARGV[4])
+return 1`,
 );
 
 function isSafeChar(c: number): boolean {
@@ -316,6 +332,48 @@ function parseCodes(reply: unknown): StoredRecoveryCode[] {
   return out;
 }
 
+function parseSet(reply: unknown): RecoveryCodeSet | null {
+  if (!Array.isArray(reply) || reply.length !== 4) throw corrupt('recovery-code set');
+  const [idV, atV, totalV, codesV] = reply as unknown[];
+  const setId = bulk(idV, 'recovery-code set id');
+  const codes = parseCodes(codesV);
+  if (setId === null) {
+    // Codes without their set record, or half a set record, means the keys were edited.
+    if (codes.length > 0 || bulk(atV, 'recovery-code set') !== null || bulk(totalV, 'recovery-code set') !== null)
+      throw corrupt('recovery-code set');
+    return null;
+  }
+  if (!SET_ID.test(setId)) throw corrupt('recovery-code set id');
+  const issuedAt = safeDecimal(atV, 'recovery-code set issuedAt');
+  const total = safeDecimal(totalV, 'recovery-code set total');
+  if (issuedAt === null || total === null || total < codes.length || total > MAX_CODES) throw corrupt('recovery-code set');
+  return { setId, issuedAt, total, codes };
+}
+
+/** Validates a set handed to `replaceRecoveryCodes` (messages name fields, never hashes). */
+function aset(set: unknown): RecoveryCodeSet {
+  if (typeof set !== 'object' || set === null) throw typeError('ERR_OPTION_TYPE', `"set" expected a RecoveryCodeSet, got ${kind(set)}`);
+  const { setId, issuedAt, total, codes } = set as Partial<RecoveryCodeSet>;
+  if (typeof setId !== 'string' || !SET_ID.test(setId)) throw rangeError('ERR_OPTION_INVALID', '"set.setId" expected 1..64 characters of [A-Za-z0-9_-]');
+  if (typeof issuedAt !== 'number' || !Number.isSafeInteger(issuedAt) || issuedAt < 0)
+    throw rangeError('ERR_OPTION_INVALID', '"set.issuedAt" expected a non-negative safe integer');
+  if (!Array.isArray(codes)) throw typeError('ERR_OPTION_TYPE', `"set.codes" expected an array, got ${kind(codes)}`);
+  if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < codes.length || total > MAX_CODES)
+    throw rangeError('ERR_OPTION_INVALID', `"set.total" expected an integer from the number of codes to ${MAX_CODES}`);
+  const seen = new Set<string>();
+  for (const c of codes as readonly unknown[]) {
+    const { id, hash } = (typeof c === 'object' && c !== null ? c : {}) as Partial<StoredRecoveryCode>;
+    if (typeof id !== 'string' || typeof hash !== 'string')
+      throw typeError('ERR_OPTION_TYPE', '"set.codes" expected { id: string, hash: string } items');
+    if (id.length === 0 || id.length > MAX_CODE_ID || hash.length === 0 || hash.length > MAX_CODE_HASH)
+      throw rangeError('ERR_OPTION_INVALID', `"set.codes" ids expected 1..${MAX_CODE_ID} and hashes 1..${MAX_CODE_HASH} characters`);
+    // A duplicate id would silently merge two codes into one hash field.
+    if (seen.has(id)) throw rangeError('ERR_OPTION_INVALID', '"set.codes" has a duplicate id');
+    seen.add(id);
+  }
+  return { setId, issuedAt, total, codes };
+}
+
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : typeof e === 'string' ? e : '';
 }
@@ -407,6 +465,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     `${userKey(userId)}:cred:${escapeId(aid(credentialId, 'credentialId'))}`;
   const failKey = (userId: string, scope: string): string => `${userKey(userId)}:fail:${escapeId(aid(scope, 'scope'))}`;
   const recoveryKey = (userId: string): string => `${userKey(userId)}:recovery`;
+  const recoverySetKey = (userId: string): string => `${userKey(userId)}:recovery-set`;
 
   /** Runs a script by SHA; on NOSCRIPT (nothing ran) sends its source once, which also caches it. */
   const run = async (s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> => {
@@ -494,8 +553,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       await durable('setDrift');
     },
 
-    async listRecoveryCodes(userId: string): Promise<readonly StoredRecoveryCode[]> {
-      return parseCodes(await run(LIST_CODES, [recoveryKey(userId)], []));
+    async getRecoveryCodeSet(userId: string): Promise<RecoveryCodeSet | null> {
+      return parseSet(await run(GET_SET, [recoveryKey(userId), recoverySetKey(userId)], []));
     },
 
     async consumeRecoveryCode(userId: string, codeId: string): Promise<boolean> {
@@ -507,24 +566,16 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return won;
     },
 
-    async replaceRecoveryCodes(userId: string, codes: readonly StoredRecoveryCode[]): Promise<void> {
-      const key = recoveryKey(userId);
-      if (!Array.isArray(codes)) throw typeError('ERR_OPTION_TYPE', `"codes" expected an array, got ${kind(codes)}`);
-      const args: string[] = [];
-      const seen = new Set<string>();
-      for (const c of codes as readonly unknown[]) {
-        const { id, hash } = (typeof c === 'object' && c !== null ? c : {}) as Partial<StoredRecoveryCode>;
-        if (typeof id !== 'string' || typeof hash !== 'string')
-          throw typeError('ERR_OPTION_TYPE', '"codes" expected { id: string, hash: string } items');
-        if (id.length === 0 || id.length > MAX_CODE_ID || hash.length === 0 || hash.length > MAX_CODE_HASH)
-          throw rangeError('ERR_OPTION_INVALID', `"codes" ids expected 1..${MAX_CODE_ID} and hashes 1..${MAX_CODE_HASH} characters`);
-        // A duplicate id would silently merge two codes into one hash field.
-        if (seen.has(id)) throw rangeError('ERR_OPTION_INVALID', '"codes" has a duplicate id');
-        seen.add(id);
-        args.push(id, hash);
-      }
-      await run(REPLACE_CODES, [key], args);
-      await durable('replaceRecoveryCodes');
+    async replaceRecoveryCodes(userId: string, set: RecoveryCodeSet, expectedSetId: string | null): Promise<boolean> {
+      const keys = [recoveryKey(userId), recoverySetKey(userId)];
+      const { setId, issuedAt, total, codes } = aset(set);
+      if (expectedSetId !== null && (typeof expectedSetId !== 'string' || !SET_ID.test(expectedSetId)))
+        throw typeError('ERR_OPTION_TYPE', '"expectedSetId" expected null or a set id');
+      const args: string[] = [expectedSetId ?? '', setId, String(issuedAt), String(total)];
+      for (const c of codes) args.push(c.id, c.hash);
+      const won = flag(await run(REPLACE_CODES, keys, args), 'replaceRecoveryCodes reply');
+      if (won) await durable('replaceRecoveryCodes');
+      return won;
     },
   });
 }

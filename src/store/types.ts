@@ -36,6 +36,18 @@ export interface StoredRecoveryCode {
   readonly hash: string;
 }
 
+/** A user's current recovery-code set: its id, when it was issued, and its unused codes. */
+export interface RecoveryCodeSet {
+  /** Random id of the set (1..64 characters of `[A-Za-z0-9_-]`); replacing a set names the one it replaces. */
+  readonly setId: string;
+  /** When the set was issued (ms since the epoch). */
+  readonly issuedAt: number;
+  /** How many codes the set had when it was issued (1..100). */
+  readonly total: number;
+  /** The unused codes of the set. */
+  readonly codes: readonly StoredRecoveryCode[];
+}
+
 /**
  * A storage adapter. Implement every method as a single atomic operation on the server
  * (a Lua script, a conditional SQL statement); never as a read followed by a write.
@@ -43,7 +55,7 @@ export interface StoredRecoveryCode {
  * Failure handling: reject (throw) on any storage error. Never resolve a guess. The verifier
  * treats a rejection, a timeout or a malformed result as a storage failure and fails closed.
  *
- * Run `runStoreContract` from `otpkit/testing` against your adapter.
+ * Run `storeContract` from `otpkit/testing` against your adapter.
  */
 export interface OtpStore {
   /**
@@ -92,8 +104,8 @@ export interface OtpStore {
   /** Remembers the learned TOTP drift (in steps) of `(userId, credentialId)`. Last write wins. */
   setDrift(userId: string, credentialId: string, drift: number): Promise<void>;
 
-  /** Reads the unused recovery codes of `userId` (empty if none). */
-  listRecoveryCodes(userId: string): Promise<readonly StoredRecoveryCode[]>;
+  /** Reads the current recovery-code set of `userId` with its unused codes, or `null` if none was issued. */
+  getRecoveryCodeSet(userId: string): Promise<RecoveryCodeSet | null>;
 
   /**
    * Atomically marks the unused recovery code `codeId` of `userId` used (or deletes it).
@@ -103,9 +115,12 @@ export interface OtpStore {
   consumeRecoveryCode(userId: string, codeId: string): Promise<boolean>;
 
   /**
-   * Atomically replaces the whole recovery-code set of `userId` with `codes`: after it resolves
-   * no code of the old set can be consumed, and no reader ever sees old and new codes together.
-   * Never touches failure counters (regeneration must not reset throttling).
+   * Atomically replaces the recovery-code set of `userId` with `set` **iff** the current set is
+   * the one named `expectedSetId` (`null`: iff no set exists). Resolves `true` only for the
+   * caller that replaced it: of several concurrent regenerations from the same set exactly one
+   * wins, so nobody is shown codes that do not work. After a `true`, no code of the old set can
+   * be consumed, and no reader ever sees old and new codes together. Never touches failure
+   * counters (regeneration must not reset throttling).
    */
-  replaceRecoveryCodes(userId: string, codes: readonly StoredRecoveryCode[]): Promise<void>;
+  replaceRecoveryCodes(userId: string, set: RecoveryCodeSet, expectedSetId: string | null): Promise<boolean>;
 }

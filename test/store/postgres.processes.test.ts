@@ -35,11 +35,24 @@ interface Worker {
 function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
   const child = fork(bundle, [], { env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiters = new Set<(m: FromWorker) => boolean>();
+  /** What to do with each waiter if the worker exits first: one exit listener per worker, not per wait. */
+  const onExit = new Map<(m: FromWorker) => boolean, (code: number | null) => void>();
   let fatal: string | undefined;
   child.on('message', (raw) => {
     const m = raw as FromWorker;
     if (m.type === 'fatal') fatal = m.message;
-    for (const w of waiters) if (w(m)) waiters.delete(w);
+    for (const w of waiters)
+      if (w(m)) {
+        waiters.delete(w);
+        onExit.delete(w);
+      }
+  });
+  child.once('exit', (code) => {
+    for (const [check, reject] of onExit) {
+      waiters.delete(check);
+      reject(code);
+    }
+    onExit.clear();
   });
   return {
     child,
@@ -50,6 +63,7 @@ function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(check);
+          onExit.delete(check);
           reject(new Error(`worker ${child.pid}: no reply within ${timeoutMs} ms${fatal ? ` (fatal: ${fatal})` : ''}`));
         }, timeoutMs);
         const check = (m: FromWorker): boolean => {
@@ -64,9 +78,7 @@ function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
           return true;
         };
         waiters.add(check);
-        child.once('exit', (code) => {
-          if (!waiters.has(check)) return;
-          waiters.delete(check);
+        onExit.set(check, (code) => {
           clearTimeout(timer);
           reject(new Error(`worker ${child.pid} exited with ${code}${fatal ? ` (fatal: ${fatal})` : ''}`));
         });
@@ -172,5 +184,10 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store: app servers as separate proc
       expect(tally(results)).toEqual({ ok: 1, invalid: WORKERS * PARALLEL - 1 });
       expect(await issuer.remainingRecoveryCodes(userId)).toBe(2);
     }
+  });
+
+  it('keeps one exit listener per worker however many messages it waited for', () => {
+    expect(round).toBeGreaterThanOrEqual(2 * ROUNDS);
+    for (const w of workers) expect(w.child.listenerCount('exit')).toBeLessThanOrEqual(1);
   });
 });

@@ -14,6 +14,7 @@ import { storeContract } from '../../src/testing.js';
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier, OTP_SCOPE } from '../../src/verifier.js';
 import { describeWithEnv } from './_servers.js';
+const S = (codes: { id: string; hash: string }[], setId = 's1') => ({ setId, issuedAt: 0, total: codes.length, codes });
 
 const SECRET = new Uint8Array(20).map((_, i) => i * 11 + 3);
 const T = Date.UTC(2031, 5, 1);
@@ -126,11 +127,13 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         'credentials.hotp_counter:numeric:YES',
         'credentials.drift:smallint:NO',
         'recovery_codes.user_id:text:NO',
-        'recovery_codes.set_id:uuid:NO',
+        'recovery_codes.set_id:text:NO',
         'recovery_codes.id:text:NO',
         'recovery_codes.hash:text:NO',
         'recovery_sets.user_id:text:NO',
-        'recovery_sets.set_id:uuid:NO',
+        'recovery_sets.set_id:text:NO',
+        'recovery_sets.issued_at:bigint:NO',
+        'recovery_sets.total:integer:NO',
         'throttle.user_id:text:NO',
         'throttle.scope:text:NO',
         'throttle.failures:integer:NO',
@@ -233,7 +236,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       await expect(store.claimTotpStep('u', 'c', -1)).rejects.toThrow(RangeError);
       await expect(store.claimTotpStep('u', 'c', 1.5)).rejects.toThrow(RangeError);
       await expect(store.setDrift('u', 'c', 11)).rejects.toThrow(RangeError);
-      await expect(store.replaceRecoveryCodes('u', [{ id: 'x', hash: 'h' }, { id: 'x', hash: 'h2' }])).rejects.toThrow(RangeError);
+      await expect(store.replaceRecoveryCodes('u', S([{ id: 'x', hash: 'h' }, { id: 'x', hash: 'h2' }]), null)).rejects.toThrow(RangeError);
     });
 
     it('maps a statement stuck behind a row lock to ERR_STORE_TIMEOUT (statement_timeout)', async () => {
@@ -269,7 +272,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
          WHERE con.contype = 'c' AND c.relname LIKE $1`,
         [`${prefix.replaceAll('_', '\\_')}%`],
       );
-      expect(rows.length).toBe(5); // last_step, hotp_counter, drift, failures, last_failure_at
+      expect(rows.length).toBe(7); // last_step, hotp_counter, drift, failures, last_failure_at, issued_at, total
       for (const r of rows) await q(`ALTER TABLE "${r.rel}" DROP CONSTRAINT "${r.name}"`);
       await q(`ALTER TABLE ${tbl('throttle')} ALTER COLUMN failures DROP NOT NULL, ALTER COLUMN last_failure_at DROP NOT NULL`);
       await q(`ALTER TABLE ${tbl('credentials')} ALTER COLUMN drift DROP NOT NULL`);
@@ -366,12 +369,12 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     });
     it('malformed recovery-code rows, never naming a stored hash', async () => {
       const marker = '$scrypt$ln=1,r=1,p=1$SECRETSALT$SECRETHASHMARKER';
-      await store.replaceRecoveryCodes('rc', [
+      await store.replaceRecoveryCodes('rc', S([
         { id: 'good', hash: marker },
         { id: 'bad', hash: 'placeholder' },
-      ]);
+      ]), null);
       await q(`UPDATE ${tbl('recovery_codes')} SET hash = NULL WHERE user_id = 'rc' AND id = 'bad'`);
-      const e = await expectStoreError(store.listRecoveryCodes('rc'), 'ERR_STORE_CORRUPT');
+      const e = await expectStoreError(store.getRecoveryCodeSet('rc'), 'ERR_STORE_CORRUPT');
       expect(e.message).not.toContain('SECRET');
       const v = createVerifier({ store, now: () => T });
       const r = await v.redeemRecoveryCode({ userId: 'rc', code: 'ABCD-EFGH-JKMN-PQRS' }).then(
@@ -382,11 +385,11 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       expect((r as OtpkitError).code).toBe('ERR_STORE_CORRUPT');
       expect(String(r)).not.toContain('SECRET');
       await q(`UPDATE ${tbl('recovery_codes')} SET hash = '' WHERE user_id = 'rc' AND id = 'bad'`);
-      await expectStoreError(store.listRecoveryCodes('rc'), 'ERR_STORE_CORRUPT');
+      await expectStoreError(store.getRecoveryCodeSet('rc'), 'ERR_STORE_CORRUPT');
     });
     it('a server-side rejection of a recovery-code write never carries the hash (pg detail scrubbed)', async () => {
       await q(`ALTER TABLE ${tbl('recovery_codes')} ADD CONSTRAINT no_marker CHECK (hash NOT LIKE '%FORBIDDEN%')`);
-      const e = await expectStoreError(store.replaceRecoveryCodes('scrub', [{ id: 'x', hash: '$scrypt$SALT$FORBIDDENHASH' }]), 'ERR_STORE');
+      const e = await expectStoreError(store.replaceRecoveryCodes('scrub', S([{ id: 'x', hash: '$scrypt$SALT$FORBIDDENHASH' }]), null), 'ERR_STORE');
       expect(e.message).toMatch(/SQLSTATE 23514/);
       expect(e.message).not.toContain('FORBIDDENHASH');
       expect(JSON.stringify(e.cause)).not.toContain('FORBIDDENHASH');

@@ -114,7 +114,7 @@ describeRequiring(redisBin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis
         slots.add(await raw.call('CLUSTER', 'KEYSLOT', k));
         expect(k.split('{')).toHaveLength(2);
         expect(k.split('}')).toHaveLength(2);
-        expect(k.slice(p.length)).toMatch(/^\{[A-Za-z0-9_.@%-]+\}:(?:(?:cred|fail):[A-Za-z0-9_.@%-]+|recovery)$/);
+        expect(k.slice(p.length)).toMatch(/^\{[A-Za-z0-9_.@%-]+\}:(?:(?:cred|fail):[A-Za-z0-9_.@%-]+|recovery|recovery-set)$/);
         expect(k).toContain(`{${escapeForTest(weird)}}`);
       }
       expect(slots.size).toBe(1);

@@ -14,6 +14,7 @@ import { generateHOTP } from '../../src/hotp.js';
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier, OTP_SCOPE, type Verifier } from '../../src/verifier.js';
 import { describeWithEnv } from './_servers.js';
+const S = (codes: { id: string; hash: string }[], setId = 's1') => ({ setId, issuedAt: 0, total: codes.length, codes });
 
 const SECRET = new Uint8Array(20).map((_, i) => i * 11 + 3);
 const T = Date.UTC(2031, 0, 1, 12, 0, 0);
@@ -69,7 +70,7 @@ describe('createRedisStore: arguments (no server needed)', () => {
     await expect(s.claimTotpStep('u', 'c', 1.5)).rejects.toThrow(RangeError);
     await expect(s.compareAndSetHotpCounter('u', 'c', null, 1n << 64n)).rejects.toThrow(RangeError);
     await expect(s.setDrift('u', 'c', 11)).rejects.toThrow(RangeError);
-    await expect(s.replaceRecoveryCodes('u', [{ id: 'a', hash: 'h' }, { id: 'a', hash: 'h' }])).rejects.toThrow(RangeError);
+    await expect(s.replaceRecoveryCodes('u', S([{ id: 'a', hash: 'h' }, { id: 'a', hash: 'h' }]), null)).rejects.toThrow(RangeError);
     expect(sent).toBe(0);
   });
 });
@@ -155,9 +156,9 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
       await store.recordFailure(u, 'a:b', T);
       expect((await store.getState(u, 'x', 'a%003ab')).failures).toBe(0);
       expect((await store.getState(u, 'x', 'a:b')).failures).toBe(1);
-      await store.replaceRecoveryCodes(u, [{ id: 'id:with:colons', hash: 'h' }]);
+      await store.replaceRecoveryCodes(u, S([{ id: 'id:with:colons', hash: 'h' }]), null);
       expect((await store.getState(u, 'recovery', 'recovery')).lastStep).toBe(10);
-      expect(await store.listRecoveryCodes(u)).toEqual([{ id: 'id:with:colons', hash: 'h' }]);
+      expect((await store.getRecoveryCodeSet(u))?.codes).toEqual([{ id: 'id:with:colons', hash: 'h' }]);
       expect(await store.consumeRecoveryCode(u, 'id:with:colons')).toBe(true);
       // The user tag of 'a' and 'a}' or 'a:cred:x' never overlap.
       expect(await store.claimTotpStep('a}', 'c', 1)).toBe(true);
@@ -169,9 +170,9 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
       const u = 'ttl';
       await store.claimTotpStep(u, 'c', 1);
       await store.recordFailure(u, 'c', T);
-      await store.replaceRecoveryCodes(u, [{ id: 'i', hash: 'h' }]);
+      await store.replaceRecoveryCodes(u, S([{ id: 'i', hash: 'h' }]), null);
       const keys = (await keysOf(raw, prefix)).filter((k) => k.includes('{ttl}'));
-      expect(keys.length).toBe(3);
+      expect(keys.length).toBe(4);
       for (const k of keys) expect(await raw.pttl(k)).toBe(-1);
     });
 

@@ -1,0 +1,81 @@
+/**
+ * scrypt (RFC 7914) for recovery-code hashes, without stalling the event loop.
+ *
+ * Where the runtime offers `node:crypto` (Node, Bun, Deno), the async path uses its `scrypt`,
+ * which runs on libuv's thread pool: the event loop never waits for a hash. Elsewhere (browsers,
+ * workers) it uses @noble/hashes' synchronous scrypt, one hash per event-loop turn: hashes queue
+ * behind each other and each starts from its own macrotask, so the longest stall is one hash
+ * however many redemptions run at once (if every caller yielded and then hashed, all the yields
+ * would fall due in the same timers phase and their hashes would run back to back). Both paths
+ * give the same bytes for the same parameters.
+ * @module
+ * @internal
+ */
+import { scrypt as nobleScrypt } from '@noble/hashes/scrypt';
+
+/** @internal scrypt cost parameters: N = 2^logN. */
+export interface ScryptParams {
+  readonly logN: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+type NodeScrypt = (
+  password: Uint8Array,
+  salt: Uint8Array,
+  keylen: number,
+  options: { N: number; r: number; p: number; maxmem: number },
+  callback: (err: Error | null, key: Uint8Array) => void,
+) => void;
+
+/** `node:crypto`'s scrypt, found without an import so that bundles for browsers stay clean. */
+function nodeScrypt(): NodeScrypt | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
+  try {
+    const m = proc.getBuiltinModule('node:crypto') as { scrypt?: unknown } | undefined;
+    return typeof m?.scrypt === 'function' ? (m.scrypt as NodeScrypt) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** @internal One scrypt hash, computed synchronously with @noble/hashes. */
+export function scryptSync(password: Uint8Array, salt: Uint8Array, params: ScryptParams, dkLen: number): Uint8Array {
+  return nobleScrypt(password, salt, { N: 2 ** params.logN, r: params.r, p: params.p, dkLen });
+}
+
+/** The tail of the pure-JS queue: each hash waits for the previous one and then for a macrotask. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * @internal One scrypt hash off the event loop where possible (see the module header). Rejects
+ * only if the runtime's scrypt fails, which the parameter bounds make impossible in practice.
+ */
+export function scryptAsync(password: Uint8Array, salt: Uint8Array, params: ScryptParams, dkLen: number): Promise<Uint8Array> {
+  const native = nodeScrypt();
+  if (native !== undefined) {
+    const N = 2 ** params.logN;
+    // Node refuses to allocate more than maxmem (default 32 MiB): allow what these parameters need.
+    const maxmem = 128 * N * params.r + 128 * params.r * params.p + (1 << 20);
+    return new Promise((resolve, reject) => {
+      native(password, salt, dkLen, { N, r: params.r, p: params.p, maxmem }, (err, key) =>
+        err === null ? resolve(new Uint8Array(key.buffer, key.byteOffset, key.byteLength)) : reject(err),
+      );
+    });
+  }
+  const run = queue.then(
+    () =>
+      new Promise<Uint8Array>((resolve, reject) =>
+        setTimeout(() => {
+          try {
+            resolve(scryptSync(password, salt, params, dkLen));
+          } catch (e) {
+            reject(e);
+          }
+        }, 0),
+      ),
+  );
+  queue = run.catch(() => undefined);
+  return run;
+}
