@@ -7,7 +7,9 @@
  * option is the explicit human-input path (RFC 4648 §3.3 lets a referring spec say so; these
  * docs are that spec): people retype secrets by hand, in lower case, in the groups of four that
  * sites and Google display, so it upper-cases and drops ASCII spaces and hyphens, and nothing
- * more. It never maps `0`/`1`/`8` to letters.
+ * more. It never maps `0`/`1`/`8` to letters. The `ignoreTrailingBits` option is the explicit
+ * import path for text other encoders wrote with non-zero pad bits (RFC 4648 §3.5 lets a decoder
+ * accept or reject them): it drops those bits, as pyotp, oathtool and otpauth do.
  * @module
  */
 import { OtpkitError, typeError } from './errors.js';
@@ -33,10 +35,16 @@ export interface EncodeBase32Options {
 export interface DecodeBase32Options {
   /** Accept what people type: lower case, ASCII spaces and hyphens. Nothing else is relaxed. @defaultValue false */
   readonly loose?: boolean | undefined;
+  /**
+   * Accept non-zero trailing pad bits (RFC 4648 §3.5) and drop them, so text such as
+   * `JBSWY3DPEHPK3PX` decodes to the bytes pyotp, oathtool and otpauth give it. Only for importing
+   * secrets another tool wrote; lengths ≡ 1, 3 or 6 (mod 8) stay refused. @defaultValue false
+   */
+  readonly ignoreTrailingBits?: boolean | undefined;
 }
 
 const ENCODE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['padding']);
-const DECODE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['loose']);
+const DECODE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['loose', 'ignoreTrailingBits']);
 
 /**
  * Encodes bytes as RFC 4648 base32, upper case, with zero pad bits (canonical, §3.5).
@@ -84,16 +92,28 @@ export function encodeBase32(bytes: Uint8Array, options?: EncodeBase32Options): 
  * - `ERR_BASE32_LENGTH`: an unpadded length ≡ 1, 3 or 6 (mod 8), which no byte string produces;
  * - `ERR_BASE32_NONCANONICAL`: non-zero trailing pad bits (§3.5), so one key has one encoding.
  *
+ * `ignoreTrailingBits: true` accepts the last case and drops the pad bits (for example
+ * `JBSWY3DPEHPK3PX`, 75 bits, decodes to 9 bytes, the 3 extra bits ignored), the bytes pyotp
+ * (Python's `base64.b32decode` after padding), oathtool (liboath) and otpauth
+ * (hectorm) all return; otplib v13 (`@scure/base`) rejects such text as otpkit does by default.
+ * Re-encoding the result gives the canonical text, which differs from the input. The lengths ≡ 1,
+ * 3 or 6 (mod 8) stay `ERR_BASE32_LENGTH` even then: pyotp and oathtool reject them too, and the
+ * peers that accept them disagree on what they mean.
+ *
  * @param text - the base32 text.
- * @param options - {@link DecodeBase32Options}; `loose: true` first upper-cases and removes ASCII spaces and hyphens.
- * @returns the decoded bytes; never a silently shortened or altered key.
+ * @param options - {@link DecodeBase32Options}; `loose: true` first upper-cases and removes ASCII
+ *   spaces and hyphens; `ignoreTrailingBits: true` accepts and drops non-zero pad bits.
+ * @returns the decoded bytes; never a silently shortened or altered key (the bits
+ *   `ignoreTrailingBits` drops belong to no byte).
  * @throws OtpkitError with one of the codes above; the message gives a position, never the text.
- * @throws TypeError if `text` is not a string.
+ * @throws TypeError if `text` is not a string or an option has the wrong type.
+ * @throws RangeError on an unknown option.
  * @example
  * ```ts
  * decodeBase32('MZXW6YTBOI'); // bytes of 'foobar'
  * decodeBase32('mzxw 6ytb oi', { loose: true }); // the same bytes
  * decodeBase32('MZXW6YR='); // throws OtpkitError ERR_BASE32_NONCANONICAL
+ * decodeBase32('MZXW6YR=', { ignoreTrailingBits: true }); // bytes of 'foob', as decodeBase32('MZXW6YQ=')
  * ```
  * @see RFC 4648 §3.3, §3.5, §6, §12
  */
@@ -101,6 +121,7 @@ export function decodeBase32(text: string, options?: DecodeBase32Options): Uint8
   if (typeof text !== 'string') throw typeError('ERR_OPTION_TYPE', `"text" expected string, got ${kind(text)}`);
   const opts = aoptions<DecodeBase32Options>(options, DECODE_KEYS);
   const loose = opts.loose === undefined ? false : abool(opts.loose, 'loose');
+  const lax = opts.ignoreTrailingBits === undefined ? false : abool(opts.ignoreTrailingBits, 'ignoreTrailingBits');
   // Loose input: only case, ASCII spaces and hyphens are forgiven (the groups sites display).
   // ASCII-only upper-casing: String#toUpperCase maps 'ß'→'SS', 'ı'→'I', 'ſ'→'S', which must stay invalid.
   const s = loose ? text.replace(/[ -]/g, '').replace(/[a-z]+/g, (m) => m.toUpperCase()) : text;
@@ -140,7 +161,7 @@ export function decodeBase32(text: string, options?: DecodeBase32Options): Uint8
       out[j++] = (buffer >>> bits) & 0xff;
     }
   }
-  if ((buffer & ((1 << bits) - 1)) !== 0)
+  if (!lax && (buffer & ((1 << bits) - 1)) !== 0)
     throw new OtpkitError('ERR_BASE32_NONCANONICAL', 'base32 has non-zero trailing bits (non-canonical encoding)');
   return out;
 }

@@ -1,22 +1,40 @@
 /**
  * Envelope encryption for shared secrets at rest (RFC 4226 §7.5 RECOMMENDs encrypting stored
- * secrets; REQUIREMENTS #12). AES-256-GCM through WebCrypto (`globalThis.crypto.subtle`), so it
+ * secrets). AES-256-GCM through WebCrypto (`globalThis.crypto.subtle`), so it
  * runs in browsers, Node ≥ 20, Deno and workers with no dependency.
  *
  * The sealed form is one self-describing string, `otpkit-sealed:v1:<keyId>:<iv>:<ciphertext>`
  * (base64url), so keys can be rotated: keep old keys by id for opening, seal with the new one.
  * Bind each sealed secret to its owner with `associatedData` (for example the user id), so a
  * sealed secret copied into another user's row does not open there.
+ *
+ * One size rule for both directions: {@link sealSecret} seals exactly the secrets the rest of
+ * otpkit accepts (16–256 bytes, 10–15 with `allowInsecureShortSecret`), and {@link openSecret}
+ * refuses, before decrypting, any string longer or shorter than such a secret seals to.
  * @module
  */
-import { aoptions, kind } from './_assert.js';
+import { abool, aoptions, asecret, kind, MAX_SECRET_BYTES, MIN_INSECURE_SECRET_BYTES } from './_assert.js';
 import { OtpkitError, rangeError, typeError } from './errors.js';
 import { randomBytes } from './secret.js';
 
 const PREFIX = 'otpkit-sealed';
 const VERSION = 'v1';
+const MAX_KEY_ID = 64;
 const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-const MAX_SEALED = 2048;
+/** AES-GCM: a 96-bit IV (NIST SP 800-38D §8.2) and a 128-bit tag appended to the ciphertext. */
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * The longest string {@link sealSecret} makes, and so the longest {@link openSecret} reads (462):
+ * `otpkit-sealed:v1:` (17) + the longest key id + `:` + the IV + `:` + the ciphertext of the
+ * largest secret sealSecret accepts plus the tag, each in unpadded base64url (⌈4n/3⌉ characters
+ * for n bytes, RFC 4648 §5). A function, not a module-level constant, so that bundles which never
+ * open a sealed secret do not keep it.
+ */
+function maxSealedLength(): number {
+  return 17 + MAX_KEY_ID + 1 + (((IV_BYTES * 4 + 2) / 3) | 0) + 1 + ((((MAX_SECRET_BYTES + TAG_BYTES) * 4 + 2) / 3) | 0);
+}
 
 /** A 32-byte AES-256 key as raw bytes, or a WebCrypto AES-GCM `CryptoKey`. */
 export type SealingKey = Uint8Array | CryptoKey;
@@ -29,6 +47,8 @@ export interface SealSecretOptions {
   readonly keyId?: string | undefined;
   /** Bound to the ciphertext but not stored in it, e.g. the user id. Must be given again to open. @defaultValue '' */
   readonly associatedData?: string | undefined;
+  /** Allow 10..15-byte secrets (the 80-bit legacy keys), as the other functions do. @defaultValue false */
+  readonly allowInsecureShortSecret?: boolean | undefined;
 }
 
 /** Options of {@link openSecret}. */
@@ -39,7 +59,7 @@ export interface OpenSecretOptions {
   readonly associatedData?: string | undefined;
 }
 
-const SEAL_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['key', 'keyId', 'associatedData']);
+const SEAL_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['key', 'keyId', 'associatedData', 'allowInsecureShortSecret']);
 const OPEN_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['keys', 'associatedData']);
 
 function subtle(): SubtleCrypto {
@@ -54,14 +74,18 @@ function b64url(bytes: Uint8Array): string {
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+/** Strict unpadded base64url: only the form {@link b64url} writes (zero pad bits, RFC 4648 §3.5). */
 function unb64url(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  let bytes: Uint8Array;
   try {
     const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
   } catch {
     return null;
   }
+  // atob ignores non-zero pad bits, so two strings could name one ciphertext: accept one.
+  return b64url(bytes) === text ? bytes : null;
 }
 
 function isCryptoKey(k: unknown): k is CryptoKey {
@@ -84,10 +108,16 @@ function astring(v: unknown, title: string): string {
 /**
  * Encrypts a shared secret for storage with AES-256-GCM and a fresh random 96-bit IV.
  *
+ * The secret must be one otpkit can use: 16–256 bytes, or 10–15 with `allowInsecureShortSecret`
+ * (for legacy 80-bit secrets imported with the same opt-in). The result is at most 462 characters.
+ *
  * @param secret - the secret bytes (from {@link generateSecret}).
- * @param options - {@link SealSecretOptions}: `key` (required), `keyId`, `associatedData`.
+ * @param options - {@link SealSecretOptions}: `key` (required), `keyId`, `associatedData`, `allowInsecureShortSecret`.
  * @returns the sealed string, safe to store in a text column.
- * @throws TypeError / RangeError on a bad secret, key (not 32 bytes) or key id.
+ * @throws TypeError if the secret is not a `Uint8Array` (`ERR_SECRET_TYPE`) or an option has the wrong type.
+ * @throws RangeError if the secret is empty (`ERR_SECRET_EMPTY`), too short (`ERR_SECRET_TOO_SHORT`)
+ *   or over 256 bytes (`ERR_SECRET_TOO_LONG`), the key is not 32 bytes, the key id is malformed,
+ *   or an option is unknown.
  * @example
  * ```ts
  * const kek = crypto.getRandomValues(new Uint8Array(32)); // keep it in your KMS or environment
@@ -99,11 +129,14 @@ export async function sealSecret(secret: Uint8Array, options: SealSecretOptions)
   if (!(secret instanceof Uint8Array)) throw typeError('ERR_SECRET_TYPE', `"secret" expected Uint8Array, got ${kind(secret)}`);
   if (options === undefined) throw typeError('ERR_OPTION_TYPE', '"options.key" is required');
   const o = aoptions<SealSecretOptions>(options, SEAL_KEYS);
+  const allowShort =
+    o.allowInsecureShortSecret === undefined ? false : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret');
+  asecret(secret, allowShort);
   const keyId = o.keyId === undefined ? 'k1' : astring(o.keyId, 'keyId');
   if (!KEY_ID.test(keyId)) throw rangeError('ERR_OPTION_INVALID', '"keyId" expected 1..64 characters of [A-Za-z0-9_.-]');
   const aad = new TextEncoder().encode(astring(o.associatedData, 'associatedData'));
   const key = await importKey(o.key, 'key', 'encrypt');
-  const iv = randomBytes(12);
+  const iv = randomBytes(IV_BYTES);
   const ct = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad }, key, secret as BufferSource));
   return `${PREFIX}:${VERSION}:${keyId}:${b64url(iv)}:${b64url(ct)}`;
 }
@@ -114,8 +147,11 @@ export async function sealSecret(secret: Uint8Array, options: SealSecretOptions)
  * @param sealed - the stored string.
  * @param options - {@link OpenSecretOptions}: `keys` (one key, or key id → key), `associatedData`.
  * @returns the secret bytes.
- * @throws OtpkitError `ERR_SECRET_SEALED` (distinct from storage codes: a key or data problem, not an outage) if the string is malformed, names an unknown key id, or
- *   fails authentication (tampered, wrong key, wrong associated data). The message never includes it.
+ * @throws OtpkitError `ERR_SECRET_SEALED` (distinct from storage codes: a key or data problem, not
+ *   an outage) if the string is longer than {@link sealSecret} ever makes, malformed (including a
+ *   ciphertext of a size no accepted secret seals to), names an unknown key id, or fails
+ *   authentication (tampered, wrong key, wrong associated data). The message names the field at
+ *   fault, never its content: the string comes from storage and may have been written by an attacker.
  * @throws TypeError / RangeError on bad arguments.
  * @example
  * ```ts
@@ -128,18 +164,24 @@ export async function openSecret(sealed: string, options: OpenSecretOptions): Pr
   const o = aoptions<OpenSecretOptions>(options, OPEN_KEYS);
   const aad = new TextEncoder().encode(astring(o.associatedData, 'associatedData'));
   const corrupt = (why: string): OtpkitError => new OtpkitError('ERR_SECRET_SEALED', `sealed secret ${why}`);
-  if (sealed.length > MAX_SEALED) throw corrupt('is too long');
+  // Size first, before any splitting or decoding.
+  if (sealed.length > maxSealedLength()) throw corrupt('is too long');
   const parts = sealed.split(':');
   if (parts.length !== 5 || parts[0] !== PREFIX || parts[1] !== VERSION) throw corrupt('has an unknown format');
   const keyId = parts[2] as string;
+  if (!KEY_ID.test(keyId)) throw corrupt('has a malformed key id');
   const iv = unb64url(parts[3] as string);
+  if (iv === null || iv.length !== IV_BYTES) throw corrupt('has a malformed IV');
   const ct = unb64url(parts[4] as string);
-  if (iv === null || iv.length !== 12 || ct === null || ct.length < 16) throw corrupt('is malformed');
+  // Only the sizes sealSecret makes: a 10..256-byte secret plus the tag.
+  if (ct === null || ct.length < MIN_INSECURE_SECRET_BYTES + TAG_BYTES || ct.length > MAX_SECRET_BYTES + TAG_BYTES)
+    throw corrupt('has a malformed ciphertext');
   const keys = o.keys;
   let raw: unknown;
   if (keys instanceof Uint8Array || isCryptoKey(keys)) raw = keys;
   else if (typeof keys === 'object' && keys !== null && Object.prototype.hasOwnProperty.call(keys, keyId)) raw = (keys as Record<string, SealingKey>)[keyId];
-  else if (typeof keys === 'object' && keys !== null) throw corrupt(`names key id '${keyId}', which is not among the keys given`);
+  // Never echo the key id: stored content in a message is a log-injection vector.
+  else if (typeof keys === 'object' && keys !== null) throw corrupt('names a key id that is not among the keys given');
   else throw typeError('ERR_OPTION_TYPE', `"keys" expected a key or a map of keys, got ${kind(keys)}`);
   const key = await importKey(raw, 'keys', 'decrypt');
   try {

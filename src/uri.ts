@@ -25,9 +25,9 @@ export interface OtpauthParams {
   readonly type: 'totp' | 'hotp';
   /** The shared secret (the URI carries it as unpadded base32). */
   readonly secret: Uint8Array;
-  /** The account name, e.g. the user's e-mail address. Never empty, never contains `:`. */
+  /** The account name, e.g. the user's e-mail address. Never empty, no `:`, no leading/trailing whitespace. */
   readonly account: string;
-  /** The provider or service, e.g. `ACME Co`. Never contains `:`. */
+  /** The provider or service, e.g. `ACME Co`. Same rules as `account`. */
   readonly issuer?: string | undefined;
   /** The HMAC hash. */
   readonly algorithm: HashAlgorithm;
@@ -84,9 +84,15 @@ export interface ParseOtpauthURIOptions {
   readonly allowInsecureShortSecret?: boolean | undefined;
   /** Longest URI accepted, in UTF-16 code units, checked before anything is decoded; 1..65536. @defaultValue 2048 */
   readonly maxLength?: number | undefined;
+  /**
+   * Accept a secret whose base32 has non-zero trailing pad bits (RFC 4648 §3.5), such as
+   * `JBSWY3DPEHPK3PX`, and drop those bits, as pyotp, oathtool and otpauth do: for importing
+   * enrollments other tools made; the same option as {@link decodeBase32}'s. @defaultValue false
+   */
+  readonly ignoreTrailingBits?: boolean | undefined;
 }
 
-/** @internal Default and builder URI length cap (REQUIREMENTS #31: "e.g. 2 KiB"). */
+/** @internal Default and builder URI length cap: 2 KiB, far above any real enrollment URI. */
 export const DEFAULT_MAX_URI_LENGTH = 2048;
 const MAX_MAX_LENGTH = 65536;
 
@@ -128,7 +134,7 @@ const BUILD_PARAM_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
   'extra',
 ]);
 const BUILD_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['explicitDefaults', 'allowInsecureShortSecret']);
-const PARSE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['allowInsecureShortSecret', 'maxLength']);
+const PARSE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['allowInsecureShortSecret', 'maxLength', 'ignoreTrailingBits']);
 
 /** Strict UTF-8: malformed sequences throw; a leading BOM is kept, not silently dropped. */
 const UTF8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -156,8 +162,9 @@ function aname(v: unknown, title: 'issuer' | 'account'): string {
   if (LONE_SURROGATE.test(v)) throw rangeError('ERR_URI_LABEL', `"${title}" contains an unpaired UTF-16 surrogate`);
   const bad = forbiddenAt(v, FORBIDDEN_NAME_CHAR);
   if (bad !== undefined) throw rangeError('ERR_URI_LABEL', `"${title}" contains a control or bidi character (${bad})`);
-  // Leading spaces after the label's ':' are dropped by every parser (KUF ABNF `*"%20"`), so a
-  // padded name could not round-trip; trailing ones are invisible. Callers trim.
+  // Leading spaces after the label's ':' are dropped by every parser (KUF ABNF `*"%20"`), and
+  // parseOtpauthURI trims both names, so a padded name could not round-trip; trailing ones are
+  // invisible. Callers trim. (`\s` is the set String#trim removes, so parse and build agree.)
   if (/^\s|\s$/u.test(v)) throw rangeError('ERR_URI_LABEL', `"${title}" has leading or trailing whitespace`);
   return v;
 }
@@ -350,13 +357,21 @@ function pctDecode(s: string, plusIsSpace: boolean, where: string): string {
   return out;
 }
 
-/** Checks a decoded issuer or account name; every problem is `ERR_URI_LABEL`. */
+/**
+ * Checks a decoded issuer or account name and returns it trimmed; every problem is
+ * `ERR_URI_LABEL`. Controls are checked first, so a tab or line break at either end is refused,
+ * not trimmed away. Then the whitespace `String#trim` removes (space, NBSP, U+2000–U+200A,
+ * U+3000, BOM, …) goes, as Google Authenticator trims the label
+ * (`AuthenticatorActivity.validateAndGetUserInPath`), so every parsed name is one
+ * {@link buildOtpauthURI} accepts; a name that is empty after trimming is refused, as there.
+ */
 function checkName(v: string, title: string): string {
-  if (v.length === 0) fail('ERR_URI_LABEL', `the ${title} is empty`);
   if (v.indexOf(':') >= 0) fail('ERR_URI_LABEL', `the ${title} contains ':'; the Key Uri Format forbids it`);
   const bad = forbiddenAt(v, FORBIDDEN_NAME_CHAR);
   if (bad !== undefined) fail('ERR_URI_LABEL', `the ${title} contains a control or bidi character (${bad})`);
-  return v;
+  const t = v.trim();
+  if (t.length === 0) fail('ERR_URI_LABEL', `the ${title} is empty${v.length === 0 ? '' : ' (only whitespace)'}`);
+  return t;
 }
 
 /**
@@ -390,9 +405,8 @@ function parseLabel(raw: string): { issuer: string | undefined; account: string 
   }
   if (sepAt < 0) return { issuer: undefined, account: checkName(pctDecode(raw, false, 'label'), 'account name') };
   const issuer = checkName(pctDecode(raw.slice(0, sepAt), false, 'label'), 'label issuer');
-  // KUF: optional spaces after the separator (`%20`, or raw spaces some generators leave).
-  const accountRaw = raw.slice(sepAt + sepLen).replace(/^(?:%20| )+/, '');
-  return { issuer, account: checkName(pctDecode(accountRaw, false, 'label'), 'account name') };
+  // KUF: optional `%20`s after the separator (or raw spaces some generators leave): checkName trims them.
+  return { issuer, account: checkName(pctDecode(raw.slice(sepAt + sepLen), false, 'label'), 'account name') };
 }
 
 /** Splits the query into raw (still encoded) values by name, rejecting malformed and duplicate names. */
@@ -439,8 +453,8 @@ function show(v: string): string {
  *   Authenticator export) is `ERR_URI_SCHEME`: it needs a separate importer.
  * - **Label:** split on the one `:` / `%3A` / `%3a` found in the encoded label (so `%253A` is the
  *   literal text `%3A`, not a separator); more than one is `ERR_URI_LABEL`. `%20`s or spaces
- *   after it are dropped (KUF ABNF). In the label `+` is a literal plus (RFC 3986). A raw `/` is
- *   accepted (Python's `quote()`, used by pyotp, leaves it).
+ *   after it are dropped (KUF ABNF `*"%20"`). In the label `+` is a literal plus (RFC 3986). A raw
+ *   `/` is accepted (Python's `quote()`, used by pyotp, leaves it).
  * - **Query:** `+` decodes to a space, as in `application/x-www-form-urlencoded`, which many
  *   generators use for the query (Go's `url.Values`, PHP's `http_build_query`, Java's
  *   `URLEncoder`) and which Android's `Uri.getQueryParameter` applies: reading `issuer=ACME+Co`
@@ -449,16 +463,26 @@ function show(v: string): string {
  * - **Percent-decoding** is strict UTF-8 (`ERR_URI_ENCODING`); a raw `#` (a fragment) or an
  *   unpaired surrogate is also `ERR_URI_ENCODING`. Other raw characters (spaces, non-ASCII) are
  *   taken literally, as scanned QR codes often contain them.
- * - **Names:** control characters, bidi controls, `:` or emptiness in the issuer or account are
- *   `ERR_URI_LABEL`; an `issuer` parameter different from the label prefix is
- *   `ERR_URI_ISSUER_MISMATCH` (a QR code must not say "Bank" in one place and "Evil" in the other).
+ * - **Names:** control characters, bidi controls or `:` in the issuer or account are
+ *   `ERR_URI_LABEL`. Leading and trailing whitespace (what `String#trim` removes: spaces, NBSP,
+ *   U+2000–U+200A, U+3000, BOM, …) is removed from both names, the label prefix and the `issuer`
+ *   parameter alike, as Google Authenticator trims the label; a name that is empty after that
+ *   (`otpauth://totp/%20%20?…`, `issuer=%20`) is `ERR_URI_LABEL`. So every name parsed is one
+ *   {@link buildOtpauthURI} accepts, and `parse(build(parse(uri)))` equals `parse(uri)`. An
+ *   `issuer` parameter different from the (trimmed) label prefix is `ERR_URI_ISSUER_MISMATCH` (a
+ *   QR code must not say "Bank" in one place and "Evil" in the other).
  * - **Parameters:** names are case-sensitive and matched undecoded; a duplicate is
  *   `ERR_URI_DUPLICATE_PARAM`; a case variant of a known name (`Secret`) is `ERR_URI_PARAM`.
  *   `algorithm` is case-insensitive (`sha256` → `SHA256`); `digits` is 6, 7 or 8; `period` is
  *   1–120 and totp-only; `counter` is `/^[0-9]{1,20}$/`, at most 2^64−1, and hotp-only.
  * - **Secret:** decoded with the lenient base32 path (case, spaces, hyphens, optional padding);
  *   bad base32 is `ERR_URI_SECRET` with the base32 error as `cause`; fewer than 16 bytes is
- *   `ERR_SECRET_TOO_SHORT` unless `allowInsecureShortSecret` (never fewer than 10).
+ *   `ERR_SECRET_TOO_SHORT` unless `allowInsecureShortSecret` (never fewer than 10). Non-zero
+ *   trailing pad bits (RFC 4648 §3.5) are `ERR_URI_SECRET` (cause `ERR_BASE32_NONCANONICAL`)
+ *   unless `ignoreTrailingBits`, which drops them and yields the bytes pyotp and oathtool use.
+ *
+ * The parser accepts raw (unencoded) characters that the builder percent-encodes, so a URI near
+ * the length cap can rebuild to more than 2048 characters, which {@link buildOtpauthURI} refuses.
  *
  * @param uri - the URI, e.g. decoded from a QR code.
  * @param options - {@link ParseOtpauthURIOptions}.
@@ -492,8 +516,10 @@ export function parseOtpauthURI(uri: string, options?: ParseOtpauthURIOptions): 
     o.maxLength === undefined
       ? DEFAULT_MAX_URI_LENGTH
       : aint(o.maxLength, 'maxLength', 1, MAX_MAX_LENGTH, 'ERR_OPTION_INVALID');
+  const ignoreTrailingBits =
+    o.ignoreTrailingBits === undefined ? false : abool(o.ignoreTrailingBits, 'ignoreTrailingBits');
 
-  // 1. Size first: nothing is decoded or scanned before the cap (REQUIREMENTS #31).
+  // 1. Size first: nothing is decoded or scanned before the cap.
   if (uri.length > maxLength) fail('ERR_URI_TOO_LONG', `the URI is ${uri.length} characters; at most ${maxLength} allowed`);
 
   // 2. Scheme.
@@ -538,7 +564,7 @@ export function parseOtpauthURI(uri: string, options?: ParseOtpauthURIOptions): 
   if (secretText === '') fail('ERR_URI_SECRET_MISSING', 'the "secret" parameter is empty');
   let secret: Uint8Array;
   try {
-    secret = decodeBase32(secretText, { loose: true });
+    secret = decodeBase32(secretText, { loose: true, ignoreTrailingBits });
   } catch (e) {
     if (e instanceof OtpkitError) fail('ERR_URI_SECRET', `the "secret" parameter is not valid base32 (${e.code})`, e);
     throw e;
@@ -598,10 +624,10 @@ export function parseOtpauthURI(uri: string, options?: ParseOtpauthURIOptions): 
   let issuer = labelIssuer;
   const issuerText = value('issuer');
   if (issuerText !== undefined) {
-    checkName(issuerText, 'issuer parameter');
-    if (labelIssuer !== undefined && labelIssuer !== issuerText)
+    const issuerParam = checkName(issuerText, 'issuer parameter');
+    if (labelIssuer !== undefined && labelIssuer !== issuerParam)
       fail('ERR_URI_ISSUER_MISMATCH', 'the "issuer" parameter differs from the issuer prefix of the label');
-    issuer = issuerText;
+    issuer = issuerParam;
   }
 
   let image: string | undefined;

@@ -1,10 +1,14 @@
-/** base32 properties (fast-check): round-trips, parity with a slow reference, typed errors only. */
+/**
+ * base32 properties (fast-check): round-trips, parity with a slow reference, typed errors only,
+ * and the ignoreTrailingBits path. Every property runs with a fixed seed (reproducible runs).
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase32, encodeBase32, OtpkitError } from '../src/index.js';
 import { slowDecodeBase32, slowEncodeBase32 } from './fixtures/slow-base32.js';
 
-const RUNS = { numRuns: 1000 };
+const RUNS = { numRuns: 1000, seed: 0xba5e32 };
+const MANY = { numRuns: 3000, seed: 0xba5e32 };
 const bytes = fc.uint8Array({ minLength: 0, maxLength: 80 });
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -31,9 +35,9 @@ const anyString = fc.oneof(
 );
 
 /** decode that reports the outcome: bytes, or the OtpkitError; anything else is a failure. */
-function tryDecode(s: string, loose = false): Uint8Array | OtpkitError {
+function tryDecode(s: string, loose = false, ignoreTrailingBits = false): Uint8Array | OtpkitError {
   try {
-    return decodeBase32(s, { loose });
+    return decodeBase32(s, { loose, ignoreTrailingBits });
   } catch (e) {
     if (e instanceof OtpkitError) return e;
     throw new Error(`decodeBase32 threw a non-OtpkitError for ${JSON.stringify(s)}: ${String(e)}`);
@@ -89,7 +93,7 @@ describe('base32 properties', () => {
         if (r instanceof OtpkitError) expect(r.code).toMatch(/^ERR_BASE32_(CHAR|PADDING|LENGTH|NONCANONICAL)$/);
         else expect(r).toBeInstanceOf(Uint8Array);
       }),
-      { numRuns: 3000 },
+      MANY,
     );
   });
 
@@ -101,7 +105,7 @@ describe('base32 properties', () => {
         if (ref === null) expect(r).toBeInstanceOf(OtpkitError);
         else expect(r).toEqual(ref);
       }),
-      { numRuns: 3000 },
+      MANY,
     );
   });
 
@@ -112,7 +116,7 @@ describe('base32 properties', () => {
         if (r instanceof OtpkitError) return;
         expect(encodeBase32(r, { padding: s.includes('=') })).toBe(s);
       }),
-      { numRuns: 3000 },
+      MANY,
     );
   });
 
@@ -139,7 +143,7 @@ describe('base32 properties', () => {
         expect(normalised).toMatch(/^[A-Za-z2-7]*$/);
         expect(encodeBase32(r)).toBe(normalised.toUpperCase());
       }),
-      { numRuns: 3000 },
+      MANY,
     );
   });
 
@@ -149,7 +153,58 @@ describe('base32 properties', () => {
         const r = tryDecode(s, true);
         if (!(r instanceof OtpkitError)) expect(s).toMatch(/^[A-Za-z2-7 =-]*$/);
       }),
-      { numRuns: 3000 },
+      MANY,
+    );
+  });
+});
+
+/** Clears the pad bits of the last character before any '=' (a reference for ignoreTrailingBits). */
+function zeroPadBits(s: string): string {
+  const end = s.indexOf('=') < 0 ? s.length : s.indexOf('=');
+  const padBits = (5 * end) % 8;
+  const v = ALPHABET.indexOf(s[end - 1] ?? '');
+  if (end === 0 || padBits === 0 || padBits >= 5 || v < 0) return s;
+  return s.slice(0, end - 1) + (ALPHABET[v & ~((1 << padBits) - 1)] as string) + s.slice(end);
+}
+
+describe('ignoreTrailingBits properties', () => {
+  it('decodes exactly what the strict reference decodes once the pad bits are cleared', () => {
+    fc.assert(
+      fc.property(anyString, (s) => {
+        const r = tryDecode(s, false, true);
+        const ref = slowDecodeBase32(zeroPadBits(s));
+        if (ref === null) expect(r).toBeInstanceOf(OtpkitError);
+        else expect(r).toEqual(ref);
+        if (r instanceof OtpkitError) expect(r.code).not.toBe('ERR_BASE32_NONCANONICAL');
+      }),
+      MANY,
+    );
+  });
+
+  it('never changes what strict decoding accepts', () => {
+    fc.assert(
+      fc.property(anyString, fc.boolean(), (s, loose) => {
+        const strict = tryDecode(s, loose);
+        const lax = tryDecode(s, loose, true);
+        if (!(strict instanceof OtpkitError)) expect(lax).toEqual(strict);
+        else if (strict.code !== 'ERR_BASE32_NONCANONICAL') expect((lax as OtpkitError).code).toBe(strict.code);
+      }),
+      MANY,
+    );
+  });
+
+  it('any pad bits on any encoding decode to the original bytes, which re-encode canonically', () => {
+    fc.assert(
+      fc.property(bytes, fc.nat({ max: 15 }), fc.boolean(), (b, noise, padding) => {
+        const text = encodeBase32(b);
+        const padBits = (5 - ((8 * b.length) % 5)) % 5;
+        const last = ALPHABET.indexOf(text.at(-1) ?? 'A') | (noise & ((1 << padBits) - 1));
+        const noisy = text.length === 0 ? text : text.slice(0, -1) + (ALPHABET[last] as string);
+        const padded = padding ? noisy + '='.repeat((8 - (noisy.length % 8)) % 8) : noisy;
+        expect(decodeBase32(padded, { ignoreTrailingBits: true })).toEqual(b);
+        expect(encodeBase32(decodeBase32(padded, { ignoreTrailingBits: true }))).toBe(text);
+      }),
+      RUNS,
     );
   });
 });

@@ -115,13 +115,66 @@ describe('label', () => {
     }
   });
 
-  it('drops %20s and spaces after the separator, but not elsewhere', () => {
+  it('drops %20s and spaces after the separator (KUF ABNF `*"%20"`)', () => {
     expect(parse('ACME:%20alice')).toMatchObject({ issuer: 'ACME', account: 'alice' });
     expect(parse('ACME%3A%20%20alice')).toMatchObject({ issuer: 'ACME', account: 'alice' });
     expect(parse('ACME: %20 alice')).toMatchObject({ issuer: 'ACME', account: 'alice' });
-    expect(parse('ACME%20:alice%20smith')).toMatchObject({ issuer: 'ACME ', account: 'alice smith' });
+  });
+
+  it('trims whitespace at both ends of both names, as Google Authenticator trims the label', () => {
+    expect(parse('ACME%20:alice%20smith')).toMatchObject({ issuer: 'ACME', account: 'alice smith' });
     // Without an issuer the label is all account (KUF: `label = accountname / …`).
-    expect(parse('%20alice')).toMatchObject({ account: ' alice' });
+    expect(parse('%20alice')).toMatchObject({ account: 'alice' });
+    expect(parse('alice%20%20')).toMatchObject({ account: 'alice' });
+    expect(parse('%20%20Bank%20%20:%20%20alice%20%20')).toMatchObject({ issuer: 'Bank', account: 'alice' });
+    // Every kind of whitespace String#trim removes, encoded or raw: NBSP, U+2000..U+200A, U+3000, BOM.
+    expect(parse('%C2%A0alice%E3%80%80')).toMatchObject({ account: 'alice' });
+    expect(parse('%E2%80%8Aalice%E2%80%80')).toMatchObject({ account: 'alice' });
+    expect(parse('\u3000Zo\u00EB\u00A0:\u00A0alice')).toMatchObject({ issuer: 'Zoë', account: 'alice' });
+    // Inner whitespace is data.
+    expect(parse('a%C2%A0b:c%20%20d')).toMatchObject({ issuer: 'a\u00A0b', account: 'c  d' });
+    // The issuer parameter is trimmed too, then compared with the (trimmed) label prefix.
+    expect(parse('ACME%20:alice', `secret=${B32}&issuer=%20ACME`)).toMatchObject({ issuer: 'ACME' });
+    expect(parse('alice', `secret=${B32}&issuer=ACME+`)).toMatchObject({ issuer: 'ACME', account: 'alice' });
+    expect(otpkitError(() => parse('ACME:alice', `secret=${B32}&issuer=%20ACMF`)).code).toBe('ERR_URI_ISSUER_MISMATCH');
+  });
+
+  it('refuses an account or issuer that is empty after trimming (ERR_URI_LABEL)', () => {
+    const labels = ['%20%20%20%20', '%20', ' ', 'ACME:%20%20', '%20%20:alice', '%C2%A0', '%E3%80%80%20', '%EF%BB%BF', ':alice', 'ACME:'];
+    for (const label of labels) expect(otpkitError(() => parse(label)).code, label).toBe('ERR_URI_LABEL');
+    for (const issuer of ['', '%20', '+', '%20+%20', '%C2%A0', '%E3%80%80']) {
+      const e = otpkitError(() => parse('alice', `secret=${B32}&issuer=${issuer}`));
+      expect(e.code, issuer).toBe('ERR_URI_LABEL');
+      expect(e.message).toContain('issuer');
+      expect(otpkitError(() => parse('ACME:alice', `secret=${B32}&issuer=${issuer}`)).code, issuer).toBe('ERR_URI_LABEL');
+    }
+    expect(otpkitError(() => parseOtpauthURI(`otpauth://totp/%20%20%20%20?secret=${B32}`)).message).toBe(
+      'the account name is empty (only whitespace)',
+    );
+  });
+
+  it('still refuses a control character at either end instead of trimming it away', () => {
+    for (const label of ['%09alice', 'alice%0A', 'alice%0D%0A', 'ACME%0B:alice', '%0Calice', 'alice\t']) {
+      expect(otpkitError(() => parse(label)).code, label).toBe('ERR_URI_LABEL');
+    }
+    expect(otpkitError(() => parse('alice', `secret=${B32}&issuer=ACME%0A`)).code).toBe('ERR_URI_LABEL');
+  });
+
+  it('gives only names the builder accepts, and the builder reproduces them', () => {
+    const labels = [
+      '%20alice',
+      'ACME%20:%20alice%20',
+      '%C2%A0Zo%C3%AB%20Bank%E3%80%80:%EF%BB%BFbob',
+      'a%C2%A0b:c%20%20d',
+      '%E2%80%AF%E2%81%9Fx',
+      ' raw spaces : kept inside ',
+    ];
+    for (const label of labels) {
+      const p = parse(label);
+      const uri = buildOtpauthURI(p);
+      expect(parseOtpauthURI(uri), label).toEqual(p);
+      expect(buildOtpauthURI(parseOtpauthURI(uri))).toBe(uri);
+    }
   });
 
   it('treats %253A as the text "%3A" (an escaped "%"), not as a separator', () => {
@@ -148,8 +201,10 @@ describe('label', () => {
     expect(parse('Zoë:ü')).toMatchObject({ issuer: 'Zoë', account: 'ü' });
   });
 
-  it('keeps a leading BOM instead of silently dropping it', () => {
-    expect(parse('%EF%BB%BFa')).toMatchObject({ account: '\uFEFFa' });
+  it('keeps a BOM inside a name (the UTF-8 decoder never drops it); at either end it is trimmed as whitespace', () => {
+    expect(parse('a%EF%BB%BFb')).toMatchObject({ account: 'a\uFEFFb' });
+    expect(parse('a:%EF%BB%BFb%EF%BB%BFc')).toMatchObject({ account: 'b\uFEFFc' });
+    expect(parse('%EF%BB%BFa')).toMatchObject({ account: 'a' });
   });
 
   it('rejects every bidi control and line separator (U12)', () => {
@@ -223,6 +278,45 @@ describe('query', () => {
     expect((e.cause as OtpkitError).code).toBe('ERR_BASE32_NONCANONICAL');
   });
 
+  it('ignoreTrailingBits: accepts a secret with non-zero pad bits and drops them (RFC 4648 §3.5)', () => {
+    // 16 bytes = 26 base32 characters, 2 pad bits; 'B' (00001) sets one, which strict decoding refuses.
+    const bytes = Uint8Array.from({ length: 16 }, (_, i) => i * 17 + 3);
+    const canonical = encodeBase32(bytes);
+    expect(canonical).toHaveLength(26);
+    const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(canonical.at(-1) as string);
+    expect(last & 3).toBe(0);
+    const padded = canonical.slice(0, -1) + ('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[last | 3] as string);
+    const uri = `otpauth://totp/ACME:alice?secret=${padded}&issuer=ACME`;
+    const e = otpkitError(() => parseOtpauthURI(uri));
+    expect(e.code).toBe('ERR_URI_SECRET');
+    expect((e.cause as OtpkitError).code).toBe('ERR_BASE32_NONCANONICAL');
+    expect(e.message).not.toContain(padded);
+    expect(otpkitError(() => parseOtpauthURI(uri, { ignoreTrailingBits: false })).code).toBe('ERR_URI_SECRET');
+    const p = parseOtpauthURI(uri, { ignoreTrailingBits: true });
+    expect(p.secret).toEqual(bytes);
+    // Lower case and padding, as the loose secret path always allows.
+    expect(parseOtpauthURI(`otpauth://totp/a?secret=${padded.toLowerCase()}%3D%3D%3D%3D%3D%3D`, { ignoreTrailingBits: true }).secret).toEqual(bytes);
+    // The builder re-emits the canonical text, which parses strictly to the same bytes.
+    const rebuilt = buildOtpauthURI(p);
+    expect(rebuilt).toContain(`secret=${canonical}&`);
+    expect(parseOtpauthURI(rebuilt)).toEqual(p);
+  });
+
+  it('ignoreTrailingBits still refuses the lengths no encoder produces (≡ 1, 3, 6 mod 8) and short secrets', () => {
+    for (const secret of [`${B32}A`, `${B32}AAA`, `${B32}AAAAAA`]) {
+      const e = otpkitError(() => parseOtpauthURI(`otpauth://totp/a?secret=${secret}`, { ignoreTrailingBits: true }));
+      expect(e.code).toBe('ERR_URI_SECRET');
+      expect((e.cause as OtpkitError).code).toBe('ERR_BASE32_LENGTH');
+    }
+    // JBSWY3DPEHPK3PX (the wiki example, one character short) is 9 bytes: below even the legacy minimum.
+    const opts = { ignoreTrailingBits: true, allowInsecureShortSecret: true };
+    expect(otpkitError(() => parseOtpauthURI('otpauth://totp/a?secret=JBSWY3DPEHPK3PX', opts)).code).toBe('ERR_SECRET_TOO_SHORT');
+  });
+
+  it('ignoreTrailingBits must be a boolean', () => {
+    misuse(() => parseOtpauthURI(`otpauth://totp/a?secret=${B32}`, { ignoreTrailingBits: 1 } as never), TypeError, 'ERR_OPTION_TYPE');
+  });
+
   it('names the opt-in when the secret is short, and accepts it with the opt-in', () => {
     const uri = 'otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example';
     const e = otpkitError(() => parseOtpauthURI(uri));
@@ -265,6 +359,14 @@ describe('size cap (U13)', () => {
     misuse(() => parseOtpauthURI(long, { maxLength: 0 }), RangeError, 'ERR_OPTION_INVALID');
     misuse(() => parseOtpauthURI(long, { maxLength: 65537 }), RangeError, 'ERR_OPTION_INVALID');
     misuse(() => parseOtpauthURI(long, { maxLength: '4096' as unknown as number }), TypeError, 'ERR_OPTION_INVALID');
+  });
+
+  it('a parsed URI with raw characters can rebuild over the builder cap (documented)', () => {
+    // Raw '例' is one UTF-16 unit; the builder writes it as %E4%BE%8B (9).
+    const uri = `otpauth://totp/${'例'.repeat(300)}?secret=${B32}`;
+    expect(uri.length).toBeLessThanOrEqual(2048);
+    const p = parseOtpauthURI(uri);
+    misuse(() => buildOtpauthURI(p), RangeError, 'ERR_URI_TOO_LONG');
   });
 
   it('rejects a 1 MB string quickly', () => {
