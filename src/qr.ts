@@ -39,9 +39,19 @@ export interface QRSvgOptions extends QRCodeOptions {
 
 /** Options for {@link renderQRCodeText}. */
 export interface QRTextOptions extends QRCodeOptions {
-  /** Quiet zone in modules, 0..100. @defaultValue 2 */
+  /** Quiet zone in modules, 0..100 (ISO/IEC 18004 asks for at least 4). @defaultValue 4 */
   readonly margin?: number;
-  /** Draw light modules instead of dark ones, for light-on-dark terminals. @defaultValue false */
+  /**
+   * Colour every line black on white with ANSI SGR escape codes (`ESC[30;47m` … `ESC[0m`), quiet
+   * zone included, so the code scans whatever the terminal's own colours are. For writing to a
+   * terminal; leave it off for files, logs and HTML. @defaultValue false
+   */
+  readonly ansi?: boolean;
+  /**
+   * Plain text only: draw the light modules and the quiet zone instead of the dark modules, for a
+   * light-on-dark terminal that cannot show colours. Refused with `ansi: true`, whose colours are
+   * explicit. @defaultValue false
+   */
   readonly invert?: boolean;
 }
 
@@ -425,33 +435,54 @@ export function renderQRCodeSVG(text: string, options?: QRSvgOptions): string {
   );
 }
 
+/** SGR "black foreground, white background" (ECMA-48 §8.3.117): dark modules are ink, light ones paper. */
+const ANSI_BLACK_ON_WHITE = '\x1b[30;47m';
+/** SGR 0, at the end of every line: the colours must not leak into the next line or the shell prompt. */
+const ANSI_RESET = '\x1b[0m';
+
 /**
  * Renders `text` as a QR code for a terminal, with Unicode half blocks (`▀ ▄ █` and space):
  * two module rows per line, so modules are roughly square in a normal terminal font.
- * By default dark modules are drawn (dark text on a light background); pass `invert: true`
- * for light-on-dark terminals so the light modules and quiet zone are drawn instead.
+ *
+ * - `ansi: true`: each line is wrapped in ANSI colours, black on white, quiet zone included, and
+ *   reset at its end (as `qrencode -t ANSIUTF8` does). This scans on light and dark terminals alike;
+ *   use it whenever the text goes to a terminal.
+ * - plain (the default): no escape codes. The dark modules are drawn in the terminal's text colour
+ *   and the rest is left to its background, so it scans only where text is dark on a light
+ *   background (many phone scanners do not read a light-on-dark code). `invert: true` draws the
+ *   light modules and the quiet zone instead, for a light-on-dark terminal without colours.
  *
  * @param text - the text to encode (typically an otpauth:// URI).
- * @param options - {@link QRCodeOptions} plus `margin` (quiet zone in modules, default 2) and `invert` (default false).
+ * @param options - {@link QRCodeOptions} plus `margin` (quiet zone in modules, default 4), `ansi`
+ *   (default false) and `invert` (default false; plain text only).
  * @returns the lines joined with `'\n'` (no trailing newline).
  * @throws OtpkitError `ERR_QR_TOO_LONG` if the text does not fit version 40.
  * @throws TypeError `ERR_OPTION_TYPE` if `text` is not a string or an option has the wrong type.
- * @throws RangeError `ERR_OPTION_INVALID` for an out-of-range option, `ERR_OPTION_UNKNOWN` for an unknown option key.
+ * @throws RangeError `ERR_OPTION_INVALID` for an out-of-range option or `invert` with `ansi`,
+ *   `ERR_OPTION_UNKNOWN` for an unknown option key.
+ * @see ISO/IEC 18004 (quiet zone of 4 modules); ECMA-48 §8.3.117 (SGR colours)
  *
  * @example
  * ```ts
  * import { renderQRCodeText } from 'otpkit/qr';
- * console.log(renderQRCodeText('otpauth://totp/ACME:alice?secret=JBSWY3DPEHPK3PXP&issuer=ACME', { invert: true }));
+ * const uri = 'otpauth://totp/ACME:alice?secret=JBSWY3DPEHPK3PXP&issuer=ACME';
+ * console.log(renderQRCodeText(uri, { ansi: process.stdout.isTTY === true }));
  * ```
  */
 export function renderQRCodeText(text: string, options?: QRTextOptions): string {
-  const o = readOptions(options, ['ecc', 'minVersion', 'margin', 'invert']);
-  const margin = integer(o, 'margin', 2, 0, 100);
+  const o = readOptions(options, ['ecc', 'minVersion', 'margin', 'ansi', 'invert']);
+  const margin = integer(o, 'margin', 4, 0, 100);
+  const ansi = o['ansi'] ?? false;
+  if (typeof ansi !== 'boolean') throw typeError('ERR_OPTION_TYPE', `"ansi" expected a boolean, got ${describe(ansi)}`);
   const invert = o['invert'] ?? false;
   if (typeof invert !== 'boolean') throw typeError('ERR_OPTION_TYPE', `"invert" expected a boolean, got ${describe(invert)}`);
+  if (ansi && invert)
+    throw rangeError('ERR_OPTION_INVALID', '"invert" applies to plain text only: with "ansi" the colours are explicit');
   const { size, modules } = encode(text, o);
   const n = size + 2 * margin;
-  // Whether the half at (x, y) is drawn; the half row below the last one never is.
+  // Whether the half at (x, y) is drawn in the foreground colour. Plain text never draws the half
+  // row below the last one (the terminal's background shows there); with colours it is paper,
+  // one more half row of quiet zone.
   const drawn = (x: number, y: number): boolean => {
     if (y >= n) return false;
     x -= margin;
@@ -462,7 +493,7 @@ export function renderQRCodeText(text: string, options?: QRTextOptions): string 
   for (let y = 0; y < n; y += 2) {
     let line = '';
     for (let x = 0; x < n; x++) line += drawn(x, y) ? (drawn(x, y + 1) ? '█' : '▀') : drawn(x, y + 1) ? '▄' : ' ';
-    lines.push(line);
+    lines.push(ansi ? ANSI_BLACK_ON_WHITE + line + ANSI_RESET : line);
   }
   return lines.join('\n');
 }

@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { runCli, type CliIO } from '../src/cli/index.js';
 import { encodeBase32 } from '../src/base32.js';
 import { generateHOTP } from '../src/hotp.js';
+import { renderQRCodeText } from '../src/qr.js';
 import { generateTOTP } from '../src/totp.js';
 import { parseOtpauthURI } from '../src/uri.js';
 import { verifyRecoveryCode } from '../src/recovery.js';
@@ -35,6 +37,18 @@ async function run(args: readonly string[], stdin?: string | Uint8Array, io: Par
     stderr: { write: (s: string) => (err += s) },
     env: {},
     ...io,
+  });
+  return { code, out, err };
+}
+
+/** Runs with a stdout that says it is a terminal, as `process.stdout` does on one. */
+async function runOnTerminal(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (out += s), isTTY: true },
+    stderr: { write: (s: string) => (err += s) },
+    env,
   });
   return { code, out, err };
 }
@@ -164,7 +178,7 @@ describe('otpkit secret', () => {
 describe('otpkit code', () => {
   it('prints RFC 6238 Appendix B codes', async () => {
     expect((await run(['code', '--hex', '-N', '@59', '-d', '8', SEED20])).out).toBe('94287082\n');
-    expect((await run(['code', '--hex', '--totp=SHA256', '-N', '59', '-d', '8', SEED32])).out).toBe('46119246\n');
+    expect((await run(['code', '--hex', '--totp=SHA256', '-N', '@59', '-d', '8', SEED32])).out).toBe('46119246\n');
     expect((await run(['code', '--hex', '--algorithm', 'SHA512', '-N', '@59', '-d', '8', SEED64])).out).toBe('90693936\n');
     expect((await run(['code', '--hex', '--now', '2005-03-18T01:58:29Z', '-d', '8', SEED20])).out).toBe('07081804\n');
     expect((await run(['code', '--hex', '--now', '2603-10-11 11:33:20+00:00', '-d', '8', SEED20])).out).toBe('65353130\n');
@@ -194,7 +208,7 @@ describe('otpkit code', () => {
     const expected = [0, 1, 2].map((k) => generateTOTP(secret, { period: 60, t0: 1000, now: (100_000 + k * 60) * 1000 }));
     expect(r.out).toBe(`${expected.join('\n')}\n`);
     // '30' and '30s', --t0 and --start-time, --period and --time-step-size are the same
-    const a = await run(['code', '--hex', '-s', '30', '--t0', '15', '-N', '@100000', SEED20]);
+    const a = await run(['code', '--hex', '-s', '30', '--t0', '@15', '-N', '@100000', SEED20]);
     const b = await run(['code', '--hex', '--time-step-size', '30s', '--start-time', '@15', '-N', '@100000', SEED20]);
     expect(a.out).toBe(b.out);
     expect(a.out).toBe(`${generateTOTP(secret, { t0: 15, now: 100_000_000 })}\n`);
@@ -352,7 +366,9 @@ describe('otpkit verify', () => {
       ['verify', '123456', SEED20, 'extra'],
       ['verify', '123456', '--hex', '-w', '11', SEED20],
       ['verify', '123456', '--hex', '--look-ahead', '5', SEED20],
-      ['verify', '123456', '--hex', '--hotp', '-w', '1', SEED20],
+      ['verify', '123456', '--hex', '--hotp', '-w', '1', '--look-ahead', '2', SEED20],
+      ['verify', '123456', '--hex', '--hotp', '-w', '100', SEED20],
+      ['verify', '123456', '--hex', '--hotp', '-w', '01', SEED20],
       ['verify', '123456', '--hex', '--hotp', '--look-ahead', '0', SEED20],
     ]) {
       const r = await run(args);
@@ -533,5 +549,349 @@ describe('otpkit demo', () => {
     expect(r.out).toMatch(/redeem \S+ -> ok, logged in \(9 codes left\)/);
     expect(r.out).toMatch(/redeem \S+ again -> refused, invalid/);
     expect(r.out).not.toMatch(/UNEXPECTED/);
+  });
+});
+
+describe('otpkit: input is read with a bound, as it streams', () => {
+  const LIMIT = 64 * 1024;
+  const padded = (n: number): string => B32 + ' '.repeat(n - B32.length); // trailing spaces are trimmed
+
+  it('a key file or stdin of exactly 64 KiB is read; one byte more is refused', async () => {
+    const exact = join(tmp, 'exact.key');
+    const over = join(tmp, 'over.key');
+    writeFileSync(exact, padded(LIMIT));
+    writeFileSync(over, padded(LIMIT + 1));
+    for (const args of [['--secret-file', exact], [`@${exact}`]])
+      expect(await run(['code', '-N', '@59', '-d', '8', ...args])).toEqual({ code: 0, out: '94287082\n', err: '' });
+    for (const args of [['--secret-file', over], [`@${over}`]]) {
+      const r = await run(['code', '-N', '@59', ...args]);
+      expectOneLineError(r, 1, 'ERR_INPUT_TOO_LONG');
+      expect(r.err).not.toMatch(/GEZDGNBV/);
+    }
+    expect((await run(['code', '-N', '@59', '-d', '8', '--secret-stdin'], padded(LIMIT))).out).toBe('94287082\n');
+    expectOneLineError(await run(['code', '-N', '@59', '--secret-stdin'], padded(LIMIT + 1)), 1, 'ERR_INPUT_TOO_LONG');
+    expectOneLineError(await run(['inspect', '-'], 'x'.repeat(LIMIT + 1)), 1, 'ERR_INPUT_TOO_LONG');
+  });
+
+  it('stops reading a FIFO whose writer never ends it, as soon as 64 KiB have arrived', async () => {
+    const fifo = join(tmp, 'endless.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // The writer sends up to 4 MiB and then holds the FIFO open without an end, like a producer
+    // that never stops: a reader that waits for the end of the file never returns.
+    const writer = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('node:fs');
+         const fd = fs.openSync(process.argv[1], 'w');
+         const chunk = Buffer.alloc(4096, 0x41);
+         let sent = 0;
+         try { while (sent < 4 << 20) sent += fs.writeSync(fd, chunk); process.stdout.write('done ' + sent + '\\n'); }
+         catch (e) { process.stdout.write(e.code + ' ' + sent + '\\n'); }
+         setInterval(() => {}, 1000);`,
+        fifo,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let report = '';
+    writer.stdout.on('data', (d: Buffer) => (report += d.toString()));
+    try {
+      const hung = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000).unref());
+      const r = await Promise.race([run(['code', '--secret-file', fifo]), hung]);
+      expect(r, 'the reader waited for an end that never comes').not.toBe('hung');
+      expectOneLineError(r as Run, 1, 'ERR_INPUT_TOO_LONG');
+      // Closing the FIFO early makes the writer's next write fail: it got no further than the
+      // limit plus what the pipe buffers.
+      for (let i = 0; i < 100 && !report.includes('\n'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      const [what, sent] = report.trim().split(' ');
+      expect(what).toBe('EPIPE');
+      expect(Number(sent)).toBeLessThan(LIMIT + 1024 * 1024);
+    } finally {
+      writer.kill('SIGKILL');
+    }
+  });
+
+  it('stops pulling from an endless stdin after 64 KiB and closes it', async () => {
+    let pulled = 0;
+    let closed = false;
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      try {
+        for (;;) {
+          pulled++;
+          yield new Uint8Array(4096).fill(0x41);
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    const r = await run(['code', '--secret-stdin'], undefined, { stdin: endless() });
+    expectOneLineError(r, 1, 'ERR_INPUT_TOO_LONG');
+    expect(pulled).toBe(LIMIT / 4096 + 1);
+    expect(closed).toBe(true);
+  });
+
+  it('counts UTF-8 bytes, not UTF-16 code units, of string chunks on stdin', async () => {
+    // 30 000 characters but 90 000 bytes
+    expectOneLineError(await run(['code', '--secret-stdin'], '€'.repeat(30_000)), 1, 'ERR_INPUT_TOO_LONG');
+  });
+});
+
+describe('otpkit code/verify: time arguments mean what they mean to oathtool', () => {
+  const secret = Buffer.from(SEED20, 'hex');
+  /** Three 8-digit codes of 1-second steps from T: equal outputs mean the same second. */
+  const codesAt = async (flag: '-N' | '-S', t: string): Promise<Run> =>
+    flag === '-N'
+      ? run(['code', '--hex', '-s', '1s', '-d', '8', '-w', '2', '-N', t, SEED20])
+      : run(['code', '--hex', '-s', '1s', '-d', '8', '-w', '2', '-S', t, '-N', '@253402300799', SEED20]);
+
+  it.each([
+    ['2031-06-01T12:00:00Z', 1_938_081_600],
+    ['2031-06-01t12:00:00z', 1_938_081_600],
+    ['2031-06-01 12:00:00 UTC', 1_938_081_600],
+    ['2031-06-01T12:00:00 Z', 1_938_081_600],
+    ['2031-06-01 12:00Z', 1_938_081_600],
+    ['2031-06-01T12:00:00.999Z', 1_938_081_600], // the fraction is dropped, as oathtool drops it
+    ['2031-06-01 12:00:00,5+00:00', 1_938_081_600],
+    ['2031-06-01 12:00:00+02:00', 1_938_074_400],
+    ['2031-06-01 12:00:00 +0200', 1_938_074_400],
+    ['2031-06-01 12:00 +02', 1_938_074_400],
+    ['2031-06-01T12:00:00-05:30', 1_938_101_400],
+    ['2031-06-01Z', 1_938_038_400],
+    ['2031-06-01 UTC', 1_938_038_400],
+    ['1970-01-01T00:00:00Z', 0],
+    ['9999-12-31T23:59:59Z', 253_402_300_799],
+    ['@01700000000', 1_700_000_000],
+  ])('%s is @%i', async (text, unix) => {
+    for (const flag of ['-N', '-S'] as const) {
+      const r = await codesAt(flag, text);
+      expect(r.err).toBe('');
+      expect(r.out).toBe((await codesAt(flag, `@${unix}`)).out);
+    }
+    expect((await codesAt('-N', text)).out.split('\n')[0]).toBe(generateTOTP(secret, { now: unix * 1000, period: 1, digits: 8 }));
+  });
+
+  it('refuses a bare number, which oathtool reads as a time of day or a date, naming the @ form', async () => {
+    for (const args of [
+      ['-N', '1700000000'], // oathtool: "cannot parse time"
+      ['-N', '59'],
+      ['-N', '1234'], // oathtool: 12:34 today
+      ['-N', '20310601'], // oathtool: 2031-06-01, local time
+      ['-S', '1000', '-N', '@1700000000'], // oathtool: 10:00 today
+      ['--start-time', '15', '-N', '@1700000000'],
+      ['-N', '4242424'], // not echoed: a misplaced argument could be a code
+    ]) {
+      for (const command of [['code'], ['verify', '123456']]) {
+        const r = await run([...command, '--hex', ...args, SEED20]);
+        expectOneLineError(r, 2, 'ERR_USAGE');
+        expect(r.err).toMatch(/bare number/);
+        expect(r.err).toContain('write @<unix seconds> (e.g. @1700000000)');
+        expect(r.err).not.toContain('4242424');
+        expect(r.err).not.toContain('123456');
+      }
+    }
+  });
+
+  it('refuses years before 1970 and years not written with four digits', async () => {
+    for (const t of [
+      '0080-01-01T00:00:00Z', // Date.UTC would read 1980
+      '0080-01-01',
+      '0999-12-31T23:59:59Z',
+      '1969-12-31T23:59:59Z',
+      '1969-12-31T23:00:00-02:00', // 1970-01-01T01:00Z, but written as 1969
+      '80-01-01T00:00:00Z',
+      '31-06-01',
+      '+02031-06-01T00:00:00Z',
+      '1970-01-01T00:30:00+01:00', // before the epoch
+    ]) {
+      for (const flag of ['-N', '-S']) {
+        const r = await run(['code', '--hex', flag, t, ...(flag === '-S' ? ['-N', '@1700000000'] : []), SEED20]);
+        expectOneLineError(r, 2, 'ERR_USAGE');
+        expect(r.err, t).toMatch(/1970/);
+      }
+    }
+  });
+
+  it('refuses forms oathtool refuses or reads otherwise', async () => {
+    for (const t of [
+      '2031-06-01+02:00', // oathtool: cannot parse
+      '2031-06-01 +02:00',
+      '2031-06-01T12:00:00 ', // trailing space
+      '2031-06-01T12Z',
+      '2031-02-29',
+      '2031-06-31T00:00:00Z',
+      '2031-06-01T24:00:00Z',
+      '2031-06-01T12:00:60Z',
+      '2031-06-01T12:00:00+24:00', // oathtool: 24 hours
+      '2031-06-01T12:00:00+0099', // oathtool: 99 minutes
+      '2031-06-01T12:00:00+002', // oathtool: 2 minutes
+      '2031-06-01T12:00:00UTC+02',
+      '2031-6-1',
+      '@1700000000.5',
+      '@-5',
+      'now',
+      'next Thursday',
+      '10:00',
+    ]) {
+      expectOneLineError(await run(['code', '--hex', '-N', t, SEED20]), 2, 'ERR_USAGE');
+    }
+  });
+});
+
+describe('otpkit code/verify: options mean what they mean to oathtool', () => {
+  const rfc4226 = ['755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489'];
+
+  it('refuses oathtool -v/--verbose (which prints the key), saying why', async () => {
+    for (const args of [
+      ['code', '-v', '--hex', SEED20],
+      ['code', '--verbose', '--hex', SEED20],
+      ['verify', '969429', '--hotp', '-v', '--hex', SEED20],
+    ]) {
+      const r = await run(args);
+      expectOneLineError(r, 2, 'ERR_USAGE');
+      expect(r.err).toContain('-v/--verbose');
+      expect(r.err).toContain('drop -v');
+      expect(r.err).not.toContain(SEED20);
+      expect(r.err).not.toContain('969429');
+    }
+  });
+
+  it('refuses numbers with leading zeros, which oathtool reads as octal', async () => {
+    for (const args of [
+      ['code', '-d', '08', SEED20], // oathtool: invalid
+      ['code', '-d', '010', SEED20], // oathtool: 8 digits
+      ['code', '--hotp', '-c', '010', SEED20], // oathtool: counter 8
+      ['code', '--hotp', '-c', '00', SEED20],
+      ['code', '-w', '010', SEED20], // oathtool: 8 more codes
+      ['verify', '969429', '--hotp', '-w', '03', SEED20],
+    ]) {
+      const r = await run([...args.slice(0, -1), '--hex', SEED20]);
+      expectOneLineError(r, 2, 'ERR_USAGE');
+      expect(r.err).toContain('octal');
+    }
+    expect((await run(['code', '--hotp', '-c', '0', '--hex', SEED20])).out).toBe('755224\n');
+    expect((await run(['code', '--hotp', '-c', '8', '--hex', SEED20])).out).toBe('399871\n');
+  });
+
+  it("accepts --totp=MODE as oathtool does (SHA1, SHA256, SHA512 in any case) and refuses the rest, which oathtool reads as SHA1", async () => {
+    expect((await run(['code', '--hex', '--totp=sha256', '-N', '@59', '-d', '8', SEED32])).out).toBe('46119246\n');
+    expect((await run(['code', '--hex', '--totp=Sha512', '-N', '@59', '-d', '8', SEED64])).out).toBe('90693936\n');
+    for (const mode of ['SHA-256', 'sha-1', 'MD5', 'SHA384', '']) {
+      const r = await run(['code', '--hex', `--totp=${mode}`, SEED32]);
+      expectOneLineError(r, 2, 'ERR_USAGE');
+      expect(r.err).toContain('--totp=MODE expects SHA1, SHA256 or SHA512');
+    }
+    // --algorithm is otpkit's own and keeps accepting SHA-256
+    expect((await run(['code', '--hex', '--algorithm', 'SHA-256', '-N', '@59', '-d', '8', SEED32])).out).toBe('46119246\n');
+  });
+
+  it('verify --hotp -w N accepts the counters C..C+N, as oathtool does', async () => {
+    const verify = (c: number, w: number): Promise<Run> =>
+      run(['verify', rfc4226[3]!, '--hotp', '-c', String(c), '-w', String(w), '--hex', SEED20]);
+    expect(await verify(1, 2)).toEqual({ code: 0, out: 'ok counter=3 next=4\n', err: '' });
+    expect(await verify(3, 0)).toEqual({ code: 0, out: 'ok counter=3 next=4\n', err: '' });
+    expect(await verify(0, 3)).toEqual({ code: 0, out: 'ok counter=3 next=4\n', err: '' });
+    expect(await verify(1, 1)).toEqual({ code: 1, out: 'invalid\n', err: '' });
+    expect(await verify(0, 2)).toEqual({ code: 1, out: 'invalid\n', err: '' });
+    expect(await verify(4, 99)).toEqual({ code: 1, out: 'invalid\n', err: '' });
+    // -w N is --look-ahead N+1
+    for (let w = 0; w <= 4; w++) {
+      const viaLookAhead = await run(['verify', rfc4226[3]!, '--hotp', '--look-ahead', String(w + 1), '--hex', SEED20]);
+      expect((await verify(0, w)).out).toBe(viaLookAhead.out);
+    }
+  });
+
+  it('refuses an option given twice, as oathtool does, instead of keeping the last one', async () => {
+    for (const args of [
+      ['code', '-N', '@1', '-N', '@100', '--hex', SEED20],
+      ['code', '-d', '6', '--digits', '8', '--hex', SEED20],
+      ['code', '--hotp', '-c', '1', '-c', '2', '--hex', SEED20],
+      ['verify', '969429', '--hotp', '-w', '9', '-w', '3', '--hex', SEED20],
+      ['uri', '--account', 'a', '--account', 'b', B32],
+    ]) {
+      const r = await run(args);
+      expectOneLineError(r, 2, 'ERR_USAGE');
+      expect(r.err).toMatch(/--[a-z]+ is given more than once/);
+      expect(r.err).not.toContain(SEED20);
+    }
+    expect((await run(['code', '--hex', '--hex', '-N', '@59', '-d', '8', SEED20])).out).toBe('94287082\n'); // a repeated flag is harmless
+  });
+
+  it("reads KEY '@FILE' from the file, as oathtool does", async () => {
+    const file = join(tmp, 'oath.key');
+    writeFileSync(file, `${SEED20}\n`);
+    expect(await run(['code', '--hex', '-N', '@59', '-d', '8', `@${file}`])).toEqual({ code: 0, out: '94287082\n', err: '' });
+    expect((await run(['verify', '94287082', '--hex', '-N', '@59', '-d', '8', `@${file}`])).out).toBe('ok delta=0\n');
+    expectOneLineError(await run(['code', '--hex', `@${join(tmp, 'missing.key')}`]), 1, 'ERR_FILE');
+    expectOneLineError(await run(['code', '--hex', `@${file}`, '--secret-file', file]), 2, 'ERR_USAGE');
+  });
+});
+
+describe('otpkit uri --qr / demo: the terminal QR code', () => {
+  const uriArgs = ['uri', '--account', 'alice@example.com', '--issuer', 'ACME', B32, '--qr'];
+  const split = (out: string): { uri: string; qr: string } => {
+    const [uri = '', blank, ...qr] = out.replace(/\n$/, '').split('\n');
+    expect(blank).toBe('');
+    return { uri, qr: qr.join('\n') };
+  };
+
+  it('is coloured black on white on a terminal, and plain text in a pipe or file', async () => {
+    const tty = await runOnTerminal(uriArgs);
+    expect(tty.code).toBe(0);
+    const { uri, qr } = split(tty.out);
+    expect(parseOtpauthURI(uri).account).toBe('alice@example.com');
+    expect(qr).toBe(renderQRCodeText(uri, { ansi: true }));
+    const piped = await run(uriArgs);
+    expect(split(piped.out)).toEqual({ uri, qr: renderQRCodeText(uri) });
+    expect(piped.out).not.toContain('\x1b');
+  });
+
+  it('honours --color, NO_COLOR and TERM=dumb', async () => {
+    const uri = split((await run(uriArgs)).out).uri;
+    const ansi = renderQRCodeText(uri, { ansi: true });
+    const plain = renderQRCodeText(uri);
+    expect(split((await run([...uriArgs, '--color', 'always'])).out).qr).toBe(ansi);
+    expect(split((await run([...uriArgs, '--color=auto'])).out).qr).toBe(plain);
+    expect(split((await runOnTerminal([...uriArgs, '--color', 'never'])).out).qr).toBe(plain);
+    expect(split((await runOnTerminal([...uriArgs, '--color', 'auto'])).out).qr).toBe(ansi);
+    expect(split((await runOnTerminal(uriArgs, { NO_COLOR: '1' })).out).qr).toBe(plain);
+    expect(split((await runOnTerminal(uriArgs, { NO_COLOR: '' })).out).qr).toBe(ansi); // empty: not set
+    expect(split((await runOnTerminal(uriArgs, { TERM: 'dumb' })).out).qr).toBe(plain);
+    expect(split((await runOnTerminal([...uriArgs, '--color', 'always'], { NO_COLOR: '1' })).out).qr).toBe(ansi);
+  });
+
+  it('--invert draws the light modules, uncoloured, on a terminal too', async () => {
+    const uri = split((await run(uriArgs)).out).uri;
+    const inverted = renderQRCodeText(uri, { invert: true });
+    expect(split((await runOnTerminal([...uriArgs, '--invert'])).out).qr).toBe(inverted);
+    expect(split((await run([...uriArgs, '--invert', '--color', 'never'])).out).qr).toBe(inverted);
+  });
+
+  it('refuses meaningless QR options', async () => {
+    for (const args of [
+      [...uriArgs, '--color', 'sometimes'],
+      [...uriArgs, '--color'],
+      [...uriArgs, '--invert', '--color', 'always'],
+      ['uri', '--account', 'a', B32, '--invert'], // no --qr
+      ['uri', '--account', 'a', B32, '--color', 'never'],
+      ['demo', '--no-qr', '--invert'],
+      ['demo', '--color', 'rainbow'],
+    ]) {
+      const r = await run(args);
+      expectOneLineError(r, 2, 'ERR_USAGE');
+      expect(r.err).not.toContain(B32);
+    }
+  });
+
+  it('demo prints the coloured code on a terminal, a plain one with --color never, none with --no-qr', async () => {
+    const uriOf = (out: string): string => /^ {4}(otpauth:\/\/\S+)$/m.exec(out)?.[1] ?? '';
+    const tty = await runOnTerminal(['demo', '--fast']);
+    expect(tty.code).toBe(0);
+    expect(tty.out).toContain(`\n${renderQRCodeText(uriOf(tty.out), { ansi: true })}\n`);
+    const never = await runOnTerminal(['demo', '--fast', '--color', 'never']);
+    expect(never.out).toContain(`\n${renderQRCodeText(uriOf(never.out))}\n`);
+    expect(never.out).not.toContain('\x1b');
+    const none = await runOnTerminal(['demo', '--fast', '--no-qr']);
+    expect(none.code).toBe(0);
+    expect(none.out).not.toMatch(/[▀▄█]/);
   });
 });

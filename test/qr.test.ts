@@ -476,18 +476,20 @@ describe('renderQRCodeText', () => {
     return { drawn, n };
   }
 
-  it('draws two module rows per line and decodes to the input', () => {
+  it('draws two module rows per line inside a 4-module quiet zone and decodes to the input', () => {
     const qr = createQRCode(URI);
     const text = renderQRCodeText(URI);
+    expect(text).not.toContain('\x1b'); // plain text by default
     const { drawn, n } = parseText(text);
-    expect(n).toBe(qr.size + 4);
+    expect(n).toBe(qr.size + 8);
     for (let y = 0; y < n; y++) {
       for (let x = 0; x < n; x++) {
-        const inside = x >= 2 && y >= 2 && x < n - 2 && y < n - 2;
-        expect(drawn[y * n + x]).toBe(inside ? qr.modules[(y - 2) * qr.size + x - 2] : 0);
+        const inside = x >= 4 && y >= 4 && x < n - 4 && y < n - 4;
+        expect(drawn[y * n + x]).toBe(inside ? qr.modules[(y - 4) * qr.size + x - 4] : 0);
       }
     }
     expect(decodeGrid(drawn, n)?.data).toBe(URI);
+    expect(parseText(renderQRCodeText(URI, { margin: 2 })).n).toBe(qr.size + 4);
   });
 
   it('inverts for light-on-dark terminals', () => {
@@ -503,6 +505,164 @@ describe('renderQRCodeText', () => {
     const { drawn, n } = parseText(renderQRCodeText('hello', { margin: 0 }));
     expect(n).toBe(21);
     expect(decodeGrid(drawn, n)?.data).toBe('hello');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A terminal, as far as a QR code is concerned: SGR colours (ECMA-48 §8.3.117) over a palette
+// whose default foreground and background apply wherever no colour was set.
+
+type RGB = readonly [number, number, number];
+
+interface Palette {
+  readonly name: string;
+  /** Default foreground (text) and background, used where no SGR colour is in effect. */
+  readonly fg: RGB;
+  readonly bg: RGB;
+  /** ANSI colours 0..15 (SGR 30–37/40–47 pick 0..7, 90–97/100–107 pick 8..15). */
+  readonly ansi: readonly RGB[];
+}
+
+/** xterm's 16 colours. */
+const XTERM: readonly RGB[] = [
+  [0, 0, 0], [205, 0, 0], [0, 205, 0], [205, 205, 0], [0, 0, 238], [205, 0, 205], [0, 205, 205], [229, 229, 229],
+  [127, 127, 127], [255, 0, 0], [0, 255, 0], [255, 255, 0], [92, 92, 255], [255, 0, 255], [0, 255, 255], [255, 255, 255],
+];
+/** Solarized's 16 colours: "black" and "white" are tinted and less far apart. */
+const SOLARIZED: readonly RGB[] = [
+  [7, 54, 66], [220, 50, 47], [133, 153, 0], [181, 137, 0], [38, 139, 210], [211, 54, 130], [42, 161, 152], [238, 232, 213],
+  [0, 43, 54], [203, 75, 22], [88, 110, 117], [101, 123, 131], [131, 148, 150], [108, 113, 196], [147, 161, 161], [253, 246, 227],
+];
+const LIGHT: Palette = { name: 'light (xterm: black on white)', fg: [0, 0, 0], bg: [255, 255, 255], ansi: XTERM };
+const DARK: Palette = { name: 'dark (VS Code Dark+: light grey on #1e1e1e)', fg: [204, 204, 204], bg: [30, 30, 30], ansi: XTERM };
+const SOLARIZED_DARK: Palette = { name: 'Solarized dark', fg: [131, 148, 150], bg: [0, 43, 54], ansi: SOLARIZED };
+const SOLARIZED_LIGHT: Palette = { name: 'Solarized light', fg: [101, 123, 131], bg: [253, 246, 227], ansi: SOLARIZED };
+
+/**
+ * Shows `text` on a terminal with `palette` and photographs it: each character cell is `px` pixels
+ * wide and 2 × `px` high, a half block inks its upper or lower half in the current foreground and
+ * the rest is the current background. Around the text (`border` cells) is the terminal's own
+ * background, as on a screen. SGR state carries over line ends, as it does in a terminal.
+ * Anything but SGR sequences and `▀ ▄ █ space` is refused so the test sees exactly what is emitted.
+ */
+function photograph(text: string, palette: Palette, px = 4, border = 4): { data: Uint8ClampedArray; width: number; height: number } {
+  let fg: RGB | undefined;
+  let bg: RGB | undefined;
+  let reverse = false;
+  const sgr = (param: number): void => {
+    if (param === 0) [fg, bg, reverse] = [undefined, undefined, false];
+    else if (param === 7) reverse = true;
+    else if (param === 27) reverse = false;
+    else if (param >= 30 && param <= 37) fg = palette.ansi[param - 30];
+    else if (param === 39) fg = undefined;
+    else if (param >= 40 && param <= 47) bg = palette.ansi[param - 40];
+    else if (param === 49) bg = undefined;
+    else if (param >= 90 && param <= 97) fg = palette.ansi[param - 90 + 8];
+    else if (param >= 100 && param <= 107) bg = palette.ansi[param - 100 + 8];
+    else throw new Error(`SGR ${param} is not modelled`);
+  };
+  const rows: RGB[][] = [];
+  for (const line of text.split('\n')) {
+    const upper: RGB[] = [];
+    const lower: RGB[] = [];
+    for (let i = 0; i < line.length; ) {
+      if (line[i] === '\x1b') {
+        const m = /^\x1b\[([0-9;]*)m/.exec(line.slice(i));
+        if (m === null) throw new Error(`unexpected escape sequence at column ${i}`);
+        for (const p of m[1]!.split(';')) sgr(p === '' ? 0 : Number(p));
+        i += m[0].length;
+        continue;
+      }
+      const ch = line[i++]!;
+      if (!'▀▄█ '.includes(ch)) throw new Error(`unexpected character ${JSON.stringify(ch)}`);
+      let ink = fg ?? palette.fg;
+      let paper = bg ?? palette.bg;
+      if (reverse) [ink, paper] = [paper, ink];
+      upper.push(ch === '▀' || ch === '█' ? ink : paper);
+      lower.push(ch === '▄' || ch === '█' ? ink : paper);
+    }
+    rows.push(upper, lower);
+  }
+  const cols = Math.max(...rows.map((r) => r.length));
+  const width = (cols + 2 * border) * px;
+  const height = (rows.length + 4 * border) * px;
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const rgb = rows[Math.floor(y / px) - 2 * border]?.[Math.floor(x / px) - border] ?? palette.bg;
+      data.set([rgb[0], rgb[1], rgb[2], 255], (y * width + x) * 4);
+    }
+  }
+  return { data, width, height };
+}
+
+/** What a phone scanner reads off the terminal: jsQR, without trying the reversed (light-on-dark) reading. */
+function scan(text: string, palette: Palette): string | undefined {
+  const { data, width, height } = photograph(text, palette);
+  return jsQR(data, width, height, { inversionAttempts: 'dontInvert' })?.data;
+}
+
+const PALETTES: readonly Palette[] = [LIGHT, DARK, SOLARIZED_DARK, SOLARIZED_LIGHT];
+const TERMINAL_URIS: readonly string[] = [
+  URI,
+  'otpauth://totp/ACME:alice@example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=ACME', // odd module count: a half row is left
+  'otpauth://hotp/Zo%C3%AB?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=42',
+];
+
+describe('renderQRCodeText on a terminal (rasterised and scanned)', () => {
+  it('the photograph is faithful: a plain code on a light terminal scans, and the test can fail', () => {
+    expect(scan(renderQRCodeText(URI), LIGHT)).toBe(URI);
+    expect(scan(renderQRCodeText(URI), DARK)).toBeUndefined();
+  });
+
+  it.each(PALETTES.map((p) => [p.name, p] as const))('ansi: true scans on a %s terminal', (_name, palette) => {
+    for (const uri of TERMINAL_URIS) expect(scan(renderQRCodeText(uri, { ansi: true }), palette), uri).toBe(uri);
+  });
+
+  it('without colours only one palette works: plain needs a light terminal, invert a dark one', () => {
+    for (const uri of TERMINAL_URIS) {
+      // The previous default (plain, 2-module margin) and the plain form today.
+      for (const plain of [renderQRCodeText(uri, { margin: 2 }), renderQRCodeText(uri)]) {
+        expect(scan(plain, LIGHT), uri).toBe(uri);
+        expect(scan(plain, DARK), uri).toBeUndefined();
+        expect(scan(plain, SOLARIZED_DARK), uri).toBeUndefined();
+      }
+      const inverted = renderQRCodeText(uri, { invert: true });
+      expect(scan(inverted, DARK), uri).toBe(uri);
+      expect(scan(inverted, LIGHT), uri).toBeUndefined();
+    }
+  });
+
+  it('ansi: true sets black on white at the start of every line and resets at its end', () => {
+    const text = renderQRCodeText(URI, { ansi: true });
+    const lines = text.split('\n');
+    const plain = renderQRCodeText(URI).split('\n');
+    expect(lines).toHaveLength(plain.length);
+    lines.forEach((line, i) => {
+      expect(line.startsWith('\x1b[30;47m')).toBe(true);
+      expect(line.endsWith('\x1b[0m')).toBe(true);
+      // the same half blocks as plain text, colours only around them
+      expect(line.slice('\x1b[30;47m'.length, -'\x1b[0m'.length)).toBe(plain[i]);
+    });
+  });
+
+  it('ansi: true paints a quiet zone of at least 4 modules (the margin), on any background', () => {
+    const qr = createQRCode(URI);
+    for (const margin of [4, 6]) {
+      const { data, width } = photograph(renderQRCodeText(URI, { ansi: true, margin }), DARK, 1, 0);
+      // the photograph with px = 1 and no border: one pixel per module, rows 0..n-1
+      const n = qr.size + 2 * margin;
+      const white = DARK.ansi[7]!;
+      for (let y = 0; y < n; y++) {
+        for (let x = 0; x < n; x++) {
+          const quiet = x < margin || y < margin || x >= n - margin || y >= n - margin;
+          if (!quiet) continue;
+          const i = (y * width + x) * 4;
+          expect([data[i], data[i + 1], data[i + 2]], `${x},${y}`).toEqual([...white]);
+        }
+      }
+    }
+    expect(scan(renderQRCodeText(URI, { ansi: true, margin: 0 }), DARK)).toBeUndefined(); // no quiet zone: does not scan on dark
   });
 });
 
@@ -552,5 +712,9 @@ describe('misuse', () => {
     expectCode(() => renderQRCodeText('x', { margin: 101 }), RangeError, 'ERR_OPTION_INVALID');
     expectCode(() => renderQRCodeText('x', { invert: 'yes' as unknown as boolean }), TypeError, 'ERR_OPTION_TYPE');
     expectCode(() => renderQRCodeText('x', { invert: 1 as unknown as boolean }), TypeError, 'ERR_OPTION_TYPE');
+    expectCode(() => renderQRCodeText('x', { ansi: 'yes' as unknown as boolean }), TypeError, 'ERR_OPTION_TYPE');
+    expectCode(() => renderQRCodeText('x', { ansi: true, invert: true }), RangeError, 'ERR_OPTION_INVALID');
+    expect(() => renderQRCodeText('x', { ansi: false, invert: true })).not.toThrow();
+    expectCode(() => renderQRCodeSVG('x', { ansi: true } as never), RangeError, 'ERR_OPTION_UNKNOWN');
   });
 });

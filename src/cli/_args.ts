@@ -20,7 +20,15 @@ export function parse<const O extends Options>(
   command: string,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const { values, positionals, tokens } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, tokens: true });
+    // oathtool refuses an option given twice (`-N @1 -N @2`); parseArgs would keep the last one.
+    const seen = new Set<string>();
+    for (const t of tokens) {
+      if (t.kind !== 'option' || options[t.name]?.type !== 'string') continue;
+      if (seen.has(t.name)) throw new UsageError(`--${t.name} is given more than once; give it once`, command);
+      seen.add(t.name);
+    }
+    return { values, positionals };
   } catch (e) {
     const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
@@ -41,8 +49,15 @@ export function oneOf(values: Record<string, unknown>, names: readonly string[],
   return typeof v === 'string' ? v : undefined;
 }
 
-/** @internal A decimal integer option in `min..max`. */
+/**
+ * oathtool reads its numbers as C does (strtol base 0): `010` is octal 8 and `0x10` is 16. Such
+ * forms are refused rather than read as decimal, so no number means something else to otpkit.
+ */
+const OCTAL_NOTE = 'without leading zeros (oathtool reads 010 as octal 8)';
+
+/** @internal A decimal integer option in `min..max`, written without leading zeros. */
 export function intOption(text: string, flag: string, min: number, max: number, command: string): number {
+  if (/^0\d/.test(text)) throw new UsageError(`${flag} expects an integer ${min}..${max} ${OCTAL_NOTE}`, command);
   if (!/^\d{1,15}$/.test(text)) throw new UsageError(`${flag} expects an integer ${min}..${max}`, command);
   const n = Number(text);
   if (n < min || n > max) throw new UsageError(`${flag} expects an integer ${min}..${max}, got ${n}`, command);
@@ -51,8 +66,9 @@ export function intOption(text: string, flag: string, min: number, max: number, 
 
 const MAX_U64 = (1n << 64n) - 1n;
 
-/** @internal An unsigned 64-bit decimal counter (RFC 4226 §5.1). */
+/** @internal An unsigned 64-bit decimal counter (RFC 4226 §5.1), written without leading zeros. */
 export function counterOption(text: string, flag: string, command: string): bigint {
+  if (/^0\d/.test(text)) throw new UsageError(`${flag} expects a decimal integer 0..2^64-1 ${OCTAL_NOTE}`, command);
   if (!/^\d{1,20}$/.test(text)) throw new UsageError(`${flag} expects a decimal integer 0..2^64-1`, command);
   const n = BigInt(text);
   if (n > MAX_U64) throw new UsageError(`${flag} expects a decimal integer 0..2^64-1 (18446744073709551615)`, command);
@@ -64,6 +80,19 @@ export function algorithmOption(text: string, flag: string, command: string): Ha
   const a = text.toUpperCase().replace(/-/g, '');
   if (a === 'SHA1' || a === 'SHA256' || a === 'SHA512') return a;
   throw new UsageError(`${flag} expects SHA1, SHA256 or SHA512`, command);
+}
+
+/**
+ * @internal oathtool's `--totp=MODE`: `SHA1`, `SHA256` or `SHA512` in any case. oathtool silently
+ * computes SHA1 for any other MODE (`--totp=SHA-256` included), so every other spelling is refused.
+ */
+export function totpModeOption(text: string, command: string): HashAlgorithm {
+  const a = text.toUpperCase();
+  if (a === 'SHA1' || a === 'SHA256' || a === 'SHA512') return a;
+  throw new UsageError(
+    '--totp=MODE expects SHA1, SHA256 or SHA512, written so (oathtool would silently use SHA1 for any other MODE)',
+    command,
+  );
 }
 
 /**

@@ -1,15 +1,17 @@
 /**
  * CLI plumbing: the injected IO, the exit codes, the CLI's own errors, and reading stdin/files
  * with a size limit. Nothing here prints secret material: error messages name the input
- * (`--secret-file`, stdin), never its content (REQUIREMENTS #11).
+ * (`--secret-file`, stdin), never its content.
  * @module
  * @internal
  */
-import { readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** Anything with a `write(text)`: `process.stdout`, or a string collector in tests. */
 export interface CliWriter {
   write(chunk: string): unknown;
+  /** `true` when this is a terminal (as on `process.stdout`): QR codes are then coloured. @defaultValue undefined: not a terminal */
+  readonly isTTY?: boolean | undefined;
 }
 
 /** The IO the CLI runs against: the process's in the bin, fakes in tests. */
@@ -87,39 +89,62 @@ export function stripNewline(text: string): string {
   return text.replace(/[\r\n]+$/, '');
 }
 
-/** @internal Reads all of stdin (as UTF-8), refusing more than {@link MAX_INPUT_BYTES}. */
+const tooLong = (where: string): InputError =>
+  new InputError('ERR_INPUT_TOO_LONG', `${where} is longer than ${MAX_INPUT_BYTES} bytes`);
+
+/**
+ * @internal Reads stdin (as UTF-8) as it streams, failing as soon as more than
+ * {@link MAX_INPUT_BYTES} have arrived: an endless stream (`< /dev/zero`, `yes |`) costs one
+ * chunk of memory, not all of it. Leaving the loop early closes the stream.
+ */
 export async function readStdin(io: CliIO, what: string): Promise<string> {
   if (io.stdin === undefined) throw new UsageError(`${what} from stdin requested, but no stdin is available`);
   const decoder = new TextDecoder('utf-8', { fatal: false });
   let text = '';
   let bytes = 0;
   for await (const chunk of io.stdin) {
-    if (typeof chunk === 'string') {
-      bytes += chunk.length;
-      text += chunk;
-    } else {
-      bytes += chunk.byteLength;
-      text += decoder.decode(chunk, { stream: true });
-    }
-    if (bytes > MAX_INPUT_BYTES)
-      throw new InputError('ERR_INPUT_TOO_LONG', `${what} on stdin is longer than ${MAX_INPUT_BYTES} bytes`);
+    // Counted in UTF-8 bytes, strings included: the limit is on bytes, not UTF-16 code units.
+    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.byteLength;
+    if (bytes > MAX_INPUT_BYTES) throw tooLong(`${what} on stdin`);
+    text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
   }
   return text + decoder.decode();
 }
 
-/** @internal Reads a whole file as UTF-8, refusing more than {@link MAX_INPUT_BYTES}. */
+/**
+ * @internal Reads a file as UTF-8 into a buffer of {@link MAX_INPUT_BYTES} + 1 bytes, failing as
+ * soon as it is full: `/dev/zero`, a FIFO or a huge file is never read further than that. The
+ * size is not taken from `stat` first, which a device or a growing file would not honour.
+ */
 export async function readTextFile(path: string, what: string): Promise<string> {
-  let data: Uint8Array;
-  try {
-    data = await readFile(path);
-  } catch (e) {
-    // The path is the user's own argument, not a secret; the errno says why.
+  // The path is the user's own argument, not a secret; the errno says why.
+  const unreadable = (e: unknown): InputError => {
     const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : 'unknown error';
-    throw new InputError('ERR_FILE', `cannot read ${what} '${path}': ${code}`);
+    return new InputError('ERR_FILE', `cannot read ${what} '${path}': ${code}`);
+  };
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw unreadable(e);
   }
-  if (data.byteLength > MAX_INPUT_BYTES)
-    throw new InputError('ERR_INPUT_TOO_LONG', `${what} '${path}' is longer than ${MAX_INPUT_BYTES} bytes`);
-  return new TextDecoder().decode(data);
+  try {
+    const buffer = new Uint8Array(MAX_INPUT_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buffer, length, buffer.length - length, null));
+      } catch (e) {
+        throw unreadable(e);
+      }
+      if (bytesRead === 0) return new TextDecoder().decode(buffer.subarray(0, length));
+      length += bytesRead;
+      if (length > MAX_INPUT_BYTES) throw tooLong(`${what} '${path}'`);
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 /** One `otpkit` sub-command: `src/cli/commands/<name>.ts` exports one. */

@@ -1,9 +1,10 @@
 /**
  * Reading a shared secret: from the positional KEY (visible in the process list, so discouraged),
- * from `--secret-file F`, or from stdin (`--secret-stdin` or KEY `-`). Base32 by default through
- * the library's loose path (people retype secrets in lower case and groups), or hex with `--hex`.
+ * from `--secret-file F` (or KEY `@F`, oathtool's syntax), or from stdin (`--secret-stdin` or KEY
+ * `-`). Base32 by default through the library's loose path (people retype secrets in lower case
+ * and groups), or hex with `--hex`.
  *
- * Errors say what is wrong and where, never the key (REQUIREMENTS #11).
+ * Errors say what is wrong and where, never the key.
  * @module
  * @internal
  */
@@ -22,7 +23,8 @@ export const KEY_OPTIONS = {
 
 /** @internal Help lines for {@link KEY_OPTIONS}. */
 export const KEY_HELP = `Key input (exactly one source; the positional KEY is visible to other users in the process list):
-  KEY                      the key on the command line; '-' reads it from stdin
+  KEY                      the key on the command line; '-' reads it from stdin and '@F' from
+                           file F (as oathtool's KEY)
   --secret-file F          read the key from file F (a trailing newline is ignored)
   --secret-stdin           read the key from stdin
   -b, --base32             the key is base32 (default; lower case, spaces and '-' are accepted)
@@ -68,6 +70,8 @@ export async function readKey(
   let text: string;
   if (fromStdin) text = stripNewline(await readStdin(ctx.io, 'the key'));
   else if (values['secret-file'] !== undefined) text = stripNewline(await readTextFile(values['secret-file'], '--secret-file'));
+  // '@FILE' is oathtool's KEY syntax for a key file; '@' is in neither the base32 nor the hex alphabet.
+  else if (positional?.startsWith('@') === true) text = stripNewline(await readTextFile(positional.slice(1), 'KEY @FILE'));
   else text = positional as string;
   const allowShort = values['allow-short-secret'] === true;
   const secret = values.hex === true ? decodeHex(text) : decodeBase32Key(text);

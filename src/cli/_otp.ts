@@ -1,11 +1,14 @@
 /**
- * The OTP parameters shared by `code` and `verify`, with oathtool's option names and meanings:
- * `--totp[=MODE]`/`--hotp`, `-d`, `-s` (`30`/`30s`), `-S` (start time), `-N` (now), `-c`.
+ * The OTP parameters shared by `code` and `verify`, with oathtool's option names and meanings
+ * (oathtool(1) manual): `--totp[=MODE]`/`--hotp`, `-d`, `-s` (`30`/`30s`/`1m`), `-S` (start time),
+ * `-N` (now), `-c`, and `-w` (in the commands). Every value otpkit accepts means what it means to
+ * oathtool; what would mean something else (a bare number as a time, `010`, `--totp=SHA-256`) or
+ * is not supported (`-v`) is a usage error that says what to write instead.
  * @module
  * @internal
  */
 import type { HashAlgorithm } from '../hotp.js';
-import { algorithmOption, counterOption, intOption, oneOf, periodOption } from './_args.js';
+import { algorithmOption, counterOption, intOption, oneOf, periodOption, totpModeOption } from './_args.js';
 import { UsageError } from './_io.js';
 import { parseTimeArg } from './_time.js';
 
@@ -21,22 +24,33 @@ export const OTP_OPTIONS = {
   'start-time': { type: 'string' },
   now: { type: 'string', short: 'N' },
   counter: { type: 'string', short: 'c' },
+  // oathtool's -v, parsed only to be refused with an explanation instead of "unknown option".
+  verbose: { type: 'boolean', short: 'v' },
 } as const;
 
 /** @internal Help lines for {@link OTP_OPTIONS}. */
-export const OTP_HELP = `OTP parameters (as oathtool's):
-  --totp[=MODE]            time-based code, RFC 6238 (default); MODE is SHA1 (default), SHA256 or SHA512
+export const OTP_HELP = `OTP parameters (oathtool's options, with oathtool's meaning):
+  --totp[=MODE]            time-based code, RFC 6238 (otpkit's default; oathtool's is --hotp);
+                           MODE is SHA1 (default), SHA256 or SHA512
   --hotp                   counter-based code, RFC 4226
-  -a, --algorithm A        HMAC hash: SHA1 (default), SHA256 or SHA512
+  -a, --algorithm A        HMAC hash: SHA1 (default), SHA256 or SHA512 (otpkit's; same as --totp=A)
   -d, --digits N           code length 6..8 (default 6)
-  -s, --period S           TOTP time step in seconds, '30' or '30s' (default 30; 1..120)
+  -s, --period S           TOTP time step in seconds, '30', '30s' or '1m' (default 30; 1..120)
       --time-step-size S   the same (oathtool's name)
-  -S, --t0 T               TOTP start time T0 (default 0); alias --start-time
+  -S, --start-time T       TOTP start time T0 (default @0, 1970-01-01T00:00:00Z); alias --t0
   -N, --now T              use T as the current time (default: the system clock)
   -c, --counter N          HOTP counter, decimal 0..2^64-1 (default 0)`;
 
-/** @internal Help text on time arguments. */
-export const TIME_HELP = `Times T: unix seconds, @<unix seconds>, or ISO 8601 (2031-06-01T12:00:00Z; no offset = local time).`;
+/** @internal Help text on time arguments and on what oathtool reads differently. */
+export const TIME_HELP = `Times T (a subset of oathtool's GNU date syntax, with the same meaning):
+  @<unix seconds>          @1700000000
+  YYYY-MM-DD               2031-06-01 (midnight local time; 2031-06-01Z for UTC)
+  YYYY-MM-DD[T ]hh:mm[:ss] 2031-06-01T12:00:00Z, '2031-06-01 12:00:30+02:00', '2031-06-01 12:00 UTC';
+                           zone Z, UTC, +hh, +hhmm or +hh:mm; no zone = local time
+A bare number is refused: oathtool reads '-N 1000' as 10:00 today, not as unix seconds (write @1000).
+Years before 1970, and local times a daylight-saving change skips or repeats, are refused too.
+Numbers (-d, -c, -w) are decimal without leading zeros: oathtool reads 010 as octal 8.
+oathtool's -v/--verbose is not supported: it prints the key.`;
 
 /** @internal The resolved OTP parameters. */
 export type OtpParams =
@@ -64,6 +78,7 @@ export interface OtpValues {
   readonly 'start-time'?: string | undefined;
   readonly now?: string | undefined;
   readonly counter?: string | undefined;
+  readonly verbose?: boolean | undefined;
 }
 
 /**
@@ -76,10 +91,16 @@ export function resolveOtpParams(
   command: string,
   clock: () => number,
 ): OtpParams {
+  if (v.verbose === true)
+    throw new UsageError(
+      `-v/--verbose is oathtool's option to print the key and the parameters; otpkit ${command} does not print keys: ` +
+        "drop -v (for an otpauth:// URI's parameters, use 'otpkit inspect')",
+      command,
+    );
   if (v.hotp === true && (v.totp === true || totpMode !== undefined))
     throw new UsageError('--totp and --hotp exclude each other', command);
   let algorithm: HashAlgorithm = 'SHA1';
-  const fromMode = totpMode === undefined ? undefined : algorithmOption(totpMode, '--totp=MODE', command);
+  const fromMode = totpMode === undefined ? undefined : totpModeOption(totpMode, command);
   const fromFlag = v.algorithm === undefined ? undefined : algorithmOption(v.algorithm, '--algorithm', command);
   if (fromMode !== undefined && fromFlag !== undefined && fromMode !== fromFlag)
     throw new UsageError(`--totp=${fromMode} and --algorithm ${fromFlag} disagree`, command);
@@ -90,7 +111,7 @@ export function resolveOtpParams(
   if (v.hotp === true) {
     const totpOnly = [
       [periodText, '--period'],
-      [t0Text, '--t0'],
+      [t0Text, '--start-time'],
       [v.now, '--now'],
     ] as const;
     for (const [value, flag] of totpOnly) if (value !== undefined) throw new UsageError(`${flag} applies to TOTP only`, command);
@@ -99,8 +120,8 @@ export function resolveOtpParams(
   }
   if (v.counter !== undefined) throw new UsageError('--counter applies to HOTP only (add --hotp)', command);
   const period = periodText === undefined ? 30 : periodOption(periodText, '--period', command);
-  const t0 = t0Text === undefined ? 0 : parseTimeArg(t0Text, '--t0', command) / 1000;
+  const t0 = t0Text === undefined ? 0 : parseTimeArg(t0Text, '--start-time', command) / 1000;
   const now = v.now === undefined ? clock() : parseTimeArg(v.now, '--now', command);
-  if (t0 * 1000 > now) throw new UsageError('--t0 lies after the current time', command);
+  if (t0 * 1000 > now) throw new UsageError('--start-time lies after the current time (--now)', command);
   return { mode: 'totp', algorithm, digits, period, t0, now };
 }

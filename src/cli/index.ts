@@ -4,7 +4,7 @@
  *
  * Exit codes: 0 success; 1 verification failed or invalid input data; 2 usage error;
  * 3 unexpected internal error. Every error is one line on stderr, `otpkit: <message> (<code>)`,
- * never a stack trace (unless `OTPKIT_DEBUG=1`), never a secret or a code (REQUIREMENTS #11).
+ * never a stack trace (unless `OTPKIT_DEBUG=1`), never a secret or a code.
  * @module
  */
 import pkg from '../../package.json' with { type: 'json' };

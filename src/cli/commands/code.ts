@@ -13,10 +13,12 @@ const MAX_EXTRA = 10_000;
 const HELP = `Usage: otpkit code [KEY] [options]
 
 Prints the current TOTP code (default) or the HOTP code for --counter. The options mean what
-oathtool's do; unlike oathtool, the key is base32 by default (--hex for hex).
+oathtool's do, and what oathtool would read differently is refused; unlike oathtool, the key is
+base32 by default (--hex for hex) and the mode TOTP (--hotp for HOTP).
 
 ${OTP_HELP}
-  -w, --window N           also print the N following codes (next steps / counters), one a line
+  -w, --window N           also print the N following codes (next steps / counters), one a line,
+                           as oathtool's -w (0..10000)
 
 ${KEY_HELP}
 

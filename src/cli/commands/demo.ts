@@ -5,17 +5,16 @@
  * @module
  */
 import { encodeBase32 } from '../../base32.js';
-import { renderQRCodeText } from '../../qr.js';
 import { generateSecret } from '../../secret.js';
 import { createMemoryStore } from '../../store/memory.js';
 import { generateTOTP, timeStep } from '../../totp.js';
 import { buildOtpauthURI, type OtpauthParams } from '../../uri.js';
 import { createVerifier, type VerifierEvent, type VerifierFailure } from '../../verifier.js';
 import { maxPositionals, parse } from '../_args.js';
-import { compatibilityLines } from '../_compat.js';
+import { compatibilityLines, QR_OPTIONS, qrHelp, terminalQR } from '../_compat.js';
 import { EXIT, type CliContext, type Command } from '../_io.js';
 
-const HELP = `Usage: otpkit demo [--fast] [--invert] [--no-qr]
+const HELP = `Usage: otpkit demo [--fast] [--no-qr] [--color WHEN] [--invert]
 
 Runs the whole two-factor flow on the embedded in-memory store and narrates it: enrollment
 (secret, otpauth:// URI, QR code, recovery codes), confirmation, a login, a replayed code
@@ -23,10 +22,10 @@ refused, wrong codes throttled and then locked, and a recovery code that works e
 The clock is simulated: it jumps ahead instead of waiting, so the demo takes a few seconds.
 
 Options:
-  --fast        hash the recovery codes with cheap scrypt parameters (demo only, never in production)
-  --invert      draw the QR code for light-on-dark terminals
-  --no-qr       do not print the QR code
-  -h, --help    show this help`;
+  --fast                   hash the recovery codes with cheap scrypt parameters (demo only, never in production)
+  --no-qr                  do not print the QR code
+${qrHelp(27)}
+  -h, --help               show this help`;
 
 const USER = 'alice';
 const ACCOUNT = 'alice@example.com';
@@ -42,10 +41,11 @@ export const demoCommand: Command = {
   async run(argv: readonly string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parse(
       argv,
-      { fast: { type: 'boolean' }, invert: { type: 'boolean' }, 'no-qr': { type: 'boolean' } },
+      { fast: { type: 'boolean' }, 'no-qr': { type: 'boolean' }, ...QR_OPTIONS },
       'demo',
     );
     maxPositionals(positionals, 0, 'demo');
+    const qr = terminalQR(ctx, values, values['no-qr'] === true ? '--color and --invert have no effect with --no-qr' : undefined, 'demo');
     const out = ctx.out;
     let now = Math.floor(Date.now() / 1000) * 1000;
     const events: VerifierEvent[] = [];
@@ -106,7 +106,7 @@ export const demoCommand: Command = {
     for (const w of warnings) out(`    - ${w}`);
     if (values['no-qr'] !== true) {
       out('  QR code to scan with an authenticator app:');
-      out(renderQRCodeText(uri, { invert: values.invert === true }));
+      out(qr(uri));
     }
     const codes = await verifier.issueRecoveryCodes({ userId: USER });
     out(`  recovery codes (show once; the store keeps only salted scrypt hashes): ${codes.length} codes`);

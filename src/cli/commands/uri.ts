@@ -1,10 +1,9 @@
 /** `otpkit uri`: builds an otpauth:// enrollment URI (Key Uri Format), optionally as a terminal QR code. @module */
 import type { HashAlgorithm } from '../../hotp.js';
-import { renderQRCodeText } from '../../qr.js';
 import { generateSecret } from '../../secret.js';
 import { buildOtpauthURI, type OtpauthParams } from '../../uri.js';
 import { algorithmOption, counterOption, intOption, maxPositionals, parse, periodOption } from '../_args.js';
-import { compatibilityLines } from '../_compat.js';
+import { compatibilityLines, QR_OPTIONS, qrHelp, terminalQR } from '../_compat.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../_io.js';
 import { hasKeySource, KEY_HELP, KEY_OPTIONS, readKey } from '../_key.js';
 
@@ -22,8 +21,8 @@ Options:
   -s, --period S           TOTP step in seconds, '30' or '30s' (default 30)
   --hotp                   an HOTP (counter) URI
   -c, --counter N          HOTP initial counter (default 0)
-  --qr                     also print the QR code in the terminal (Unicode half blocks)
-  --invert                 draw the QR code for light-on-dark terminals
+  --qr                     also print the QR code (Unicode half blocks, 4-module quiet zone)
+${qrHelp(27)}
   --explicit-defaults      write algorithm, digits and period even when they are the defaults
 
 ${KEY_HELP}
@@ -32,6 +31,7 @@ ${KEY_HELP}
 
 Examples:
   otpkit uri --account alice@example.com --issuer ACME --generate --qr
+  otpkit uri --account alice --issuer ACME --secret-file alice.key --qr --color always | less -R
   otpkit uri --account alice --issuer ACME --secret-file alice.key`;
 
 /** The `uri` command. */
@@ -54,13 +54,14 @@ export const uriCommand: Command = {
         totp: { type: 'boolean' },
         counter: { type: 'string', short: 'c' },
         qr: { type: 'boolean' },
-        invert: { type: 'boolean' },
+        ...QR_OPTIONS,
         'explicit-defaults': { type: 'boolean' },
       },
       'uri',
     );
     maxPositionals(positionals, 1, 'uri');
     if (values.account === undefined) throw new UsageError('missing --account', 'uri');
+    const qr = terminalQR(ctx, values, values.qr === true ? undefined : '--color and --invert apply only with --qr', 'uri');
     if (values.hotp === true && values.totp === true) throw new UsageError('--totp and --hotp exclude each other', 'uri');
     const hotp = values.hotp === true;
     if (hotp && values.period !== undefined) throw new UsageError('--period applies to TOTP only', 'uri');
@@ -93,7 +94,7 @@ export const uriCommand: Command = {
     ctx.out(uri);
     if (values.qr === true) {
       ctx.out();
-      ctx.out(renderQRCodeText(uri, { invert: values.invert === true }));
+      ctx.out(qr(uri));
     }
     for (const line of compatibilityLines(params)) ctx.err(`otpkit: warning: ${line}`);
     if (values.generate === true) ctx.err(`otpkit: generated a new ${secret.length * 8}-bit secret: keep the URI secret, it contains the key`);

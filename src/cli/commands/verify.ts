@@ -14,8 +14,11 @@ exits 0; prints 'invalid' (wrong code) or 'malformed' (not exactly --digits digi
 This check is stateless: it does not stop replays or guessing. A login needs createVerifier().
 
 ${OTP_HELP}
-  -w, --window N           TOTP: accept codes N steps before and after now, 0..10 (default 1)
-  --look-ahead N           HOTP: counters tried from --counter on, 1..100 (default 10)
+  -w, --window N           as oathtool's -w: TOTP: accept codes N steps before and after now, 0..10
+                           (default 1, RFC 6238's allowance for delay; oathtool's default is 0);
+                           HOTP: accept counters --counter .. --counter+N, 0..99 (default 9)
+  --look-ahead N           HOTP: how many counters to try from --counter on, 1..100 (default 10);
+                           the same as -w N-1
 
 ${KEY_HELP}
 
@@ -25,7 +28,7 @@ ${TIME_HELP}
 
 Examples:
   otpkit verify 123456 --secret-file alice.key
-  otpkit verify 287082 --hotp -c 0 --look-ahead 5 --hex --secret-stdin < key.hex`;
+  otpkit verify 287082 --hotp -c 0 -w 4 --hex --secret-stdin < key.hex`;
 
 /** The `verify` command. */
 export const verifyCommand: Command = {
@@ -45,10 +48,18 @@ export const verifyCommand: Command = {
     const params = resolveOtpParams(values, pre.totpMode, 'verify', Date.now);
     if (params.mode === 'totp' && values['look-ahead'] !== undefined)
       throw new UsageError('--look-ahead applies to HOTP only (add --hotp)', 'verify');
-    if (params.mode === 'hotp' && values.window !== undefined)
-      throw new UsageError('--window applies to TOTP only; use --look-ahead with --hotp', 'verify');
-    const window = values.window === undefined ? 1 : intOption(values.window, '--window', 0, 10, 'verify');
-    const lookAhead = values['look-ahead'] === undefined ? 10 : intOption(values['look-ahead'], '--look-ahead', 1, 100, 'verify');
+    if (values.window !== undefined && values['look-ahead'] !== undefined)
+      throw new UsageError('--window N and --look-ahead N+1 are the same for HOTP; give one', 'verify');
+    let window = 1;
+    let lookAhead = 10;
+    if (params.mode === 'totp') {
+      if (values.window !== undefined) window = intOption(values.window, '--window', 0, 10, 'verify');
+    } else if (values.window !== undefined) {
+      // oathtool's HOTP window: the counters C..C+N (N+1 of them).
+      lookAhead = intOption(values.window, '--window', 0, 99, 'verify') + 1;
+    } else if (values['look-ahead'] !== undefined) {
+      lookAhead = intOption(values['look-ahead'], '--look-ahead', 1, 100, 'verify');
+    }
     const { secret, allowShort } = await readKey(ctx, values, key, 'verify');
     const otp = { algorithm: params.algorithm, digits: params.digits, allowInsecureShortSecret: allowShort };
     if (params.mode === 'totp') {
