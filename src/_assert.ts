@@ -15,7 +15,8 @@ export const MIN_INSECURE_SECRET_BYTES = 10;
 /** @internal Largest secret accepted: far above any HMAC block size, small enough to bound work. */
 export const MAX_SECRET_BYTES = 256;
 
-const ALGORITHMS: ReadonlySet<string> = new Set(['SHA1', 'SHA256', 'SHA512']);
+/** @internal The HMAC algorithm names, exactly as written (options, URIs after upper-casing). */
+export const ALGORITHMS: ReadonlySet<string> = /* @__PURE__ */ new Set(['SHA1', 'SHA256', 'SHA512']);
 
 /** @internal Describes a value's type for a message without printing its content. */
 export function kind(v: unknown): string {
@@ -26,8 +27,8 @@ export function kind(v: unknown): string {
 }
 
 /**
- * @internal Rejects option keys that are not in `allowed` (REQUIREMENTS O7: a typo such as
- * `windw` must not silently fall back to the default) and non-object options.
+ * @internal Rejects option keys that are not in `allowed` (a typo such as `windw` must not
+ * silently fall back to the default) and non-object options.
  */
 export function aoptions<T extends object>(
   options: unknown,
@@ -68,7 +69,7 @@ export function abool(v: unknown, title: string): boolean {
   return v;
 }
 
-/** @internal The HMAC algorithm name: exactly 'SHA1', 'SHA256' or 'SHA512' (REQUIREMENTS A.3: no MD5). */
+/** @internal The HMAC algorithm name: exactly 'SHA1', 'SHA256' or 'SHA512' (RFC 6238 §1.2; no MD5). */
 export function aalgorithm(v: unknown, title = 'algorithm'): HashAlgorithm {
   if (typeof v !== 'string')
     throw typeError('ERR_OPTION_ALGORITHM', `"${title}" expected 'SHA1' | 'SHA256' | 'SHA512', got ${kind(v)}`);
@@ -109,6 +110,25 @@ export function asecret(secret: unknown, allowShort: boolean, title = 'secret'):
   return secret;
 }
 
+/**
+ * @internal {@link asecret}'s length rule as a verdict instead of a throw, for callers that report
+ * a refusal their own way (a parsed URI, the CLI): 1..256 bytes, and at least 16 unless
+ * `allowShort` (then at least 10). asecret keeps its own copy of these comparisons because it is
+ * on the `verifyTOTP` path, where one more function costs bundle bytes; test/uri.test.ts checks
+ * that the two agree for every length.
+ * @returns the code of the refusal, or `undefined` if `n` bytes are accepted. A too-short secret
+ *   is `ERR_SECRET_TOO_SHORT` either way; `allowShort` tells which floor it missed.
+ */
+export function secretLengthProblem(
+  n: number,
+  allowShort: boolean,
+): 'ERR_SECRET_EMPTY' | 'ERR_SECRET_TOO_LONG' | 'ERR_SECRET_TOO_SHORT' | undefined {
+  if (n === 0) return 'ERR_SECRET_EMPTY';
+  if (n > MAX_SECRET_BYTES) return 'ERR_SECRET_TOO_LONG';
+  if (n < (allowShort ? MIN_INSECURE_SECRET_BYTES : MIN_SECRET_BYTES)) return 'ERR_SECRET_TOO_SHORT';
+  return undefined;
+}
+
 /** @internal The latest instant a `Date` can represent, in ms (year 275760). */
 export const MAX_TIME_MS = 8.64e15;
 
@@ -126,7 +146,7 @@ export function atime(v: unknown, title = 'now'): number {
   return Math.floor(ms);
 }
 
-/** @internal RFC 4226 digits: 6, 7 or 8 (REQUIREMENTS A.2). */
+/** @internal Code length: 6, 7 or 8 digits (RFC 4226 §5.3 requires at least 6). */
 export function adigits(v: unknown): number {
   return aint(v, 'digits', 6, 8, 'ERR_OPTION_DIGITS');
 }

@@ -1,5 +1,6 @@
 /**
- * Byte and counter helpers: constant-time comparison and unsigned 64-bit counter splitting.
+ * Byte and counter helpers: constant-time comparison, and validation and splitting of unsigned
+ * 64-bit counters.
  * @module
  * @internal
  */
@@ -8,18 +9,8 @@ import { kind } from './_assert.js';
 
 /** @internal 2^32, the radix of the hi/lo counter halves. */
 export const TWO_32 = 0x1_0000_0000;
-const MAX_U64 = (1n << 64n) - 1n;
-
-/**
- * @internal Compares two strings of equal length in time that depends only on the length
- * (REQUIREMENTS #18: XOR-accumulate, no early exit). The length itself is not secret.
- */
-export function constantTimeEqualString(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
+/** @internal The largest 64-bit counter, 2^64−1 (RFC 4226 §5.1: C is an 8-byte counter). */
+export const MAX_COUNTER: bigint = 0xffff_ffff_ffff_ffffn;
 
 /** @internal Compares two byte arrays in time that depends only on their length. */
 export function constantTimeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -35,7 +26,7 @@ export function constantTimeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function acounter(c: unknown, title = 'counter'): bigint {
   if (typeof c === 'bigint') {
-    if (c < 0n || c > MAX_U64) throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${c}`);
+    if (c < 0n || c > MAX_COUNTER) throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${c}`);
     return c;
   }
   if (typeof c !== 'number')
@@ -47,15 +38,6 @@ export function acounter(c: unknown, title = 'counter'): bigint {
     );
   if (c < 0) throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${c}`);
   return BigInt(c);
-}
-
-/** @internal The largest 64-bit counter, 2^64−1. */
-export const MAX_COUNTER: bigint = MAX_U64;
-
-/** @internal Splits a non-negative safe integer into 32-bit halves without 32-bit truncation. */
-export function splitNumber(n: number): [hi: number, lo: number] {
-  const lo = n % TWO_32;
-  return [(n - lo) / TWO_32, lo];
 }
 
 /** @internal Splits a 0..2^64−1 bigint into 32-bit halves. */

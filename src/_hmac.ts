@@ -1,9 +1,17 @@
-/** HMAC-SHA-1/256/512 specialised for the 8-byte HOTP counter message (RFC 2104, FIPS 180-4). @module @internal */
+/**
+ * HMAC-SHA-1/256/512 specialised for the 8-byte HOTP counter message (RFC 2104): key preparation,
+ * the per-counter hot path (two compressions, no allocation) and RFC 4226 §5.3 dynamic truncation.
+ * The compression functions are FIPS 180-4's, in _sha1.ts (generated) and _sha2.ts.
+ * @module
+ * @internal
+ */
 import { rangeError } from './errors.js';
+import type { HashAlgorithm } from './hotp.js';
+import { IV1, sha1Compress } from './_sha1.js';
 import { iv256, iv512, sha256Compress, sha512Compress } from './_sha2.js';
 
-/** A hash function HOTP/TOTP may be keyed with (RFC 6238 §1.2). */
-export type HashAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
+/** @internal The public type lives in hotp.ts; re-exported for internal modules that import it from here. */
+export type { HashAlgorithm } from './hotp.js';
 
 /** A key with its HMAC inner and outer chaining states precomputed. Opaque to callers. */
 export interface PreparedKey {
@@ -11,21 +19,11 @@ export interface PreparedKey {
 }
 
 /** HMAC output length in bytes: 20, 32, 64. */
-export const HMAC_LENGTH: Readonly<Record<HashAlgorithm, number>> = Object.freeze({
+export const HMAC_LENGTH: Readonly<Record<HashAlgorithm, number>> = /* @__PURE__ */ Object.freeze({
   SHA1: 20,
   SHA256: 32,
   SHA512: 64,
 });
-
-// ---------------------------------------------------------------------------------------------
-// Constants (FIPS 180-4). Int32Array wraps the values above 2^31 to their signed 32-bit form,
-// which is what the `| 0` arithmetic below works in.
-// ---------------------------------------------------------------------------------------------
-
-/** §5.3.1: SHA-1 initial hash value. */
-const IV1 = new Int32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]);
-
-// SHA-256/512 constants and initial values live in _sha2.ts (derived at first use).
 
 // ---------------------------------------------------------------------------------------------
 // Module scratch. JS is single-threaded and nothing here re-enters while a buffer is live, so one
@@ -33,208 +31,43 @@ const IV1 = new Int32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3
 // ---------------------------------------------------------------------------------------------
 
 /** The SHA-1 / SHA-256 message block; the compression functions only read it. */
-const W = new Int32Array(16);
+const W = /* @__PURE__ */ new Int32Array(16);
 /** The SHA-512 message block: high and low halves of each 64-bit word. */
-const WH = new Int32Array(16);
-const WL = new Int32Array(16);
+const WH = /* @__PURE__ */ new Int32Array(16);
+const WL = /* @__PURE__ */ new Int32Array(16);
 /** Final HMAC digest words of the last call (SHA-512: 8 high halves, then 8 low halves). */
-const D = new Int32Array(16);
+const D = /* @__PURE__ */ new Int32Array(16);
 /** The chaining states of a one-shot HMAC (generation); wiped before truncatedHmacOnce returns. */
-const S = new Int32Array(32);
-
-// ---------------------------------------------------------------------------------------------
-// Compression functions. Each reads the chaining value at s[o..] and the message block already in
-// W (SHA-512: WH/WL), and writes chaining value + working variables to the output. They never
-// write the block buffer except as that output, and read all of `s` before writing, so the output
-// may alias either.
-// ---------------------------------------------------------------------------------------------
+const S = /* @__PURE__ */ new Int32Array(32);
 
 /**
- * FIPS 180-4 §6.1.2 steps 1–4, straight-line. Instead of shifting a..e each round, a round stores
- * its new `a` in the variable holding the spec's `e` (dead after the round) and rotates the spec's
- * `b` in place, so the names cycle and line up again every 5 rounds. The schedule is the 16-word
- * ring of §6.1.3's alternative method, in locals w0..w15 (W[t] overwrites W[t−16]). Measured about
- * twice as fast as an 80-word Int32Array schedule with round loops.
+ * Sets all 16 words of a block to x. Written out: on this path a 16-iteration typed-array loop
+ * costs about three times as much as the 16 statements, and Int32Array#fill more still.
  */
-function sha1Block(s: Int32Array, o: number, out: Int32Array, p: number): void {
-  const m = W;
-  let w0 = m[0]!, w1 = m[1]!, w2 = m[2]!, w3 = m[3]!, w4 = m[4]!, w5 = m[5]!, w6 = m[6]!, w7 = m[7]!;
-  let w8 = m[8]!, w9 = m[9]!, w10 = m[10]!, w11 = m[11]!, w12 = m[12]!, w13 = m[13]!, w14 = m[14]!, w15 = m[15]!;
-  const s0 = s[o]!, s1 = s[o + 1]!, s2 = s[o + 2]!, s3 = s[o + 3]!, s4 = s[o + 4]!;
-  let a = s0, b = s1, c = s2, d = s3, e = s4, x = 0;
-  // §4.1.1 Ch(b,c,d) = d ^ (b & (c ^ d)) and Maj(b,c,d) = (b & c) | (d & (b | c)) are the usual
-  // identities for the spec's forms; §4.2.1 K, with the two above 2^31 written as their int32 values.
-  // Each sum is written e + K + W + ROTL5(a) + f(b,c,d), not in the spec's order: the adds run left
-  // to right, so the terms that do not depend on the previous round's result go first and only two
-  // adds follow ROTL5(a) (about 12% faster per block than the spec's order; addition mod 2^32 is
-  // associative and commutative, so the value is the same).
-  // Rounds 0–19: Ch.
-  e = (e + 0x5a827999 + w0 + ((a << 5) | (a >>> 27)) + (d ^ (b & (c ^ d)))) | 0; b = (b << 30) | (b >>> 2);
-  d = (d + 0x5a827999 + w1 + ((e << 5) | (e >>> 27)) + (c ^ (a & (b ^ c)))) | 0; a = (a << 30) | (a >>> 2);
-  c = (c + 0x5a827999 + w2 + ((d << 5) | (d >>> 27)) + (b ^ (e & (a ^ b)))) | 0; e = (e << 30) | (e >>> 2);
-  b = (b + 0x5a827999 + w3 + ((c << 5) | (c >>> 27)) + (a ^ (d & (e ^ a)))) | 0; d = (d << 30) | (d >>> 2);
-  a = (a + 0x5a827999 + w4 + ((b << 5) | (b >>> 27)) + (e ^ (c & (d ^ e)))) | 0; c = (c << 30) | (c >>> 2);
-  e = (e + 0x5a827999 + w5 + ((a << 5) | (a >>> 27)) + (d ^ (b & (c ^ d)))) | 0; b = (b << 30) | (b >>> 2);
-  d = (d + 0x5a827999 + w6 + ((e << 5) | (e >>> 27)) + (c ^ (a & (b ^ c)))) | 0; a = (a << 30) | (a >>> 2);
-  c = (c + 0x5a827999 + w7 + ((d << 5) | (d >>> 27)) + (b ^ (e & (a ^ b)))) | 0; e = (e << 30) | (e >>> 2);
-  b = (b + 0x5a827999 + w8 + ((c << 5) | (c >>> 27)) + (a ^ (d & (e ^ a)))) | 0; d = (d << 30) | (d >>> 2);
-  a = (a + 0x5a827999 + w9 + ((b << 5) | (b >>> 27)) + (e ^ (c & (d ^ e)))) | 0; c = (c << 30) | (c >>> 2);
-  e = (e + 0x5a827999 + w10 + ((a << 5) | (a >>> 27)) + (d ^ (b & (c ^ d)))) | 0; b = (b << 30) | (b >>> 2);
-  d = (d + 0x5a827999 + w11 + ((e << 5) | (e >>> 27)) + (c ^ (a & (b ^ c)))) | 0; a = (a << 30) | (a >>> 2);
-  c = (c + 0x5a827999 + w12 + ((d << 5) | (d >>> 27)) + (b ^ (e & (a ^ b)))) | 0; e = (e << 30) | (e >>> 2);
-  b = (b + 0x5a827999 + w13 + ((c << 5) | (c >>> 27)) + (a ^ (d & (e ^ a)))) | 0; d = (d << 30) | (d >>> 2);
-  a = (a + 0x5a827999 + w14 + ((b << 5) | (b >>> 27)) + (e ^ (c & (d ^ e)))) | 0; c = (c << 30) | (c >>> 2);
-  e = (e + 0x5a827999 + w15 + ((a << 5) | (a >>> 27)) + (d ^ (b & (c ^ d)))) | 0; b = (b << 30) | (b >>> 2);
-  x = w13 ^ w8 ^ w2 ^ w0; w0 = (x << 1) | (x >>> 31);
-  d = (d + 0x5a827999 + w0 + ((e << 5) | (e >>> 27)) + (c ^ (a & (b ^ c)))) | 0; a = (a << 30) | (a >>> 2);
-  x = w14 ^ w9 ^ w3 ^ w1; w1 = (x << 1) | (x >>> 31);
-  c = (c + 0x5a827999 + w1 + ((d << 5) | (d >>> 27)) + (b ^ (e & (a ^ b)))) | 0; e = (e << 30) | (e >>> 2);
-  x = w15 ^ w10 ^ w4 ^ w2; w2 = (x << 1) | (x >>> 31);
-  b = (b + 0x5a827999 + w2 + ((c << 5) | (c >>> 27)) + (a ^ (d & (e ^ a)))) | 0; d = (d << 30) | (d >>> 2);
-  x = w0 ^ w11 ^ w5 ^ w3; w3 = (x << 1) | (x >>> 31);
-  a = (a + 0x5a827999 + w3 + ((b << 5) | (b >>> 27)) + (e ^ (c & (d ^ e)))) | 0; c = (c << 30) | (c >>> 2);
-  // Rounds 20–39: Parity.
-  x = w1 ^ w12 ^ w6 ^ w4; w4 = (x << 1) | (x >>> 31);
-  e = (e + 0x6ed9eba1 + w4 + ((a << 5) | (a >>> 27)) + (b ^ c ^ d)) | 0; b = (b << 30) | (b >>> 2);
-  x = w2 ^ w13 ^ w7 ^ w5; w5 = (x << 1) | (x >>> 31);
-  d = (d + 0x6ed9eba1 + w5 + ((e << 5) | (e >>> 27)) + (a ^ b ^ c)) | 0; a = (a << 30) | (a >>> 2);
-  x = w3 ^ w14 ^ w8 ^ w6; w6 = (x << 1) | (x >>> 31);
-  c = (c + 0x6ed9eba1 + w6 + ((d << 5) | (d >>> 27)) + (e ^ a ^ b)) | 0; e = (e << 30) | (e >>> 2);
-  x = w4 ^ w15 ^ w9 ^ w7; w7 = (x << 1) | (x >>> 31);
-  b = (b + 0x6ed9eba1 + w7 + ((c << 5) | (c >>> 27)) + (d ^ e ^ a)) | 0; d = (d << 30) | (d >>> 2);
-  x = w5 ^ w0 ^ w10 ^ w8; w8 = (x << 1) | (x >>> 31);
-  a = (a + 0x6ed9eba1 + w8 + ((b << 5) | (b >>> 27)) + (c ^ d ^ e)) | 0; c = (c << 30) | (c >>> 2);
-  x = w6 ^ w1 ^ w11 ^ w9; w9 = (x << 1) | (x >>> 31);
-  e = (e + 0x6ed9eba1 + w9 + ((a << 5) | (a >>> 27)) + (b ^ c ^ d)) | 0; b = (b << 30) | (b >>> 2);
-  x = w7 ^ w2 ^ w12 ^ w10; w10 = (x << 1) | (x >>> 31);
-  d = (d + 0x6ed9eba1 + w10 + ((e << 5) | (e >>> 27)) + (a ^ b ^ c)) | 0; a = (a << 30) | (a >>> 2);
-  x = w8 ^ w3 ^ w13 ^ w11; w11 = (x << 1) | (x >>> 31);
-  c = (c + 0x6ed9eba1 + w11 + ((d << 5) | (d >>> 27)) + (e ^ a ^ b)) | 0; e = (e << 30) | (e >>> 2);
-  x = w9 ^ w4 ^ w14 ^ w12; w12 = (x << 1) | (x >>> 31);
-  b = (b + 0x6ed9eba1 + w12 + ((c << 5) | (c >>> 27)) + (d ^ e ^ a)) | 0; d = (d << 30) | (d >>> 2);
-  x = w10 ^ w5 ^ w15 ^ w13; w13 = (x << 1) | (x >>> 31);
-  a = (a + 0x6ed9eba1 + w13 + ((b << 5) | (b >>> 27)) + (c ^ d ^ e)) | 0; c = (c << 30) | (c >>> 2);
-  x = w11 ^ w6 ^ w0 ^ w14; w14 = (x << 1) | (x >>> 31);
-  e = (e + 0x6ed9eba1 + w14 + ((a << 5) | (a >>> 27)) + (b ^ c ^ d)) | 0; b = (b << 30) | (b >>> 2);
-  x = w12 ^ w7 ^ w1 ^ w15; w15 = (x << 1) | (x >>> 31);
-  d = (d + 0x6ed9eba1 + w15 + ((e << 5) | (e >>> 27)) + (a ^ b ^ c)) | 0; a = (a << 30) | (a >>> 2);
-  x = w13 ^ w8 ^ w2 ^ w0; w0 = (x << 1) | (x >>> 31);
-  c = (c + 0x6ed9eba1 + w0 + ((d << 5) | (d >>> 27)) + (e ^ a ^ b)) | 0; e = (e << 30) | (e >>> 2);
-  x = w14 ^ w9 ^ w3 ^ w1; w1 = (x << 1) | (x >>> 31);
-  b = (b + 0x6ed9eba1 + w1 + ((c << 5) | (c >>> 27)) + (d ^ e ^ a)) | 0; d = (d << 30) | (d >>> 2);
-  x = w15 ^ w10 ^ w4 ^ w2; w2 = (x << 1) | (x >>> 31);
-  a = (a + 0x6ed9eba1 + w2 + ((b << 5) | (b >>> 27)) + (c ^ d ^ e)) | 0; c = (c << 30) | (c >>> 2);
-  x = w0 ^ w11 ^ w5 ^ w3; w3 = (x << 1) | (x >>> 31);
-  e = (e + 0x6ed9eba1 + w3 + ((a << 5) | (a >>> 27)) + (b ^ c ^ d)) | 0; b = (b << 30) | (b >>> 2);
-  x = w1 ^ w12 ^ w6 ^ w4; w4 = (x << 1) | (x >>> 31);
-  d = (d + 0x6ed9eba1 + w4 + ((e << 5) | (e >>> 27)) + (a ^ b ^ c)) | 0; a = (a << 30) | (a >>> 2);
-  x = w2 ^ w13 ^ w7 ^ w5; w5 = (x << 1) | (x >>> 31);
-  c = (c + 0x6ed9eba1 + w5 + ((d << 5) | (d >>> 27)) + (e ^ a ^ b)) | 0; e = (e << 30) | (e >>> 2);
-  x = w3 ^ w14 ^ w8 ^ w6; w6 = (x << 1) | (x >>> 31);
-  b = (b + 0x6ed9eba1 + w6 + ((c << 5) | (c >>> 27)) + (d ^ e ^ a)) | 0; d = (d << 30) | (d >>> 2);
-  x = w4 ^ w15 ^ w9 ^ w7; w7 = (x << 1) | (x >>> 31);
-  a = (a + 0x6ed9eba1 + w7 + ((b << 5) | (b >>> 27)) + (c ^ d ^ e)) | 0; c = (c << 30) | (c >>> 2);
-  // Rounds 40–59: Maj.
-  x = w5 ^ w0 ^ w10 ^ w8; w8 = (x << 1) | (x >>> 31);
-  e = (e - 0x70e44324 + w8 + ((a << 5) | (a >>> 27)) + ((b & c) | (d & (b | c)))) | 0; b = (b << 30) | (b >>> 2);
-  x = w6 ^ w1 ^ w11 ^ w9; w9 = (x << 1) | (x >>> 31);
-  d = (d - 0x70e44324 + w9 + ((e << 5) | (e >>> 27)) + ((a & b) | (c & (a | b)))) | 0; a = (a << 30) | (a >>> 2);
-  x = w7 ^ w2 ^ w12 ^ w10; w10 = (x << 1) | (x >>> 31);
-  c = (c - 0x70e44324 + w10 + ((d << 5) | (d >>> 27)) + ((e & a) | (b & (e | a)))) | 0; e = (e << 30) | (e >>> 2);
-  x = w8 ^ w3 ^ w13 ^ w11; w11 = (x << 1) | (x >>> 31);
-  b = (b - 0x70e44324 + w11 + ((c << 5) | (c >>> 27)) + ((d & e) | (a & (d | e)))) | 0; d = (d << 30) | (d >>> 2);
-  x = w9 ^ w4 ^ w14 ^ w12; w12 = (x << 1) | (x >>> 31);
-  a = (a - 0x70e44324 + w12 + ((b << 5) | (b >>> 27)) + ((c & d) | (e & (c | d)))) | 0; c = (c << 30) | (c >>> 2);
-  x = w10 ^ w5 ^ w15 ^ w13; w13 = (x << 1) | (x >>> 31);
-  e = (e - 0x70e44324 + w13 + ((a << 5) | (a >>> 27)) + ((b & c) | (d & (b | c)))) | 0; b = (b << 30) | (b >>> 2);
-  x = w11 ^ w6 ^ w0 ^ w14; w14 = (x << 1) | (x >>> 31);
-  d = (d - 0x70e44324 + w14 + ((e << 5) | (e >>> 27)) + ((a & b) | (c & (a | b)))) | 0; a = (a << 30) | (a >>> 2);
-  x = w12 ^ w7 ^ w1 ^ w15; w15 = (x << 1) | (x >>> 31);
-  c = (c - 0x70e44324 + w15 + ((d << 5) | (d >>> 27)) + ((e & a) | (b & (e | a)))) | 0; e = (e << 30) | (e >>> 2);
-  x = w13 ^ w8 ^ w2 ^ w0; w0 = (x << 1) | (x >>> 31);
-  b = (b - 0x70e44324 + w0 + ((c << 5) | (c >>> 27)) + ((d & e) | (a & (d | e)))) | 0; d = (d << 30) | (d >>> 2);
-  x = w14 ^ w9 ^ w3 ^ w1; w1 = (x << 1) | (x >>> 31);
-  a = (a - 0x70e44324 + w1 + ((b << 5) | (b >>> 27)) + ((c & d) | (e & (c | d)))) | 0; c = (c << 30) | (c >>> 2);
-  x = w15 ^ w10 ^ w4 ^ w2; w2 = (x << 1) | (x >>> 31);
-  e = (e - 0x70e44324 + w2 + ((a << 5) | (a >>> 27)) + ((b & c) | (d & (b | c)))) | 0; b = (b << 30) | (b >>> 2);
-  x = w0 ^ w11 ^ w5 ^ w3; w3 = (x << 1) | (x >>> 31);
-  d = (d - 0x70e44324 + w3 + ((e << 5) | (e >>> 27)) + ((a & b) | (c & (a | b)))) | 0; a = (a << 30) | (a >>> 2);
-  x = w1 ^ w12 ^ w6 ^ w4; w4 = (x << 1) | (x >>> 31);
-  c = (c - 0x70e44324 + w4 + ((d << 5) | (d >>> 27)) + ((e & a) | (b & (e | a)))) | 0; e = (e << 30) | (e >>> 2);
-  x = w2 ^ w13 ^ w7 ^ w5; w5 = (x << 1) | (x >>> 31);
-  b = (b - 0x70e44324 + w5 + ((c << 5) | (c >>> 27)) + ((d & e) | (a & (d | e)))) | 0; d = (d << 30) | (d >>> 2);
-  x = w3 ^ w14 ^ w8 ^ w6; w6 = (x << 1) | (x >>> 31);
-  a = (a - 0x70e44324 + w6 + ((b << 5) | (b >>> 27)) + ((c & d) | (e & (c | d)))) | 0; c = (c << 30) | (c >>> 2);
-  x = w4 ^ w15 ^ w9 ^ w7; w7 = (x << 1) | (x >>> 31);
-  e = (e - 0x70e44324 + w7 + ((a << 5) | (a >>> 27)) + ((b & c) | (d & (b | c)))) | 0; b = (b << 30) | (b >>> 2);
-  x = w5 ^ w0 ^ w10 ^ w8; w8 = (x << 1) | (x >>> 31);
-  d = (d - 0x70e44324 + w8 + ((e << 5) | (e >>> 27)) + ((a & b) | (c & (a | b)))) | 0; a = (a << 30) | (a >>> 2);
-  x = w6 ^ w1 ^ w11 ^ w9; w9 = (x << 1) | (x >>> 31);
-  c = (c - 0x70e44324 + w9 + ((d << 5) | (d >>> 27)) + ((e & a) | (b & (e | a)))) | 0; e = (e << 30) | (e >>> 2);
-  x = w7 ^ w2 ^ w12 ^ w10; w10 = (x << 1) | (x >>> 31);
-  b = (b - 0x70e44324 + w10 + ((c << 5) | (c >>> 27)) + ((d & e) | (a & (d | e)))) | 0; d = (d << 30) | (d >>> 2);
-  x = w8 ^ w3 ^ w13 ^ w11; w11 = (x << 1) | (x >>> 31);
-  a = (a - 0x70e44324 + w11 + ((b << 5) | (b >>> 27)) + ((c & d) | (e & (c | d)))) | 0; c = (c << 30) | (c >>> 2);
-  // Rounds 60–79: Parity.
-  x = w9 ^ w4 ^ w14 ^ w12; w12 = (x << 1) | (x >>> 31);
-  e = (e - 0x359d3e2a + w12 + ((a << 5) | (a >>> 27)) + (b ^ c ^ d)) | 0; b = (b << 30) | (b >>> 2);
-  x = w10 ^ w5 ^ w15 ^ w13; w13 = (x << 1) | (x >>> 31);
-  d = (d - 0x359d3e2a + w13 + ((e << 5) | (e >>> 27)) + (a ^ b ^ c)) | 0; a = (a << 30) | (a >>> 2);
-  x = w11 ^ w6 ^ w0 ^ w14; w14 = (x << 1) | (x >>> 31);
-  c = (c - 0x359d3e2a + w14 + ((d << 5) | (d >>> 27)) + (e ^ a ^ b)) | 0; e = (e << 30) | (e >>> 2);
-  x = w12 ^ w7 ^ w1 ^ w15; w15 = (x << 1) | (x >>> 31);
-  b = (b - 0x359d3e2a + w15 + ((c << 5) | (c >>> 27)) + (d ^ e ^ a)) | 0; d = (d << 30) | (d >>> 2);
-  x = w13 ^ w8 ^ w2 ^ w0; w0 = (x << 1) | (x >>> 31);
-  a = (a - 0x359d3e2a + w0 + ((b << 5) | (b >>> 27)) + (c ^ d ^ e)) | 0; c = (c << 30) | (c >>> 2);
-  x = w14 ^ w9 ^ w3 ^ w1; w1 = (x << 1) | (x >>> 31);
-  e = (e - 0x359d3e2a + w1 + ((a << 5) | (a >>> 27)) + (b ^ c ^ d)) | 0; b = (b << 30) | (b >>> 2);
-  x = w15 ^ w10 ^ w4 ^ w2; w2 = (x << 1) | (x >>> 31);
-  d = (d - 0x359d3e2a + w2 + ((e << 5) | (e >>> 27)) + (a ^ b ^ c)) | 0; a = (a << 30) | (a >>> 2);
-  x = w0 ^ w11 ^ w5 ^ w3; w3 = (x << 1) | (x >>> 31);
-  c = (c - 0x359d3e2a + w3 + ((d << 5) | (d >>> 27)) + (e ^ a ^ b)) | 0; e = (e << 30) | (e >>> 2);
-  x = w1 ^ w12 ^ w6 ^ w4; w4 = (x << 1) | (x >>> 31);
-  b = (b - 0x359d3e2a + w4 + ((c << 5) | (c >>> 27)) + (d ^ e ^ a)) | 0; d = (d << 30) | (d >>> 2);
-  x = w2 ^ w13 ^ w7 ^ w5; w5 = (x << 1) | (x >>> 31);
-  a = (a - 0x359d3e2a + w5 + ((b << 5) | (b >>> 27)) + (c ^ d ^ e)) | 0; c = (c << 30) | (c >>> 2);
-  x = w3 ^ w14 ^ w8 ^ w6; w6 = (x << 1) | (x >>> 31);
-  e = (e - 0x359d3e2a + w6 + ((a << 5) | (a >>> 27)) + (b ^ c ^ d)) | 0; b = (b << 30) | (b >>> 2);
-  x = w4 ^ w15 ^ w9 ^ w7; w7 = (x << 1) | (x >>> 31);
-  d = (d - 0x359d3e2a + w7 + ((e << 5) | (e >>> 27)) + (a ^ b ^ c)) | 0; a = (a << 30) | (a >>> 2);
-  x = w5 ^ w0 ^ w10 ^ w8; w8 = (x << 1) | (x >>> 31);
-  c = (c - 0x359d3e2a + w8 + ((d << 5) | (d >>> 27)) + (e ^ a ^ b)) | 0; e = (e << 30) | (e >>> 2);
-  x = w6 ^ w1 ^ w11 ^ w9; w9 = (x << 1) | (x >>> 31);
-  b = (b - 0x359d3e2a + w9 + ((c << 5) | (c >>> 27)) + (d ^ e ^ a)) | 0; d = (d << 30) | (d >>> 2);
-  x = w7 ^ w2 ^ w12 ^ w10; w10 = (x << 1) | (x >>> 31);
-  a = (a - 0x359d3e2a + w10 + ((b << 5) | (b >>> 27)) + (c ^ d ^ e)) | 0; c = (c << 30) | (c >>> 2);
-  x = w8 ^ w3 ^ w13 ^ w11; w11 = (x << 1) | (x >>> 31);
-  e = (e - 0x359d3e2a + w11 + ((a << 5) | (a >>> 27)) + (b ^ c ^ d)) | 0; b = (b << 30) | (b >>> 2);
-  x = w9 ^ w4 ^ w14 ^ w12; w12 = (x << 1) | (x >>> 31);
-  d = (d - 0x359d3e2a + w12 + ((e << 5) | (e >>> 27)) + (a ^ b ^ c)) | 0; a = (a << 30) | (a >>> 2);
-  x = w10 ^ w5 ^ w15 ^ w13; w13 = (x << 1) | (x >>> 31);
-  c = (c - 0x359d3e2a + w13 + ((d << 5) | (d >>> 27)) + (e ^ a ^ b)) | 0; e = (e << 30) | (e >>> 2);
-  x = w11 ^ w6 ^ w0 ^ w14; w14 = (x << 1) | (x >>> 31);
-  b = (b - 0x359d3e2a + w14 + ((c << 5) | (c >>> 27)) + (d ^ e ^ a)) | 0; d = (d << 30) | (d >>> 2);
-  x = w12 ^ w7 ^ w1 ^ w15; w15 = (x << 1) | (x >>> 31);
-  a = (a - 0x359d3e2a + w15 + ((b << 5) | (b >>> 27)) + (c ^ d ^ e)) | 0; c = (c << 30) | (c >>> 2);
-  out[p] = (s0 + a) | 0;
-  out[p + 1] = (s1 + b) | 0;
-  out[p + 2] = (s2 + c) | 0;
-  out[p + 3] = (s3 + d) | 0;
-  out[p + 4] = (s4 + e) | 0;
+function fill16(w: Int32Array, x: number): void {
+  w[0] = x; w[1] = x; w[2] = x; w[3] = x; w[4] = x; w[5] = x; w[6] = x; w[7] = x;
+  w[8] = x; w[9] = x; w[10] = x; w[11] = x; w[12] = x; w[13] = x; w[14] = x; w[15] = x;
 }
 
-/** FIPS 180-4 §6.2.2 on the block in W (round loops: see _sha2.ts for why these two are compact). */
-function sha256Block(s: Int32Array, o: number, out: Int32Array, p: number): void {
-  sha256Compress(W, s, o, out, p);
+/** XORs x into all 16 words of a block (written out, as fill16). */
+function xor16(w: Int32Array, x: number): void {
+  w[0]! ^= x; w[1]! ^= x; w[2]! ^= x; w[3]! ^= x; w[4]! ^= x; w[5]! ^= x; w[6]! ^= x; w[7]! ^= x;
+  w[8]! ^= x; w[9]! ^= x; w[10]! ^= x; w[11]! ^= x; w[12]! ^= x; w[13]! ^= x; w[14]! ^= x; w[15]! ^= x;
 }
 
-/** FIPS 180-4 §6.4.2 on the block in WH/WL; chaining value 8 high halves then 8 low halves. */
-function sha512Block(s: Int32Array, o: number, oh: Int32Array, ph: number, ol: Int32Array, pl: number): void {
-  sha512Compress(WH, WL, s, o, oh, ph, ol, pl);
+/**
+ * Compresses the block in W (SHA-512: WH and WL) into the chaining value at s[o..], writing the
+ * result to out[p..] (SHA-512: the 8 high halves at p, the 8 low halves at p + 8).
+ */
+function compress(algorithm: HashAlgorithm, s: Int32Array, o: number, out: Int32Array, p: number): void {
+  if (algorithm === 'SHA1') sha1Compress(W, s, o, out, p);
+  else if (algorithm === 'SHA256') sha256Compress(W, s, o, out, p);
+  else sha512Compress(WH, WL, s, o, out, p, out, p + 8);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cold path: key preparation (RFC 2104 §2 steps 1–3 and the first block of steps 4 and 7).
+// Key preparation (RFC 2104 §2 steps 1–3 and the first block of steps 4 and 7): once per
+// verification, but once per code generated, so it is kept lean too.
 // ---------------------------------------------------------------------------------------------
 
 /** Bytes per hash block (B of RFC 2104). */
@@ -242,35 +75,12 @@ function blockBytes(algorithm: HashAlgorithm): number {
   return algorithm === 'SHA512' ? 128 : 64;
 }
 
-/** Big-endian word at bytes[i..i+3], reading zeros past the end (RFC 2104 step 1's zero padding). */
-function wordAt(bytes: Uint8Array, i: number): number {
-  if (i >= bytes.length) return 0;
-  if (i + 4 <= bytes.length) return (bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!;
-  let w = 0;
-  for (let k = i; k < i + 4; k++) w = (w << 8) | (k < bytes.length ? bytes[k]! : 0);
-  return w;
+/** The chaining-value length in 32-bit words: 5, 8, 16 (SHA-512: 8 high halves, then 8 low). */
+function stateWords(algorithm: HashAlgorithm): number {
+  return algorithm === 'SHA1' ? 5 : algorithm === 'SHA256' ? 8 : 16;
 }
 
-/** Loads the block at bytes[off..off+B) (zero-extended), every word XORed with `pad`, as the next message block. */
-function loadBlock(algorithm: HashAlgorithm, bytes: Uint8Array, off: number, pad: number): void {
-  if (algorithm === 'SHA512') {
-    for (let j = 0; j < 16; j++) {
-      WH[j] = wordAt(bytes, off + 8 * j) ^ pad;
-      WL[j] = wordAt(bytes, off + 8 * j + 4) ^ pad;
-    }
-  } else {
-    for (let j = 0; j < 16; j++) W[j] = wordAt(bytes, off + 4 * j) ^ pad;
-  }
-}
-
-/** Compresses the loaded block into the chaining value s[o..], writing the result to out[p..]. */
-function compress(algorithm: HashAlgorithm, s: Int32Array, o: number, out: Int32Array, p: number): void {
-  if (algorithm === 'SHA1') sha1Block(s, o, out, p);
-  else if (algorithm === 'SHA256') sha256Block(s, o, out, p);
-  else sha512Block(s, o, out, p, out, p + 8);
-}
-
-/** Big-endian word k of a digest held as sha*Block writes it (SHA-512: 8 high halves, then 8 low). */
+/** Big-endian word k of a digest as the compression functions write it (SHA-512: 8 high halves, then 8 low). */
 function digestWord(algorithm: HashAlgorithm, d: Int32Array, k: number): number {
   return algorithm === 'SHA512' ? d[(k >> 1) + ((k & 1) << 3)]! : d[k]!;
 }
@@ -280,6 +90,27 @@ function digestBytes(algorithm: HashAlgorithm, d: Int32Array): Uint8Array {
   const out = new Uint8Array(HMAC_LENGTH[algorithm]);
   for (let i = 0; i < out.length; i++) out[i] = digestWord(algorithm, d, i >> 2) >>> (24 - ((i & 3) << 3));
   return out;
+}
+
+/**
+ * Loads `bytes` (at most one block) as the message block, as big-endian words zero-padded to the
+ * block, every word XORed with `pad`. Word i goes to W[i] (SHA-1/256) or, for SHA-512, to
+ * WH[i/2] (even i) and WL[i/2] (odd i). This runs on every generation, so it matters.
+ */
+function loadBlock(algorithm: HashAlgorithm, bytes: Uint8Array, pad: number): void {
+  const sha512 = algorithm === 'SHA512';
+  // The padding first, then the key's words over it.
+  if (sha512) fill16(WL, pad);
+  fill16(sha512 ? WH : W, pad);
+  const n = bytes.length;
+  for (let i = 0, b = 0; b < n; i++, b += 4) {
+    let w = bytes[b]! << 24;
+    if (b + 4 <= n) w |= (bytes[b + 1]! << 16) | (bytes[b + 2]! << 8) | bytes[b + 3]!;
+    else for (let k = 1, shift = 16; b + k < n; k++, shift -= 8) w |= bytes[b + k]! << shift;
+    if (!sha512) W[i] = w ^ pad;
+    else if ((i & 1) === 0) WH[i >> 1] = w ^ pad;
+    else WL[i >> 1] = w ^ pad;
+  }
 }
 
 /**
@@ -302,7 +133,7 @@ function hashKey(algorithm: HashAlgorithm, key: Uint8Array): Uint8Array {
   const H = new Int32Array(16);
   H.set(algorithm === 'SHA1' ? IV1 : algorithm === 'SHA256' ? iv256() : iv512());
   for (let off = 0; off < m.length; off += B) {
-    loadBlock(algorithm, m, off, 0);
+    loadBlock(algorithm, m.subarray(off, off + B), 0);
     compress(algorithm, H, 0, H, 0);
   }
   const digest = digestBytes(algorithm, H);
@@ -348,46 +179,6 @@ class Prepared implements PreparedKey {
 const IPAD = 0x36363636;
 const OPAD = 0x5c5c5c5c;
 
-/** IPAD ^ OPAD: turns a loaded K0 ^ ipad block into K0 ^ opad in place. */
-const IPAD_TO_OPAD = IPAD ^ OPAD;
-
-/**
- * Loads K0 ^ ipad as the message block (RFC 2104 steps 1–2): K0 (at most one block) as big-endian
- * words, zero-padded to the block. Word i goes to W[i] (SHA-1/256) or, for SHA-512, to WH[i/2]
- * (even i) and WL[i/2] (odd i). One pass over the bytes with no per-word calls: this runs on every
- * generation, so it matters.
- */
-function loadKeyBlock(sha512: boolean, k0: Uint8Array, pad: number): void {
-  const n = k0.length;
-  const whole = n >> 2;
-  if (!sha512) {
-    const w = W;
-    let i = 0;
-    for (; i < whole; i++) {
-      const b = i << 2;
-      w[i] = ((k0[b]! << 24) | (k0[b + 1]! << 16) | (k0[b + 2]! << 8) | k0[b + 3]!) ^ pad;
-    }
-    if (i < 16) {
-      let t = 0;
-      for (let b = i << 2, shift = 24; b < n; b++, shift -= 8) t |= k0[b]! << shift;
-      w[i++] = t ^ pad;
-      for (; i < 16; i++) w[i] = pad;
-    }
-    return;
-  }
-  for (let i = 0; i < 32; i++) {
-    let w = 0;
-    if (i < whole) {
-      const b = i << 2;
-      w = (k0[b]! << 24) | (k0[b + 1]! << 16) | (k0[b + 2]! << 8) | k0[b + 3]!;
-    } else if (i === whole) {
-      for (let b = i << 2, shift = 24; b < n; b++, shift -= 8) w |= k0[b]! << shift;
-    }
-    if ((i & 1) === 0) WH[i >> 1] = w ^ pad;
-    else WL[i >> 1] = w ^ pad;
-  }
-}
-
 /**
  * Writes the inner and outer chaining states of `key` to state[0..] (RFC 2104 steps 2–4 and 5–7:
  * each starts with the single block K0 ^ ipad / K0 ^ opad, compressed once here), in the layout
@@ -396,26 +187,19 @@ function loadKeyBlock(sha512: boolean, k0: Uint8Array, pad: number): void {
  * only for a caller that overwrites all of it next (hmacIntoD does). `algorithm` must already be valid.
  */
 function keyStates(algorithm: HashAlgorithm, key: Uint8Array, state: Int32Array, keepBlock: boolean): void {
-  // Step 1: K0 is the key, or H(key) if longer than B; loadKeyBlock supplies the zero padding to B.
+  // Step 1: K0 is the key, or H(key) if longer than B; loadBlock supplies the zero padding to B.
   const k0 = key.length > blockBytes(algorithm) ? hashKey(algorithm, key) : key;
+  const iv = algorithm === 'SHA1' ? IV1 : algorithm === 'SHA256' ? iv256() : iv512();
+  loadBlock(algorithm, k0, IPAD);
+  compress(algorithm, iv, 0, state, 0);
   // The compressions only read the block, so K0 ^ opad is derived from K0 ^ ipad in place.
-  // (Loops, not fill(): for 16 words they are several times cheaper than the builtin call.)
-  if (algorithm === 'SHA512') {
-    const wh = WH, wl = WL;
-    loadKeyBlock(true, k0, IPAD);
-    sha512Block(iv512(), 0, state, 0, state, 8);
-    for (let j = 0; j < 16; j++) { wh[j] = wh[j]! ^ IPAD_TO_OPAD; wl[j] = wl[j]! ^ IPAD_TO_OPAD; }
-    sha512Block(iv512(), 0, state, 16, state, 24);
-    if (!keepBlock) for (let j = 0; j < 16; j++) wh[j] = wl[j] = 0;
-  } else {
-    const w = W;
-    loadKeyBlock(false, k0, IPAD);
-    if (algorithm === 'SHA1') sha1Block(IV1, 0, state, 0);
-    else sha256Block(iv256(), 0, state, 0);
-    for (let j = 0; j < 16; j++) w[j] = w[j]! ^ IPAD_TO_OPAD;
-    if (algorithm === 'SHA1') sha1Block(IV1, 0, state, 5);
-    else sha256Block(iv256(), 0, state, 8);
-    if (!keepBlock) for (let j = 0; j < 16; j++) w[j] = 0;
+  const sha512 = algorithm === 'SHA512';
+  if (sha512) xor16(WL, IPAD ^ OPAD);
+  xor16(sha512 ? WH : W, IPAD ^ OPAD);
+  compress(algorithm, iv, 0, state, stateWords(algorithm));
+  if (!keepBlock) {
+    if (sha512) fill16(WL, 0);
+    fill16(sha512 ? WH : W, 0);
   }
   if (k0 !== key) k0.fill(0);
 }
@@ -429,7 +213,7 @@ function checkAlgorithm(algorithm: HashAlgorithm): void {
 /** Precompute the HMAC states of `key` (any length, including 0 and > block size). Pure; does not retain `key`. */
 export function prepareKey(algorithm: HashAlgorithm, key: Uint8Array): PreparedKey {
   checkAlgorithm(algorithm);
-  const state = new Int32Array(algorithm === 'SHA1' ? 10 : algorithm === 'SHA256' ? 16 : 32);
+  const state = new Int32Array(2 * stateWords(algorithm));
   keyStates(algorithm, key, state, false);
   return new Prepared(algorithm, state);
 }
@@ -444,46 +228,29 @@ export function prepareKey(algorithm: HashAlgorithm, key: Uint8Array): PreparedK
  * bit length of (B + L) bytes (FIPS 180-4 §5.1 padding of a message that started with one key block).
  */
 function hmacIntoD(algorithm: HashAlgorithm, s: Int32Array, hi: number, lo: number): void {
-  if (algorithm === 'SHA1') {
-    const w = W;
-    w[0] = hi; w[1] = lo; w[2] = 0x80000000 | 0;
-    w[3] = 0; w[4] = 0; w[5] = 0; w[6] = 0; w[7] = 0; w[8] = 0;
-    w[9] = 0; w[10] = 0; w[11] = 0; w[12] = 0; w[13] = 0; w[14] = 0;
-    w[15] = (64 + 8) * 8;
-    sha1Block(s, 0, w, 0);
-    w[5] = 0x80000000 | 0;
-    w[6] = 0; w[7] = 0; w[8] = 0; w[9] = 0; w[10] = 0; w[11] = 0; w[12] = 0; w[13] = 0; w[14] = 0;
-    w[15] = (64 + 20) * 8;
-    sha1Block(s, 5, D, 0);
-  } else if (algorithm === 'SHA256') {
-    const w = W;
-    w[0] = hi; w[1] = lo; w[2] = 0x80000000 | 0;
-    w[3] = 0; w[4] = 0; w[5] = 0; w[6] = 0; w[7] = 0; w[8] = 0;
-    w[9] = 0; w[10] = 0; w[11] = 0; w[12] = 0; w[13] = 0; w[14] = 0;
-    w[15] = (64 + 8) * 8;
-    sha256Block(s, 0, w, 0);
-    w[8] = 0x80000000 | 0;
-    w[9] = 0; w[10] = 0; w[11] = 0; w[12] = 0; w[13] = 0; w[14] = 0;
-    w[15] = (64 + 32) * 8;
-    sha256Block(s, 8, D, 0);
+  if (algorithm === 'SHA512') {
+    fill16(WH, 0);
+    fill16(WL, 0);
+    WH[0] = hi; WL[0] = lo; WH[1] = 0x80000000 | 0; WL[15] = (128 + 8) * 8;
+    sha512Compress(WH, WL, s, 0, WH, 0, WL, 0);
+    // The inner digest now fills words 0..7; words 9..14 are still zero.
+    WH[8] = 0x80000000 | 0; WL[15] = (128 + 64) * 8;
+    sha512Compress(WH, WL, s, 16, D, 0, D, 8);
   } else {
-    const wh = WH, wl = WL;
-    wh[0] = hi; wl[0] = lo; wh[1] = 0x80000000 | 0; wl[1] = 0;
-    for (let j = 2; j < 15; j++) { wh[j] = 0; wl[j] = 0; }
-    wh[15] = 0; wl[15] = (128 + 8) * 8;
-    sha512Block(s, 0, wh, 0, wl, 0);
-    wh[8] = 0x80000000 | 0; wl[8] = 0;
-    for (let j = 9; j < 15; j++) { wh[j] = 0; wl[j] = 0; }
-    wh[15] = 0; wl[15] = (128 + 64) * 8;
-    sha512Block(s, 16, D, 0, D, 8);
+    const L = stateWords(algorithm);
+    fill16(W, 0);
+    W[0] = hi; W[1] = lo; W[2] = 0x80000000 | 0; W[15] = (64 + 8) * 8;
+    compress(algorithm, s, 0, W, 0);
+    // The inner digest now fills words 0..L−1; words L+1..14 are still zero.
+    W[L] = 0x80000000 | 0; W[15] = (64 + 4 * L) * 8;
+    compress(algorithm, s, L, D, 0);
   }
 }
 
 /** RFC 4226 §5.3 dynamic truncation of the digest in D (see truncatedHmac). */
 function truncateD(algorithm: HashAlgorithm): number {
   // The offset is the low nibble of the digest's last byte: word 4 (SHA-1), 7 (SHA-256) or 15 (SHA-512).
-  const last = algorithm === 'SHA1' ? 4 : algorithm === 'SHA256' ? 7 : 15;
-  const offset = digestWord(algorithm, D, last) & 0x0f;
+  const offset = digestWord(algorithm, D, stateWords(algorithm) - 1) & 0x0f;
   // The 4 bytes at `offset` straddle at most two big-endian words.
   const k = offset >> 2;
   const shift = (offset & 3) << 3;
@@ -510,13 +277,22 @@ export function truncatedHmac(key: PreparedKey, counterHi: number, counterLo: nu
  */
 export function truncatedHmacOnce(algorithm: HashAlgorithm, key: Uint8Array, counterHi: number, counterLo: number): number {
   checkAlgorithm(algorithm);
-  const s = S;
   // hmacIntoD overwrites the whole block buffer first, so keyStates need not wipe it.
-  keyStates(algorithm, key, s, true);
-  hmacIntoD(algorithm, s, counterHi | 0, counterLo | 0);
-  const n = algorithm === 'SHA1' ? 10 : algorithm === 'SHA256' ? 16 : 32;
-  for (let j = 0; j < n; j++) s[j] = 0;
+  keyStates(algorithm, key, S, true);
+  hmacIntoD(algorithm, S, counterHi | 0, counterLo | 0);
+  fill16(S, 0);
+  if (algorithm === 'SHA512') S.fill(0, 16);
   return truncateD(algorithm);
+}
+
+/** @internal 10^digits for digits 0..8: a truncated value modulo 10^digits is the code (RFC 4226 §5.3 step 3). */
+export const POW10: readonly number[] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+/** @internal Formats a truncated value as `digits` decimal digits with leading zeros (RFC 4226 §5.3 step 3). */
+export function formatCode(value: number, digits: number): string {
+  const code = String(value % POW10[digits]!);
+  // padStart costs a builtin call even with nothing to add, and only one code in ten needs it.
+  return code.length < digits ? code.padStart(digits, '0') : code;
 }
 
 /** The full HMAC bytes over the same 8-byte counter message (allocates; for tests and diagnostics). */

@@ -49,6 +49,18 @@ export function scryptSync(password: Uint8Array, salt: Uint8Array, params: Scryp
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
+ * A macrotask that starts only after the event loop has turned. `setImmediate` (Node, Bun) runs in
+ * the next iteration when queued from a callback, after pending I/O; `setTimeout(0)` would not do
+ * in Node, where a timer created during a long callback takes the loop's cached start time and can
+ * fall due in the very timers phase that is running. Browsers and workers have no `setImmediate`:
+ * there `setTimeout(0)` is a new task, and other tasks run before it.
+ */
+const later: (run: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+    ? (run) => (globalThis as unknown as { setImmediate: (f: () => void) => void }).setImmediate(run)
+    : (run) => setTimeout(run, 0);
+
+/**
  * @internal One scrypt hash off the event loop where possible (see the module header). Rejects
  * only if the runtime's scrypt fails, which the parameter bounds make impossible in practice.
  */
@@ -67,13 +79,13 @@ export function scryptAsync(password: Uint8Array, salt: Uint8Array, params: Scry
   const run = queue.then(
     () =>
       new Promise<Uint8Array>((resolve, reject) =>
-        setTimeout(() => {
+        later(() => {
           try {
             resolve(scryptSync(password, salt, params, dkLen));
           } catch (e) {
             reject(e);
           }
-        }, 0),
+        }),
       ),
   );
   queue = run.catch(() => undefined);

@@ -1,6 +1,6 @@
 /**
  * Compact SHA-256 and SHA-512 compression functions (FIPS 180-4 §6.2.2, §6.4.2) with round loops.
- * SHA-1, the default and the hot path, stays straight-line in _hmac.ts; these two keep the core
+ * SHA-1, the default and the hot path, is straight-line in _sha1.ts; these two keep the core
  * bundle small (an app that only verifies SHA-1 codes still ships all three algorithms).
  * @module
  * @internal
@@ -37,18 +37,17 @@ function init(): void {
   if (K512 !== undefined) return;
   const primes: bigint[] = [];
   for (let c = 2n; primes.length < 80; c++) if (primes.every((q) => c % q !== 0n)) primes.push(c);
-  const mask = (1n << 64n) - 1n;
   K512 = new Int32Array(160);
   K256 = new Int32Array(64);
   IV512 = new Int32Array(16);
   IV256 = new Int32Array(8);
   primes.forEach((q, i) => {
-    const k = iroot(q << 192n, 3n) & mask;
+    const k = BigInt.asUintN(64, iroot(q << 192n, 3n));
     K512![2 * i] = Number(k >> 32n) | 0;
     K512![2 * i + 1] = Number(k & 0xffff_ffffn) | 0;
     if (i < 64) K256![i] = K512![2 * i]!;
     if (i < 8) {
-      const v = iroot(q << 128n, 2n) & mask;
+      const v = BigInt.asUintN(64, iroot(q << 128n, 2n));
       IV512![i] = IV256![i] = Number(v >> 32n) | 0;
       IV512![8 + i] = Number(v & 0xffff_ffffn) | 0;
     }

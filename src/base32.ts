@@ -14,14 +14,8 @@
  */
 import { OtpkitError, typeError } from './errors.js';
 import { aoptions, abool, kind } from './_assert.js';
+import { BASE32, fromDigits, toDigits } from './_encoding.js';
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-/** Char code → 5-bit value, or -1 for characters outside the alphabet. */
-const DECODE: Int8Array = /* @__PURE__ */ (() => {
-  const t = new Int8Array(128).fill(-1);
-  for (let i = 0; i < 32; i++) t[ALPHABET.charCodeAt(i)] = i;
-  return t;
-})();
 /** Padding count allowed for each unpadded length mod 8 (RFC 4648 §6: 1, 3, 4 or 6 `=`). */
 const PADS_FOR_REMAINDER = [0, -1, 6, -1, 4, 3, -1, 1];
 
@@ -66,18 +60,7 @@ export function encodeBase32(bytes: Uint8Array, options?: EncodeBase32Options): 
     throw typeError('ERR_OPTION_TYPE', `"bytes" expected Uint8Array, got ${kind(bytes)}`);
   const opts = aoptions<EncodeBase32Options>(options, ENCODE_KEYS);
   const padding = opts.padding === undefined ? false : abool(opts.padding, 'padding');
-  let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    buffer = ((buffer << 8) | (bytes[i] as number)) & 0xfff; // at most 12 live bits
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(buffer >>> bits) & 31];
-    }
-  }
-  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
+  let out = toDigits(BASE32, bytes);
   if (padding && out.length % 8 !== 0) out += '='.repeat(8 - (out.length % 8));
   return out;
 }
@@ -129,39 +112,27 @@ export function decodeBase32(text: string, options?: DecodeBase32Options): Uint8
   if (end === -1) end = s.length;
   else {
     for (let i = end; i < s.length; i++) {
-      if (s.charCodeAt(i) !== 61) {
-        const c = s.charCodeAt(i);
+      const c = s.charCodeAt(i);
+      if (c !== 61) {
         // A character after padding: say "padding" only if it would otherwise be valid.
-        if (c < 128 && (DECODE[c] as number) >= 0)
+        if (c < 128 && (BASE32.digits[c] as number) >= 0)
           throw new OtpkitError('ERR_BASE32_PADDING', `base32 "=" padding at index ${end} is followed by data`);
         throw new OtpkitError('ERR_BASE32_CHAR', `invalid base32 character at index ${i}`);
       }
     }
   }
-  for (let i = 0; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || (DECODE[c] as number) < 0)
-      throw new OtpkitError('ERR_BASE32_CHAR', `invalid base32 character at index ${i}`);
-  }
+  // One pass converts the data and finds its first bad character, reported first; then the length
+  // and the padding count; non-zero pad bits last.
+  const out = fromDigits(BASE32, s, end, lax);
+  if (typeof out === 'number' && out >= 0) throw new OtpkitError('ERR_BASE32_CHAR', `invalid base32 character at index ${out}`);
   const rem = end % 8;
   const pads = s.length - end;
   if ((PADS_FOR_REMAINDER[rem] as number) < 0)
     throw new OtpkitError('ERR_BASE32_LENGTH', `base32 length ${end} is not a possible encoding (≡ ${rem} mod 8)`);
   if (pads !== 0 && pads !== PADS_FOR_REMAINDER[rem])
     throw new OtpkitError('ERR_BASE32_PADDING', `base32 has ${pads} "=" where ${PADS_FOR_REMAINDER[rem]} are required`);
-  const out = new Uint8Array(Math.floor((end * 5) / 8));
-  let buffer = 0;
-  let bits = 0;
-  let j = 0;
-  for (let i = 0; i < end; i++) {
-    buffer = ((buffer << 5) | (DECODE[s.charCodeAt(i)] as number)) & 0xfff; // at most 7 + 5 = 12 live bits
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out[j++] = (buffer >>> bits) & 0xff;
-    }
-  }
-  if (!lax && (buffer & ((1 << bits) - 1)) !== 0)
+  // The lengths fromDigits calls impossible are exactly those refused above, so only pad bits remain.
+  if (typeof out === 'number')
     throw new OtpkitError('ERR_BASE32_NONCANONICAL', 'base32 has non-zero trailing bits (non-canonical encoding)');
   return out;
 }

@@ -7,8 +7,11 @@
  * so messages say "may" and name older versions where the evidence is about them.
  * @module
  */
-import type { HashAlgorithm } from './_hmac.js';
-import { normalizeOtpauthParams, parseOtpauthURI, type OtpauthParams, type OtpauthParamsInput } from './uri.js';
+import type { HashAlgorithm } from './hotp.js';
+import { MIN_SECRET_BYTES } from './_assert.js';
+import { normalizeOtpauthParams } from './uri/build.js';
+import type { OtpauthParams, OtpauthParamsInput } from './uri/params.js';
+import { parseOtpauthURI } from './uri/parse.js';
 
 /** What a {@link CompatibilityWarning} is about. */
 export type CompatibilityWarningCode =
@@ -153,8 +156,6 @@ export const AUTHENTICATOR_PROFILES: readonly AuthenticatorProfile[] = /* @__PUR
   }),
 ]);
 
-/** RFC 4226 §4 R6: at least 128 bits. */
-const MIN_SECRET_BYTES = 16;
 /**
  * Longer keys add nothing: HMAC hashes a key longer than the hash's block size first (RFC 2104
  * §2; 64 bytes for SHA-1/SHA-256), and some apps may reject or mishandle long secrets.

@@ -14,6 +14,7 @@
  * @module
  */
 import { abool, aoptions, asecret, kind, MAX_SECRET_BYTES, MIN_INSECURE_SECRET_BYTES } from './_assert.js';
+import { decodeBase64url, encodeBase64url } from './_encoding.js';
 import { OtpkitError, rangeError, typeError } from './errors.js';
 import { randomBytes } from './secret.js';
 
@@ -68,26 +69,6 @@ function subtle(): SubtleCrypto {
   return s;
 }
 
-function b64url(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i] as number);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-/** Strict unpadded base64url: only the form {@link b64url} writes (zero pad bits, RFC 4648 §3.5). */
-function unb64url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  let bytes: Uint8Array;
-  try {
-    const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-    bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-  // atob ignores non-zero pad bits, so two strings could name one ciphertext: accept one.
-  return b64url(bytes) === text ? bytes : null;
-}
-
 function isCryptoKey(k: unknown): k is CryptoKey {
   return typeof k === 'object' && k !== null && !(k instanceof Uint8Array) && 'algorithm' in k && 'type' in k;
 }
@@ -138,7 +119,7 @@ export async function sealSecret(secret: Uint8Array, options: SealSecretOptions)
   const key = await importKey(o.key, 'key', 'encrypt');
   const iv = randomBytes(IV_BYTES);
   const ct = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad }, key, secret as BufferSource));
-  return `${PREFIX}:${VERSION}:${keyId}:${b64url(iv)}:${b64url(ct)}`;
+  return `${PREFIX}:${VERSION}:${keyId}:${encodeBase64url(iv)}:${encodeBase64url(ct)}`;
 }
 
 /**
@@ -170,9 +151,10 @@ export async function openSecret(sealed: string, options: OpenSecretOptions): Pr
   if (parts.length !== 5 || parts[0] !== PREFIX || parts[1] !== VERSION) throw corrupt('has an unknown format');
   const keyId = parts[2] as string;
   if (!KEY_ID.test(keyId)) throw corrupt('has a malformed key id');
-  const iv = unb64url(parts[3] as string);
+  // Canonical base64url only (zero pad bits, RFC 4648 §3.5), so one ciphertext has one spelling.
+  const iv = decodeBase64url(parts[3] as string);
   if (iv === null || iv.length !== IV_BYTES) throw corrupt('has a malformed IV');
-  const ct = unb64url(parts[4] as string);
+  const ct = decodeBase64url(parts[4] as string);
   // Only the sizes sealSecret makes: a 10..256-byte secret plus the tag.
   if (ct === null || ct.length < MIN_INSECURE_SECRET_BYTES + TAG_BYTES || ct.length > MAX_SECRET_BYTES + TAG_BYTES)
     throw corrupt('has a malformed ciphertext');

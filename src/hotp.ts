@@ -5,11 +5,13 @@
  * are unsigned 64-bit: a safe-integer `number` or a `bigint` up to 2^64−1.
  * @module
  */
-import { aalgorithm, abool, adigits, aoptions, asecret } from './_assert.js';
+import { aoptions, asecret } from './_assert.js';
 import { acounter, TWO_32 } from './_bytes.js';
-import { prepareKey, truncatedHmacOnce, type HashAlgorithm, type PreparedKey } from './_hmac.js';
+import { formatCode, truncatedHmacOnce } from './_hmac.js';
+import { keySet, OTP_KEYS, resolveOptions } from './_options.js';
 
-export type { HashAlgorithm } from './_hmac.js';
+/** A hash function HOTP/TOTP may be keyed with (RFC 6238 §1.2). */
+export type HashAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
 
 /** Options shared by HOTP and TOTP generation and verification. */
 export interface OtpOptions {
@@ -28,53 +30,10 @@ export interface OtpOptions {
 /** Options of {@link generateHOTP}. */
 export interface HOTPOptions extends OtpOptions {}
 
-/** @internal The validated, defaulted form of {@link OtpOptions}. */
-export interface ResolvedOtp {
-  readonly algorithm: HashAlgorithm;
-  readonly digits: number;
-  readonly allowShort: boolean;
-}
+/** @internal Still imported from here by test/verifier.test.ts; the list lives in _options.ts. */
+export { OTP_KEYS } from './_options.js';
 
-/** @internal Option keys of OtpOptions, for unknown-key rejection. */
-export const OTP_KEYS: readonly string[] = ['algorithm', 'digits', 'allowInsecureShortSecret'];
-const HOTP_KEYS: ReadonlySet<string> = new Set(OTP_KEYS);
-
-/** @internal The `algorithm` option, validated and defaulted. */
-export function optAlgorithm(o: Partial<OtpOptions>): HashAlgorithm {
-  return o.algorithm === undefined ? 'SHA1' : aalgorithm(o.algorithm);
-}
-
-/** @internal The `digits` option, validated and defaulted. */
-export function optDigits(o: Partial<OtpOptions>): number {
-  return o.digits === undefined ? 6 : adigits(o.digits);
-}
-
-/** @internal The `allowInsecureShortSecret` option, validated and defaulted. */
-export function optAllowShort(o: Partial<OtpOptions>): boolean {
-  return o.allowInsecureShortSecret === undefined ? false : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret');
-}
-
-/**
- * @internal Validates and defaults the shared options, in this order: algorithm, digits,
- * allowInsecureShortSecret. (The hot paths call the three opt* functions directly, in the same
- * order, so that no object is built per call.)
- */
-export function resolveOtp(o: Partial<OtpOptions>): ResolvedOtp {
-  return { algorithm: optAlgorithm(o), digits: optDigits(o), allowShort: optAllowShort(o) };
-}
-
-/** @internal 10^digits for digits 0..8. */
-export const POW10: readonly number[] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
-
-/** @internal Formats a truncated value as `digits` decimal digits with leading zeros (RFC 4226 §5.3 step 3). */
-export function formatCode(value: number, digits: number): string {
-  return String(value % (POW10[digits] as number)).padStart(digits, '0');
-}
-
-/** @internal Validates a secret and precomputes its HMAC states. */
-export function prepareSecret(secret: unknown, r: ResolvedOtp): PreparedKey {
-  return prepareKey(r.algorithm, asecret(secret, r.allowShort));
-}
+const HOTP_KEYS: ReadonlySet<string> = /* @__PURE__ */ keySet(OTP_KEYS);
 
 /**
  * Generates the HOTP code for `counter`.
@@ -96,9 +55,7 @@ export function prepareSecret(secret: unknown, r: ResolvedOtp): PreparedKey {
  */
 export function generateHOTP(secret: Uint8Array, counter: number | bigint, options?: HOTPOptions): string {
   const o = aoptions<HOTPOptions>(options, HOTP_KEYS);
-  const algorithm = optAlgorithm(o);
-  const digits = optDigits(o);
-  const allowShort = optAllowShort(o);
+  const { algorithm, digits, allowShort } = resolveOptions(o, false);
   const c = acounter(counter);
   // A validated number counter is a non-negative safe integer: its halves are exact float math.
   const hi = typeof counter === 'number' ? Math.floor(counter / TWO_32) : Number(c >> 32n);

@@ -26,7 +26,7 @@ export {
   type VerifyFailureReason,
   type TOTPWindow,
 } from './verify.js';
-export type { OtpStore, CredentialState, StoredRecoveryCode, RecoveryCodeSet } from './store/types.js';
+export type { OtpStore, CredentialState, RecoveryCodeSet } from './store/types.js';
 export { createMemoryStore, type MemoryStore } from './store/memory.js';
 export {
   createVerifier,
@@ -53,14 +53,9 @@ export {
   type ThrottleScope,
 } from './verifier.js';
 export { sealSecret, openSecret, type SealSecretOptions, type OpenSecretOptions, type SealingKey } from './envelope.js';
-export {
-  buildOtpauthURI,
-  parseOtpauthURI,
-  type OtpauthParams,
-  type OtpauthParamsInput,
-  type BuildOtpauthURIOptions,
-  type ParseOtpauthURIOptions,
-} from './uri.js';
+export { buildOtpauthURI, type BuildOtpauthURIOptions } from './uri/build.js';
+export { parseOtpauthURI, type ParseOtpauthURIOptions } from './uri/parse.js';
+export type { OtpauthParams, OtpauthParamsInput } from './uri/params.js';
 export {
   checkAuthenticatorCompatibility,
   AUTHENTICATOR_PROFILES,
@@ -71,12 +66,8 @@ export {
 export {
   generateRecoveryCodes,
   normalizeRecoveryCode,
-  hashRecoveryCode,
-  verifyRecoveryCode,
-  recoveryHashNeedsRehash,
-  hashRecoveryCodeSet,
-  hashRecoveryCodeSetAsync,
   type GenerateRecoveryCodesOptions,
   type NormalizeRecoveryCodeOptions,
-  type RecoveryHashOptions,
-} from './recovery.js';
+} from './recovery/codes.js';
+export { hashRecoveryCode, verifyRecoveryCode, recoveryHashNeedsRehash, type RecoveryHashOptions } from './recovery/hash.js';
+export { hashRecoveryCodeSet, hashRecoveryCodeSetAsync, type StoredRecoveryCode } from './recovery/set.js';

@@ -3,7 +3,8 @@
  * @module
  */
 import { aalgorithm, aint, aoptions, MAX_SECRET_BYTES, MIN_SECRET_BYTES } from './_assert.js';
-import { HMAC_LENGTH, type HashAlgorithm } from './_hmac.js';
+import { HMAC_LENGTH } from './_hmac.js';
+import type { HashAlgorithm } from './hotp.js';
 import { OtpkitError } from './errors.js';
 
 /** Options of {@link generateSecret}. */

@@ -16,16 +16,13 @@
 import { abool, aint, aoptions, atime, kind } from './_assert.js';
 import { storeCall, isBoolean, isCount, isVoid } from './_storecall.js';
 import { randomBytes } from './secret.js';
+import { hex } from './_encoding.js';
 import { admit, checkGate, resolveThrottle, type Gate, type ThrottleOptions, type ThrottlePolicy } from './_throttle.js';
 import { OtpkitError, rangeError, typeError } from './errors.js';
-import { prepareSecret } from './hotp.js';
-import {
-  generateRecoveryCodes,
-  hashRecoveryCodeSetAsync,
-  matchRecoveryCodeAsync,
-  type GenerateRecoveryCodesOptions,
-  type RecoveryHashOptions,
-} from './recovery.js';
+import { prepareSecret } from './_options.js';
+import { generateRecoveryCodes, type GenerateRecoveryCodesOptions } from './recovery/codes.js';
+import type { RecoveryHashOptions } from './recovery/hash.js';
+import { hashRecoveryCodeSetAsync, matchRecoveryCodeAsync } from './recovery/set.js';
 import { createMemoryStore } from './store/memory.js';
 import type { CredentialState, OtpStore, RecoveryCodeSet } from './store/types.js';
 import {
@@ -278,9 +275,7 @@ function aid(v: unknown, title: string): string {
 
 /** A fresh recovery-code set id: 128 random bits, hex. */
 function newSetId(): string {
-  let out = '';
-  for (const b of randomBytes(16)) out += b.toString(16).padStart(2, '0');
-  return out;
+  return hex(randomBytes(16));
 }
 
 /** A throttle scope: exactly `'otp'` or `'recovery'`. */

@@ -6,24 +6,18 @@
  * (`createVerifier`) for logins. These functions are its building blocks.
  * @module
  */
-import { aint, aoptions, asecret, kind } from './_assert.js';
+import { aint, aoptions, kind } from './_assert.js';
 import { acounter, MAX_COUNTER, splitBigint, TWO_32 } from './_bytes.js';
-import { prepareKey, truncatedHmac, type PreparedKey } from './_hmac.js';
+import { POW10, truncatedHmac, type PreparedKey } from './_hmac.js';
+import { keySet, OTP_KEYS, prepareSecret, resolveOptions, TIME_KEYS, type ResolvedOtp } from './_options.js';
 import { typeError } from './errors.js';
-import {
-  optAlgorithm,
-  optAllowShort,
-  optDigits,
-  OTP_KEYS,
-  POW10,
-  prepareSecret,
-  resolveOtp,
-  type OtpOptions,
-  type ResolvedOtp,
-} from './hotp.js';
-import { anow, checkT0, optPeriod, optT0, resolveTOTP, stepAt, stepOf, TIME_KEYS, type TimeOptions } from './totp.js';
+import type { OtpOptions } from './hotp.js';
+import type { TimeOptions } from './totp.js';
 
-/** The hard cap on the TOTP window each way (REQUIREMENTS §(g) 1). */
+/**
+ * The hard cap on the TOTP window each way. RFC 6238 §5.2 recommends at most one step for network
+ * delay; wider windows absorb clock drift (§6), and every step accepted widens what a guess can hit.
+ */
 export const MAX_WINDOW = 10;
 /** The hard cap on the HOTP look-ahead (RFC 4226 §7.4: as low as possible). */
 export const MAX_LOOK_AHEAD = 100;
@@ -85,14 +79,14 @@ export interface ResyncHOTPOptions extends OtpOptions {
   readonly lookAhead?: number | undefined;
 }
 
-const TOTP_VERIFY_KEYS: ReadonlySet<string> = new Set([...OTP_KEYS, ...TIME_KEYS, 'window']);
-const HOTP_VERIFY_KEYS: ReadonlySet<string> = new Set([...OTP_KEYS, 'counter', 'lookAhead']);
+const TOTP_VERIFY_KEYS: ReadonlySet<string> = /* @__PURE__ */ keySet(OTP_KEYS, TIME_KEYS, ['window']);
+const HOTP_VERIFY_KEYS: ReadonlySet<string> = /* @__PURE__ */ keySet(OTP_KEYS, ['counter', 'lookAhead']);
 
 const MALFORMED = Object.freeze({ ok: false, reason: 'malformed' } as const);
 const INVALID = Object.freeze({ ok: false, reason: 'invalid' } as const);
 
 /**
- * @internal Parses a token that must be exactly `digits` ASCII digits (REQUIREMENTS #16) into its
+ * @internal Parses a token that must be exactly `digits` ASCII digits into its
  * integer value, or returns -1. O(1) for any length: the length check comes first. Never trims,
  * never NFKC-normalises, never uses Number()/parseInt (which accept '', ' 1', '0x1E240', '1e5').
  */
@@ -114,7 +108,7 @@ export function parseToken(token: unknown, digits: number): number {
 export function awindow(w: unknown): [past: number, future: number] {
   if (w === undefined) return [1, 1];
   if (typeof w === 'number') {
-    const n = awindowNumber(w);
+    const n = aint(w, 'window', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW');
     return [n, n];
   }
   if (typeof w !== 'object' || w === null || Array.isArray(w))
@@ -125,12 +119,7 @@ export function awindow(w: unknown): [past: number, future: number] {
     o.future === undefined ? 1 : aint(o.future, 'window.future', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW'),
   ];
 }
-const WINDOW_KEYS: ReadonlySet<string> = new Set(['past', 'future']);
-
-/** @internal Validates a window given as a number (both ways). */
-function awindowNumber(w: number): number {
-  return aint(w, 'window', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW');
-}
+const WINDOW_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['past', 'future']);
 
 /** @internal Everything a TOTP verification needs, validated once (shared with the store-backed verifier). */
 export interface PreparedTOTP {
@@ -142,28 +131,28 @@ export interface PreparedTOTP {
   readonly period: number;
 }
 
-/** @internal Validates options and secret for a TOTP verification (STYLE: one prepareVerify for sync and async). */
+/**
+ * @internal Validates options and secret for a TOTP verification, in this order: the options of
+ * resolveOptions, the window, the secret. The one preparation behind verifyTOTP and the
+ * store-backed verifier, so both accept and reject exactly the same inputs.
+ */
 export function prepareVerifyTOTP(secret: unknown, options: unknown): PreparedTOTP {
   const o = aoptions<VerifyTOTPOptions>(options, TOTP_VERIFY_KEYS);
-  const r = resolveTOTP(o);
+  const { algorithm, digits, allowShort, step, period } = resolveOptions(o, true);
+  const otp: ResolvedOtp = { algorithm, digits, allowShort };
   const [past, future] = awindow(o.window);
-  return { key: prepareSecret(secret, r), otp: r, step: stepOf(r), past, future, period: r.period };
+  return { key: prepareSecret(secret, otp), otp, step, past, future, period };
 }
 
 /**
- * @internal Scans deltas `lo..hi` around `step` (each clamped to the cap and to step ≥ 0), computing and
- * comparing every candidate with no early exit. Returns the matching delta of smallest |delta|
- * (past before future on a tie), or NaN.
+ * @internal Scans deltas `lo..hi` around the prepared step (each clamped to the cap and to
+ * step ≥ 0), computing and comparing every candidate with no early exit. Returns the matching
+ * delta of smallest |delta| (past before future on a tie), or NaN. Allocation-free: the 32-bit
+ * halves of each candidate step are exact float math (a step is a non-negative safe integer).
  */
 export function scanTOTP(p: PreparedTOTP, value: number, lo: number, hi: number): number {
-  return scanSteps(p.key, p.step, POW10[p.otp.digits] as number, value, lo, hi);
-}
-
-/**
- * scanTOTP on plain values: `mod` is 10^digits. Allocation-free: the 32-bit halves of each
- * candidate step are exact float math (a step is a non-negative safe integer).
- */
-function scanSteps(key: PreparedKey, step: number, mod: number, value: number, lo: number, hi: number): number {
+  const { key, step } = p;
+  const mod = POW10[p.otp.digits]!;
   let best = NaN;
   let bestAbs = Infinity;
   const last = Math.min(hi, MAX_WINDOW);
@@ -203,27 +192,12 @@ function scanSteps(key: PreparedKey, step: number, mod: number, value: number, l
  * @see RFC 6238 §5.2, §6
  */
 export function verifyTOTP(secret: Uint8Array, token: string, options?: VerifyTOTPOptions): VerifyTOTPResult {
-  // prepareVerifyTOTP's checks in its order, as plain locals: no per-call objects on this path.
-  const o = aoptions<VerifyTOTPOptions>(options, TOTP_VERIFY_KEYS);
-  const algorithm = optAlgorithm(o);
-  const digits = optDigits(o);
-  const allowShort = optAllowShort(o);
-  const period = optPeriod(o);
-  const t0 = optT0(o);
-  const seconds = anow(o.now);
-  checkT0(t0, seconds);
-  const w = o.window;
-  let past = 1;
-  let future = 1;
-  if (typeof w === 'number') past = future = awindowNumber(w);
-  else if (w !== undefined) [past, future] = awindow(w);
-  const key = prepareKey(algorithm, asecret(secret, allowShort));
-  const step = stepAt(seconds, t0, period);
-  const value = parseToken(token, digits);
+  const p = prepareVerifyTOTP(secret, options);
+  const value = parseToken(token, p.otp.digits);
   if (value < 0) return MALFORMED;
-  const delta = scanSteps(key, step, POW10[digits] as number, value, -past, future);
+  const delta = scanTOTP(p, value, -p.past, p.future);
   if (Number.isNaN(delta)) return INVALID;
-  return { ok: true, delta, step: step + delta };
+  return { ok: true, delta, step: p.step + delta };
 }
 
 /** @internal Validated HOTP verification inputs. */
@@ -238,7 +212,8 @@ export interface PreparedHOTP {
 export function prepareVerifyHOTP(secret: unknown, options: unknown, maxLookAhead: number = MAX_LOOK_AHEAD, defaultLookAhead: number = 10): PreparedHOTP {
   if (options === undefined) throw typeError('ERR_COUNTER_TYPE', '"options.counter" is required');
   const o = aoptions<VerifyHOTPOptions>(options, HOTP_VERIFY_KEYS);
-  const otp = resolveOtp(o);
+  const { algorithm, digits, allowShort } = resolveOptions(o, false);
+  const otp: ResolvedOtp = { algorithm, digits, allowShort };
   const counter = acounter(o.counter, 'counter');
   const lookAhead =
     o.lookAhead === undefined ? defaultLookAhead : aint(o.lookAhead, 'lookAhead', 1, maxLookAhead, 'ERR_OPTION_LOOKAHEAD');
@@ -247,7 +222,7 @@ export function prepareVerifyHOTP(secret: unknown, options: unknown, maxLookAhea
 
 /**
  * @internal Scans counters `counter .. counter+lookAhead−1`, stopping below 2^64−1 so that `next`
- * never wraps (REQUIREMENTS C7); every candidate is computed. Returns the smallest matching
+ * never wraps (the counter is unsigned 64-bit, RFC 4226 §5.1); every candidate is computed. Returns the smallest matching
  * counter for which `match` holds, or -1n.
  */
 function scanHOTP(p: PreparedHOTP, match: (c: bigint) => boolean): bigint {
@@ -262,7 +237,7 @@ function scanHOTP(p: PreparedHOTP, match: (c: bigint) => boolean): bigint {
 
 function codeValue(p: PreparedHOTP, c: bigint): number {
   const [h, l] = splitBigint(c);
-  return truncatedHmac(p.key, h, l) % (POW10[p.otp.digits] as number);
+  return truncatedHmac(p.key, h, l) % POW10[p.otp.digits]!;
 }
 
 /**
@@ -336,8 +311,8 @@ export function resyncHOTP(secret: Uint8Array, first: string, second: string, op
 /**
  * Strips ASCII spaces and hyphens from a code typed into a UI (`'123 456'`, `'123-456'`).
  *
- * Verification itself never normalises (REQUIREMENTS #16–17: a replay cache keyed on raw
- * input was CVE-2025-6014); call this explicitly, before verifying, if your UI wants it.
+ * Verification itself never normalises (a replay cache keyed on raw input that verification
+ * normalised was CVE-2025-6014); call this explicitly, before verifying, if your UI wants it.
  *
  * @param input - the raw text from the form field.
  * @returns the text without ASCII spaces and `-`; nothing else is changed.

@@ -10,8 +10,8 @@ import { encodeBase32 } from '../src/base32.js';
 import { generateHOTP } from '../src/hotp.js';
 import { renderQRCodeText } from '../src/qr.js';
 import { generateTOTP } from '../src/totp.js';
-import { parseOtpauthURI } from '../src/uri.js';
-import { verifyRecoveryCode } from '../src/recovery.js';
+import { parseOtpauthURI } from '../src/uri/parse.js';
+import { verifyRecoveryCode } from '../src/recovery/hash.js';
 
 /** RFC 4226 / RFC 6238 seeds (Erratum 2866 lengths for SHA256/SHA512). */
 const SEED20 = '3132333435363738393031323334353637383930';
@@ -262,6 +262,7 @@ describe('otpkit code', () => {
       [['code', '--secret-stdin'], 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQG\n', 'ERR_BASE32_LENGTH'],
       [['code', '--hex', '-'], `${SEED20}zz`, 'ERR_HEX_CHAR'],
       [['code', '--hex', `${SEED20}3`], undefined, 'ERR_HEX_LENGTH'],
+      [['code', '--hex', '-'], `${'ab'.repeat(257)}\n`, 'ERR_SECRET_TOO_LONG'],
     ];
     for (const [args, stdin, code] of cases) {
       const r = await run(args, stdin);

@@ -6,7 +6,8 @@ import {
   type CompatibilityWarningCode,
 } from '../src/compat.js';
 import { OtpkitError } from '../src/errors.js';
-import { buildOtpauthURI, type OtpauthParamsInput } from '../src/uri.js';
+import { buildOtpauthURI } from '../src/uri/build.js';
+import type { OtpauthParamsInput } from '../src/uri/params.js';
 
 const SECRET = new Uint8Array(20).fill(0x5a);
 const BASE: OtpauthParamsInput = { type: 'totp', secret: SECRET, issuer: 'ACME', account: 'alice@example.com' };

@@ -5,7 +5,8 @@ import { sha1 } from '@noble/hashes/sha1';
 import { sha256, sha512 } from '@noble/hashes/sha2';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HMAC_LENGTH, hmacCounter, prepareKey, truncatedHmac, truncatedHmacOnce, type HashAlgorithm } from '../src/_hmac.js';
+import { HMAC_LENGTH, hmacCounter, prepareKey, truncatedHmac, truncatedHmacOnce } from '../src/_hmac.js';
+import type { HashAlgorithm } from '../src/hotp.js';
 
 const ALGORITHMS: readonly HashAlgorithm[] = ['SHA1', 'SHA256', 'SHA512'];
 const NODE_NAME = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' } as const;

@@ -1,16 +1,13 @@
 /**
  * Recovery-code properties (fast-check): generate → hash → verify, distinctness, and the
- * normalisation invariants of REQUIREMENTS #38. scrypt runs at logN 10 to keep properties fast.
+ * normalisation invariants (every accepted typing of a code gives its one canonical form).
+ * scrypt runs at logN 10 to keep properties fast.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  generateRecoveryCodes,
-  hashRecoveryCodeSet,
-  matchRecoveryCode,
-  normalizeRecoveryCode,
-  verifyRecoveryCode,
-} from '../src/recovery.js';
+import { generateRecoveryCodes, normalizeRecoveryCode } from '../src/recovery/codes.js';
+import { verifyRecoveryCode } from '../src/recovery/hash.js';
+import { hashRecoveryCodeSet, matchRecoveryCode } from '../src/recovery/set.js';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const FAST = { logN: 10 } as const;

@@ -1,23 +1,21 @@
 /**
- * Recovery-code primitives (src/recovery.ts): generation, normalisation (REQUIREMENTS #38 and the
- * bad-input rows R1, R2, R7, R8), scrypt hashing and its self-describing format, tampered hashes,
- * and one scrypt per redemption attempt (§(g) 5). R3–R6 are store-level: see verifier.test.ts.
+ * Recovery-code primitives (src/recovery/): generation, normalisation of what users type (case,
+ * separators, Crockford confusables, wrong lengths, huge inputs), scrypt hashing and its
+ * self-describing format, tampered hashes, and one scrypt per redemption attempt. Single use,
+ * throttling and regeneration are store-level: see verifier.test.ts.
  */
 import { scryptSync } from 'node:crypto';
 import { scrypt, scryptAsync } from '@noble/hashes/scrypt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OtpkitError } from '../src/errors.js';
+import { generateRecoveryCodes, normalizeRecoveryCode } from '../src/recovery/codes.js';
+import { hashRecoveryCode, recoveryHashNeedsRehash, verifyRecoveryCode } from '../src/recovery/hash.js';
 import {
-  generateRecoveryCodes,
-  hashRecoveryCode,
   hashRecoveryCodeSet,
   hashRecoveryCodeSetAsync,
   matchRecoveryCode,
   matchRecoveryCodeAsync,
-  normalizeRecoveryCode,
-  recoveryHashNeedsRehash,
-  verifyRecoveryCode,
-} from '../src/recovery.js';
+} from '../src/recovery/set.js';
 
 // Wrap the real scrypt so tests can count evaluations (the module under test imports this path).
 vi.mock('@noble/hashes/scrypt', async (importOriginal) => {
@@ -121,9 +119,9 @@ describe('generateRecoveryCodes', () => {
   });
 
   it.each([
-    ['O8 count 0', { count: 0 }],
-    ['O8 count 1000', { count: 1000 }],
-    ['O8 bits 40', { bits: 40 }],
+    ['count 0', { count: 0 }],
+    ['count 1000', { count: 1000 }],
+    ['bits 40', { bits: 40 }],
     ['count 101', { count: 101 }],
     ['count -1', { count: -1 }],
     ['count 1.5', { count: 1.5 }],
@@ -209,13 +207,13 @@ describe('generateRecoveryCodes', () => {
   });
 });
 
-describe('normalizeRecoveryCode (REQUIREMENTS #38)', () => {
+describe('normalizeRecoveryCode', () => {
   it('canonical codes are fixed points', () => {
     expect(normalizeRecoveryCode(CANON)).toBe(CANON);
     expect(normalizeRecoveryCode(CODE)).toBe(CANON);
   });
 
-  it('R7: lower case, hyphens, spaces and O/I/L confusables give the same code', () => {
+  it('lower case, hyphens, spaces and O/I/L confusables give the same code', () => {
     const canon = '0123456789ABCDEF';
     for (const typed of [
       '0123-4567-89ab-cdef',
@@ -232,7 +230,7 @@ describe('normalizeRecoveryCode (REQUIREMENTS #38)', () => {
       expect(normalizeRecoveryCode(typed), typed).toBe(canon);
   });
 
-  it('R1: the empty string is malformed (null)', () => {
+  it('the empty string is malformed (null)', () => {
     expect(normalizeRecoveryCode('')).toBeNull();
     expect(normalizeRecoveryCode('   ---  ')).toBeNull();
   });
@@ -243,7 +241,7 @@ describe('normalizeRecoveryCode (REQUIREMENTS #38)', () => {
     ['undefined', undefined],
     ['a String object', new String(CANON)],
     ['an array', [CANON]],
-  ])('R1: %s → TypeError ERR_RECOVERY_TYPE', (_label, value) => {
+  ])('%s → TypeError ERR_RECOVERY_TYPE', (_label, value) => {
     expectMisuse(() => normalizeRecoveryCode(value as never), TypeError, 'ERR_RECOVERY_TYPE');
   });
 
@@ -265,7 +263,7 @@ describe('normalizeRecoveryCode (REQUIREMENTS #38)', () => {
     ['Kelvin sign (lower-cases to k)', '\u212a7QM4X2P9D3RTB8W'],
     ['an emoji', 'K7QM4X2P9D3RTB8😀'],
     ['a lone surrogate', 'K7QM4X2P9D3RTB8\ud800'],
-  ])('R2: %s → null', (_label, input) => {
+  ])('%s → null', (_label, input) => {
     expect(normalizeRecoveryCode(input)).toBeNull();
   });
 
@@ -293,7 +291,7 @@ describe('normalizeRecoveryCode (REQUIREMENTS #38)', () => {
     expect(normalizeRecoveryCode(`${padded} `)).toBeNull();
   });
 
-  it('R8: a 1 MB string is rejected by its length alone (O(1))', () => {
+  it('a 1 MB string is rejected by its length alone (O(1))', () => {
     const huge = CANON + ' '.repeat(1 << 20);
     const hugeCode = 'A'.repeat(1 << 20);
     expect(normalizeRecoveryCode(huge)).toBeNull();
@@ -351,7 +349,7 @@ describe('hashRecoveryCode / verifyRecoveryCode', () => {
     expect(FORMAT.exec(a)![5]).not.toBe(FORMAT.exec(b)![5]);
   });
 
-  it('R7: accepts the right code in any accepted typing', () => {
+  it('accepts the right code in any accepted typing', () => {
     const h = hashRecoveryCode('0123-4567-89AB-CDEF', FAST);
     for (const typed of [
       '0123456789abcdef',
@@ -371,7 +369,7 @@ describe('hashRecoveryCode / verifyRecoveryCode', () => {
       expect(verifyRecoveryCode(other, h)).toBe(false);
   });
 
-  it('R1/R2/R8: malformed codes are false without hashing; non-strings are TypeError ERR_RECOVERY_TYPE', () => {
+  it('malformed codes are false without hashing; non-strings are TypeError ERR_RECOVERY_TYPE', () => {
     const h = hashRecoveryCode(CODE, FAST);
     vi.mocked(scrypt).mockClear();
     for (const bad of [

@@ -7,13 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeBase32 } from '../src/base32.js';
 import { OtpkitError } from '../src/errors.js';
-import {
-  buildOtpauthURI,
-  normalizeOtpauthParams,
-  parseOtpauthURI,
-  type OtpauthParams,
-  type OtpauthParamsInput,
-} from '../src/uri.js';
+import { buildOtpauthURI, normalizeOtpauthParams } from '../src/uri/build.js';
+import type { OtpauthParams, OtpauthParamsInput } from '../src/uri/params.js';
+import { parseOtpauthURI } from '../src/uri/parse.js';
 
 const RUNS = { numRuns: 1000, seed: 0x0a7e1 };
 

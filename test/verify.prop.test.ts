@@ -1,5 +1,5 @@
 /**
- * Verification properties (fast-check). Only true invariants (STYLE §6): codes can collide, so
+ * Verification properties (fast-check). Only true invariants: codes can collide, so
  * "outside the window is rejected" is stated as "accepted iff the token is the code of some step
  * inside the window", with the matched step being the one of smallest |delta|.
  */

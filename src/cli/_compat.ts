@@ -6,7 +6,7 @@
  */
 import { checkAuthenticatorCompatibility } from '../compat.js';
 import { renderQRCodeText } from '../qr.js';
-import type { OtpauthParams } from '../uri.js';
+import type { OtpauthParams } from '../uri/params.js';
 import { UsageError, type CliContext } from './_io.js';
 
 /** @internal One warning per line: `warning: <message> (<code>; <apps>)`. */

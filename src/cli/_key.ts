@@ -8,6 +8,8 @@
  * @module
  * @internal
  */
+import { MAX_SECRET_BYTES, MIN_INSECURE_SECRET_BYTES, MIN_SECRET_BYTES, secretLengthProblem } from '../_assert.js';
+import { fromDigits, HEX, IMPOSSIBLE_LENGTH } from '../_encoding.js';
 import { decodeBase32 } from '../base32.js';
 import { OtpkitError } from '../errors.js';
 import { InputError, readStdin, readTextFile, stripNewline, UsageError, type CliContext } from './_io.js';
@@ -32,8 +34,6 @@ export const KEY_HELP = `Key input (exactly one source; the positional KEY is vi
   --allow-short-secret     accept a legacy 10..15-byte (80..120-bit) key; otherwise at least 16 bytes`;
 
 /** Smallest key accepted by default (RFC 4226 §4 R6: 128 bits) and with `--allow-short-secret`. */
-const MIN_BYTES = 16;
-const MIN_SHORT_BYTES = 10;
 
 /** @internal The parsed key-related values. */
 export interface KeyValues {
@@ -95,28 +95,27 @@ function decodeBase32Key(text: string): Uint8Array {
 /** @internal Decodes hex (either case; ASCII spaces and ':' between bytes are ignored). */
 export function decodeHex(text: string): Uint8Array {
   const s = text.trim().replace(/[ :]/g, '');
-  for (let i = 0; i < s.length; i++) {
-    if (!/[0-9a-fA-F]/.test(s.charAt(i))) throw new InputError('ERR_HEX_CHAR', `the key is not valid hex: invalid character at index ${i}`);
-  }
-  if (s.length % 2 !== 0) throw new InputError('ERR_HEX_LENGTH', `the key is not valid hex: odd number of digits (${s.length})`);
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  const r = fromDigits(HEX, s.replace(/[A-F]+/g, (m) => m.toLowerCase()), s.length, false);
+  if (typeof r !== 'number') return r;
+  if (r === IMPOSSIBLE_LENGTH) throw new InputError('ERR_HEX_LENGTH', `the key is not valid hex: odd number of digits (${s.length})`);
+  throw new InputError('ERR_HEX_CHAR', `the key is not valid hex: invalid character at index ${r}`);
 }
 
-/** @internal Enforces the 128-bit floor (RFC 4226 §4 R6), with the 80-bit legacy opt-in. */
+/** @internal Enforces the library's secret-length rule (RFC 4226 §4 R6: 128 bits), with the 80-bit legacy opt-in. */
 export function checkLength(n: number, allowShort: boolean): void {
-  if (n === 0) throw new InputError('ERR_SECRET_EMPTY', 'the key is empty');
-  if (n >= MIN_BYTES) return;
+  const problem = secretLengthProblem(n, allowShort);
+  if (problem === undefined) return;
+  if (problem === 'ERR_SECRET_EMPTY') throw new InputError(problem, 'the key is empty');
+  if (problem === 'ERR_SECRET_TOO_LONG')
+    throw new InputError(problem, `the key is ${n} bytes; at most ${MAX_SECRET_BYTES} bytes are allowed`);
   if (!allowShort)
     throw new InputError(
-      'ERR_SECRET_TOO_SHORT',
-      `the key is ${n} bytes (${n * 8} bits); at least ${MIN_BYTES} bytes (128 bits) are required, ` +
-        `pass --allow-short-secret to accept a legacy ${MIN_SHORT_BYTES}..${MIN_BYTES - 1}-byte key`,
+      problem,
+      `the key is ${n} bytes (${n * 8} bits); at least ${MIN_SECRET_BYTES} bytes (128 bits) are required, ` +
+        `pass --allow-short-secret to accept a legacy ${MIN_INSECURE_SECRET_BYTES}..${MIN_SECRET_BYTES - 1}-byte key`,
     );
-  if (n < MIN_SHORT_BYTES)
-    throw new InputError(
-      'ERR_SECRET_TOO_SHORT',
-      `the key is ${n} bytes (${n * 8} bits); even with --allow-short-secret at least ${MIN_SHORT_BYTES} bytes are required`,
-    );
+  throw new InputError(
+    problem,
+    `the key is ${n} bytes (${n * 8} bits); even with --allow-short-secret at least ${MIN_INSECURE_SECRET_BYTES} bytes are required`,
+  );
 }

@@ -1,6 +1,6 @@
 /**
  * The storage contract: every security mutation is one atomic conditional operation that
- * reports whether *this* caller won (REQUIREMENTS §(d) D.3). Adapters implement `OtpStore`;
+ * reports whether *this* caller won. Adapters implement `OtpStore`;
  * the verifier and recovery-code layers never read-modify-write security state.
  *
  * Identifiers: `userId` is the account; `credentialId` names one authenticator of that account
@@ -13,6 +13,10 @@
  * clock, so `now` stays injectable and every server agrees on what was decided).
  * @module
  */
+import type { StoredRecoveryCode } from '../recovery/set.js';
+
+// Adapters and apps import the record type with the contract; it is defined with recovery codes.
+export type { StoredRecoveryCode };
 
 /** Throttle and credential state read in one round trip before a verification. */
 export interface CredentialState {
@@ -26,14 +30,6 @@ export interface CredentialState {
   readonly hotpCounter: bigint | null;
   /** The last accepted TOTP step, or `null` if none (for diagnostics; never used to decide). */
   readonly lastStep: number | null;
-}
-
-/** A stored recovery code: an opaque unique id and the self-describing hash of the code. */
-export interface StoredRecoveryCode {
-  /** Unique id of this code (random; unique across sets, so a replaced set's ids never match). */
-  readonly id: string;
-  /** The self-describing hash string from `hashRecoveryCode` (never the code itself). */
-  readonly hash: string;
 }
 
 /** A user's current recovery-code set: its id, when it was issued, and its unused codes. */

@@ -17,7 +17,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeHtml, openStore, startServer, type OpenedStore, type RunningWebapp } from '../../examples/webapp/server.js';
 import { decodeBase32, encodeBase32, generateTOTP } from '../../src/index.js';
-import { parseOtpauthURI } from '../../src/uri.js';
+import { parseOtpauthURI } from '../../src/uri/parse.js';
 import { describeRequiring, describeWithEnv } from '../store/_servers.js';
 
 // jsqr ships CommonJS with an ESM-style `export default` declaration (see test/qr.test.ts).

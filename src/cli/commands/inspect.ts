@@ -1,6 +1,7 @@
 /** `otpkit inspect`: parses an otpauth:// URI and prints its fields and compatibility warnings. @module */
 import { encodeBase32 } from '../../base32.js';
-import { parseOtpauthURI, type OtpauthParams } from '../../uri.js';
+import type { OtpauthParams } from '../../uri/params.js';
+import { parseOtpauthURI } from '../../uri/parse.js';
 import { maxPositionals, parse } from '../_args.js';
 import { compatibilityLines } from '../_compat.js';
 import { EXIT, readStdin, stripNewline, UsageError, type CliContext, type Command } from '../_io.js';

@@ -1,5 +1,6 @@
 /** `otpkit recovery`: a new set of recovery codes and their salted scrypt hashes. @module */
-import { generateRecoveryCodes, hashRecoveryCodeSet } from '../../recovery.js';
+import { generateRecoveryCodes } from '../../recovery/codes.js';
+import { hashRecoveryCodeSet } from '../../recovery/set.js';
 import { intOption, maxPositionals, parse } from '../_args.js';
 import { EXIT, type CliContext, type Command } from '../_io.js';
 

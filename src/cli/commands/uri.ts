@@ -1,7 +1,8 @@
 /** `otpkit uri`: builds an otpauth:// enrollment URI (Key Uri Format), optionally as a terminal QR code. @module */
 import type { HashAlgorithm } from '../../hotp.js';
 import { generateSecret } from '../../secret.js';
-import { buildOtpauthURI, type OtpauthParams } from '../../uri.js';
+import { buildOtpauthURI } from '../../uri/build.js';
+import type { OtpauthParams } from '../../uri/params.js';
 import { algorithmOption, counterOption, intOption, maxPositionals, parse, periodOption } from '../_args.js';
 import { compatibilityLines, QR_OPTIONS, qrHelp, terminalQR } from '../_compat.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../_io.js';
