@@ -129,6 +129,29 @@ export function secretLengthProblem(
   return undefined;
 }
 
+/** @internal The longest identifier (user, credential, factor id, scope), in UTF-16 code units. */
+export const MAX_ID = 256;
+/** NUL, or a UTF-16 surrogate that is not half of a pair. */
+const UNSTORABLE_ID = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * @internal An identifier a caller hands to a store: a string of 1..256 UTF-16 code units without
+ * NUL or lone surrogates. Every store must keep distinct ids distinct, and UTF-8 stores turn lone
+ * surrogates into U+FFFD and refuse NUL, so those are refused before any store sees them.
+ */
+export function aid(v: unknown, title: string): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (v.length === 0 || v.length > MAX_ID)
+    throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..${MAX_ID} characters, got ${v.length}`);
+  if (UNSTORABLE_ID.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
+  return v;
+}
+
+/** @internal A key identifier (sealing keys, recovery peppers): 1..64 characters of `[A-Za-z0-9_.-]`. */
+export const KEY_ID: RegExp = /^[A-Za-z0-9_.-]{1,64}$/;
+/** @internal The longest key identifier. */
+export const MAX_KEY_ID = 64;
+
 /** @internal The latest instant a `Date` can represent, in ms (year 275760). */
 export const MAX_TIME_MS = 8.64e15;
 

@@ -5,6 +5,7 @@
  * @module
  * @internal
  */
+import { ALGORITHMS } from './_assert.js';
 import { rangeError } from './errors.js';
 import type { HashAlgorithm } from './hotp.js';
 import { IV1, sha1Compress } from './_sha1.js';
@@ -204,10 +205,9 @@ function keyStates(algorithm: HashAlgorithm, key: Uint8Array, state: Int32Array,
   if (k0 !== key) k0.fill(0);
 }
 
-/** Throws unless `algorithm` is one of the three this module implements. */
+/** Throws unless `algorithm` is one of the three this module implements (callers validate first: a guard). */
 function checkAlgorithm(algorithm: HashAlgorithm): void {
-  if (algorithm !== 'SHA1' && algorithm !== 'SHA256' && algorithm !== 'SHA512')
-    throw rangeError('ERR_OPTION_ALGORITHM', `"algorithm" expected SHA1, SHA256 or SHA512`);
+  if (!ALGORITHMS.has(algorithm)) throw rangeError('ERR_OPTION_ALGORITHM', `"algorithm" expected SHA1, SHA256 or SHA512`);
 }
 
 /** Precompute the HMAC states of `key` (any length, including 0 and > block size). Pure; does not retain `key`. */

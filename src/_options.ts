@@ -70,7 +70,8 @@ export function resolveOptions(o: Partial<OtpOptions & TimeOptions>, time: boole
   r.allowShort =
     o.allowInsecureShortSecret === undefined ? false : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret');
   if (time) {
-    // RFC 6238 §5.2 recommends X = 30 s; NIST SP 800-63B §5.1.4.1 wants the nonce to change at least every 2 minutes.
+    // RFC 6238 §5.2 recommends X = 30 s; NIST SP 800-63B wants a clock-based OTP to change at
+    // least every 2 minutes.
     const period = (r.period = o.period === undefined ? 30 : aint(o.period, 'period', 1, 120, 'ERR_OPTION_PERIOD'));
     const t0 = (r.t0 = o.t0 === undefined ? 0 : aint(o.t0, 't0', 0, MAX_TIME_MS / 1000, 'ERR_OPTION_T0'));
     // Math.floor of these quotients is exact: for positive integers with a + b < 2^53, a / b lies

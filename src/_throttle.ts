@@ -6,6 +6,7 @@
  * @internal
  */
 import { aint, aoptions } from './_assert.js';
+import type { AttemptPolicy } from './store/types.js';
 
 /** Throttle settings of the store-backed verifier. */
 export interface ThrottleOptions {
@@ -22,13 +23,8 @@ export interface ThrottleOptions {
   readonly maxFailures?: number | undefined;
 }
 
-/** @internal Validated throttle policy. */
-export interface ThrottlePolicy {
-  readonly freeFailures: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-  readonly maxFailures: number;
-}
+/** @internal Validated throttle policy: the store contract's attempt policy. */
+export type ThrottlePolicy = AttemptPolicy;
 
 const KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['freeFailures', 'baseDelayMs', 'maxDelayMs', 'maxFailures']);
 const DAY_MS = 86_400_000;
@@ -45,13 +41,27 @@ export function resolveThrottle(options: unknown): ThrottlePolicy {
   };
 }
 
-/** @internal The wait required after `failures` consecutive failures before the next attempt. */
+/**
+ * @internal The wait owed after `failures` consecutive failures before the next attempt: none for
+ * fewer than max(freeFailures, 1), then `baseDelayMs` doubling per failure up to `maxDelayMs`. The
+ * exponent is capped at 30 (2^30 ms is beyond any allowed delay), so every store can compute the
+ * same value in 64-bit integers.
+ */
 export function delayAfter(p: ThrottlePolicy, failures: number): number {
-  // The first delayed failure is number max(freeFailures, 1): it owes baseDelayMs, the next twice that.
   const first = p.freeFailures === 0 ? 1 : p.freeFailures;
   if (failures < first) return 0;
-  const exp = failures - first;
-  return Math.min(p.maxDelayMs, exp >= 40 ? p.maxDelayMs : p.baseDelayMs * 2 ** exp);
+  return Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** Math.min(failures - first, 30));
+}
+
+/**
+ * @internal Whether a bucket admits an attempt at `now`: not locked, and no delay owed or the delay
+ * already passed since the last failure. The store decides with this rule; callers only explain
+ * a refusal with {@link checkGate}.
+ */
+export function gateOpen(p: ThrottlePolicy, failures: number, lastFailureAt: number, now: number): boolean {
+  if (failures >= p.maxFailures) return false;
+  const delay = delayAfter(p, failures);
+  return delay === 0 || now - lastFailureAt >= delay;
 }
 
 /** @internal Outcome of a throttle check. */
@@ -63,7 +73,7 @@ export type Gate =
 const OPEN: Gate = /* @__PURE__ */ Object.freeze({ open: true });
 const LOCKED: Gate = /* @__PURE__ */ Object.freeze({ open: false, reason: 'locked' });
 
-/** @internal Checks the state read before an attempt: locked, still backing off, or open. */
+/** @internal Explains a bucket's state: locked, still backing off (and for how long), or open. */
 export function checkGate(p: ThrottlePolicy, failures: number, lastFailureAt: number, now: number): Gate {
   if (failures >= p.maxFailures) return LOCKED;
   const delay = delayAfter(p, failures);
@@ -72,18 +82,4 @@ export function checkGate(p: ThrottlePolicy, failures: number, lastFailureAt: nu
   // A skewed lastFailureAt can never make the wait longer than the delay itself.
   const wait = Math.min(delay, lastFailureAt + delay - now);
   return wait > 0 ? { open: false, reason: 'throttled', retryAfterMs: wait } : OPEN;
-}
-
-/**
- * @internal Decides whether an attempt may be evaluated after it was counted (pessimistically, as
- * a failure) and the store returned `count`. If other attempts were counted between our read
- * (`before` failures) and our increment, we are inside a parallel burst: only attempts whose own
- * predecessor count needs no delay may proceed. This keeps N parallel guesses from all being
- * evaluated against one stale "not throttled" read.
- */
-export function admit(p: ThrottlePolicy, before: number, count: number): Gate {
-  if (count > p.maxFailures) return LOCKED;
-  if (count - 1 === before) return OPEN; // nobody slipped in: the check we made still holds
-  const wait = delayAfter(p, count - 1);
-  return wait === 0 ? OPEN : { open: false, reason: 'throttled', retryAfterMs: wait };
 }

@@ -13,15 +13,13 @@
  * refuses, before decrypting, any string longer or shorter than such a secret seals to.
  * @module
  */
-import { abool, aoptions, asecret, kind, MAX_SECRET_BYTES, MIN_INSECURE_SECRET_BYTES } from './_assert.js';
+import { abool, aoptions, asecret, kind, KEY_ID, MAX_KEY_ID, MAX_SECRET_BYTES, MIN_INSECURE_SECRET_BYTES } from './_assert.js';
 import { decodeBase64url, encodeBase64url } from './_encoding.js';
 import { OtpkitError, rangeError, typeError } from './errors.js';
 import { randomBytes } from './secret.js';
 
 const PREFIX = 'otpkit-sealed';
 const VERSION = 'v1';
-const MAX_KEY_ID = 64;
-const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 /** AES-GCM: a 96-bit IV (NIST SP 800-38D §8.2) and a 128-bit tag appended to the ciphertext. */
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

@@ -60,7 +60,9 @@ export type OtpkitErrorCode =
   | 'ERR_STORE_TIMEOUT'
   | 'ERR_STORE_CORRUPT'
   // a concurrent change won the race (e.g. two regenerations of one user's recovery codes)
-  | 'ERR_CONFLICT';
+  | 'ERR_CONFLICT'
+  // the app's delivery hook could not send an email/SMS code (no live code was left behind)
+  | 'ERR_DELIVERY';
 
 /**
  * The brand the constructor puts on every `OtpkitError`, under a registered symbol. The ESM and

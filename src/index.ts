@@ -26,32 +26,47 @@ export {
   type VerifyFailureReason,
   type TOTPWindow,
 } from './verify.js';
-export type { OtpStore, CredentialState, RecoveryCodeSet } from './store/types.js';
+export type {
+  OtpStore,
+  FactorStore,
+  AttemptPolicy,
+  ThrottleRecord,
+  CredentialRecord,
+  RecoveryCodeSet,
+  ChallengeRecord,
+  TotpAttempt,
+  TotpAttemptOutcome,
+  BeginAttempt,
+  BeginOutcome,
+  Claim,
+  SettleAttempt,
+  SettleOutcome,
+  FactorRecord,
+  FactorType,
+} from './store/types.js';
 export { createMemoryStore, type MemoryStore } from './store/memory.js';
-export {
-  createVerifier,
-  RECOVERY_SCOPE,
-  type Verifier,
-  type VerifierOptions,
-  type VerifierEvent,
-  type VerifierFailure,
-  type ThrottleFailure,
-  type SecretSource,
-  OTP_SCOPE,
-  type VerifierFailureReason,
-  type VerifierTOTPInput,
-  type VerifierTOTPResult,
-  type VerifierHOTPInput,
-  type VerifierHOTPResult,
-  type RecoveryRedeemInput,
-  type RecoveryRedeemResult,
-  type RecoveryIssueInput,
-  type CredentialRef,
-  type ThrottleOptions,
-  type ThrottleStatus,
-  type ThrottleStatusOptions,
-  type ThrottleScope,
-} from './verifier.js';
+export { createVerifier, OTP_SCOPE, RECOVERY_SCOPE } from './verifier/verifier.js';
+export type {
+  Verifier,
+  VerifierOptions,
+  VerifierEvent,
+  VerifierFailure,
+  ThrottleFailure,
+  SecretSource,
+  VerifierFailureReason,
+  VerifierTOTPInput,
+  VerifierTOTPResult,
+  VerifierHOTPInput,
+  VerifierHOTPResult,
+  RecoveryRedeemInput,
+  RecoveryRedeemResult,
+  RecoveryIssueInput,
+  CredentialRef,
+  ThrottleOptions,
+  ThrottleStatus,
+  ThrottleStatusOptions,
+  ThrottleScope,
+} from './verifier/types.js';
 export { sealSecret, openSecret, type SealSecretOptions, type OpenSecretOptions, type SealingKey } from './envelope.js';
 export { buildOtpauthURI, type BuildOtpauthURIOptions } from './uri/build.js';
 export { parseOtpauthURI, type ParseOtpauthURIOptions } from './uri/parse.js';
@@ -70,4 +85,40 @@ export {
   type NormalizeRecoveryCodeOptions,
 } from './recovery/codes.js';
 export { hashRecoveryCode, verifyRecoveryCode, recoveryHashNeedsRehash, type RecoveryHashOptions } from './recovery/hash.js';
+export type { RecoveryPepper } from './recovery/pepper.js';
 export { hashRecoveryCodeSet, hashRecoveryCodeSetAsync, type StoredRecoveryCode } from './recovery/set.js';
+export { createTwoFactor, type TwoFactor } from './twofactor/twofactor.js';
+export type {
+  TwoFactorOptions,
+  TwoFactorEvent,
+  FactorKeys,
+  EnrollmentSettings,
+  ChangeAuthorization,
+  Factor,
+  VerificationMethod,
+  VerificationSuccess,
+  VerificationFailure,
+  VerificationFailureReason,
+  VerificationResult,
+} from './twofactor/types.js';
+export type {
+  BeginEnrollmentInput,
+  BeginEnrollmentResult,
+  BeginDeliveryEnrollmentResult,
+  ConfirmEnrollmentInput,
+  ConfirmEnrollmentResult,
+  ImportFactorInput,
+  ImportFactorResult,
+} from './twofactor/enrollment.js';
+export type { StartChallengeInput, StartChallengeResult, VerifyChallengeInput, VerifyCodeInput } from './twofactor/challenge.js';
+export type { TrustDeviceInput, TrustDeviceResult, TrustedDevice } from './twofactor/devices.js';
+export type { Delivery, OobChannel, SendCodeInput, SendCodeResult } from './twofactor/oob.js';
+export type {
+  ChangeInput,
+  RemoveFactorInput,
+  RenameFactorInput,
+  ListFactorsOptions,
+  RecoveryCodeStatus,
+  ResealOptions,
+  StepUpRequired,
+} from './twofactor/lifecycle.js';

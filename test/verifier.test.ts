@@ -130,7 +130,7 @@ describe('createVerifier: TOTP', () => {
     const ctx = setup({ window: 1 });
     // The authenticator runs one step (30 s) ahead.
     expect(await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: at(ctx.now + 30_000) })).toMatchObject({ ok: true, delta: 1 });
-    expect((await ctx.store.getState('a', 'default', 'default')).drift).toBe(1);
+    expect((await ctx.store.getCredentials('a', ['default'])).default?.drift).toBe(1);
     // Two steps ahead is now inside the window (centred on +1).
     ctx.advance(60_000);
     expect(await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: at(ctx.now + 60_000) })).toMatchObject({ ok: true, delta: 2 });
@@ -150,7 +150,7 @@ describe('createVerifier: TOTP', () => {
     const fresh = generateSecret();
     const code = generateTOTP(fresh, { now: ctx.now });
     expect(await ctx.verifier.confirmTOTP({ userId: 'a', secret: fresh, token: code })).toMatchObject({ ok: true, delta: 0 });
-    expect((await ctx.store.getState('a', 'default', 'otp')).drift).toBe(0);
+    expect((await ctx.store.getCredentials('a', ['default'])).default?.drift).toBe(0);
   });
 
   it('counts failures per account: a new credential id does not reset throttling (REQUIREMENTS #27)', async () => {
@@ -203,7 +203,7 @@ describe('createVerifier: TOTP', () => {
 
   it('throws for misuse before touching the store', async () => {
     const store = createMemoryStore();
-    const spy = vi.spyOn(store, 'getState');
+    const spy = vi.spyOn(store, 'attemptTotp');
     const verifier = createVerifier({ store, now: () => T });
     await expect(verifier.verifyTOTP({ userId: 'a', secret, token: 123456 as unknown as string })).rejects.toThrow(TypeError);
     await expect(verifier.verifyTOTP({ userId: 'a', secret: 'JBSWY3DP' as unknown as Uint8Array, token: '123456' })).rejects.toThrow(TypeError);
@@ -222,7 +222,7 @@ describe('createVerifier: HOTP', () => {
   it('looks ahead, advances the counter with a compare-and-set, refuses reuse', async () => {
     const { verifier, store } = setup();
     expect(await verifier.verifyHOTP({ userId: 'a', secret, token: generateHOTP(secret, 3) })).toEqual({ ok: true, counter: 3n, next: 4n });
-    expect((await store.getState('a', 'default', 'default')).hotpCounter).toBe(4n);
+    expect((await store.getCredentials('a', ['default'])).default?.hotpCounter).toBe(4n);
     expect(await verifier.verifyHOTP({ userId: 'a', secret, token: generateHOTP(secret, 3) })).toEqual({ ok: false, reason: 'invalid' });
     expect(await verifier.verifyHOTP({ userId: 'a', secret, token: generateHOTP(secret, 4) })).toEqual({ ok: true, counter: 4n, next: 5n });
   });
@@ -314,11 +314,16 @@ describe('createVerifier: recovery codes', () => {
 });
 
 describe('createVerifier: storage failures fail closed', () => {
-  const methods = ['getState', 'claimTotpStep', 'recordFailure', 'resetFailures'] as const;
-  for (const method of methods) {
+  // A secret given directly takes the one fused call; a secret given as a function takes two.
+  const cases = [
+    ['attemptTotp', secret],
+    ['beginAttempt', () => secret],
+    ['settleAttempt', () => secret],
+  ] as const;
+  for (const [method, source] of cases) {
     it(`a throwing ${method} throws ERR_STORE and never reports ok or "invalid"`, async () => {
       const verifier = createVerifier({ store: faultyStore(createMemoryStore(), method, 'throw'), now: () => T });
-      const err = await verifier.verifyTOTP({ userId: 'a', secret, token: at(T) }).catch((e: unknown) => e);
+      const err = await verifier.verifyTOTP({ userId: 'a', secret: source, token: at(T) }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OtpkitError);
       expect((err as OtpkitError).code).toBe('ERR_STORE');
       expect((err as OtpkitError).message).not.toContain(at(T));
@@ -327,12 +332,13 @@ describe('createVerifier: storage failures fail closed', () => {
 
   it('a hanging claim times out with ERR_STORE_TIMEOUT and the step is not accepted', async () => {
     const store = createMemoryStore();
-    const verifier = createVerifier({ store: faultyStore(store, 'claimTotpStep', 'hang'), now: () => T, storeTimeoutMs: 50 });
+    const verifier = createVerifier({ store: faultyStore(store, 'attemptTotp', 'hang'), now: () => T, storeTimeoutMs: 50 });
     await expect(verifier.verifyTOTP({ userId: 'a', secret, token: at(T) })).rejects.toMatchObject({ code: 'ERR_STORE_TIMEOUT' });
+    expect((await store.getCredentials('a', ['default'])).default).toBeNull();
   });
 
   it('malformed store data is ERR_STORE_CORRUPT', async () => {
-    const verifier = createVerifier({ store: faultyStore(createMemoryStore(), 'getState', 'garbage'), now: () => T });
+    const verifier = createVerifier({ store: faultyStore(createMemoryStore(), 'attemptTotp', 'garbage'), now: () => T });
     await expect(verifier.verifyTOTP({ userId: 'a', secret, token: at(T) })).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
   });
 
@@ -511,9 +517,9 @@ describe('createVerifier: every `now` is validated the same way, before anything
     const store = createMemoryStore();
     const v = createVerifier({ store, now: () => T, throttle: { freeFailures: 0, baseDelayMs: 1000 } });
     expect(await v.verifyTOTP({ userId: 'a', secret, token: 'abcdef', now: T + 0.7 })).toEqual({ ok: false, reason: 'malformed' });
-    expect((await store.getState('a', 'default', 'otp')).lastFailureAt).toBe(T);
+    expect((await store.getThrottle('a', 'otp')).lastFailureAt).toBe(T);
     expect(await v.redeemRecoveryCode({ userId: 'a', code: 'K7QM-4X2P-9D3R-TB8W', now: T + 2000.5 })).toEqual({ ok: false, reason: 'invalid' });
-    expect((await store.getState('a', 'recovery', 'recovery')).lastFailureAt).toBe(T + 2000);
+    expect((await store.getThrottle('a', 'recovery')).lastFailureAt).toBe(T + 2000);
     // Later calls still work: nothing stored is malformed.
     expect((await v.verifyTOTP({ userId: 'a', secret, token: at(T + 1000), now: new Date(T + 1000) })).ok).toBe(true);
   });
@@ -552,7 +558,7 @@ describe('createVerifier: throttle scopes are checked', () => {
 
 describe('createVerifier: the store is checked when the verifier is created', () => {
   it('refuses an object that is not an OtpStore, naming what is missing', () => {
-    expect(() => createVerifier({ store: {} as never })).toThrow(/"store\.getState" is not a function/);
+    expect(() => createVerifier({ store: {} as never })).toThrow(/"store\.attemptTotp" is not a function/);
     const { getRecoveryCodeSet: _, ...partial } = createMemoryStore();
     expect(() => createVerifier({ store: partial as never })).toThrow(/"store\.getRecoveryCodeSet" is not a function/);
     const noFlag = { ...createMemoryStore(), distributedSafe: 'yes' };
@@ -569,5 +575,49 @@ describe('createVerifier: throttle with freeFailures 0', () => {
     ctx.advance(1000);
     await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: 'abcdef' });
     expect(await ctx.verifier.throttleStatus('a')).toEqual({ failures: 2, locked: false, retryAfterMs: 2000 });
+  });
+});
+
+describe('createVerifier: store round trips', () => {
+  const calls = async (run: (v: Verifier) => Promise<unknown>, extra: Parameters<typeof createVerifier>[0] = {}): Promise<string[]> => {
+    const { store, calls: seen } = recordingStore();
+    const v = createVerifier({ store, now: () => T, recoveryHash: { logN: 10 }, ...extra });
+    await run(v);
+    return seen;
+  };
+
+  it('a TOTP attempt with its secret is ONE store call, success or refusal', async () => {
+    expect(await calls((v) => v.verifyTOTP({ userId: 'a', secret, token: at(T) }))).toEqual(['attemptTotp']);
+    expect(await calls((v) => v.verifyTOTP({ userId: 'a', secret, token: at(T + 300_000) }))).toEqual(['attemptTotp']);
+    expect(await calls((v) => v.verifyTOTP({ userId: 'a', secret, token: 'nope!!' }))).toEqual(['attemptTotp']);
+    expect(await calls((v) => v.confirmTOTP({ userId: 'a', secret, token: at(T) }))).toEqual(['attemptTotp']);
+  });
+
+  it('a lazy secret, an HOTP code or a recovery code take two calls; a refusal one', async () => {
+    expect(await calls((v) => v.verifyTOTP({ userId: 'a', secret: () => secret, token: at(T) }))).toEqual(['beginAttempt', 'settleAttempt']);
+    expect(await calls((v) => v.verifyTOTP({ userId: 'a', secret: () => secret, token: at(T + 300_000) }))).toEqual(['beginAttempt']);
+    expect(await calls((v) => v.verifyHOTP({ userId: 'a', secret, token: generateHOTP(secret, 1) }))).toEqual(['beginAttempt', 'settleAttempt']);
+    expect(await calls((v) => v.redeemRecoveryCode({ userId: 'a', code: 'K7QM-4X2P-9D3R-TB8W' }))).toEqual(['beginAttempt']);
+  });
+
+  it('a lazy secret is never opened while the account is throttled', async () => {
+    const ctx = setup({ throttle: { freeFailures: 1, baseDelayMs: 60_000 } });
+    await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: 'abcdef' });
+    const open = vi.fn(() => secret);
+    expect(await ctx.verifier.verifyTOTP({ userId: 'a', secret: open, token: at(ctx.now) })).toMatchObject({ reason: 'throttled' });
+    expect(open).not.toHaveBeenCalled();
+  });
+});
+
+describe('createVerifier: lock and unlock events', () => {
+  it('the failure that locks the account emits "locked" once; unlock emits "unlocked"', async () => {
+    const ctx = setup({ throttle: { freeFailures: 3, maxFailures: 3 } });
+    for (let i = 0; i < 5; i++) await ctx.verifier.verifyTOTP({ userId: 'a', secret, token: 'abcdef' });
+    expect(ctx.events.filter((e) => e.type === 'locked')).toEqual([{ type: 'locked', userId: 'a', scope: 'otp' }]);
+    expect(ctx.events.filter((e) => e.type === 'failure').map((e) => (e as { reason: string }).reason)).toEqual([
+      'malformed', 'malformed', 'malformed', 'locked', 'locked',
+    ]);
+    await ctx.verifier.unlock('a');
+    expect(ctx.events.at(-1)).toEqual({ type: 'unlocked', userId: 'a', scope: 'otp' });
   });
 });

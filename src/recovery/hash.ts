@@ -1,10 +1,11 @@
 /**
- * Recovery-code hashes: scrypt (RFC 7914) in one self-describing string,
+ * Recovery-code hashes. The default profile is scrypt (RFC 7914) in one self-describing string,
  * `$otpkit-scrypt$v=1$ln=13,r=8,p=1,len=16$<salt>$<hash>` (unpadded base64url, 16-byte salt,
- * 32-byte hash), so the parameters can be raised later ({@link recoveryHashNeedsRehash}). The codes
- * carry fewer than 112 bits, so NIST SP 800-63B §5.1.2.2 asks for a salted KDF, not a plain hash.
- * `len` is the code length, so a code of the wrong length is refused without hashing. This file
- * holds the parameter bounds, the format, and checking one code against one hash.
+ * 32-byte hash), so the parameters can be raised later ({@link recoveryHashNeedsRehash}): codes of
+ * fewer than 112 bits need a salted KDF (NIST SP 800-63B §5.1.2.2). With a `pepper` the
+ * high-entropy profile of pepper.ts applies instead. `len` is the code length, so a code of the
+ * wrong length is refused without hashing. This file holds the options, the formats, and checking
+ * one code against one hash.
  * @module
  */
 import { aint, aoptions, kind } from '../_assert.js';
@@ -14,6 +15,18 @@ import { scryptAsync, scryptSync, type ScryptParams } from '../_scrypt.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import { randomBytes } from '../secret.js';
 import { acode, canonicalize, codeForHashing, MAX_CHARS, MIN_CHARS } from './codes.js';
+import {
+  apepper,
+  formatPepperHash,
+  parsePepperHash,
+  pepperDigest,
+  pepperKey,
+  PEPPER_MIN_CHARS,
+  PEPPER_PREFIX,
+  type ParsedPepperHash,
+  type Pepper,
+  type RecoveryPepper,
+} from './pepper.js';
 
 /**
  * Default scrypt cost: N = 2^13 (8 MiB), r = 8, p = 1, about 50 ms per redemption attempt and
@@ -41,10 +54,13 @@ const MAX_HASH_STRING = 256;
 const HASH_RE =
   /^\$otpkit-scrypt\$v=1\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2}),len=(\d{1,2})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
 
-const HASH_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['logN', 'r', 'p']);
-const HASH_SALT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['logN', 'r', 'p', 'salt']);
+const HASH_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['logN', 'r', 'p', 'pepper']);
+const HASH_SALT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['logN', 'r', 'p', 'pepper', 'salt']);
 
-/** scrypt parameters for recovery-code hashes (RFC 7914). Limits: r · p · 2^logN ≤ 2^22. */
+/**
+ * How recovery codes are hashed: scrypt (RFC 7914; the default; limits r · p · 2^logN ≤ 2^22), or,
+ * with `pepper`, HMAC-SHA-256 under a server-side key for codes of at least 112 bits.
+ */
 export interface RecoveryHashOptions {
   /**
    * CPU/memory cost N = 2^logN, 10–20. Measured (noble, Node 20, one hash, sync): logN 12 ≈ 20–35 ms,
@@ -56,7 +72,24 @@ export interface RecoveryHashOptions {
   readonly r?: number | undefined;
   /** Parallelisation, 1–16. @defaultValue 1 */
   readonly p?: number | undefined;
+  /**
+   * The high-entropy profile: hash with HMAC-SHA-256 under these server-side keys instead of
+   * scrypt. Only for codes of at least 112 bits (`bits: 112` or more; 120 is the flow's default
+   * with a pepper), which NIST SP 800-63B §5.1.2.2 lets an approved one-way function protect; a
+   * redemption then costs microseconds instead of one scrypt. Exclusive with `logN`, `r`, `p`.
+   * Keep the keys outside the database (a secret manager, an environment variable): with the
+   * database alone the hashes cannot be tested, and without the keys no code can be redeemed.
+   */
+  readonly pepper?: RecoveryPepper | undefined;
 }
+
+/** @internal The validated hashing profile: scrypt parameters, or a pepper. */
+export type HashProfile =
+  | { readonly kind: 'scrypt'; readonly params: ScryptParams }
+  | { readonly kind: 'hmac'; readonly pepper: Pepper };
+
+/** @internal A parsed stored hash of either profile. */
+export type ParsedStored = ({ readonly kind: 'scrypt' } & ParsedHash) | ({ readonly kind: 'hmac' } & ParsedPepperHash);
 
 /** @internal A parsed hash string. */
 export interface ParsedHash extends ScryptParams {
@@ -83,9 +116,42 @@ export function scryptParams(o: Partial<RecoveryHashOptions>): ScryptParams {
   return params;
 }
 
-/** @internal {@link scryptParams} of an options argument that may hold nothing else (unknown key → `ERR_OPTION_UNKNOWN`). */
-export function hashOptions(options: unknown): ScryptParams {
-  return scryptParams(aoptions<RecoveryHashOptions>(options, HASH_KEYS));
+/** @internal The profile of an options object (already checked for unknown keys). */
+function profileOf(o: RecoveryHashOptions): HashProfile {
+  if (o.pepper === undefined) return { kind: 'scrypt', params: scryptParams(o) };
+  if (o.logN !== undefined || o.r !== undefined || o.p !== undefined)
+    throw rangeError('ERR_OPTION_RECOVERY', '"pepper" and the scrypt parameters "logN", "r", "p" are exclusive');
+  return { kind: 'hmac', pepper: apepper(o.pepper) };
+}
+
+/** @internal The profile of an options argument that may hold nothing else (unknown key → `ERR_OPTION_UNKNOWN`). */
+export function hashOptions(options: unknown): HashProfile {
+  return profileOf(aoptions<RecoveryHashOptions>(options, HASH_KEYS));
+}
+
+/**
+ * @internal Validates hashing options once, for a layer that keeps them: a frozen copy (so later
+ * changes to the caller's object do not apply) and whether it is the pepper profile.
+ */
+export function keptHashOptions(options: unknown): { readonly options: RecoveryHashOptions; readonly peppered: boolean } {
+  const profile = hashOptions(options);
+  if (profile.kind === 'scrypt') return { options: Object.freeze({ ...profile.params }), peppered: false };
+  const { current, keys } = profile.pepper;
+  const pepper = Object.freeze({ current, keys: Object.freeze(Object.fromEntries(keys)) });
+  return { options: Object.freeze({ pepper }), peppered: true };
+}
+
+/**
+ * @internal A canonical code the profile may hash: with a pepper, at least 23 characters
+ * (115 bits), else RangeError `ERR_OPTION_RECOVERY`.
+ */
+export function fitsProfile(code: string, profile: HashProfile, title: string): string {
+  if (profile.kind === 'hmac' && code.length < PEPPER_MIN_CHARS)
+    throw rangeError(
+      'ERR_OPTION_RECOVERY',
+      `"${title}" has ${code.length * 5} bits; hashing with a pepper needs codes of at least 112 bits (${PEPPER_MIN_CHARS} characters)`,
+    );
+  return code;
 }
 
 /** The ASCII bytes of a canonical code: the scrypt password. */
@@ -136,6 +202,22 @@ export function parseHash(hashed: string): ParsedHash {
   return { ...params, len: n, salt, saltText, hash };
 }
 
+/**
+ * @internal Parses a stored hash of either profile (stored data: any defect → OtpkitError
+ * `ERR_RECOVERY_HASH`).
+ */
+export function parseStored(hashed: string): ParsedStored {
+  if (hashed.length > MAX_HASH_STRING) throw corrupt('too long');
+  if (hashed.startsWith(PEPPER_PREFIX)) return { kind: 'hmac', ...parsePepperHash(hashed, corrupt) };
+  return { kind: 'scrypt', ...parseHash(hashed) };
+}
+
+/** @internal Whether `code` (canonical) is the code of one parsed hash; the pepper is needed for `hmac`. */
+function matchesParsed(code: string, h: ParsedStored, pepper: Pepper | undefined): boolean {
+  if (h.kind === 'hmac') return constantTimeEqualBytes(pepperDigest(code, pepperKey(pepper, h.keyId)), h.digest);
+  return constantTimeEqualBytes(deriveSync(code, h.salt, h), h.hash);
+}
+
 /** @internal A stored-hash argument: a string, else TypeError `ERR_RECOVERY_HASH`. */
 function ahashed(hashed: unknown): string {
   if (typeof hashed !== 'string') throw typeError('ERR_RECOVERY_HASH', `"hashed" expected string, got ${kind(hashed)}`);
@@ -149,24 +231,29 @@ function asalt(v: unknown): Uint8Array {
   return v;
 }
 
+const VERIFY_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['pepper']);
+
 /**
- * Hashes one recovery code with scrypt and a random 128-bit salt, into a self-describing string.
- * For a whole set prefer {@link hashRecoveryCodeSet} (one salt per set: one scrypt per redemption).
+ * Hashes one recovery code into a self-describing string: with scrypt and a random 128-bit salt,
+ * or, given a `pepper`, with HMAC-SHA-256 under its current key. For a whole set prefer
+ * {@link hashRecoveryCodeSet} (one salt per set: one scrypt per redemption).
  *
- * @param code - a recovery code, in any form {@link normalizeRecoveryCode} accepts (64..160 bits).
- * @param options - scrypt parameters ({@link RecoveryHashOptions}) and `salt`, exactly 16 bytes
- *   (default: fresh from `crypto.getRandomValues`; pass one only for reproducible tests).
+ * @param code - a recovery code, in any form {@link normalizeRecoveryCode} accepts (64..160 bits;
+ *   with a pepper at least 112).
+ * @param options - {@link RecoveryHashOptions}, and `salt`, exactly 16 bytes (scrypt only;
+ *   default: fresh from `crypto.getRandomValues`; pass one only for reproducible tests).
  * @returns `$otpkit-scrypt$v=1$ln=<logN>,r=<r>,p=<p>,len=<code length>$<salt>$<hash>`
- *   (base64url, 32-byte scrypt output).
+ *   (base64url, 32-byte scrypt output), or `$otpkit-hmac$v=1$k=<key id>,len=<code length>$<digest>`.
  * @throws TypeError `ERR_RECOVERY_TYPE` if `code` is not a string.
- * @throws RangeError `ERR_OPTION_RECOVERY` if `code` is not a recovery code, or on a bad scrypt
- *   parameter or salt; `ERR_OPTION_UNKNOWN` on an unknown option.
+ * @throws RangeError `ERR_OPTION_RECOVERY` if `code` is not a recovery code (or under 112 bits
+ *   with a pepper), or on a bad scrypt parameter, salt or pepper; `ERR_OPTION_UNKNOWN` on an
+ *   unknown option.
  * @example
  * ```ts
  * const hashed = hashRecoveryCode('K7QM-4X2P-9D3R-TB8W');
  * verifyRecoveryCode('k7qm 4x2p 9d3r tb8w', hashed); // true
  * ```
- * @see RFC 7914 (scrypt); NIST SP 800-63B §5.1.2.2
+ * @see RFC 7914 (scrypt); RFC 2104 (HMAC); NIST SP 800-63B §5.1.2.2
  */
 export function hashRecoveryCode(
   code: string,
@@ -174,51 +261,63 @@ export function hashRecoveryCode(
 ): string {
   const c = codeForHashing(code, 'code');
   const o = aoptions<RecoveryHashOptions & { readonly salt?: Uint8Array | undefined }>(options, HASH_SALT_KEYS);
-  const params = scryptParams(o);
+  const profile = profileOf(o);
+  fitsProfile(c, profile, 'code');
+  if (profile.kind === 'hmac') {
+    if (o.salt !== undefined) throw rangeError('ERR_OPTION_RECOVERY', '"salt" does not apply with "pepper"');
+    const { current, keys } = profile.pepper;
+    return formatPepperHash(current, c.length, pepperDigest(c, keys.get(current) as Uint8Array));
+  }
   const salt = o.salt === undefined ? randomBytes(SALT_BYTES) : asalt(o.salt);
-  return formatHash(params, c.length, salt, deriveSync(c, salt, params));
+  return formatHash(profile.params, c.length, salt, deriveSync(c, salt, profile.params));
 }
 
 /**
  * Checks a recovery code against one stored hash: normalises the code (a malformed code or one
  * of the wrong length returns `false` without hashing), recomputes scrypt with the stored salt
- * and parameters, and compares in constant time.
+ * and parameters (or the HMAC with the stored key id's pepper), and compares in constant time.
  *
  * @param code - the code as the user typed it.
  * @param hashed - a string from {@link hashRecoveryCode} or {@link hashRecoveryCodeSet}.
+ * @param options - `pepper`, needed for `$otpkit-hmac$` hashes.
  * @returns `true` if `code` is the hashed code.
  * @throws TypeError `ERR_RECOVERY_TYPE` if `code` is not a string; `ERR_RECOVERY_HASH` if
  *   `hashed` is not a string.
  * @throws OtpkitError `ERR_RECOVERY_HASH` if `hashed` is malformed, of another algorithm or
- *   version, or has out-of-range parameters (stored data: a tampered hash cannot make us
- *   compute scrypt beyond r·p·2^logN = 2^22).
+ *   version, has out-of-range parameters (stored data: a tampered hash cannot make us compute
+ *   scrypt beyond r·p·2^logN = 2^22), or names a pepper key that is not configured.
+ * @throws RangeError `ERR_OPTION_RECOVERY` on a bad pepper; `ERR_OPTION_UNKNOWN` on an unknown option.
  * @example
  * ```ts
  * const hashed = hashRecoveryCode('K7QM-4X2P-9D3R-TB8W');
  * verifyRecoveryCode('K7QM-4X2P-9D3R-TB8W', hashed); // true
  * verifyRecoveryCode('K7QM-4X2P-9D3R-TB8X', hashed); // false
  * ```
- * @see RFC 7914 (scrypt); NIST SP 800-63B §5.1.2.2
+ * @see RFC 7914 (scrypt); RFC 2104 (HMAC); NIST SP 800-63B §5.1.2.2
  */
-export function verifyRecoveryCode(code: string, hashed: string): boolean {
+export function verifyRecoveryCode(code: string, hashed: string, options?: { readonly pepper?: RecoveryPepper | undefined }): boolean {
   acode(code, 'code');
-  const h = parseHash(ahashed(hashed));
+  const o = aoptions<{ pepper?: unknown }>(options, VERIFY_KEYS);
+  const pepper = o.pepper === undefined ? undefined : apepper(o.pepper);
+  const h = parseStored(ahashed(hashed));
   const c = canonicalize(code, h.len, h.len);
+  if (h.kind === 'hmac') pepperKey(pepper, h.keyId); // a missing key is an error even for a malformed code
   if (c === null) return false;
-  return constantTimeEqualBytes(deriveSync(c, h.salt, h), h.hash);
+  return matchesParsed(c, h, pepper);
 }
 
 /**
- * Tells whether a stored hash was made with weaker scrypt parameters than `options` (any of
- * logN, r or p lower), or with another algorithm or version, so the set should be regenerated
- * with the current parameters (recovery codes are single use: they cannot be rehashed on login).
+ * Tells whether a stored hash was made otherwise than `options` now say, so the set should be
+ * regenerated (recovery codes are single use: they cannot be rehashed on login): scrypt with any
+ * of logN, r or p lower; another profile (scrypt vs pepper); a pepper key other than `current`;
+ * or another algorithm or version.
  *
  * @param hashed - a stored hash string.
- * @param options - the current parameters ({@link RecoveryHashOptions}; default logN 13, r 8, p 1).
+ * @param options - the current settings ({@link RecoveryHashOptions}; default scrypt logN 13, r 8, p 1).
  * @returns `true` if the hash should be replaced.
  * @throws TypeError `ERR_RECOVERY_HASH` if `hashed` is not a string.
- * @throws OtpkitError `ERR_RECOVERY_HASH` if `hashed` is neither a well-formed
- *   `$otpkit-scrypt$v=1$` hash nor a `$<algorithm>$…` string of another scheme.
+ * @throws OtpkitError `ERR_RECOVERY_HASH` if `hashed` is neither a well-formed hash of ours nor a
+ *   `$<algorithm>$…` string of another scheme.
  * @throws RangeError `ERR_OPTION_RECOVERY` on a bad parameter; `ERR_OPTION_UNKNOWN` on an unknown option.
  * @example
  * ```ts
@@ -230,14 +329,17 @@ export function verifyRecoveryCode(code: string, hashed: string): boolean {
 export function recoveryHashNeedsRehash(hashed: string, options?: RecoveryHashOptions): boolean {
   ahashed(hashed);
   const want = hashOptions(options);
-  if (!hashed.startsWith(PREFIX)) {
+  if (!hashed.startsWith(PREFIX) && !hashed.startsWith(PEPPER_PREFIX)) {
     // Another scheme (PHC-style `$id$…`) or another version of ours is migrated; anything else,
-    // including our own identifier without a version, is corrupt data.
+    // including our own identifiers without a version, is corrupt data.
     if (hashed.length <= MAX_HASH_STRING && /^\$[a-z0-9-]{1,32}\$[\x21-\x7e]+$/.test(hashed)) {
-      if (!hashed.startsWith('$otpkit-scrypt$') || /^\$otpkit-scrypt\$v=[1-9][0-9]{0,3}\$/.test(hashed)) return true;
+      if (!/^\$otpkit-(scrypt|hmac)\$/.test(hashed) || /^\$otpkit-(scrypt|hmac)\$v=[1-9][0-9]{0,3}\$/.test(hashed)) return true;
     }
     throw corrupt('unknown format');
   }
-  const h = parseHash(hashed);
-  return h.logN < want.logN || h.r < want.r || h.p < want.p;
+  const h = parseStored(hashed);
+  if (h.kind !== want.kind) return true;
+  if (h.kind === 'hmac') return want.kind === 'hmac' && h.keyId !== want.pepper.current;
+  const p = (want as { params: ScryptParams }).params;
+  return h.logN < p.logN || h.r < p.r || h.p < p.p;
 }

@@ -1,40 +1,49 @@
 /**
- * PostgreSQL OtpStore: replay, HOTP-counter, throttle, drift and recovery-code state in
- * PostgreSQL tables, shared by every app server (REQUIREMENTS §(d) D.3.2).
- *
- * **Atomicity.** Every security mutation is ONE SQL statement under the default `READ COMMITTED`
- * isolation, never a `SELECT` followed by an `UPDATE`: the conditional `INSERT … ON CONFLICT …
- * DO UPDATE … WHERE`, `UPDATE … WHERE`, `DELETE … RETURNING` and the data-modifying CTE below
- * lock the row they decide on and re-check their condition against its newest committed version,
- * so of N concurrent claims of one step exactly one reports a row (`rowCount === 1`).
- *
- * **Schema.** {@link postgresSchema} returns idempotent DDL (run it with your migration tool, or
- * call {@link migratePostgres}). With the default prefix `otpkit_`:
- * ```
- * otpkit_credentials     (user_id, credential_id) PK, last_step bigint, hotp_counter numeric(20,0)
- *                        CHECK 0..2^64−1, drift smallint CHECK −10..10
- * otpkit_throttle        (user_id, scope) PK, failures integer CHECK ≥ 0, last_failure_at bigint
- * otpkit_recovery_sets   user_id PK, set_id text, issued_at bigint, total integer: the current
- *                        recovery-code set of each user
- * otpkit_recovery_codes  (user_id, set_id, id) PK, hash text: the unused codes of the current set
- * ```
- * HOTP counters travel as decimal text cast to `numeric` (never a JS number), and every value is
- * read back as text and parsed strictly: a tampered or malformed row throws
- * `OtpkitError('ERR_STORE_CORRUPT')` instead of being coerced into something valid.
- *
- * **Transactions (CVE-2026-35597, REQUIREMENTS #40).** Give the store a `pg.Pool`: each query
- * then autocommits on its own connection, so a failure count is durable the moment
- * `recordFailure` resolves, whatever the caller's login transaction does later. Never give it the
- * client of an application transaction that a failed login rolls back: the lockout would be
- * rolled back with it.
- *
- * Requires PostgreSQL 13 or later. otpkit never imports `pg`: the store
- * takes your client through the structural {@link PgQueryable} type.
+ * PostgreSQL store: both `OtpStore` (hot verification state) and `FactorStore` (the factor
+ * registry) in PostgreSQL tables shared by every app server. Every operation is ONE statement,
+ * so one round trip and, on a `pg.Pool`, one commit of its own; the composite decisions are
+ * PL/pgSQL functions that {@link migratePostgres} creates. Design, lock order and trade-offs:
+ * docs/security-model.md §3.10. Requires PostgreSQL 13 or later; otpkit never imports `pg`.
  * @module
  */
-import { kind } from '../_assert.js';
+import { abool, aint, aoptions, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
-import type { CredentialState, OtpStore, RecoveryCodeSet, StoredRecoveryCode } from './types.js';
+import {
+  corrupt,
+  MAX_DRIFT,
+  MAX_PAYLOAD,
+  readCounter,
+  readInt,
+  readUint,
+  scounter,
+  sdrift,
+  sid,
+  stext,
+  storeFailure,
+  suint,
+} from './_shared.js';
+import type {
+  AttemptPolicy,
+  BeginAttempt,
+  BeginOutcome,
+  ChallengeRecord,
+  CredentialRecord,
+  DeviceRecord,
+  DeviceRotation,
+  FactorRecord,
+  FactorStore,
+  OtpStore,
+  OobCode,
+  RecoveryCodeSet,
+  SendBucket,
+  SendRule,
+  SettleAttempt,
+  SettleOutcome,
+  StoredRecoveryCode,
+  ThrottleRecord,
+  TotpAttempt,
+  TotpAttemptOutcome,
+} from './types.js';
 
 /**
  * The part of a `pg` client the store uses: `query(text, values)` resolving `{ rows, rowCount }`.
@@ -48,63 +57,59 @@ export interface PgQueryable {
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
   /**
-   * A `pg.Pool` (recommended: every query autocommits on its own connection). Configure it to fail
-   * fast while the server is down (`connectionTimeoutMillis`, `query_timeout`); the verifier also
-   * bounds each call with `storeTimeoutMs`. A `pg.Client` works only if it is never inside an
-   * application transaction that may roll back (CVE-2026-35597).
+   * A `pg.Pool` (recommended: every statement autocommits on its own connection). Configure it to
+   * fail fast while the server is down (`connectionTimeoutMillis`, `query_timeout`); the verifier
+   * also bounds each call with `storeTimeoutMs`. A `pg.Client` works only one call at a time (`pg`
+   * deprecates concurrent queries on one client) and only if it is never inside an application
+   * transaction that may roll back (CVE-2026-35597).
    */
   readonly client: PgQueryable;
   /**
-   * Prefix of the table names, matching `/^[a-z_][a-z0-9_]{0,40}$/`; the same as given to
-   * {@link postgresSchema} / {@link migratePostgres}. @defaultValue 'otpkit_'
+   * Prefix of the table and function names, matching `/^[a-z_][a-z0-9_]{0,40}$/`; the same as
+   * given to {@link postgresSchema} / {@link migratePostgres}. @defaultValue 'otpkit_'
    */
   readonly prefix?: string | undefined;
 }
 
 /** Options of {@link postgresSchema} and {@link migratePostgres}. */
 export interface PostgresSchemaOptions {
-  /** Prefix of the table names, matching `/^[a-z_][a-z0-9_]{0,40}$/`. @defaultValue 'otpkit_' */
+  /** Prefix of the table and function names, matching `/^[a-z_][a-z0-9_]{0,40}$/`. @defaultValue 'otpkit_' */
   readonly prefix?: string | undefined;
 }
 
-/** The PostgreSQL `OtpStore`: shared by every app server, so `distributedSafe` is `true`. */
-export interface PostgresStore extends OtpStore {
+/** The PostgreSQL store: an `OtpStore` and a `FactorStore`, shared by every app server. */
+export interface PostgresStore extends OtpStore, FactorStore {
   /** Always `true`: state lives in PostgreSQL, shared by every app server. */
   readonly distributedSafe: true;
 }
 
+const ADAPTER = 'PostgreSQL';
 const DEFAULT_PREFIX = 'otpkit_';
 const PREFIX_RE = /^[a-z_][a-z0-9_]{0,40}$/;
 const STORE_KEYS: ReadonlySet<string> = new Set(['client', 'prefix']);
 const SCHEMA_KEYS: ReadonlySet<string> = new Set(['prefix']);
-const MAX_COUNTER = (1n << 64n) - 1n;
-/** The drift bound the schema enforces; equals the verifier's MAX_WINDOW. */
-const MAX_DRIFT = 10;
-/** Any key: the migration lock only serialises concurrent runs of `migratePostgres`. */
-const MIGRATION_LOCK = 0x6f74706b; // 'otpk'
-
-/** Lone surrogates (PostgreSQL stores UTF-8: they would all collapse into U+FFFD) and NUL. */
-const UNSTORABLE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\0/;
-const UINT_TEXT = /^(?:0|[1-9][0-9]*)$/;
-const INT_TEXT = /^(?:0|-?[1-9][0-9]*)$/;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_INT4 = 2 ** 31 - 1;
+/** Key of the advisory locks: the migration's (one bigint key) and each user's (this, hashtext(prefix || user)). */
+const LOCK_KEY = 0x6f74706b; // 'otpk'
+/** SQLSTATE the functions raise for a malformed stored value; the message names the column only. */
+const CORRUPT_STATE = 'OTPKC';
+const CORRUPT_WHAT = /^[a-z_]+(?:\.[a-z_]+| \(duplicate rows\))$/;
 const SET_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** NUL and lone surrogates: PostgreSQL text refuses the first and turns the second into U+FFFD. */
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const MAX_IDS = 100;
+const MAX_CHALLENGE_IDS = 20;
+const MAX_SEALED = 4096;
+const MAX_HASH = 4096;
+const MAX_LABEL = 64;
+const MAX_HINT = 128;
+/** The latest instant a `Date` can represent: the bound of every time a window is computed from. */
+const MAX_TIME = 8.64e15;
+const HEX64 = /^[0-9a-f]{64}$/;
 
-interface Tables {
-  readonly credentials: string;
-  readonly throttle: string;
-  readonly sets: string;
-  readonly codes: string;
-}
-
-function aobject(v: unknown, title: string, keys: ReadonlySet<string>): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw typeError('ERR_OPTION_TYPE', `"${title}" expected an object, got ${kind(v)}`);
-  for (const key in v) {
-    if (!keys.has(key))
-      throw rangeError('ERR_OPTION_UNKNOWN', `"${title}" has unknown option "${key}"`);
-  }
-  return v as Record<string, unknown>;
-}
+// ---------------------------------------------------------------------------------------------
+// Options and schema
 
 function aprefix(v: unknown): string {
   if (v === undefined) return DEFAULT_PREFIX;
@@ -120,55 +125,613 @@ function aclient(v: unknown): PgQueryable {
   return v as PgQueryable;
 }
 
-function tables(prefix: string): Tables {
-  // The prefix is validated against PREFIX_RE, so quoting is enough to make these safe identifiers.
+interface Names {
+  readonly throttle: string;
+  readonly credentials: string;
+  readonly sets: string;
+  readonly codes: string;
+  readonly challenges: string;
+  readonly stepUps: string;
+  readonly factors: string;
+  readonly devices: string;
+  readonly sends: string;
+  /** A function name: `fn('gate')` is `"<prefix>gate"`. */
+  fn(name: string): string;
+}
+
+function names(prefix: string): Names {
+  // The prefix matches PREFIX_RE, so double quotes make every name a safe identifier.
+  const q = (n: string): string => `"${prefix}${n}"`;
   return {
-    credentials: `"${prefix}credentials"`,
-    throttle: `"${prefix}throttle"`,
-    sets: `"${prefix}recovery_sets"`,
-    codes: `"${prefix}recovery_codes"`,
+    throttle: q('throttle'),
+    credentials: q('credentials'),
+    sets: q('recovery_sets'),
+    codes: q('recovery_codes'),
+    challenges: q('challenges'),
+    stepUps: q('step_ups'),
+    factors: q('factors'),
+    devices: q('devices'),
+    sends: q('send_quotas'),
+    fn: q,
   };
 }
 
+/** Raises the "corrupt" SQLSTATE naming `what` (a column, never a value). */
+const raise = (what: string): string => `RAISE EXCEPTION USING ERRCODE = '${CORRUPT_STATE}', MESSAGE = '${what}'`;
+
 function schemaSql(prefix: string): string {
-  const t = tables(prefix);
-  return `-- otpkit PostgreSQL store schema v1 (table prefix "${prefix}"). Idempotent; needs PostgreSQL 13+.
-CREATE TABLE IF NOT EXISTS ${t.credentials} (
-  user_id       text NOT NULL,
-  credential_id text NOT NULL,
-  last_step     bigint NULL CHECK (last_step >= 0),
-  hotp_counter  numeric(20,0) NULL CHECK (hotp_counter >= 0 AND hotp_counter <= 18446744073709551615),
-  drift         smallint NOT NULL DEFAULT 0 CHECK (drift BETWEEN -${MAX_DRIFT} AND ${MAX_DRIFT}),
-  PRIMARY KEY (user_id, credential_id)
-);
-CREATE TABLE IF NOT EXISTS ${t.throttle} (
+  const n = names(prefix);
+  const { throttle: T, credentials: C, sets: S, codes: RC, challenges: CH, stepUps: SU, factors: F, devices: D, sends: Q } = n;
+  const int = n.fn('read_int');
+  const u64 = n.fn('read_u64');
+  const gate = n.fn('gate');
+  const userLock = (user: string): string => `PERFORM pg_advisory_xact_lock(${LOCK_KEY}, hashtext('${prefix}' || ${user}))`;
+  const nulls = (k: number): string => Array<string>(k).fill('NULL').join(', ');
+  // Every function takes its row locks in one order (the user's advisory lock, challenge,
+  // throttle, credential, recovery set, recovery codes, step-up tokens; devices and send quotas
+  // alone), so two of them never wait for each other in a cycle.
+  return `-- otpkit PostgreSQL store schema v2 (prefix "${prefix}"). Idempotent; needs PostgreSQL 13+.
+CREATE TABLE IF NOT EXISTS ${T} (
   user_id         text NOT NULL,
   scope           text NOT NULL,
   failures        integer NOT NULL CHECK (failures >= 0),
   last_failure_at bigint NOT NULL CHECK (last_failure_at >= 0),
   PRIMARY KEY (user_id, scope)
 );
-CREATE TABLE IF NOT EXISTS ${t.sets} (
+CREATE TABLE IF NOT EXISTS ${C} (
+  user_id       text NOT NULL,
+  credential_id text NOT NULL,
+  last_step     bigint NULL CHECK (last_step BETWEEN 0 AND ${MAX_SAFE}),
+  hotp_counter  numeric(20,0) NULL CHECK (hotp_counter BETWEEN 0 AND 18446744073709551615),
+  drift         smallint NOT NULL DEFAULT 0 CHECK (drift BETWEEN -${MAX_DRIFT} AND ${MAX_DRIFT}),
+  last_used_at  bigint NULL CHECK (last_used_at >= 0),
+  PRIMARY KEY (user_id, credential_id)
+);
+CREATE TABLE IF NOT EXISTS ${S} (
   user_id   text PRIMARY KEY,
-  set_id    text NOT NULL,
+  set_id    text NOT NULL CHECK (set_id ~ '^[A-Za-z0-9_-]{1,64}$'),
   issued_at bigint NOT NULL CHECK (issued_at >= 0),
   total     integer NOT NULL CHECK (total BETWEEN 0 AND 100)
 );
-CREATE TABLE IF NOT EXISTS ${t.codes} (
+CREATE TABLE IF NOT EXISTS ${RC} (
   user_id text NOT NULL,
   set_id  text NOT NULL,
   id      text NOT NULL,
   hash    text NOT NULL,
+  seq     smallint NOT NULL CHECK (seq BETWEEN 1 AND 100),
   PRIMARY KEY (user_id, set_id, id)
 );
+CREATE TABLE IF NOT EXISTS ${CH} (
+  hash           text PRIMARY KEY,
+  user_id        text NOT NULL,
+  scope          text NOT NULL,
+  recovery_scope text NOT NULL,
+  created_at     bigint NOT NULL CHECK (created_at >= 0),
+  expires_at     bigint NOT NULL CHECK (expires_at >= 0),
+  attempts       integer NOT NULL CHECK (attempts >= 0 AND attempts <= max_attempts),
+  max_attempts   integer NOT NULL CHECK (max_attempts BETWEEN 1 AND 100),
+  credential_ids text[] NOT NULL CHECK (cardinality(credential_ids) <= ${MAX_CHALLENGE_IDS} AND array_position(credential_ids, NULL) IS NULL),
+  payload        text NOT NULL CHECK (char_length(payload) <= ${MAX_PAYLOAD}),
+  oob_factor_id  text NULL,
+  oob_code_hash  text NULL CHECK (oob_code_hash ~ '^[0-9a-f]{64}$'),
+  oob_expires_at bigint NULL CHECK (oob_expires_at >= 0),
+  seq            bigint GENERATED ALWAYS AS IDENTITY,
+  CHECK ((oob_factor_id IS NULL) = (oob_code_hash IS NULL) AND (oob_code_hash IS NULL) = (oob_expires_at IS NULL))
+);
+CREATE INDEX IF NOT EXISTS "${prefix}challenges_user" ON ${CH} (user_id);
+CREATE TABLE IF NOT EXISTS ${SU} (
+  user_id    text NOT NULL,
+  hash       text NOT NULL,
+  expires_at bigint NOT NULL CHECK (expires_at >= 0),
+  PRIMARY KEY (user_id, hash)
+);
+CREATE TABLE IF NOT EXISTS ${D} (
+  user_id       text NOT NULL,
+  id            text NOT NULL,
+  kind          text NOT NULL CHECK (kind IN ('trusted', 'known')),
+  token_hash    text NOT NULL CHECK (token_hash ~ '^[0-9a-f]{64}$'),
+  previous_hash text NULL CHECK (previous_hash ~ '^[0-9a-f]{64}$'),
+  label         text NOT NULL CHECK (char_length(label) <= ${MAX_LABEL}),
+  created_at    bigint NOT NULL CHECK (created_at >= 0),
+  last_used_at  bigint NULL CHECK (last_used_at >= 0),
+  expires_at    bigint NOT NULL CHECK (expires_at >= 0),
+  seq           bigint GENERATED ALWAYS AS IDENTITY,
+  PRIMARY KEY (user_id, id)
+);
+CREATE TABLE IF NOT EXISTS ${Q} (
+  kind      text NOT NULL CHECK (kind IN ('user', 'destination', 'app')),
+  subject   text NOT NULL,
+  window_no bigint NOT NULL CHECK (window_no >= 0),
+  sends     integer NOT NULL CHECK (sends >= 0),
+  last_at   bigint NOT NULL CHECK (last_at >= 0),
+  PRIMARY KEY (kind, subject)
+);
+CREATE TABLE IF NOT EXISTS ${F} (
+  user_id       text COLLATE "C" NOT NULL,
+  id            text COLLATE "C" NOT NULL,
+  type          text NOT NULL CHECK (type IN ('totp', 'hotp', 'email', 'sms')),
+  label         text NOT NULL CHECK (char_length(label) BETWEEN 1 AND ${MAX_LABEL}),
+  status        text NOT NULL CHECK (status IN ('pending', 'confirmed')),
+  sealed_secret text NOT NULL CHECK (char_length(sealed_secret) <= ${MAX_SEALED}),
+  hint          text NULL CHECK (hint IS NULL OR (char_length(hint) <= ${MAX_HINT} AND type IN ('email', 'sms'))),
+  algorithm     text NOT NULL CHECK (algorithm IN ('SHA1', 'SHA256', 'SHA512')),
+  digits        smallint NOT NULL CHECK (digits BETWEEN 6 AND 8),
+  period        integer NOT NULL CHECK (period BETWEEN 1 AND 120),
+  created_at    bigint NOT NULL CHECK (created_at >= 0),
+  confirmed_at  bigint NULL CHECK (confirmed_at >= 0),
+  expires_at    bigint NULL CHECK (expires_at >= 0),
+  seq           bigint GENERATED ALWAYS AS IDENTITY,
+  PRIMARY KEY (user_id, id),
+  CHECK ((status = 'pending' AND confirmed_at IS NULL AND expires_at IS NOT NULL)
+      OR (status = 'confirmed' AND confirmed_at IS NOT NULL AND expires_at IS NULL))
+);
+
+-- A stored integer read back as canonical decimal text in lo..hi, or the corrupt SQLSTATE.
+CREATE OR REPLACE FUNCTION ${int}(v text, what text, lo numeric, hi numeric, nullable boolean DEFAULT false)
+RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE n numeric;
+BEGIN
+  IF v IS NULL THEN
+    IF nullable THEN RETURN NULL; END IF;
+  ELSIF v ~ '^(0|-?[1-9][0-9]{0,18})$' THEN
+    n := v::numeric;
+    IF n >= lo AND n <= hi THEN RETURN n::bigint; END IF;
+  END IF;
+  RAISE EXCEPTION USING ERRCODE = '${CORRUPT_STATE}', MESSAGE = what;
+END $fn$;
+
+-- A stored HOTP counter (NULL, or 0..2^64-1 as canonical decimal text).
+CREATE OR REPLACE FUNCTION ${u64}(v text, what text) RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $fn$
+BEGIN
+  IF v IS NULL THEN RETURN NULL; END IF;
+  IF v ~ '^(0|[1-9][0-9]{0,19})$' AND v::numeric <= 18446744073709551615 THEN RETURN v::numeric; END IF;
+  RAISE EXCEPTION USING ERRCODE = '${CORRUPT_STATE}', MESSAGE = what;
+END $fn$;
+
+-- The throttle gate of one bucket. A refusal is decided on a plain read and writes nothing (a
+-- flood against a locked account costs no WAL); an admission locks the bucket row (creating it
+-- at 0 failures) and decides again on its newest version. Counting is left to the caller.
+CREATE OR REPLACE FUNCTION ${gate}(p_user text, p_scope text, p_now bigint, p_free integer, p_base bigint,
+  p_max_delay bigint, p_max_failures integer, OUT o_open boolean, OUT o_failures integer, OUT o_at bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE v_f text; v_a text; v_n bigint; v_locked boolean := false; v_first integer := greatest(p_free, 1); v_delay bigint;
+BEGIN
+  SELECT t.f, t.a, count(*) OVER () INTO v_f, v_a, v_n
+    FROM (SELECT failures::text AS f, last_failure_at::text AS a FROM ${T} WHERE user_id = p_user AND scope = p_scope) AS t;
+  IF NOT FOUND THEN v_n := 0; END IF;
+  LOOP
+    IF v_n > 1 THEN ${raise('throttle (duplicate rows)')}; END IF;
+    IF v_n = 1 THEN
+      o_failures := ${int}(v_f, 'throttle.failures', 0, ${MAX_INT4});
+      o_at := ${int}(v_a, 'throttle.last_failure_at', 0, ${MAX_SAFE});
+      IF o_failures >= p_max_failures THEN
+        o_open := false;
+      ELSIF o_failures < v_first THEN
+        o_open := true;
+      ELSE
+        v_delay := least(p_max_delay, p_base * (1::bigint << least(o_failures - v_first, 30)));
+        o_open := v_delay = 0 OR p_now - o_at >= v_delay;
+      END IF;
+      IF v_locked OR NOT o_open THEN RETURN; END IF;
+    ELSE
+      INSERT INTO ${T} (user_id, scope, failures, last_failure_at) VALUES (p_user, p_scope, 0, 0) ON CONFLICT DO NOTHING;
+      IF FOUND THEN
+        o_open := true; o_failures := 0; o_at := 0;
+        RETURN;
+      END IF;
+    END IF;
+    SELECT t.f, t.a, count(*) OVER () INTO v_f, v_a, v_n
+      FROM (SELECT failures::text AS f, last_failure_at::text AS a FROM ${T} WHERE user_id = p_user AND scope = p_scope FOR UPDATE) AS t;
+    IF NOT FOUND THEN v_n := 0; END IF;
+    v_locked := v_n > 0; -- none: deleted before we could lock it, start over
+  END LOOP;
+END $fn$;
+
+-- OtpStore.attemptTotp: gate, count, pick the candidate in the drift-centred window, claim, reset.
+CREATE OR REPLACE FUNCTION ${n.fn('attempt_totp')}(p_user text, p_credential text, p_scope text, p_now bigint,
+  p_free integer, p_base bigint, p_max_delay bigint, p_max_failures integer, p_step bigint, p_candidates integer[],
+  p_past integer, p_future integer, p_centre boolean, p_max_drift integer)
+RETURNS TABLE (r_status text, r_failures text, r_last_failure_at text, r_delta text)
+LANGUAGE plpgsql AS $fn$
+DECLARE g record; v_ls text; v_dr text; v_n bigint; v_last bigint; v_drift integer; v_centre integer; v_delta integer; v_claimed bigint;
+BEGIN
+  SELECT * INTO g FROM ${gate}(p_user, p_scope, p_now, p_free, p_base, p_max_delay, p_max_failures);
+  IF NOT g.o_open THEN
+    RETURN QUERY SELECT 'closed', g.o_failures::text, g.o_at::text, NULL;
+    RETURN;
+  END IF;
+  LOOP
+    SELECT t.ls, t.dr, count(*) OVER () INTO v_ls, v_dr, v_n FROM (SELECT last_step::text AS ls, drift::text AS dr
+      FROM ${C} WHERE user_id = p_user AND credential_id = p_credential FOR UPDATE) AS t;
+    IF NOT FOUND THEN v_n := 0; END IF;
+    IF v_n > 1 THEN ${raise('credentials (duplicate rows)')}; END IF;
+    IF v_n = 1 THEN
+      v_last := ${int}(v_ls, 'credentials.last_step', 0, ${MAX_SAFE}, true);
+      v_drift := ${int}(v_dr, 'credentials.drift', -${MAX_DRIFT}, ${MAX_DRIFT});
+    ELSE
+      v_last := NULL; v_drift := 0;
+    END IF;
+    v_centre := CASE WHEN p_centre THEN v_drift ELSE 0 END;
+    -- The smallest |delta|, the earlier candidate on a tie (ascending input: the smaller delta).
+    SELECT u.d INTO v_delta FROM unnest(p_candidates) WITH ORDINALITY AS u(d, i)
+      WHERE u.d >= greatest(v_centre - p_past, -${MAX_DRIFT}) AND u.d <= least(v_centre + p_future, ${MAX_DRIFT}) AND p_step + u.d >= 0
+      ORDER BY abs(u.d), u.i LIMIT 1;
+    IF v_delta IS NULL OR (v_last IS NOT NULL AND v_last >= p_step + v_delta) THEN
+      UPDATE ${T} SET failures = g.o_failures + 1, last_failure_at = p_now WHERE user_id = p_user AND scope = p_scope;
+      RETURN QUERY SELECT CASE WHEN v_delta IS NULL THEN 'invalid' ELSE 'replayed' END, (g.o_failures + 1)::text, NULL, NULL;
+      RETURN;
+    END IF;
+    v_claimed := p_step + v_delta;
+    v_drift := CASE WHEN p_max_drift IS NULL THEN 0 ELSE greatest(-p_max_drift, least(p_max_drift, v_delta)) END;
+    IF v_n = 1 THEN
+      UPDATE ${C} SET last_step = v_claimed, drift = v_drift, last_used_at = p_now WHERE user_id = p_user AND credential_id = p_credential;
+      EXIT;
+    END IF;
+    INSERT INTO ${C} (user_id, credential_id, last_step, hotp_counter, drift, last_used_at)
+      VALUES (p_user, p_credential, v_claimed, NULL, v_drift, p_now) ON CONFLICT DO NOTHING;
+    EXIT WHEN FOUND; -- else created meanwhile: decide again on the stored row
+  END LOOP;
+  IF g.o_failures <> 0 OR g.o_at <> 0 THEN
+    UPDATE ${T} SET failures = 0, last_failure_at = 0 WHERE user_id = p_user AND scope = p_scope;
+  END IF;
+  RETURN QUERY SELECT 'ok', NULL, NULL, v_delta::text;
+END $fn$;
+
+-- OtpStore.beginAttempt: the live challenge, the gate, the count, and what evaluating needs.
+-- Rows: ('status', status, user, failures, last_failure_at), ('challenge', 12 columns),
+-- ('challenge_credential', ordinal, id), ('credential', id, last_step, hotp_counter, drift,
+-- last_used_at), ('code', set_id, issued_at, total, code id, code hash).
+CREATE OR REPLACE FUNCTION ${n.fn('begin_attempt')}(p_user text, p_challenge text, p_scope text, p_now bigint,
+  p_free integer, p_base bigint, p_max_delay bigint, p_max_failures integer, p_credentials text[], p_recovery boolean)
+RETURNS TABLE (r_kind text, r1 text, r2 text, r3 text, r4 text, r5 text, r6 text, r7 text, r8 text, r9 text, r10 text, r11 text, r12 text)
+LANGUAGE plpgsql AS $fn$
+DECLARE ch record; g record; v_user text := p_user; v_scope text := p_scope; v_ids text[] := p_credentials; v_attempts integer; v_max integer;
+BEGIN
+  IF p_challenge IS NOT NULL THEN
+    SELECT t.*, count(*) OVER () AS n INTO ch FROM (SELECT c.user_id::text AS user_id, c.scope::text AS scope,
+        c.recovery_scope::text AS recovery_scope, c.created_at::text AS created_at, c.expires_at::text AS expires_at,
+        c.attempts::text AS attempts, c.max_attempts::text AS max_attempts, c.credential_ids::text[] AS credential_ids,
+        c.payload::text AS payload, c.oob_factor_id::text AS oob_factor_id, c.oob_code_hash::text AS oob_code_hash,
+        c.oob_expires_at::text AS oob_expires_at
+      FROM ${CH} AS c WHERE c.hash = p_challenge FOR UPDATE) AS t;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT 'status', 'no-challenge', ${nulls(11)};
+      RETURN;
+    END IF;
+    IF ch.n > 1 THEN ${raise('challenges (duplicate rows)')}; END IF;
+    IF ${int}(ch.expires_at, 'challenges.expires_at', 0, ${MAX_SAFE}) <= p_now THEN
+      DELETE FROM ${CH} WHERE hash = p_challenge; -- dead: dropped on sight
+      RETURN QUERY SELECT 'status', 'no-challenge', ${nulls(11)};
+      RETURN;
+    END IF;
+    IF ch.user_id IS NULL THEN ${raise('challenges.user_id')}; END IF;
+    IF p_user IS NOT NULL AND ch.user_id <> p_user THEN
+      RETURN QUERY SELECT 'status', 'no-challenge', ${nulls(11)};
+      RETURN;
+    END IF;
+    v_max := ${int}(ch.max_attempts, 'challenges.max_attempts', 1, 100);
+    v_attempts := ${int}(ch.attempts, 'challenges.attempts', 0, ${MAX_INT4});
+    IF v_attempts >= v_max THEN
+      RETURN QUERY SELECT 'status', 'exhausted', ch.user_id, ${nulls(10)};
+      RETURN;
+    END IF;
+    IF ch.scope IS NULL THEN ${raise('challenges.scope')}; END IF;
+    IF ch.recovery_scope IS NULL THEN ${raise('challenges.recovery_scope')}; END IF;
+    IF ch.credential_ids IS NULL OR coalesce(array_ndims(ch.credential_ids), 1) <> 1
+        OR cardinality(ch.credential_ids) > ${MAX_CHALLENGE_IDS} OR array_position(ch.credential_ids, NULL) IS NOT NULL THEN
+      ${raise('challenges.credential_ids')};
+    END IF;
+    v_user := ch.user_id;
+    v_scope := CASE WHEN p_recovery THEN ch.recovery_scope ELSE ch.scope END;
+    v_ids := p_credentials || ch.credential_ids;
+  END IF;
+  SELECT * INTO g FROM ${gate}(v_user, v_scope, p_now, p_free, p_base, p_max_delay, p_max_failures);
+  IF NOT g.o_open THEN
+    RETURN QUERY SELECT 'status', 'closed', v_user, g.o_failures::text, g.o_at::text, ${nulls(8)};
+    RETURN;
+  END IF;
+  UPDATE ${T} SET failures = g.o_failures + 1, last_failure_at = p_now WHERE user_id = v_user AND scope = v_scope;
+  RETURN QUERY SELECT 'status', 'admitted', v_user, (g.o_failures + 1)::text, ${nulls(9)};
+  IF p_challenge IS NOT NULL THEN
+    UPDATE ${CH} SET attempts = v_attempts + 1 WHERE hash = p_challenge;
+    RETURN QUERY SELECT 'challenge', p_challenge, ch.user_id, ch.scope, ch.recovery_scope, ch.created_at, ch.expires_at,
+      (v_attempts + 1)::text, ch.max_attempts, ch.payload, ch.oob_factor_id, ch.oob_code_hash, ch.oob_expires_at;
+    RETURN QUERY SELECT 'challenge_credential', u.i::text, u.id, ${nulls(10)}
+      FROM unnest(ch.credential_ids) WITH ORDINALITY AS u(id, i);
+  END IF;
+  RETURN QUERY SELECT 'credential', c.credential_id::text, c.last_step::text, c.hotp_counter::text, c.drift::text,
+      c.last_used_at::text, ${nulls(7)}
+    FROM ${C} AS c WHERE c.user_id = v_user AND c.credential_id = ANY (v_ids);
+  IF p_recovery THEN
+    -- One query, one snapshot: never old and new codes together.
+    RETURN QUERY SELECT 'code', s.set_id::text, s.issued_at::text, s.total::text, c.id::text, c.hash::text, ${nulls(7)}
+      FROM ${S} AS s LEFT JOIN ${RC} AS c ON c.user_id = s.user_id AND c.set_id = s.set_id
+      WHERE s.user_id = v_user ORDER BY c.seq, c.id;
+  END IF;
+END $fn$;
+
+-- OtpStore.settleAttempt: the live challenge, then the claim; won: reset, consume, step-up token.
+-- p_code is the recovery code's id, or the out-of-band code's hash.
+CREATE OR REPLACE FUNCTION ${n.fn('settle_attempt')}(p_user text, p_scope text, p_now bigint, p_kind text, p_credential text,
+  p_step bigint, p_drift integer, p_expected numeric, p_next numeric, p_create boolean, p_set text, p_code text,
+  p_challenge text, p_step_up text, p_step_up_expires bigint)
+RETURNS TABLE (r_status text, r_remaining text)
+LANGUAGE plpgsql AS $fn$
+DECLARE ch record; cr record; v_set text; v_n bigint; v_remaining bigint; v_last bigint;
+BEGIN
+  IF p_challenge IS NOT NULL THEN
+    SELECT t.*, count(*) OVER () AS n INTO ch FROM (SELECT c.user_id::text AS user_id, c.expires_at::text AS expires_at,
+        c.oob_code_hash::text AS oob_code_hash, c.oob_expires_at::text AS oob_expires_at
+      FROM ${CH} AS c WHERE c.hash = p_challenge FOR UPDATE) AS t;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT 'no-challenge', NULL;
+      RETURN;
+    END IF;
+    IF ch.n > 1 THEN ${raise('challenges (duplicate rows)')}; END IF;
+    IF ${int}(ch.expires_at, 'challenges.expires_at', 0, ${MAX_SAFE}) <= p_now THEN
+      DELETE FROM ${CH} WHERE hash = p_challenge;
+      RETURN QUERY SELECT 'no-challenge', NULL;
+      RETURN;
+    END IF;
+    IF ch.user_id IS DISTINCT FROM p_user THEN
+      RETURN QUERY SELECT 'no-challenge', NULL;
+      RETURN;
+    END IF;
+  END IF;
+  PERFORM 1 FROM ${T} WHERE user_id = p_user AND scope = p_scope FOR UPDATE; -- lock order: throttle before the claim
+  IF p_kind = 'oob' THEN
+    IF p_challenge IS NULL THEN -- (ch is unassigned: its fields cannot even be read)
+      RETURN QUERY SELECT 'replayed', NULL;
+      RETURN;
+    END IF;
+    IF ch.oob_code_hash IS DISTINCT FROM p_code THEN
+      RETURN QUERY SELECT 'replayed', NULL;
+      RETURN;
+    END IF;
+    IF ${int}(ch.oob_expires_at, 'challenges.oob_expires_at', 0, ${MAX_SAFE}) <= p_now THEN
+      RETURN QUERY SELECT 'replayed', NULL;
+      RETURN;
+    END IF;
+  ELSIF p_kind = 'recovery' THEN
+    SELECT t.s, count(*) OVER () INTO v_set, v_n FROM (SELECT set_id::text AS s FROM ${S} WHERE user_id = p_user FOR UPDATE) AS t;
+    IF v_n > 1 THEN ${raise('recovery_sets (duplicate rows)')}; END IF;
+    IF v_set IS DISTINCT FROM p_set THEN
+      RETURN QUERY SELECT 'replayed', NULL;
+      RETURN;
+    END IF;
+    DELETE FROM ${RC} WHERE user_id = p_user AND set_id = p_set AND id = p_code;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT 'replayed', NULL;
+      RETURN;
+    END IF;
+    SELECT count(*) INTO v_remaining FROM ${RC} WHERE user_id = p_user AND set_id = p_set;
+  ELSE
+    LOOP
+      SELECT t.*, count(*) OVER () AS n INTO cr FROM (SELECT last_step::text AS ls, hotp_counter::text AS hc
+        FROM ${C} WHERE user_id = p_user AND credential_id = p_credential FOR UPDATE) AS t;
+      IF FOUND THEN
+        IF cr.n > 1 THEN ${raise('credentials (duplicate rows)')}; END IF;
+        IF p_kind = 'totp' THEN
+          v_last := ${int}(cr.ls, 'credentials.last_step', 0, ${MAX_SAFE}, true);
+          IF v_last IS NOT NULL AND v_last >= p_step THEN
+            RETURN QUERY SELECT 'replayed', NULL;
+            RETURN;
+          END IF;
+          UPDATE ${C} SET last_step = p_step, drift = p_drift, last_used_at = p_now WHERE user_id = p_user AND credential_id = p_credential;
+        ELSE
+          IF ${u64}(cr.hc, 'credentials.hotp_counter') IS DISTINCT FROM p_expected THEN
+            RETURN QUERY SELECT 'replayed', NULL;
+            RETURN;
+          END IF;
+          UPDATE ${C} SET hotp_counter = p_next, last_used_at = p_now WHERE user_id = p_user AND credential_id = p_credential;
+        END IF;
+        EXIT;
+      END IF;
+      IF NOT p_create OR (p_kind = 'hotp' AND p_expected IS NOT NULL) THEN
+        RETURN QUERY SELECT 'replayed', NULL;
+        RETURN;
+      END IF;
+      INSERT INTO ${C} (user_id, credential_id, last_step, hotp_counter, drift, last_used_at) VALUES (p_user, p_credential,
+          CASE WHEN p_kind = 'totp' THEN p_step END, CASE WHEN p_kind = 'hotp' THEN p_next END,
+          CASE WHEN p_kind = 'totp' THEN p_drift ELSE 0 END, p_now)
+        ON CONFLICT DO NOTHING;
+      EXIT WHEN FOUND; -- else created meanwhile: decide again on the stored row
+    END LOOP;
+  END IF;
+  UPDATE ${T} SET failures = 0, last_failure_at = 0
+    WHERE user_id = p_user AND scope = p_scope AND (failures::text <> '0' OR last_failure_at::text <> '0');
+  IF p_challenge IS NOT NULL THEN
+    DELETE FROM ${CH} WHERE hash = p_challenge;
+  END IF;
+  IF p_step_up IS NOT NULL THEN
+    INSERT INTO ${SU} AS s (user_id, hash, expires_at) VALUES (p_user, p_step_up, p_step_up_expires)
+      ON CONFLICT (user_id, hash) DO UPDATE SET expires_at = EXCLUDED.expires_at;
+  END IF;
+  RETURN QUERY SELECT 'ok', v_remaining::text;
+END $fn$;
+
+-- OtpStore.createChallenge: drop the user's dead challenges and the oldest live ones beyond
+-- max_live - 1, then store the new one; the user's advisory lock serialises creations.
+CREATE OR REPLACE FUNCTION ${n.fn('create_challenge')}(p_hash text, p_user text, p_scope text, p_recovery_scope text,
+  p_created bigint, p_expires bigint, p_attempts integer, p_max_attempts integer, p_credential_ids text[], p_payload text,
+  p_oob_factor text, p_oob_hash text, p_oob_expires bigint, p_max_live integer)
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  ${userLock('p_user')};
+  DELETE FROM ${CH} WHERE user_id = p_user AND ${int}(expires_at::text, 'challenges.expires_at', 0, ${MAX_SAFE}) <= p_created;
+  DELETE FROM ${CH} WHERE hash IN (SELECT c.hash FROM ${CH} AS c WHERE c.user_id = p_user
+    ORDER BY ${int}(c.created_at::text, 'challenges.created_at', 0, ${MAX_SAFE}), c.seq
+    LIMIT greatest(0, (SELECT count(*) FROM ${CH} WHERE user_id = p_user) - (p_max_live - 1)));
+  INSERT INTO ${CH} AS c (hash, user_id, scope, recovery_scope, created_at, expires_at, attempts, max_attempts, credential_ids,
+      payload, oob_factor_id, oob_code_hash, oob_expires_at)
+    VALUES (p_hash, p_user, p_scope, p_recovery_scope, p_created, p_expires, p_attempts, p_max_attempts, p_credential_ids,
+      p_payload, p_oob_factor, p_oob_hash, p_oob_expires)
+    ON CONFLICT (hash) DO UPDATE SET user_id = EXCLUDED.user_id, scope = EXCLUDED.scope, recovery_scope = EXCLUDED.recovery_scope,
+      created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at, attempts = EXCLUDED.attempts,
+      max_attempts = EXCLUDED.max_attempts, credential_ids = EXCLUDED.credential_ids, payload = EXCLUDED.payload,
+      oob_factor_id = EXCLUDED.oob_factor_id, oob_code_hash = EXCLUDED.oob_code_hash, oob_expires_at = EXCLUDED.oob_expires_at;
+END $fn$;
+
+-- OtpStore.setChallengeCode: set or clear the out-of-band code of a live challenge of the user
+-- ('1'), optionally only if the live code is still p_expected; '0' otherwise.
+CREATE OR REPLACE FUNCTION ${n.fn('set_challenge_code')}(p_user text, p_hash text, p_factor text, p_code text, p_expires bigint,
+  p_now bigint, p_check boolean, p_expected text)
+RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE ch record;
+BEGIN
+  SELECT t.*, count(*) OVER () AS n INTO ch FROM (SELECT c.user_id::text AS user_id, c.expires_at::text AS expires_at,
+      c.oob_code_hash::text AS oob_code_hash FROM ${CH} AS c WHERE c.hash = p_hash FOR UPDATE) AS t;
+  IF NOT FOUND THEN RETURN '0'; END IF;
+  IF ch.n > 1 THEN ${raise('challenges (duplicate rows)')}; END IF;
+  IF ${int}(ch.expires_at, 'challenges.expires_at', 0, ${MAX_SAFE}) <= p_now THEN
+    DELETE FROM ${CH} WHERE hash = p_hash;
+    RETURN '0';
+  END IF;
+  IF ch.user_id IS DISTINCT FROM p_user OR (p_check AND ch.oob_code_hash IS DISTINCT FROM p_expected) THEN RETURN '0'; END IF;
+  UPDATE ${CH} SET oob_factor_id = p_factor, oob_code_hash = p_code, oob_expires_at = p_expires WHERE hash = p_hash;
+  RETURN '1';
+END $fn$;
+
+-- OtpStore.eraseUser: every state table, in the lock order.
+CREATE OR REPLACE FUNCTION ${n.fn('erase_user')}(p_user text) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  DELETE FROM ${CH} WHERE user_id = p_user;
+  DELETE FROM ${T} WHERE user_id = p_user;
+  DELETE FROM ${C} WHERE user_id = p_user;
+  DELETE FROM ${S} WHERE user_id = p_user;
+  DELETE FROM ${RC} WHERE user_id = p_user;
+  DELETE FROM ${SU} WHERE user_id = p_user;
+  DELETE FROM ${D} WHERE user_id = p_user;
+  DELETE FROM ${Q} WHERE kind = 'user' AND subject = p_user;
+END $fn$;
+
+-- OtpStore.createDevice: drop the user's dead devices of the kind and the oldest live ones
+-- beyond p_max - 1, then store the device; the user's advisory lock serialises creations.
+CREATE OR REPLACE FUNCTION ${n.fn('create_device')}(p_user text, p_id text, p_kind text, p_token text, p_previous text,
+  p_label text, p_created bigint, p_last_used bigint, p_expires bigint, p_max integer)
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  ${userLock('p_user')};
+  DELETE FROM ${D} WHERE user_id = p_user AND kind = p_kind AND ${int}(expires_at::text, 'devices.expires_at', 0, ${MAX_SAFE}) <= p_created;
+  DELETE FROM ${D} WHERE user_id = p_user AND id IN (SELECT d.id FROM ${D} AS d WHERE d.user_id = p_user AND d.kind = p_kind
+    ORDER BY ${int}(d.created_at::text, 'devices.created_at', 0, ${MAX_SAFE}), d.seq
+    LIMIT greatest(0, (SELECT count(*) FROM ${D} WHERE user_id = p_user AND kind = p_kind) - (p_max - 1)));
+  INSERT INTO ${D} AS d (user_id, id, kind, token_hash, previous_hash, label, created_at, last_used_at, expires_at)
+    VALUES (p_user, p_id, p_kind, p_token, p_previous, p_label, p_created, p_last_used, p_expires)
+    ON CONFLICT (user_id, id) DO UPDATE SET kind = EXCLUDED.kind, token_hash = EXCLUDED.token_hash,
+      previous_hash = EXCLUDED.previous_hash, label = EXCLUDED.label, created_at = EXCLUDED.created_at,
+      last_used_at = EXCLUDED.last_used_at, expires_at = EXCLUDED.expires_at;
+END $fn$;
+
+-- OtpStore.rotateDevice: the first device of the kind (in creation order) whose live current
+-- token, or whose previous token, is p_token; rotated ('rotated' and the device), or 'replayed'.
+CREATE OR REPLACE FUNCTION ${n.fn('rotate_device')}(p_user text, p_kind text, p_token text, p_new text, p_now bigint, p_expires bigint)
+RETURNS TABLE (r_status text, r1 text, r2 text, r3 text, r4 text, r5 text, r6 text, r7 text, r8 text, r9 text)
+LANGUAGE plpgsql AS $fn$
+DECLARE dv record;
+BEGIN
+  SELECT d.id::text AS id, d.token_hash::text AS token_hash, d.expires_at::text AS expires_at INTO dv FROM ${D} AS d
+    WHERE d.user_id = p_user AND d.kind = p_kind
+      AND ((d.token_hash = p_token AND ${int}(d.expires_at::text, 'devices.expires_at', 0, ${MAX_SAFE}) > p_now) OR d.previous_hash = p_token)
+    ORDER BY d.seq LIMIT 1 FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT 'unknown', ${nulls(9)};
+  ELSIF dv.token_hash = p_token AND ${int}(dv.expires_at, 'devices.expires_at', 0, ${MAX_SAFE}) > p_now THEN
+    RETURN QUERY UPDATE ${D} AS d SET token_hash = p_new, previous_hash = p_token, last_used_at = p_now,
+        expires_at = coalesce(p_expires, ${int}(dv.expires_at, 'devices.expires_at', 0, ${MAX_SAFE}))
+      WHERE d.user_id = p_user AND d.id = dv.id
+      RETURNING 'rotated'::text, d.user_id::text, d.id::text, d.kind::text, d.token_hash::text, d.previous_hash::text, d.label::text,
+        d.created_at::text, d.last_used_at::text, d.expires_at::text;
+  ELSE
+    RETURN QUERY SELECT 'replayed', dv.id, ${nulls(8)};
+  END IF;
+END $fn$;
+
+-- OtpStore.reserveSend: one send counted iff the window has room and the cooldown passed ('1'),
+-- else '0' and when the next send would be allowed.
+CREATE OR REPLACE FUNCTION ${n.fn('reserve_send')}(p_kind text, p_subject text, p_limit integer, p_window bigint,
+  p_cooldown bigint, p_now bigint)
+RETURNS TABLE (r_ok text, r_retry text)
+LANGUAGE plpgsql AS $fn$
+DECLARE q record; v_found boolean; v_w bigint := p_now / p_window; v_count bigint; v_cool bigint;
+BEGIN
+  LOOP
+    SELECT t.*, count(*) OVER () AS n INTO q FROM (SELECT s.window_no::text AS w, s.sends::text AS c, s.last_at::text AS a
+      FROM ${Q} AS s WHERE s.kind = p_kind AND s.subject = p_subject FOR UPDATE) AS t;
+    v_found := FOUND;
+    IF v_found THEN
+      IF q.n > 1 THEN ${raise('send_quotas (duplicate rows)')}; END IF;
+      v_count := CASE WHEN ${int}(q.w, 'send_quotas.window_no', 0, ${MAX_SAFE}) = v_w
+        THEN ${int}(q.c, 'send_quotas.sends', 0, ${MAX_INT4}) ELSE 0 END;
+      v_cool := ${int}(q.a, 'send_quotas.last_at', 0, ${MAX_SAFE}) + p_cooldown - p_now;
+    ELSE
+      v_count := 0; v_cool := 0;
+    END IF;
+    IF v_cool > 0 OR v_count >= p_limit THEN
+      RETURN QUERY SELECT '0', greatest(v_cool, CASE WHEN v_count >= p_limit THEN (v_w + 1) * p_window - p_now ELSE 0 END)::text;
+      RETURN;
+    END IF;
+    IF v_found THEN
+      UPDATE ${Q} SET window_no = v_w, sends = v_count + 1, last_at = p_now WHERE kind = p_kind AND subject = p_subject;
+      EXIT;
+    END IF;
+    INSERT INTO ${Q} (kind, subject, window_no, sends, last_at) VALUES (p_kind, p_subject, v_w, 1, p_now) ON CONFLICT DO NOTHING;
+    EXIT WHEN FOUND; -- else created meanwhile: decide again on the stored row
+  END LOOP;
+  RETURN QUERY SELECT '1', NULL;
+END $fn$;
+
+-- FactorStore.addFactor: drop dead pending factors, then add within the limits ('added',
+-- 'limit', or 'duplicate' for an id the user already has).
+CREATE OR REPLACE FUNCTION ${n.fn('add_factor')}(p_user text, p_id text, p_type text, p_label text, p_status text,
+  p_sealed text, p_hint text, p_algorithm text, p_digits integer, p_period integer, p_created bigint, p_confirmed bigint,
+  p_expires bigint, p_max_pending integer, p_max_confirmed integer, p_now bigint)
+RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE v_pending bigint; v_confirmed bigint; v_bad bigint; v_dup boolean;
+BEGIN
+  ${userLock('p_user')};
+  DELETE FROM ${F} WHERE user_id = p_user AND status::text = 'pending'
+    AND ${int}(expires_at::text, 'factors.expires_at', 0, ${MAX_SAFE}, true) <= p_now;
+  SELECT count(*) FILTER (WHERE status::text = 'pending'), count(*) FILTER (WHERE status::text = 'confirmed'),
+      count(*) FILTER (WHERE status IS NULL OR status::text NOT IN ('pending', 'confirmed')), coalesce(bool_or(id = p_id), false)
+    INTO v_pending, v_confirmed, v_bad, v_dup FROM ${F} WHERE user_id = p_user;
+  IF v_bad > 0 THEN ${raise('factors.status')}; END IF;
+  IF v_dup THEN RETURN 'duplicate'; END IF;
+  IF (p_status = 'pending' AND v_pending >= p_max_pending) OR (p_status = 'confirmed' AND v_confirmed >= p_max_confirmed) THEN
+    RETURN 'limit';
+  END IF;
+  INSERT INTO ${F} (user_id, id, type, label, status, sealed_secret, hint, algorithm, digits, period, created_at, confirmed_at, expires_at)
+    VALUES (p_user, p_id, p_type, p_label, p_status, p_sealed, p_hint, p_algorithm, p_digits, p_period, p_created, p_confirmed, p_expires);
+  RETURN 'added';
+END $fn$;
+
+-- FactorStore.confirmFactor: a live pending factor, within the user's limit of confirmed ones.
+CREATE OR REPLACE FUNCTION ${n.fn('confirm_factor')}(p_user text, p_id text, p_now bigint, p_max_confirmed integer)
+RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE f record; v_confirmed bigint;
+BEGIN
+  ${userLock('p_user')};
+  SELECT t.*, count(*) OVER () AS n INTO f FROM (SELECT status::text AS status, expires_at::text AS expires_at
+    FROM ${F} WHERE user_id = p_user AND id = p_id FOR UPDATE) AS t;
+  IF NOT FOUND THEN RETURN 'not-found'; END IF;
+  IF f.n > 1 THEN ${raise('factors (duplicate rows)')}; END IF;
+  IF f.status IS NULL OR f.status NOT IN ('pending', 'confirmed') THEN ${raise('factors.status')}; END IF;
+  IF f.status <> 'pending' THEN RETURN 'not-found'; END IF;
+  IF ${int}(f.expires_at, 'factors.expires_at', 0, ${MAX_SAFE}, true) <= p_now THEN RETURN 'expired'; END IF;
+  SELECT count(*) INTO v_confirmed FROM ${F} WHERE user_id = p_user AND status::text = 'confirmed';
+  IF v_confirmed >= p_max_confirmed THEN RETURN 'limit'; END IF;
+  UPDATE ${F} SET status = 'confirmed', confirmed_at = p_now, expires_at = NULL WHERE user_id = p_user AND id = p_id;
+  RETURN 'confirmed';
+END $fn$;
 `;
 }
 
 /**
- * Returns the SQL that creates the store's tables: idempotent `CREATE TABLE IF NOT EXISTS`
- * statements, safe to run on every deploy or to paste into your own migration tool.
+ * Returns the SQL that creates the store's tables and functions: idempotent `CREATE TABLE IF NOT
+ * EXISTS` and `CREATE OR REPLACE FUNCTION` statements, safe to run on every deploy or to paste
+ * into your own migration tool.
  *
- * @param options - {@link PostgresSchemaOptions}: the table prefix.
+ * @param options - {@link PostgresSchemaOptions}: the name prefix.
  * @returns the DDL, several statements separated by `;`.
  * @throws TypeError if `options` or `prefix` has the wrong type.
  * @throws RangeError if `prefix` does not match `/^[a-z_][a-z0-9_]{0,40}$/` or an option is unknown.
@@ -178,21 +741,23 @@ CREATE TABLE IF NOT EXISTS ${t.codes} (
  * import { postgresSchema } from 'otpkit/postgres';
  * writeFileSync('migrations/0007_otpkit.sql', postgresSchema());
  * ```
- * @see REQUIREMENTS §(d) D.3.2 (counters hold 2^64−1: `numeric(20,0)`, since `bigint` is signed)
+ * @see PostgreSQL documentation, "PL/pgSQL" and "INSERT … ON CONFLICT"; HOTP counters hold
+ *   2^64 − 1 (RFC 4226 §5.1: an 8-byte counter), so they are `numeric(20,0)`: `bigint` is signed.
  */
 export function postgresSchema(options?: PostgresSchemaOptions): string {
-  const o = options === undefined ? {} : aobject(options, 'options', SCHEMA_KEYS);
+  const o = aoptions<PostgresSchemaOptions>(options, SCHEMA_KEYS);
   return schemaSql(aprefix(o.prefix));
 }
 
 /**
- * Creates the store's tables if they do not exist yet (runs {@link postgresSchema} in one
- * transaction, under an advisory lock so that app servers starting together do not collide).
+ * Creates the store's tables and functions if they do not exist yet (runs {@link postgresSchema}
+ * in one transaction, under an advisory lock so that app servers starting together do not collide).
  *
  * @param client - a `pg.Pool` or `pg.Client`; the schema is sent as one multi-statement query.
- * @param options - {@link PostgresSchemaOptions}: the table prefix.
- * @returns a promise that resolves once the tables exist.
- * @throws TypeError / RangeError on an invalid client or prefix.
+ * @param options - {@link PostgresSchemaOptions}: the name prefix.
+ * @returns a promise that resolves once the schema exists.
+ * @throws TypeError if `client` has no `query` method or an option has the wrong type.
+ * @throws RangeError if `prefix` does not match `/^[a-z_][a-z0-9_]{0,40}$/` or an option is unknown.
  * @throws OtpkitError `ERR_STORE` (or `ERR_STORE_TIMEOUT`) if PostgreSQL rejects the DDL.
  * @example
  * ```ts
@@ -201,22 +766,23 @@ export function postgresSchema(options?: PostgresSchemaOptions): string {
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
  * await migratePostgres(pool); // idempotent: run it at every start
  * ```
- * @see {@link postgresSchema}
+ * @see PostgreSQL documentation, "Advisory Locks"
  */
 export async function migratePostgres(client: PgQueryable, options?: PostgresSchemaOptions): Promise<void> {
   const c = aclient(client);
   const sql = postgresSchema(options);
-  // One simple-protocol query runs all statements in one implicit transaction, so the
-  // transaction-scoped advisory lock covers all of them (CREATE TABLE IF NOT EXISTS alone can
-  // still fail with a duplicate pg_type row when two servers race).
+  // One simple-protocol query runs every statement in one implicit transaction, so the
+  // transaction-scoped advisory lock covers them all (CREATE TABLE IF NOT EXISTS and CREATE OR
+  // REPLACE FUNCTION alone still fail when two servers race).
   try {
-    await c.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK});\n${sql}`);
+    await c.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY});\n${sql}`);
   } catch (e) {
-    throw storeError('migratePostgres', e, false);
+    throw storeFailure(ADAPTER, 'migratePostgres', e, isTimeout(e));
   }
 }
 
 // ---------------------------------------------------------------------------------------------
+// Errors and reading rows
 
 /** Errors a slow server or network produces: pg's client-side timeouts and SQLSTATE 57014/55P03. */
 function isTimeout(e: unknown): boolean {
@@ -228,93 +794,254 @@ function isTimeout(e: unknown): boolean {
 }
 
 /**
- * Wraps a client error in a storage `OtpkitError`. `scrub` drops pg's `detail` (where PostgreSQL
- * prints a failing row, which for recovery codes would contain a stored hash).
+ * A client error as `OtpkitError`. `storeFailure` keeps only the error's name, message and code:
+ * pg's `detail` (where PostgreSQL prints a failing row, hashes and sealed secrets included) and
+ * the statement's parameters never reach it.
  */
-function storeError(method: string, e: unknown, scrub: boolean): OtpkitError {
-  if (e instanceof OtpkitError) return e;
-  if (scrub && typeof e === 'object' && e !== null && 'detail' in e) {
-    try {
-      delete (e as { detail?: unknown }).detail;
-    } catch {
-      // A frozen error keeps its detail; the message below never includes it either way.
-    }
+function failure(method: string, e: unknown): OtpkitError {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  if (code === CORRUPT_STATE) {
+    const what = (e as { message?: unknown }).message;
+    return corrupt(ADAPTER, typeof what === 'string' && CORRUPT_WHAT.test(what) ? what : 'row');
   }
-  const sqlState = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  const message = e instanceof Error ? e.message : String(e);
-  return new OtpkitError(
-    isTimeout(e) ? 'ERR_STORE_TIMEOUT' : 'ERR_STORE',
-    `PostgreSQL store: ${method} failed${typeof sqlState === 'string' ? ` (SQLSTATE ${sqlState})` : ''}: ${message}`,
-    { cause: e },
-  );
+  return storeFailure(ADAPTER, method, e, isTimeout(e));
 }
 
-function corrupt(what: string): OtpkitError {
-  // Names the column, never its content: a stored hash must not reach a log through a message.
-  return new OtpkitError('ERR_STORE_CORRUPT', `PostgreSQL store: ${what}`);
-}
+type Row = Record<string, unknown>;
 
-/** A stored integer read as text, parsed strictly (no trimming, no exponent, no fraction). */
-function readInt(v: unknown, what: string, min: number, max: number): number {
-  if (typeof v !== 'string' || v.length > 17 || !INT_TEXT.test(v)) throw corrupt(`${what} is not an integer ${min}..${max}`);
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw corrupt(`${what} is not an integer ${min}..${max}`);
-  return n;
-}
-
-function readCounter(v: unknown): bigint {
-  if (typeof v !== 'string' || v.length > 20 || !UINT_TEXT.test(v)) throw corrupt('hotp_counter is not an integer 0..2^64-1');
-  const n = BigInt(v);
-  if (n > MAX_COUNTER) throw corrupt('hotp_counter is not an integer 0..2^64-1');
-  return n;
-}
-
-function readFlag(v: unknown, what: string): boolean {
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  throw corrupt(`${what} is not a boolean`);
-}
-
-function aid(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (UNSTORABLE.test(v))
-    throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate, which PostgreSQL text cannot store distinctly`);
+/** An id read back: the stored text of an id this store wrote, or corrupt. */
+function readId(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 256) throw corrupt(ADAPTER, what);
   return v;
 }
 
-function asafe(v: unknown, title: string, min: number, max: number): string {
-  if (typeof v !== 'number') throw typeError('ERR_OPTION_TYPE', `"${title}" expected integer, got ${kind(v)}`);
-  if (!Number.isSafeInteger(v) || v < min || v > max) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected integer ${min}..${max}, got ${v}`);
-  return String(v);
+function readText(v: unknown, what: string, max: number): string {
+  if (typeof v !== 'string' || v.length > max) throw corrupt(ADAPTER, what);
+  return v;
 }
 
-function acounter(v: unknown, title: string): string {
-  if (typeof v !== 'bigint') throw typeError('ERR_COUNTER_TYPE', `"${title}" expected bigint, got ${kind(v)}`);
-  if (v < 0n || v > MAX_COUNTER) throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${v}`);
-  return v.toString(); // decimal text, cast to numeric by the statement: no JS number ever holds it
+const readTime = (v: unknown, what: string): number => readUint(ADAPTER, v, what);
+const readOptTime = (v: unknown, what: string): number | null => (v === null ? null : readUint(ADAPTER, v, what));
+
+function readOne(v: unknown, what: string, allowed: ReadonlySet<string>): string {
+  if (typeof v !== 'string' || !allowed.has(v)) throw corrupt(ADAPTER, what);
+  return v;
 }
 
-function firstRow(rows: unknown[], what: string): Record<string, unknown> {
-  if (rows.length !== 1) throw corrupt(`${what} returned ${rows.length} rows, expected 1`);
-  const row = rows[0];
-  if (typeof row !== 'object' || row === null) throw corrupt(`${what} returned a malformed row`);
-  return row as Record<string, unknown>;
+/** Defines `key` as an own property even for `__proto__`: ids are opaque strings. */
+function put<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
+
+function credentialOf(id: unknown, lastStep: unknown, counter: unknown, drift: unknown, usedAt: unknown): [string, CredentialRecord] {
+  return [
+    readId(id, 'credentials.credential_id'),
+    {
+      lastStep: lastStep === null ? null : readUint(ADAPTER, lastStep, 'credentials.last_step'),
+      hotpCounter: counter === null ? null : readCounter(ADAPTER, counter, 'credentials.hotp_counter'),
+      drift: readInt(ADAPTER, drift, 'credentials.drift', -MAX_DRIFT, MAX_DRIFT),
+      lastUsedAt: readOptTime(usedAt, 'credentials.last_used_at'),
+    },
+  ];
+}
+
+/** The replay state of `ids` from the rows read (`null` for a missing one); a row twice is corrupt. */
+function credentialMap(ids: readonly string[], found: ReadonlyMap<string, CredentialRecord>): Record<string, CredentialRecord | null> {
+  const out: Record<string, CredentialRecord | null> = {};
+  for (const id of ids) put(out, id, found.get(id) ?? null);
+  return out;
+}
+
+function addCredential(found: Map<string, CredentialRecord>, entry: [string, CredentialRecord]): void {
+  if (found.has(entry[0])) throw corrupt(ADAPTER, 'credentials (duplicate rows)');
+  found.set(entry[0], entry[1]);
+}
+
+/** A recovery-code set from rows `[setId, issuedAt, total, codeId, codeHash]` (codes NULL: none left). */
+function recoverySet(rows: ReadonlyArray<readonly unknown[]>): RecoveryCodeSet | null {
+  const head = rows[0];
+  if (head === undefined) return null;
+  const [setId, issuedAt, total] = head;
+  if (typeof setId !== 'string' || !SET_ID.test(setId)) throw corrupt(ADAPTER, 'recovery_sets.set_id');
+  const codes: StoredRecoveryCode[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (r[0] !== setId || r[1] !== issuedAt || r[2] !== total) throw corrupt(ADAPTER, 'recovery_sets (duplicate rows)');
+    if (r[3] === null && r[4] === null && rows.length === 1) break; // a set with no unused code
+    const id = readId(r[3], 'recovery_codes.id');
+    const hash = readText(r[4], 'recovery_codes.hash', MAX_HASH);
+    if (hash === '') throw corrupt(ADAPTER, 'recovery_codes.hash');
+    if (seen.has(id)) throw corrupt(ADAPTER, 'recovery_codes (duplicate rows)');
+    seen.add(id);
+    codes.push({ id, hash });
+  }
+  const n = readInt(ADAPTER, total, 'recovery_sets.total', 0, 100);
+  if (n < codes.length) throw corrupt(ADAPTER, 'recovery_sets.total');
+  return { setId, issuedAt: readTime(issuedAt, 'recovery_sets.issued_at'), total: n, codes };
+}
+
+const FACTOR_TYPES: ReadonlySet<string> = new Set(['totp', 'hotp', 'email', 'sms']);
+const OOB_TYPES: ReadonlySet<string> = new Set(['email', 'sms']);
+const DEVICE_KINDS: ReadonlySet<string> = new Set(['trusted', 'known']);
+const CLAIM_KINDS: ReadonlySet<string> = new Set(['totp', 'hotp', 'recovery', 'oob']);
+const FACTOR_STATUS: ReadonlySet<string> = new Set(['pending', 'confirmed']);
+const ALGORITHMS: ReadonlySet<string> = new Set(['SHA1', 'SHA256', 'SHA512']);
+
+function readHash(v: unknown, what: string): string {
+  if (typeof v !== 'string' || !HEX64.test(v)) throw corrupt(ADAPTER, what);
+  return v;
+}
+
+function factorOf(r: Row): FactorRecord {
+  const type = readOne(r.type, 'factors.type', FACTOR_TYPES) as FactorRecord['type'];
+  const hint = r.hint === null ? null : readText(r.hint, 'factors.hint', MAX_HINT);
+  if (hint !== null && !OOB_TYPES.has(type)) throw corrupt(ADAPTER, 'factors.hint');
+  const status = readOne(r.status, 'factors.status', FACTOR_STATUS) as FactorRecord['status'];
+  const confirmedAt = readOptTime(r.confirmed_at, 'factors.confirmed_at');
+  const expiresAt = readOptTime(r.expires_at, 'factors.expires_at');
+  if (status === 'pending' ? confirmedAt !== null || expiresAt === null : confirmedAt === null || expiresAt !== null)
+    throw corrupt(ADAPTER, 'factors.status');
+  const label = readText(r.label, 'factors.label', MAX_LABEL);
+  if (label === '') throw corrupt(ADAPTER, 'factors.label');
+  return {
+    userId: readId(r.user_id, 'factors.user_id'),
+    id: readId(r.id, 'factors.id'),
+    type,
+    label,
+    status,
+    sealedSecret: readText(r.sealed_secret, 'factors.sealed_secret', MAX_SEALED),
+    hint,
+    algorithm: readOne(r.algorithm, 'factors.algorithm', ALGORITHMS) as FactorRecord['algorithm'],
+    digits: readInt(ADAPTER, r.digits, 'factors.digits', 6, 8),
+    period: readInt(ADAPTER, r.period, 'factors.period', 1, 120),
+    createdAt: readTime(r.created_at, 'factors.created_at'),
+    confirmedAt,
+    expiresAt,
+  };
+}
+
+/** A device from its columns `[user_id, id, kind, token_hash, previous_hash, label, created_at, last_used_at, expires_at]`. */
+function deviceOf(c: readonly unknown[]): DeviceRecord {
+  return {
+    userId: readId(c[0], 'devices.user_id'),
+    id: readId(c[1], 'devices.id'),
+    kind: readOne(c[2], 'devices.kind', DEVICE_KINDS) as DeviceRecord['kind'],
+    tokenHash: readHash(c[3], 'devices.token_hash'),
+    previousHash: c[4] === null ? null : readHash(c[4], 'devices.previous_hash'),
+    label: readText(c[5], 'devices.label', MAX_LABEL),
+    createdAt: readTime(c[6], 'devices.created_at'),
+    lastUsedAt: readOptTime(c[7], 'devices.last_used_at'),
+    expiresAt: readTime(c[8], 'devices.expires_at'),
+  };
+}
+
+/** The out-of-band code of a challenge from its three columns (all NULL: none). */
+function oobOf(factorId: unknown, codeHash: unknown, expiresAt: unknown): OobCode | null {
+  if (factorId === null && codeHash === null && expiresAt === null) return null;
+  return {
+    factorId: readId(factorId, 'challenges.oob_factor_id'),
+    codeHash: readHash(codeHash, 'challenges.oob_code_hash'),
+    expiresAt: readTime(expiresAt, 'challenges.oob_expires_at'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arguments: what the store is about to write, checked again (the layers above validate already)
+
+/** A long text stored verbatim: no NUL, no lone surrogate (PostgreSQL would refuse or alter it). */
+function sstorable(v: unknown, title: string, max: number): string {
+  const s = stext(v, title, max);
+  if (UNSTORABLE.test(s)) throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
+  return s;
+}
+
+function aids(v: unknown, title: string, max: number): string[] {
+  if (!Array.isArray(v)) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an array, got ${kind(v)}`);
+  if (v.length > max) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected at most ${max} ids, got ${v.length}`);
+  return v.map((id: unknown) => sid(id, `${title}[]`));
+}
+
+function arecord(v: unknown, title: string): Row {
+  if (typeof v !== 'object' || v === null) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an object, got ${kind(v)}`);
+  return v as Row;
+}
+
+function apolicy(v: unknown): [number, number, number, number] {
+  const p = arecord(v, 'policy') as Partial<Record<keyof AttemptPolicy, unknown>>;
+  const maxFailures = aint(p.maxFailures, 'policy.maxFailures', 1, 100, 'ERR_OPTION_INVALID');
+  return [
+    suint(p.freeFailures, 'policy.freeFailures', maxFailures),
+    // 2^31 − 1 ms (24.8 days) keeps baseDelayMs · 2^30 inside a bigint.
+    suint(p.baseDelayMs, 'policy.baseDelayMs', MAX_INT4),
+    suint(p.maxDelayMs, 'policy.maxDelayMs'),
+    maxFailures,
+  ];
+}
+
+function asetId(v: unknown, title: string): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!SET_ID.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..64 characters of [A-Za-z0-9_-]`);
+  return v;
+}
+
+function aoneOf<T extends string>(v: unknown, title: string, allowed: ReadonlySet<string>): T {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!allowed.has(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected one of ${[...allowed].join(', ')}`);
+  return v as T;
+}
+
+const optTime = (v: unknown, title: string): number | null => (v === null ? null : suint(v, title));
+
+/** A SHA-256 hex digest the store keeps (token and code hashes that readers check as such). */
+function ahash(v: unknown, title: string): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!HEX64.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 64 lower-case hex digits`);
+  return v;
+}
+
+/** An out-of-band code as its three columns. */
+function aoob(v: unknown, title: string): [string | null, string | null, number | null] {
+  if (v === null) return [null, null, null];
+  const o = arecord(v, title);
+  return [sid(o.factorId, `${title}.factorId`), ahash(o.codeHash, `${title}.codeHash`), suint(o.expiresAt, `${title}.expiresAt`)];
+}
+
+/** A send-quota bucket as (kind, subject). */
+function abucket(v: unknown): [string, string] {
+  const b = arecord(v, 'bucket');
+  const k = aoneOf<SendBucket['kind']>(b.kind, 'bucket.kind', new Set(['user', 'destination', 'app']));
+  if (k === 'user') return [k, sid(b.userId, 'bucket.userId')];
+  if (k === 'destination') return [k, sid(b.hash, 'bucket.hash')];
+  return [k, ''];
+}
+
+function arule(v: unknown): [number, number, number] {
+  const r = arecord(v, 'rule') as Partial<Record<keyof SendRule, unknown>>;
+  return [
+    suint(r.limit, 'rule.limit', MAX_INT4),
+    aint(r.windowMs, 'rule.windowMs', 1, MAX_TIME, 'ERR_OPTION_INVALID'),
+    suint(r.cooldownMs, 'rule.cooldownMs', MAX_TIME),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /**
- * Creates the PostgreSQL store. Run {@link migratePostgres} (or the SQL of
- * {@link postgresSchema}) once before first use.
+ * Creates the PostgreSQL store, both an `OtpStore` and a `FactorStore`. Run
+ * {@link migratePostgres} (or the SQL of {@link postgresSchema}) once before first use.
  *
- * Pass a `pg.Pool`, never the client of an application transaction: failure counts must commit
- * on their own, or a failed login that rolls back its transaction also rolls back the lockout
- * (CVE-2026-35597). A `pg.Client` serialises all queries on one connection and is only safe if
- * your code never opens a transaction on it.
+ * Every method is one statement: one round trip and, on a `pg.Pool`, one commit that no caller
+ * transaction can roll back. Pass a Pool, never the client of an application transaction:
+ * failure counts must commit on their own, or a failed login that rolls back its transaction
+ * also rolls back the lockout (CVE-2026-35597). A `pg.Client` runs one query at a time and is
+ * safe only if your code never opens a transaction on it.
  *
- * @param options - {@link PostgresStoreOptions}: the client and the table prefix.
+ * @param options - {@link PostgresStoreOptions}: the client and the name prefix.
  * @returns a {@link PostgresStore} (`distributedSafe: true`). Its methods reject with
  *   `OtpkitError` `ERR_STORE` / `ERR_STORE_TIMEOUT` when PostgreSQL fails and `ERR_STORE_CORRUPT`
- *   when a stored row is malformed; they throw `TypeError` / `RangeError` for arguments that cannot
- *   be stored faithfully (ids with NUL or lone surrogates, counters outside 0..2^64−1).
+ *   when a stored row is malformed (the message names the column, never its content); they throw
+ *   `TypeError` / `RangeError`, before any query, for arguments that cannot be stored faithfully
+ *   (ids with NUL or lone surrogates, counters outside 0..2^64 − 1).
  * @throws TypeError if `client` has no `query` method or an option has the wrong type.
  * @throws RangeError if `prefix` does not match `/^[a-z_][a-z0-9_]{0,40}$/` or an option is unknown.
  * @example
@@ -328,191 +1055,582 @@ function firstRow(rows: unknown[], what: string): Record<string, unknown> {
  * const verifier = createVerifier({ store: createPostgresStore({ client: pool }) });
  * const result = await verifier.verifyTOTP({ userId: 'alice', secret, token: '123456' });
  * ```
- * @see REQUIREMENTS §(d) D.3.2 and D.3.6; RFC 6238 §5.2; RFC 4226 §7.3
+ * @see RFC 6238 §5.2 (one use per step); RFC 4226 §7.3 (throttling); PostgreSQL documentation,
+ *   "Transaction Isolation" (READ COMMITTED re-checks a locked row's newest version)
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
-  const o = aobject(options, 'options', STORE_KEYS);
+  if (options === undefined) throw typeError('ERR_OPTION_TYPE', '"options" expected an object, got undefined');
+  const o = aoptions<PostgresStoreOptions>(options, STORE_KEYS);
   const client = aclient(o.client);
-  const t = tables(aprefix(o.prefix));
+  const prefix = aprefix(o.prefix);
+  const n = names(prefix);
+  const { throttle: T, credentials: C, sets: S, codes: RC, challenges: CH, stepUps: SU, factors: F } = n;
+  const FACTOR_COLUMNS = `user_id::text AS user_id, id::text AS id, type::text AS type, label::text AS label, status::text AS status,
+  sealed_secret::text AS sealed_secret, hint::text AS hint, algorithm::text AS algorithm, digits::text AS digits, period::text AS period,
+  created_at::text AS created_at, confirmed_at::text AS confirmed_at, expires_at::text AS expires_at`;
 
+  // Everything is read back as text (custom pg type parsers never matter, and a tampered column
+  // type is caught by the strict parsers); numbers go in as decimal text or safe integers.
+  const sql = {
+    attemptTotp: `SELECT r_status, r_failures, r_last_failure_at, r_delta FROM ${n.fn('attempt_totp')}($1::text, $2::text,
+  $3::text, $4::bigint, $5::integer, $6::bigint, $7::bigint, $8::integer, $9::bigint, $10::integer[], $11::integer, $12::integer,
+  $13::boolean, $14::integer)`,
+    beginAttempt: `SELECT r_kind, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12 FROM ${n.fn('begin_attempt')}($1::text, $2::text, $3::text,
+  $4::bigint, $5::integer, $6::bigint, $7::bigint, $8::integer, $9::text[], $10::boolean)`,
+    settleAttempt: `SELECT r_status, r_remaining FROM ${n.fn('settle_attempt')}($1::text, $2::text, $3::bigint, $4::text,
+  $5::text, $6::bigint, $7::integer, $8::numeric, $9::numeric, $10::boolean, $11::text, $12::text, $13::text, $14::text, $15::bigint)`,
+    getThrottle: `SELECT failures::text AS failures, last_failure_at::text AS last_failure_at FROM ${T} WHERE user_id = $1 AND scope = $2`,
+    resetScope: `DELETE FROM ${T} WHERE user_id = $1 AND scope = $2`,
+    resetAll: `DELETE FROM ${T} WHERE user_id = $1`,
+    getCredentials: `SELECT credential_id::text AS id, last_step::text AS last_step, hotp_counter::text AS hotp_counter,
+  drift::text AS drift, last_used_at::text AS last_used_at FROM ${C} WHERE user_id = $1 AND credential_id = ANY ($2::text[])`,
+    initCredential: `INSERT INTO ${C} (user_id, credential_id, last_step, hotp_counter, drift, last_used_at)
+  VALUES ($1, $2, $3::bigint, $4::numeric, 0, NULL) ON CONFLICT DO NOTHING RETURNING 1`,
+    deleteCredentials: `DELETE FROM ${C} WHERE user_id = $1 AND credential_id = ANY ($2::text[])`,
+    // One row per unused code of the current set (one with NULL code columns if none is left).
+    getRecoveryCodeSet: `SELECT s.set_id::text AS set_id, s.issued_at::text AS issued_at, s.total::text AS total,
+  c.id::text AS id, c.hash::text AS hash
+FROM ${S} AS s LEFT JOIN ${RC} AS c ON c.user_id = s.user_id AND c.set_id = s.set_id WHERE s.user_id = $1 ORDER BY c.seq, c.id`,
+    createChallenge: `SELECT ${n.fn('create_challenge')}($1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint,
+  $7::integer, $8::integer, $9::text[], $10::text, $11::text, $12::text, $13::bigint, $14::integer) AS done`,
+    setChallengeCode: `SELECT ${n.fn('set_challenge_code')}($1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint,
+  $7::boolean, $8::text) AS won`,
+    createDevice: `SELECT ${n.fn('create_device')}($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint,
+  $8::bigint, $9::bigint, $10::integer) AS done`,
+    rotateDevice: `SELECT r_status, r1, r2, r3, r4, r5, r6, r7, r8, r9 FROM ${n.fn('rotate_device')}($1::text, $2::text, $3::text,
+  $4::text, $5::bigint, $6::bigint)`,
+    // Every device of the kind, read as text: liveness and order are decided on strictly parsed values.
+    listDevices: `SELECT user_id::text AS user_id, id::text AS id, kind::text AS kind, token_hash::text AS token_hash,
+  previous_hash::text AS previous_hash, label::text AS label, created_at::text AS created_at, last_used_at::text AS last_used_at,
+  expires_at::text AS expires_at FROM ${n.devices} WHERE user_id = $1 AND kind = $2 ORDER BY seq`,
+    revokeDevices: `WITH d AS (DELETE FROM ${n.devices} WHERE user_id = $1 AND kind = $2 AND ($3::text IS NULL OR id = $3) RETURNING 1)
+SELECT count(*)::text AS n FROM d`,
+    reserveSend: `SELECT r_ok, r_retry FROM ${n.fn('reserve_send')}($1::text, $2::text, $3::integer, $4::bigint, $5::bigint, $6::bigint)`,
+    releaseSend: `UPDATE ${n.sends} SET sends = ${n.fn('read_int')}(sends::text, 'send_quotas.sends', 1, ${MAX_INT4}) - 1
+WHERE kind = $1 AND subject = $2 AND ${n.fn('read_int')}(window_no::text, 'send_quotas.window_no', 0, ${MAX_SAFE}) = $3::bigint
+  AND sends::text <> '0'`,
+    deleteChallenges: `DELETE FROM ${CH} WHERE user_id = $1`,
+    consumeStepUp: `DELETE FROM ${SU} WHERE user_id = $1 AND hash = $2 RETURNING expires_at::text AS expires_at`,
+    eraseUser: `SELECT ${n.fn('erase_user')}($1::text) AS done`,
+    addFactor: `SELECT ${n.fn('add_factor')}($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text,
+  $9::integer, $10::integer, $11::bigint, $12::bigint, $13::bigint, $14::integer, $15::integer, $16::bigint) AS outcome`,
+    listFactors: `SELECT ${FACTOR_COLUMNS} FROM ${F} WHERE user_id = $1 ORDER BY seq`,
+    confirmFactor: `SELECT ${n.fn('confirm_factor')}($1::text, $2::text, $3::bigint, $4::integer) AS outcome`,
+    renameFactor: `UPDATE ${F} SET label = $3 WHERE user_id = $1 AND id = $2 RETURNING 1`,
+    removeFactor: `DELETE FROM ${F} WHERE user_id = $1 AND id = $2 RETURNING 1`,
+    removeFactors: `WITH d AS (DELETE FROM ${F} WHERE user_id = $1 RETURNING 1) SELECT count(*)::text AS n FROM d`,
+    resealFactor: `UPDATE ${F} SET sealed_secret = $4 WHERE user_id = $1 AND id = $2 AND sealed_secret = $3 RETURNING 1`,
+    // Keyset pagination in byte order: stable whatever the database's collation.
+    scanFirst: `SELECT ${FACTOR_COLUMNS} FROM ${F} ORDER BY user_id COLLATE "C", id COLLATE "C" LIMIT $1`,
+    scanAfter: `SELECT ${FACTOR_COLUMNS} FROM ${F}
+WHERE user_id COLLATE "C" > $1 OR (user_id = $1 AND id COLLATE "C" > $2) ORDER BY user_id COLLATE "C", id COLLATE "C" LIMIT $3`,
+  };
+  /** The set replacement, one statement: the set row changes only from the expected id, and the codes with it. */
   const replaceSql = (setRow: string): string => `WITH rs AS (
   ${setRow}
 ), del AS (
-  DELETE FROM ${t.codes} WHERE user_id = $1 AND EXISTS (SELECT 1 FROM rs)
+  DELETE FROM ${RC} WHERE user_id = $1 AND EXISTS (SELECT 1 FROM rs)
 ), ins AS (
-  INSERT INTO ${t.codes} (user_id, set_id, id, hash)
-  SELECT $1, rs.set_id, u.id, u.hash FROM rs, unnest($2::text[], $3::text[]) AS u(id, hash)
+  INSERT INTO ${RC} (user_id, set_id, id, hash, seq)
+  SELECT $1, rs.set_id, u.id, u.hash, u.seq FROM rs, unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(id, hash, seq)
 )
 SELECT count(*)::text AS won FROM rs`;
-  const sql = {
-    // One row always: LEFT JOINs from a single-row relation. Everything is read as text so that
-    // custom pg type parsers never matter and a tampered column type is caught by the parser.
-    getState: `SELECT (th.user_id IS NOT NULL)::text AS has_throttle, th.failures::text AS failures,
-  th.last_failure_at::text AS last_failure_at, (cr.user_id IS NOT NULL)::text AS has_credential,
-  cr.last_step::text AS last_step, cr.hotp_counter::text AS hotp_counter, cr.drift::text AS drift
-FROM (SELECT 1) AS one
-LEFT JOIN ${t.throttle} AS th ON th.user_id = $1 AND th.scope = $3
-LEFT JOIN ${t.credentials} AS cr ON cr.user_id = $1 AND cr.credential_id = $2`,
-    // Casts in the conditions keep the comparisons numeric even if a column type was tampered with.
-    claimTotpStep: `INSERT INTO ${t.credentials} AS cr (user_id, credential_id, last_step) VALUES ($1, $2, $3::bigint)
-ON CONFLICT (user_id, credential_id) DO UPDATE SET last_step = EXCLUDED.last_step
-WHERE cr.last_step IS NULL OR cr.last_step::bigint < EXCLUDED.last_step::bigint
-RETURNING 1`,
-    casFromNone: `INSERT INTO ${t.credentials} AS cr (user_id, credential_id, hotp_counter) VALUES ($1, $2, $3::numeric)
-ON CONFLICT (user_id, credential_id) DO UPDATE SET hotp_counter = EXCLUDED.hotp_counter
-WHERE cr.hotp_counter IS NULL
-RETURNING 1`,
-    casFrom: `UPDATE ${t.credentials} AS cr SET hotp_counter = $4::numeric
-WHERE cr.user_id = $1 AND cr.credential_id = $2 AND cr.hotp_counter::numeric = $3::numeric
-RETURNING 1`,
-    recordFailure: `INSERT INTO ${t.throttle} AS th (user_id, scope, failures, last_failure_at) VALUES ($1, $2, 1, $3::bigint)
-ON CONFLICT (user_id, scope) DO UPDATE SET failures = th.failures::integer + 1, last_failure_at = EXCLUDED.last_failure_at
-RETURNING th.failures::text AS failures`,
-    resetFailures: `DELETE FROM ${t.throttle} WHERE user_id = $1 AND scope = $2`,
-    setDrift: `INSERT INTO ${t.credentials} AS cr (user_id, credential_id, drift) VALUES ($1, $2, $3::smallint)
-ON CONFLICT (user_id, credential_id) DO UPDATE SET drift = EXCLUDED.drift`,
-    // One row per unused code of the current set, or one row with NULL code columns if none is left.
-    getRecoveryCodeSet: `SELECT rs.set_id::text AS set_id, rs.issued_at::text AS issued_at, rs.total::text AS total,
-  rc.id::text AS id, rc.hash::text AS hash
-FROM ${t.sets} AS rs LEFT JOIN ${t.codes} AS rc ON rc.user_id = rs.user_id AND rc.set_id = rs.set_id
-WHERE rs.user_id = $1 ORDER BY rc.id`,
-    // Only a code of the *current* set can be consumed; the row lock makes it single use.
-    consumeRecoveryCode: `DELETE FROM ${t.codes} AS rc
-WHERE rc.user_id = $1 AND rc.id = $2 AND rc.set_id = (SELECT rs.set_id FROM ${t.sets} AS rs WHERE rs.user_id = $1)
-RETURNING 1`,
-    // One statement, one commit, and only if the current set is the expected one: the set row is
-    // inserted (none expected) or updated from the expected id, and a concurrent replacement
-    // waits for the row lock, then finds the id changed and replaces nothing. Readers see the old
-    // set or the new one, never both; all sub-statements share one snapshot, so \`del\` never
-    // sees the rows \`ins\` adds.
-    replaceFromNone: replaceSql(`INSERT INTO ${t.sets} AS s (user_id, set_id, issued_at, total) VALUES ($1, $4, $5::bigint, $6::integer)
+  // All sub-statements share one snapshot, so `del` never sees the rows `ins` adds; a concurrent
+  // replacement waits for the set row's lock, then finds the id changed and replaces nothing.
+  const replace = {
+    fromNone: replaceSql(`INSERT INTO ${S} AS s (user_id, set_id, issued_at, total) VALUES ($1, $4, $5::bigint, $6::integer)
   ON CONFLICT (user_id) DO NOTHING RETURNING s.set_id`),
-    replaceFrom: replaceSql(`UPDATE ${t.sets} AS s SET set_id = $4, issued_at = $5::bigint, total = $6::integer
+    from: replaceSql(`UPDATE ${S} AS s SET set_id = $4, issued_at = $5::bigint, total = $6::integer
   WHERE s.user_id = $1 AND s.set_id = $7 RETURNING s.set_id`),
+    removeFrom: `WITH rs AS (DELETE FROM ${S} WHERE user_id = $1 AND set_id = $2 RETURNING 1),
+del AS (DELETE FROM ${RC} WHERE user_id = $1 AND EXISTS (SELECT 1 FROM rs))
+SELECT count(*)::text AS won FROM rs`,
+    // Nothing to nothing: "changed" iff there is no set.
+    noneToNone: `SELECT CASE WHEN EXISTS (SELECT 1 FROM ${S} WHERE user_id = $1) THEN '0' ELSE '1' END AS won`,
   };
 
-  const run = async (method: string, text: string, values: unknown[], scrub = false): Promise<unknown[]> => {
+  const run = async (method: string, text: string, values: unknown[]): Promise<Row[]> => {
     let result: unknown;
     try {
       result = await client.query(text, values);
     } catch (e) {
-      throw storeError(method, e, scrub);
+      throw failure(method, e);
     }
     const rows = typeof result === 'object' && result !== null ? (result as { rows?: unknown }).rows : undefined;
-    if (!Array.isArray(rows)) throw corrupt(`${method}: the client returned no rows array`);
-    return rows;
+    if (!Array.isArray(rows) || !rows.every((r) => typeof r === 'object' && r !== null)) throw corrupt(ADAPTER, `${method} result`);
+    return rows as Row[];
   };
-  /** `RETURNING 1` statements: true iff this statement changed a row. */
-  const won = async (method: string, text: string, values: unknown[]): Promise<boolean> => {
+  const one = async (method: string, text: string, values: unknown[]): Promise<Row> => {
     const rows = await run(method, text, values);
-    if (rows.length > 1) throw corrupt(`${method} changed ${rows.length} rows, expected at most 1`);
+    if (rows.length !== 1) throw corrupt(ADAPTER, `${method} result`);
+    return rows[0] as Row;
+  };
+  /** `RETURNING 1` statements: whether this statement changed the row. */
+  const won = async (method: string, table: string, text: string, values: unknown[]): Promise<boolean> => {
+    const rows = await run(method, text, values);
+    if (rows.length > 1) throw corrupt(ADAPTER, `${table} (duplicate rows)`);
     return rows.length === 1;
   };
+  const flag = (v: unknown, method: string): boolean => {
+    if (v === '1') return true;
+    if (v === '0') return false;
+    throw corrupt(ADAPTER, `${method} result`);
+  };
 
-  return Object.freeze({
-    distributedSafe: true as const,
+  const store: PostgresStore = {
+    distributedSafe: true,
 
-    async getState(userId: string, credentialId: string, scope: string): Promise<CredentialState> {
-      const values = [aid(userId, 'userId'), aid(credentialId, 'credentialId'), aid(scope, 'scope')];
-      const row = firstRow(await run('getState', sql.getState, values), 'getState');
-      const hasThrottle = readFlag(row.has_throttle, 'has_throttle');
-      const hasCredential = readFlag(row.has_credential, 'has_credential');
+    async attemptTotp(a: TotpAttempt): Promise<TotpAttemptOutcome> {
+      const x = arecord(a, 'attempt') as Partial<Record<keyof TotpAttempt, unknown>>;
+      const candidates = x.candidates;
+      if (!Array.isArray(candidates) || candidates.length > 2 * MAX_DRIFT + 1)
+        throw typeError('ERR_OPTION_TYPE', '"candidates" expected an array of at most 21 deltas');
+      const values = [
+        sid(x.userId, 'userId'),
+        sid(x.credentialId, 'credentialId'),
+        sid(x.scope, 'scope'),
+        suint(x.now, 'now'),
+        ...apolicy(x.policy),
+        suint(x.step, 'step', MAX_SAFE - MAX_DRIFT),
+        candidates.map((d: unknown) => aint(d, 'candidates[]', -MAX_DRIFT, MAX_DRIFT, 'ERR_OPTION_WINDOW')),
+        aint(x.past, 'past', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
+        aint(x.future, 'future', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
+        abool(x.centreOnDrift, 'centreOnDrift'),
+        x.maxDrift === null ? null : aint(x.maxDrift, 'maxDrift', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
+      ];
+      const r = await one('attemptTotp', sql.attemptTotp, values);
+      switch (r.r_status) {
+        case 'closed':
+          return {
+            status: 'closed',
+            failures: readUint(ADAPTER, r.r_failures, 'throttle.failures', MAX_INT4),
+            lastFailureAt: readTime(r.r_last_failure_at, 'throttle.last_failure_at'),
+          };
+        case 'invalid':
+        case 'replayed':
+          return { status: r.r_status, failures: readInt(ADAPTER, r.r_failures, 'throttle.failures', 1, MAX_INT4) };
+        case 'ok':
+          return { status: 'ok', delta: readInt(ADAPTER, r.r_delta, 'attemptTotp result', -MAX_DRIFT, MAX_DRIFT) };
+        default:
+          throw corrupt(ADAPTER, 'attemptTotp result');
+      }
+    },
+
+    async beginAttempt(b: BeginAttempt): Promise<BeginOutcome> {
+      const x = arecord(b, 'begin') as Partial<Record<keyof BeginAttempt, unknown>>;
+      const challengeHash = x.challengeHash === undefined ? null : sid(x.challengeHash, 'challengeHash');
+      const userId = x.userId === null ? null : sid(x.userId, 'userId');
+      const scope = x.scope === undefined ? null : sid(x.scope, 'scope');
+      if (challengeHash === null && (userId === null || scope === null))
+        throw typeError('ERR_OPTION_TYPE', 'beginAttempt needs a userId and a scope, or a challenge');
+      const ids = aids(x.credentialIds, 'credentialIds', MAX_IDS);
+      const withSet = abool(x.recoverySet, 'recoverySet');
+      const values = [userId, challengeHash, scope, suint(x.now, 'now'), ...apolicy(x.policy), ids, withSet];
+      const rows = await run('beginAttempt', sql.beginAttempt, values);
+
+      let head: Row | undefined;
+      let challengeRow: Row | undefined;
+      const challengeIds: Array<[number, string]> = [];
+      const found = new Map<string, CredentialRecord>();
+      const codeRows: Array<readonly unknown[]> = [];
+      for (const r of rows) {
+        switch (r.r_kind) {
+          case 'status':
+            if (head !== undefined) throw corrupt(ADAPTER, 'beginAttempt result');
+            head = r;
+            break;
+          case 'challenge':
+            if (challengeRow !== undefined) throw corrupt(ADAPTER, 'challenges (duplicate rows)');
+            challengeRow = r;
+            break;
+          case 'challenge_credential':
+            challengeIds.push([readUint(ADAPTER, r.r1, 'challenges.credential_ids', MAX_CHALLENGE_IDS), readId(r.r2, 'challenges.credential_ids')]);
+            break;
+          case 'credential':
+            addCredential(found, credentialOf(r.r1, r.r2, r.r3, r.r4, r.r5));
+            break;
+          case 'code':
+            codeRows.push([r.r1, r.r2, r.r3, r.r4, r.r5]);
+            break;
+          default:
+            throw corrupt(ADAPTER, 'beginAttempt result');
+        }
+      }
+      const status = head?.r1;
+      if (head === undefined || ((status === 'no-challenge' || status === 'exhausted') && challengeHash === null))
+        throw corrupt(ADAPTER, 'beginAttempt result');
+      if (status === 'no-challenge') return { status: 'no-challenge' };
+      const owner = readId(head.r2, 'challenges.user_id');
+      if (status === 'exhausted') return { status: 'exhausted', userId: owner };
+      if (status === 'closed')
+        return {
+          status: 'closed',
+          userId: owner,
+          failures: readUint(ADAPTER, head.r3, 'throttle.failures', MAX_INT4),
+          lastFailureAt: readTime(head.r4, 'throttle.last_failure_at'),
+        };
+      if (status !== 'admitted') throw corrupt(ADAPTER, 'beginAttempt result');
+
+      let challenge: ChallengeRecord | null = null;
+      if (challengeHash !== null) {
+        const c = challengeRow;
+        if (c === undefined) throw corrupt(ADAPTER, 'beginAttempt result');
+        challengeIds.sort((p, q) => p[0] - q[0]);
+        challenge = {
+          hash: readId(c.r1, 'challenges.hash'),
+          userId: readId(c.r2, 'challenges.user_id'),
+          scope: readId(c.r3, 'challenges.scope'),
+          recoveryScope: readId(c.r4, 'challenges.recovery_scope'),
+          createdAt: readTime(c.r5, 'challenges.created_at'),
+          expiresAt: readTime(c.r6, 'challenges.expires_at'),
+          attempts: readUint(ADAPTER, c.r7, 'challenges.attempts', 100),
+          maxAttempts: readInt(ADAPTER, c.r8, 'challenges.max_attempts', 1, 100),
+          credentialIds: challengeIds.map(([, id]) => id),
+          payload: readText(c.r9, 'challenges.payload', MAX_PAYLOAD),
+          oob: oobOf(c.r10, c.r11, c.r12),
+        };
+      } else if (challengeRow !== undefined || challengeIds.length > 0) throw corrupt(ADAPTER, 'beginAttempt result');
+      if (!withSet && codeRows.length > 0) throw corrupt(ADAPTER, 'beginAttempt result');
       return {
-        failures: hasThrottle ? readInt(row.failures, 'throttle.failures', 0, 2 ** 31 - 1) : 0,
-        lastFailureAt: hasThrottle ? readInt(row.last_failure_at, 'throttle.last_failure_at', 0, Number.MAX_SAFE_INTEGER) : 0,
-        drift: hasCredential ? readInt(row.drift, 'credentials.drift', -MAX_DRIFT, MAX_DRIFT) : 0,
-        hotpCounter: hasCredential && row.hotp_counter !== null ? readCounter(row.hotp_counter) : null,
-        lastStep:
-          hasCredential && row.last_step !== null ? readInt(row.last_step, 'credentials.last_step', 0, Number.MAX_SAFE_INTEGER) : null,
+        status: 'admitted',
+        userId: owner,
+        failures: readInt(ADAPTER, head.r3, 'throttle.failures', 1, MAX_INT4),
+        challenge,
+        credentials: credentialMap([...ids, ...(challenge?.credentialIds ?? [])], found),
+        recoverySet: withSet ? recoverySet(codeRows) : null,
       };
     },
 
-    async claimTotpStep(userId: string, credentialId: string, step: number): Promise<boolean> {
-      const values = [aid(userId, 'userId'), aid(credentialId, 'credentialId'), asafe(step, 'step', 0, Number.MAX_SAFE_INTEGER)];
-      return won('claimTotpStep', sql.claimTotpStep, values);
+    async settleAttempt(s: SettleAttempt): Promise<SettleOutcome> {
+      const x = arecord(s, 'settle') as Partial<Record<keyof SettleAttempt, unknown>>;
+      const claim = arecord(x.claim, 'claim');
+      const k = aoneOf<'totp' | 'hotp' | 'recovery' | 'oob'>(claim.kind, 'claim.kind', CLAIM_KINDS);
+      const credential = k === 'totp' || k === 'hotp';
+      const stepUp = x.stepUp === undefined ? undefined : arecord(x.stepUp, 'stepUp');
+      const values = [
+        sid(x.userId, 'userId'),
+        sid(x.scope, 'scope'),
+        suint(x.now, 'now'),
+        k,
+        credential ? sid(claim.credentialId, 'claim.credentialId') : null,
+        k === 'totp' ? suint(claim.step, 'claim.step') : null,
+        k === 'totp' ? sdrift(claim.drift) : null,
+        k === 'hotp' && claim.expected !== null ? scounter(claim.expected, 'claim.expected').toString() : null,
+        k === 'hotp' ? scounter(claim.next, 'claim.next').toString() : null,
+        credential ? abool(claim.create, 'claim.create') : null,
+        k === 'recovery' ? asetId(claim.setId, 'claim.setId') : null,
+        k === 'recovery' ? sid(claim.codeId, 'claim.codeId') : k === 'oob' ? ahash(claim.codeHash, 'claim.codeHash') : null,
+        x.challengeHash === undefined ? null : sid(x.challengeHash, 'challengeHash'),
+        stepUp === undefined ? null : sid(stepUp.hash, 'stepUp.hash'),
+        stepUp === undefined ? null : suint(stepUp.expiresAt, 'stepUp.expiresAt'),
+      ];
+      const r = await one('settleAttempt', sql.settleAttempt, values);
+      if (r.r_status === 'replayed' || r.r_status === 'no-challenge') return { status: r.r_status };
+      if (r.r_status !== 'ok') throw corrupt(ADAPTER, 'settleAttempt result');
+      if (k !== 'recovery') return { status: 'ok', remaining: null };
+      return { status: 'ok', remaining: readUint(ADAPTER, r.r_remaining, 'recovery_codes (count)', 100) };
     },
 
-    async compareAndSetHotpCounter(userId: string, credentialId: string, expected: bigint | null, next: bigint): Promise<boolean> {
-      const u = aid(userId, 'userId');
-      const c = aid(credentialId, 'credentialId');
-      const n = acounter(next, 'next');
-      if (expected === null) return won('compareAndSetHotpCounter', sql.casFromNone, [u, c, n]);
-      return won('compareAndSetHotpCounter', sql.casFrom, [u, c, acounter(expected, 'expected'), n]);
+    async getThrottle(userId: string, scope: string): Promise<ThrottleRecord> {
+      const rows = await run('getThrottle', sql.getThrottle, [sid(userId, 'userId'), sid(scope, 'scope')]);
+      if (rows.length > 1) throw corrupt(ADAPTER, 'throttle (duplicate rows)');
+      const r = rows[0];
+      if (r === undefined) return { failures: 0, lastFailureAt: 0 };
+      return {
+        failures: readUint(ADAPTER, r.failures, 'throttle.failures', MAX_INT4),
+        lastFailureAt: readTime(r.last_failure_at, 'throttle.last_failure_at'),
+      };
     },
 
-    async recordFailure(userId: string, scope: string, now: number): Promise<number> {
-      const values = [aid(userId, 'userId'), aid(scope, 'scope'), asafe(now, 'now', 0, Number.MAX_SAFE_INTEGER)];
-      const row = firstRow(await run('recordFailure', sql.recordFailure, values), 'recordFailure');
-      // A count below 1 means the stored count was negative (a tampered row): never trust it.
-      return readInt(row.failures, 'throttle.failures', 1, 2 ** 31 - 1);
+    async resetThrottle(userId: string, scope: string | null): Promise<void> {
+      const u = sid(userId, 'userId');
+      if (scope === null) await run('resetThrottle', sql.resetAll, [u]);
+      else await run('resetThrottle', sql.resetScope, [u, sid(scope, 'scope')]);
     },
 
-    async resetFailures(userId: string, scope: string): Promise<void> {
-      await run('resetFailures', sql.resetFailures, [aid(userId, 'userId'), aid(scope, 'scope')]);
+    async getCredentials(userId: string, credentialIds: readonly string[]): Promise<Readonly<Record<string, CredentialRecord | null>>> {
+      const u = sid(userId, 'userId');
+      const ids = aids(credentialIds, 'credentialIds', MAX_IDS);
+      const found = new Map<string, CredentialRecord>();
+      if (ids.length > 0) {
+        for (const r of await run('getCredentials', sql.getCredentials, [u, ids]))
+          addCredential(found, credentialOf(r.id, r.last_step, r.hotp_counter, r.drift, r.last_used_at));
+      }
+      return credentialMap(ids, found);
     },
 
-    async setDrift(userId: string, credentialId: string, drift: number): Promise<void> {
-      const values = [aid(userId, 'userId'), aid(credentialId, 'credentialId'), asafe(drift, 'drift', -MAX_DRIFT, MAX_DRIFT)];
-      await run('setDrift', sql.setDrift, values);
+    async initCredential(userId: string, credentialId: string, lastStep: number | null, hotpCounter: bigint | null): Promise<boolean> {
+      const values = [
+        sid(userId, 'userId'),
+        sid(credentialId, 'credentialId'),
+        lastStep === null ? null : suint(lastStep, 'lastStep'),
+        hotpCounter === null ? null : scounter(hotpCounter, 'hotpCounter').toString(), // decimal text: never a JS number
+      ];
+      return won('initCredential', 'credentials', sql.initCredential, values);
+    },
+
+    async deleteCredentials(userId: string, credentialIds: readonly string[]): Promise<void> {
+      const u = sid(userId, 'userId');
+      const ids = aids(credentialIds, 'credentialIds', MAX_IDS);
+      if (ids.length > 0) await run('deleteCredentials', sql.deleteCredentials, [u, ids]);
     },
 
     async getRecoveryCodeSet(userId: string): Promise<RecoveryCodeSet | null> {
-      const rows = await run('getRecoveryCodeSet', sql.getRecoveryCodeSet, [aid(userId, 'userId')], true);
-      if (rows.length === 0) return null;
-      const codes: StoredRecoveryCode[] = [];
-      let head: Record<string, unknown> | undefined;
-      for (const row of rows) {
-        const r = (typeof row === 'object' && row !== null ? row : {}) as Record<string, unknown>;
-        head ??= r;
-        if (r.id === null && r.hash === null && rows.length === 1) break; // a set with no unused code
-        if (typeof r.id !== 'string' || r.id === '') throw corrupt('recovery_codes.id is not a non-empty string');
-        if (typeof r.hash !== 'string' || r.hash === '') throw corrupt('recovery_codes.hash is not a non-empty string');
-        codes.push({ id: r.id, hash: r.hash });
+      const rows = await run('getRecoveryCodeSet', sql.getRecoveryCodeSet, [sid(userId, 'userId')]);
+      return recoverySet(rows.map((r) => [r.set_id, r.issued_at, r.total, r.id, r.hash]));
+    },
+
+    async replaceRecoveryCodes(userId: string, set: RecoveryCodeSet | null, expectedSetId: string | null): Promise<boolean> {
+      const u = sid(userId, 'userId');
+      const expected = expectedSetId === null ? null : asetId(expectedSetId, 'expectedSetId');
+      if (set === null) {
+        const r =
+          expected === null
+            ? await one('replaceRecoveryCodes', replace.noneToNone, [u])
+            : await one('replaceRecoveryCodes', replace.removeFrom, [u, expected]);
+        return flag(r.won, 'replaceRecoveryCodes');
       }
-      const h = head as Record<string, unknown>;
-      if (typeof h.set_id !== 'string' || !SET_ID.test(h.set_id)) throw corrupt('recovery_sets.set_id is malformed');
-      const total = readInt(h.total, 'recovery_sets.total', 0, 100);
-      if (total < codes.length) throw corrupt('recovery_sets.total is below the number of unused codes');
-      return { setId: h.set_id, issuedAt: readInt(h.issued_at, 'recovery_sets.issued_at', 0, Number.MAX_SAFE_INTEGER), total, codes };
-    },
-
-    async consumeRecoveryCode(userId: string, codeId: string): Promise<boolean> {
-      return won('consumeRecoveryCode', sql.consumeRecoveryCode, [aid(userId, 'userId'), aid(codeId, 'codeId')]);
-    },
-
-    async replaceRecoveryCodes(userId: string, set: RecoveryCodeSet, expectedSetId: string | null): Promise<boolean> {
-      const u = aid(userId, 'userId');
-      if (typeof set !== 'object' || set === null) throw typeError('ERR_OPTION_TYPE', `"set" expected a RecoveryCodeSet, got ${kind(set)}`);
-      const { setId, issuedAt, total, codes } = set;
-      if (typeof setId !== 'string' || !SET_ID.test(setId)) throw rangeError('ERR_OPTION_INVALID', '"set.setId" expected 1..64 characters of [A-Za-z0-9_-]');
-      if (expectedSetId !== null && (typeof expectedSetId !== 'string' || !SET_ID.test(expectedSetId)))
-        throw typeError('ERR_OPTION_TYPE', '"expectedSetId" expected null or a set id');
+      const x = arecord(set, 'set') as Partial<Record<keyof RecoveryCodeSet, unknown>>;
+      const codes = x.codes;
       if (!Array.isArray(codes)) throw typeError('ERR_OPTION_TYPE', `"set.codes" expected an array, got ${kind(codes)}`);
       const ids: string[] = [];
       const hashes: string[] = [];
       const seen = new Set<string>();
       for (const code of codes as readonly unknown[]) {
-        if (typeof code !== 'object' || code === null) throw typeError('ERR_OPTION_TYPE', `"set.codes" expected { id, hash } objects, got ${kind(code)}`);
-        const { id, hash } = code as { id?: unknown; hash?: unknown };
+        const c = arecord(code, 'set.codes[]');
+        const id = sid(c.id, 'set.codes[].id');
         // Messages name the field, never the hash.
-        if (typeof hash !== 'string' || hash === '' || UNSTORABLE.test(hash))
-          throw typeError('ERR_OPTION_TYPE', '"set.codes[].hash" expected a non-empty string without NUL or lone surrogates');
-        const i = aid(id, 'set.codes[].id');
-        if (i === '') throw rangeError('ERR_OPTION_INVALID', '"set.codes[].id" is empty');
-        if (seen.has(i)) throw rangeError('ERR_OPTION_INVALID', '"set.codes" contains a duplicate id');
-        seen.add(i);
-        ids.push(i);
+        const hash = sstorable(c.hash, 'set.codes[].hash', MAX_HASH);
+        if (hash === '') throw rangeError('ERR_OPTION_INVALID', '"set.codes[].hash" is empty');
+        if (seen.has(id)) throw rangeError('ERR_OPTION_INVALID', '"set.codes" contains a duplicate id');
+        seen.add(id);
+        ids.push(id);
         hashes.push(hash);
       }
-      const at = asafe(issuedAt, 'set.issuedAt', 0, Number.MAX_SAFE_INTEGER);
-      const n = asafe(total, 'set.total', ids.length, 100);
-      const values = [u, ids, hashes, setId, at, n];
-      const rows =
-        expectedSetId === null
-          ? await run('replaceRecoveryCodes', sql.replaceFromNone, values, true)
-          : await run('replaceRecoveryCodes', sql.replaceFrom, [...values, expectedSetId], true);
-      const row = firstRow(rows, 'replaceRecoveryCodes');
-      return readInt(row.won, 'replaceRecoveryCodes result', 0, 1) === 1;
+      const total = aint(x.total, 'set.total', ids.length, 100, 'ERR_OPTION_INVALID');
+      const values = [u, ids, hashes, asetId(x.setId, 'set.setId'), suint(x.issuedAt, 'set.issuedAt'), total];
+      const r =
+        expected === null
+          ? await one('replaceRecoveryCodes', replace.fromNone, values)
+          : await one('replaceRecoveryCodes', replace.from, [...values, expected]);
+      return flag(r.won, 'replaceRecoveryCodes');
     },
-  });
+
+    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<void> {
+      const x = arecord(record, 'record') as Partial<Record<keyof ChallengeRecord, unknown>>;
+      const maxAttempts = aint(x.maxAttempts, 'record.maxAttempts', 1, 100, 'ERR_OPTION_INVALID');
+      const values = [
+        sid(x.hash, 'record.hash'),
+        sid(x.userId, 'record.userId'),
+        sid(x.scope, 'record.scope'),
+        sid(x.recoveryScope, 'record.recoveryScope'),
+        suint(x.createdAt, 'record.createdAt'),
+        suint(x.expiresAt, 'record.expiresAt'),
+        suint(x.attempts, 'record.attempts', maxAttempts),
+        maxAttempts,
+        aids(x.credentialIds, 'record.credentialIds', MAX_CHALLENGE_IDS),
+        sstorable(x.payload, 'record.payload', MAX_PAYLOAD),
+        ...aoob(x.oob, 'record.oob'),
+        suint(maxLive, 'maxLive', MAX_INT4),
+      ];
+      await run('createChallenge', sql.createChallenge, values);
+    },
+
+    async deleteChallenges(userId: string): Promise<void> {
+      await run('deleteChallenges', sql.deleteChallenges, [sid(userId, 'userId')]);
+    },
+
+    async consumeStepUp(userId: string, hash: string, now: number): Promise<boolean> {
+      const values = [sid(userId, 'userId'), sid(hash, 'hash')];
+      const at = suint(now, 'now');
+      const rows = await run('consumeStepUp', sql.consumeStepUp, values);
+      if (rows.length > 1) throw corrupt(ADAPTER, 'step_ups (duplicate rows)');
+      const r = rows[0];
+      // Consumed either way: an expired token is gone too, and says no.
+      return r !== undefined && readTime(r.expires_at, 'step_ups.expires_at') > at;
+    },
+
+    async setChallengeCode(userId: string, challengeHash: string, code: OobCode | null, now: number, expected?: string): Promise<boolean> {
+      const values = [
+        sid(userId, 'userId'),
+        sid(challengeHash, 'challengeHash'),
+        ...aoob(code, 'code'),
+        suint(now, 'now'),
+        expected !== undefined,
+        expected === undefined ? null : ahash(expected, 'expected'),
+      ];
+      return flag((await one('setChallengeCode', sql.setChallengeCode, values)).won, 'setChallengeCode');
+    },
+
+    async createDevice(record: DeviceRecord, maxPerUser: number): Promise<void> {
+      const d = arecord(record, 'record') as Partial<Record<keyof DeviceRecord, unknown>>;
+      const values = [
+        sid(d.userId, 'record.userId'),
+        sid(d.id, 'record.id'),
+        aoneOf(d.kind, 'record.kind', DEVICE_KINDS),
+        ahash(d.tokenHash, 'record.tokenHash'),
+        d.previousHash === null ? null : ahash(d.previousHash, 'record.previousHash'),
+        sstorable(d.label, 'record.label', MAX_LABEL),
+        suint(d.createdAt, 'record.createdAt'),
+        optTime(d.lastUsedAt, 'record.lastUsedAt'),
+        suint(d.expiresAt, 'record.expiresAt'),
+        suint(maxPerUser, 'maxPerUser', MAX_INT4),
+      ];
+      await run('createDevice', sql.createDevice, values);
+    },
+
+    async rotateDevice(
+      userId: string,
+      kind: 'trusted' | 'known',
+      tokenHash: string,
+      newHash: string,
+      now: number,
+      expiresAt: number | null,
+    ): Promise<DeviceRotation> {
+      const values = [
+        sid(userId, 'userId'),
+        aoneOf(kind, 'kind', DEVICE_KINDS),
+        ahash(tokenHash, 'tokenHash'),
+        ahash(newHash, 'newHash'),
+        suint(now, 'now'),
+        optTime(expiresAt, 'expiresAt'),
+      ];
+      const r = await one('rotateDevice', sql.rotateDevice, values);
+      if (r.r_status === 'unknown') return { status: 'unknown' };
+      if (r.r_status === 'replayed') return { status: 'replayed', deviceId: readId(r.r1, 'devices.id') };
+      if (r.r_status !== 'rotated') throw corrupt(ADAPTER, 'rotateDevice result');
+      return { status: 'rotated', device: deviceOf([r.r1, r.r2, r.r3, r.r4, r.r5, r.r6, r.r7, r.r8, r.r9]) };
+    },
+
+    async listDevices(userId: string, kind: 'trusted' | 'known', now: number): Promise<readonly DeviceRecord[]> {
+      const values = [sid(userId, 'userId'), aoneOf(kind, 'kind', DEVICE_KINDS)];
+      const at = suint(now, 'now');
+      const rows = await run('listDevices', sql.listDevices, values);
+      const all = rows.map((r) =>
+        deviceOf([r.user_id, r.id, r.kind, r.token_hash, r.previous_hash, r.label, r.created_at, r.last_used_at, r.expires_at]),
+      );
+      // Oldest first; a stable sort keeps creation order among devices created at the same instant.
+      return all.filter((d) => d.expiresAt > at).sort((x, y) => x.createdAt - y.createdAt);
+    },
+
+    async revokeDevices(userId: string, kind: 'trusted' | 'known', deviceId: string | null): Promise<number> {
+      const values = [sid(userId, 'userId'), aoneOf(kind, 'kind', DEVICE_KINDS), deviceId === null ? null : sid(deviceId, 'deviceId')];
+      return readUint(ADAPTER, (await one('revokeDevices', sql.revokeDevices, values)).n, 'revokeDevices result');
+    },
+
+    async reserveSend(
+      bucket: SendBucket,
+      rule: SendRule,
+      now: number,
+    ): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number }> {
+      const r = await one('reserveSend', sql.reserveSend, [...abucket(bucket), ...arule(rule), suint(now, 'now')]);
+      if (r.r_ok === '1') return { ok: true };
+      if (r.r_ok !== '0') throw corrupt(ADAPTER, 'reserveSend result');
+      return { ok: false, retryAfterMs: readUint(ADAPTER, r.r_retry, 'send_quotas (retry)') };
+    },
+
+    async releaseSend(bucket: SendBucket, rule: SendRule, now: number): Promise<void> {
+      const [k, subject] = abucket(bucket);
+      const [, windowMs] = arule(rule);
+      await run('releaseSend', sql.releaseSend, [k, subject, Math.floor(suint(now, 'now') / windowMs)]);
+    },
+
+    async eraseUser(userId: string): Promise<void> {
+      await run('eraseUser', sql.eraseUser, [sid(userId, 'userId')]);
+    },
+
+    // ---- the factor registry
+    async addFactor(
+      record: FactorRecord,
+      limits: { readonly maxPending: number; readonly maxConfirmed: number },
+      now: number,
+    ): Promise<'added' | 'limit'> {
+      const f = arecord(record, 'record') as Partial<Record<keyof FactorRecord, unknown>>;
+      const l = arecord(limits, 'limits');
+      const status = aoneOf<FactorRecord['status']>(f.status, 'record.status', FACTOR_STATUS);
+      const confirmedAt = optTime(f.confirmedAt, 'record.confirmedAt');
+      const expiresAt = optTime(f.expiresAt, 'record.expiresAt');
+      // The registry's invariant (the schema CHECKs it too): pending ⇔ expires, confirmed ⇔ confirmedAt.
+      if (status === 'pending' ? confirmedAt !== null || expiresAt === null : confirmedAt === null || expiresAt !== null)
+        throw rangeError('ERR_OPTION_INVALID', '"record" pending needs expiresAt and no confirmedAt; confirmed the reverse');
+      const type = aoneOf<FactorRecord['type']>(f.type, 'record.type', FACTOR_TYPES);
+      const hint = f.hint === null ? null : sstorable(f.hint, 'record.hint', MAX_HINT);
+      if (hint !== null && !OOB_TYPES.has(type)) throw rangeError('ERR_OPTION_INVALID', '"record.hint" is for email and SMS factors only');
+      const label = sid(f.label, 'record.label');
+      if (label.length > MAX_LABEL) throw rangeError('ERR_OPTION_INVALID', `"record.label" expected 1..${MAX_LABEL} characters, got ${label.length}`);
+      const values = [
+        sid(f.userId, 'record.userId'),
+        sid(f.id, 'record.id'),
+        type,
+        label,
+        status,
+        sstorable(f.sealedSecret, 'record.sealedSecret', MAX_SEALED),
+        hint,
+        aoneOf(f.algorithm, 'record.algorithm', ALGORITHMS),
+        aint(f.digits, 'record.digits', 6, 8, 'ERR_OPTION_DIGITS'),
+        aint(f.period, 'record.period', 1, 120, 'ERR_OPTION_PERIOD'),
+        suint(f.createdAt, 'record.createdAt'),
+        confirmedAt,
+        expiresAt,
+        suint(l.maxPending, 'limits.maxPending', MAX_INT4),
+        suint(l.maxConfirmed, 'limits.maxConfirmed', MAX_INT4),
+        suint(now, 'now'),
+      ];
+      const r = await one('addFactor', sql.addFactor, values);
+      if (r.outcome === 'added' || r.outcome === 'limit') return r.outcome;
+      if (r.outcome === 'duplicate')
+        throw new OtpkitError('ERR_STORE', `${ADAPTER} store: addFactor failed: the user already has a factor with this id`);
+      throw corrupt(ADAPTER, 'addFactor result');
+    },
+
+    async listFactors(userId: string): Promise<readonly FactorRecord[]> {
+      return (await run('listFactors', sql.listFactors, [sid(userId, 'userId')])).map(factorOf);
+    },
+
+    async confirmFactor(
+      userId: string,
+      factorId: string,
+      now: number,
+      maxConfirmed: number,
+    ): Promise<'confirmed' | 'not-found' | 'expired' | 'limit'> {
+      const values = [sid(userId, 'userId'), sid(factorId, 'factorId'), suint(now, 'now'), suint(maxConfirmed, 'maxConfirmed', MAX_INT4)];
+      const r = await one('confirmFactor', sql.confirmFactor, values);
+      const outcome = r.outcome;
+      if (outcome === 'confirmed' || outcome === 'not-found' || outcome === 'expired' || outcome === 'limit') return outcome;
+      throw corrupt(ADAPTER, 'confirmFactor result');
+    },
+
+    async renameFactor(userId: string, factorId: string, label: string): Promise<boolean> {
+      const l = sid(label, 'label');
+      if (l.length > MAX_LABEL) throw rangeError('ERR_OPTION_INVALID', `"label" expected 1..${MAX_LABEL} characters, got ${l.length}`);
+      return won('renameFactor', 'factors', sql.renameFactor, [sid(userId, 'userId'), sid(factorId, 'factorId'), l]);
+    },
+
+    async removeFactor(userId: string, factorId: string): Promise<boolean> {
+      return won('removeFactor', 'factors', sql.removeFactor, [sid(userId, 'userId'), sid(factorId, 'factorId')]);
+    },
+
+    async removeFactors(userId: string): Promise<number> {
+      const r = await one('removeFactors', sql.removeFactors, [sid(userId, 'userId')]);
+      return readUint(ADAPTER, r.n, 'removeFactors result');
+    },
+
+    async resealFactor(userId: string, factorId: string, expected: string, sealed: string): Promise<boolean> {
+      const values = [
+        sid(userId, 'userId'),
+        sid(factorId, 'factorId'),
+        sstorable(expected, 'expected', MAX_SEALED),
+        sstorable(sealed, 'sealed', MAX_SEALED),
+      ];
+      return won('resealFactor', 'factors', sql.resealFactor, values);
+    },
+
+    async scanFactors(after: { readonly userId: string; readonly id: string } | null, limit: number): Promise<readonly FactorRecord[]> {
+      const l = suint(limit, 'limit', MAX_INT4);
+      if (after === null) return (await run('scanFactors', sql.scanFirst, [l])).map(factorOf);
+      const a = arecord(after, 'after');
+      return (await run('scanFactors', sql.scanAfter, [sid(a.userId, 'after.userId'), sid(a.id, 'after.id'), l])).map(factorOf);
+    },
+  };
+  return store;
 }

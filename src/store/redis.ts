@@ -1,47 +1,56 @@
 /**
- * Redis OtpStore: replay, HOTP-counter, throttle, drift and recovery-code state in Redis, shared
- * by every app server (REQUIREMENTS §(d) D.3.3).
+ * Redis store: both contracts, `OtpStore` (the hot verification state) and `FactorStore` (the
+ * factor registry), in Redis, shared by every app server, for ioredis and node-redis clients.
  *
- * **Atomicity.** Every operation is ONE Lua script run with `EVALSHA` (falling back to `EVAL` on
- * `NOSCRIPT`, which runs nothing, so nothing ever runs twice). Redis runs a script to completion
- * before any other command, so each check-and-set (step claim, counter compare-and-set,
- * failure increment, code consumption, set replacement) is a single atomic decision: there is no
- * read-modify-write from Node. Scripts validate what they compare or increment and write nothing
- * when a stored value is corrupt.
- *
- * **Keys and hash tags.** All keys of one user share one Redis Cluster hash tag, and every script
- * receives every key it touches in `KEYS[]`, so scripts are cluster-safe:
- * ```
- * <prefix>{<user>}:cred:<credentialId>  hash  lastStep, hotpCounter, drift
- * <prefix>{<user>}:fail:<scope>         hash  failures, lastFailureAt
- * <prefix>{<user>}:recovery             hash  <code id> → <code hash> (unused codes of the current set)
- * <prefix>{<user>}:recovery-set         hash  setId, issuedAt, total
- * ```
- * `<user>`, `<credentialId>` and `<scope>` are escaped: `A–Z a–z 0–9 _ . @ -` stay as they are,
- * every other UTF-16 code unit becomes `%` and four hex digits. The escape is injective (lone
- * surrogates included) and never produces `{`, `}` or `:`, so any id works, ids stay readable for
- * operators (`redis-cli --scan --pattern 'otpkit:{alice}:*'`) and no two inputs share a key.
- *
- * **No TTL.** Nothing expires: the replay key must outlive the acceptance window, and a lockout
- * lasts until `unlock()` (a TTL would silently lift it). Throttle keys are deleted on success.
- * Run Redis with `maxmemory-policy noeviction` (the default): an evicting policy can drop
- * `lastStep` or a failure count exactly like a restart does.
- *
- * **Durability caveat.** By default Redis acknowledges a write before it is on disk. Without AOF
- * and replication, a restart or failover can lose `lastStep` and failure counts: a code used just
- * before the crash is accepted once more inside its window, and throttling restarts from zero; a
- * lost consumption brings a used recovery code back, a lost replacement the previous set. Run
- * with `appendonly yes` and `appendfsync always` (or `everysec`, risking about a second of
- * writes), use {@link RedisStoreOptions.waitForReplicas} (or the server's `min-replicas-to-write`)
- * behind a failover setup, or keep lockout and recovery-code state in PostgreSQL
- * (`otpkit/postgres`).
+ * Every decision is ONE Lua script (`EVALSHA`, `EVAL` on `NOSCRIPT`): Redis runs it to completion
+ * before any other command, so nothing is read, decided in Node and written back. A script reads
+ * and validates everything first and writes nothing when a stored value is corrupt. All keys of a
+ * user share the hash tag `{<user>}` and every script is given every key it touches, so the store
+ * runs on Redis Cluster. The key layout, the round trips of each operation and the settings to
+ * run Redis with (AOF, `noeviction`, replicas): docs/security-model.md §3.10.
  * @module
  */
 import { sha1 } from '@noble/hashes/legacy';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
-import { kind } from '../_assert.js';
+import { abool, aint, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
-import type { CredentialState, OtpStore, RecoveryCodeSet, StoredRecoveryCode } from './types.js';
+import {
+  corrupt as corruptValue,
+  MAX_DRIFT,
+  MAX_PAYLOAD,
+  readCounter,
+  readInt,
+  readUint,
+  scounter,
+  sdrift,
+  sid,
+  stext,
+  storeFailure,
+  suint,
+} from './_shared.js';
+import type {
+  AttemptPolicy,
+  BeginAttempt,
+  BeginOutcome,
+  ChallengeRecord,
+  Claim,
+  CredentialRecord,
+  DeviceRecord,
+  DeviceRotation,
+  FactorRecord,
+  FactorStore,
+  OobCode,
+  OtpStore,
+  RecoveryCodeSet,
+  SendBucket,
+  SendRule,
+  SettleAttempt,
+  SettleOutcome,
+  StoredRecoveryCode,
+  ThrottleRecord,
+  TotpAttempt,
+  TotpAttemptOutcome,
+} from './types.js';
 
 /**
  * The part of an ioredis client (`Redis` or `Cluster`, v5 and later) the store uses:
@@ -91,31 +100,56 @@ export interface RedisStoreOptions {
   readonly waitForReplicas?: { readonly replicas: number; readonly timeoutMs: number } | undefined;
 }
 
-/** The Redis `OtpStore`: shared by every app server, so `distributedSafe` is `true`. */
-export interface RedisStore extends OtpStore {
+/** The Redis store: an `OtpStore` and a `FactorStore` shared by every app server. */
+export interface RedisStore extends OtpStore, FactorStore {
   /** Always `true`: every app server using the same Redis sees the same state. */
   readonly distributedSafe: true;
   /** The key prefix in use. */
   readonly prefix: string;
 }
 
-const STORE_KEYS: ReadonlySet<string> = new Set(['client', 'prefix', 'waitForReplicas']);
-const MAX_ID = 256;
+const ADAPTER = 'Redis';
+const STORE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['client', 'prefix', 'waitForReplicas']);
+const DAY_MS = 86_400_000;
 const MAX_CODE_ID = 1024;
 const MAX_CODE_HASH = 4096;
 const MAX_CODES = 100;
 const SET_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_DRIFT = 10;
-const MAX_U64 = (1n << 64n) - 1n;
-/** Canonical non-negative decimal: what the store writes; anything else read back is corrupt. */
-const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
-const DRIFT = /^(?:0|-?[1-9][0-9]?)$/;
+const MAX_SEALED = 4096;
+const MAX_LABEL = 64;
+const MAX_HINT = 128;
+const MAX_ATTEMPTS = 100;
+const MAX_CHALLENGE_IDS = 20;
+/** Ids per call (credentials asked for, deleted): far above any real use, well inside Lua's stack. */
+const MAX_IDS = 1000;
+const MAX_SCAN = 10_000;
+/** Candidates of one TOTP attempt: one per delta of the widest window, −10..10. */
+const MAX_CANDIDATES = 21;
+/**
+ * Challenge, step-up and send-quota keys expire (server clock) this long after their record dies
+ * (caller's clock): the decision is always the caller's `now`; the TTL only clears what is
+ * surely dead.
+ */
+const GRACE_MS = 300_000;
+/** The longest TTL set (about 31 years): exact in a Lua number and far inside Redis's expire range. */
+const MAX_TTL_MS = 1e12;
+/** The ledger of index keys outlives them by this margin (the index is written just after it). */
+const LEDGER_MARGIN_MS = 60_000;
+/** Lone surrogates (UTF-8 turns them into U+FFFD, merging distinct strings) and NUL. */
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-// Shared Lua helpers. Counters are compared as canonical decimal STRINGS: Lua numbers are doubles,
-// which cannot hold 2^64−1 (and `<` on strings would follow the server's locale).
+// ---------------------------------------------------------------------------------------------
+// Lua
+
+// Shared helpers. HOTP counters are compared as canonical decimal STRINGS: Lua numbers are
+// doubles and cannot hold 2^64 − 1 (and `<` on strings would follow the server's locale). Steps,
+// times and counts are safe integers (< 2^53), exact in a double.
 const LUA_LIB = `
+local U64 = '18446744073709551615'
+local SAFE = 9007199254740991
+local NUL = string.char(0)
 local function canon(s, max)
-  return #s >= 1 and #s <= max and (s == '0' or string.find(s, '^[1-9][0-9]*$') ~= nil)
+  return type(s) == 'string' and #s >= 1 and #s <= max and (s == '0' or string.find(s, '^[1-9][0-9]*$') ~= nil)
 end
 local function lt(a, b)
   if #a ~= #b then return #a < #b end
@@ -125,7 +159,148 @@ local function lt(a, b)
   end
   return false
 end
-local function corrupt(what) return redis.error_reply('OTPKIT_CORRUPT stored ' .. what .. ' is malformed') end
+local function uint(s)
+  if not canon(s, 16) then return nil end
+  local n = tonumber(s)
+  if n > SAFE then return nil end
+  return n
+end
+local function counter(s) return canon(s, 20) and not (#s == 20 and lt(U64, s)) end
+local function int(n) return string.format('%.0f', n + 0) end
+local function jstr(s) return #s >= 2 and string.byte(s, 1) == 34 and string.byte(s, -1) == 34 end
+local function corrupt(what) return redis.error_reply('OTPKIT_CORRUPT ' .. what) end
+local function split(v)
+  local parts, i = {}, 1
+  while true do
+    local j = string.find(v, NUL, i, true)
+    if not j then parts[#parts + 1] = string.sub(v, i) return parts end
+    parts[#parts + 1] = string.sub(v, i, j - 1)
+    i = j + 1
+  end
+end
+local function wrongType(names)
+  for i = 1, #KEYS do
+    local t = redis.call('TYPE', KEYS[i])['ok']
+    if t ~= 'none' and t ~= 'hash' then return names[i] end
+  end
+  return nil
+end
+-- failures:lastFailureAt
+local function bucket(v)
+  if not v then return 0, 0 end
+  local f, t = string.match(v, '^([0-9]+):([0-9]+)$')
+  f, t = uint(f), uint(t)
+  if not f or not t then return nil end
+  return f, t
+end
+local function gate(f, last, now, free, base, maxd, maxf)
+  if f >= maxf then return false end
+  local first = free
+  if first == 0 then first = 1 end
+  if f < first then return true end
+  local e = f - first
+  if e > 30 then e = 30 end
+  local d = math.min(maxd, base * 2 ^ e)
+  return d == 0 or now - last >= d
+end
+-- lastStep:hotpCounter:drift:lastUsedAt, '' for null. {} if missing, nil if corrupt.
+local function cred(v)
+  if not v then return {} end
+  local s, c, d, u = string.match(v, '^([0-9]*):([0-9]*):([-0-9]+):([0-9]*)$')
+  if not s then return nil end
+  local r = {}
+  if s ~= '' then r.step = uint(s) if not r.step then return nil end end
+  if c ~= '' then if not counter(c) then return nil end r.counter = c end
+  if d ~= '0' and not string.find(d, '^%-?[1-9][0-9]?$') then return nil end
+  r.drift = tonumber(d)
+  if r.drift < -10 or r.drift > 10 then return nil end
+  if u ~= '' then r.used = uint(u) if not r.used then return nil end end
+  return r
+end
+local function credText(step, ctr, drift, used)
+  return (step and int(step) or '') .. ':' .. (ctr or '') .. ':' .. int(drift) .. ':' .. (used and int(used) or '')
+end
+local function hex64(s) return #s == 64 and string.find(s, '^[0-9a-f]+$') ~= nil end
+-- createdAt:expiresAt:attempts:maxAttempts:seq NUL scope NUL recoveryScope NUL payload NUL oob
+-- NUL credential id..., where oob is '' or expiresAt:codeHash:factorId
+local function challenge(v)
+  local p = split(v)
+  if #p < 5 or #p > 25 then return nil end
+  local a, b, c, d, e = string.match(p[1], '^([0-9]+):([0-9]+):([0-9]+):([0-9]+):([0-9]+)$')
+  local r = { created = uint(a), expires = uint(b), attempts = uint(c), max = uint(d), seq = uint(e), parts = p }
+  if not (r.created and r.expires and r.attempts and r.max and r.seq) then return nil end
+  if r.max < 1 or r.max > 100 or r.attempts > 100 or #p[2] == 0 or #p[3] == 0 or not jstr(p[4]) then return nil end
+  if p[5] ~= '' then
+    local x, h, f = string.match(p[5], '^([0-9]+):([0-9a-f]+):(.+)$')
+    r.oobExpires = uint(x)
+    if not r.oobExpires or not hex64(h) then return nil end
+    r.oobHash = h
+  end
+  for i = 6, #p do if #p[i] == 0 then return nil end end
+  return r
+end
+local function challengeText(r)
+  r.parts[1] = int(r.created) .. ':' .. int(r.expires) .. ':' .. int(r.attempts) .. ':' .. int(r.max) .. ':' .. int(r.seq)
+  return table.concat(r.parts, NUL)
+end
+-- { { setId, issuedAt, total }, { id, position:hash, ... } } of the current set. false: none; nil: corrupt.
+local function readSet(ci, si)
+  local m = redis.call('HMGET', KEYS[si], 'setId', 'issuedAt', 'total')
+  local codes = redis.call('HGETALL', KEYS[ci])
+  if not m[1] then
+    if m[2] or m[3] or #codes > 0 then return nil end
+    return false
+  end
+  local total = uint(m[3])
+  if #m[1] > 64 or not string.find(m[1], '^[A-Za-z0-9_-]+$') or not uint(m[2]) or not total or total > 100 or #codes / 2 > total then return nil end
+  for i = 2, #codes, 2 do
+    local pos = uint(string.match(codes[i], '^([0-9]+):.'))
+    if not pos or pos >= total then return nil end
+  end
+  return { { m[1], m[2], m[3] }, codes }
+end
+-- seq:type:status:algorithm:digits:period:createdAt:confirmedAt:expiresAt NUL label NUL sealed
+-- NUL hint (label, sealed secret and hint as JSON strings, the hint '' for none)
+local TYPES = { totp = true, hotp = true, email = true, sms = true }
+local ALGS = { SHA1 = true, SHA256 = true, SHA512 = true }
+local function factor(v)
+  local p = split(v)
+  if #p ~= 4 or #p[2] < 3 or not jstr(p[2]) or not jstr(p[3]) or (p[4] ~= '' and not jstr(p[4])) then return nil end
+  local q, ty, st, alg, dig, per, ca, cf, ex = string.match(p[1], '^([0-9]+):([a-z]+):([a-z]+):([A-Z0-9]+):([0-9]+):([0-9]+):([0-9]+):([0-9]*):([0-9]*)$')
+  local r = { seq = uint(q), type = ty, status = st, alg = alg, digits = uint(dig), period = uint(per), created = uint(ca), parts = p }
+  if not (r.seq and r.digits and r.period and r.created) or not TYPES[ty] or not ALGS[alg] then return nil end
+  if p[4] ~= '' and (ty == 'totp' or ty == 'hotp') then return nil end
+  if r.digits < 6 or r.digits > 8 or r.period < 1 or r.period > 120 then return nil end
+  if cf ~= '' then r.confirmed = uint(cf) if not r.confirmed then return nil end end
+  if ex ~= '' then r.expires = uint(ex) if not r.expires then return nil end end
+  if st == 'pending' then
+    if not r.expires or r.confirmed then return nil end
+  elseif st ~= 'confirmed' or r.expires or not r.confirmed then
+    return nil
+  end
+  return r
+end
+local function factorText(r, status, confirmed, expires, label, sealed)
+  return int(r.seq) .. ':' .. r.type .. ':' .. status .. ':' .. r.alg .. ':' .. int(r.digits) .. ':' .. int(r.period) .. ':' ..
+    int(r.created) .. ':' .. (confirmed and int(confirmed) or '') .. ':' .. (expires and int(expires) or '') .. NUL .. label .. NUL .. sealed .. NUL .. r.parts[4]
+end
+-- seq:kind:createdAt:lastUsedAt:expiresAt NUL tokenHash NUL previousHash ('' none) NUL label (JSON)
+local function device(v)
+  local p = split(v)
+  if #p ~= 4 or not jstr(p[4]) or not hex64(p[2]) or (p[3] ~= '' and not hex64(p[3])) then return nil end
+  local q, kind, ca, lu, ex = string.match(p[1], '^([0-9]+):([a-z]+):([0-9]+):([0-9]*):([0-9]+)$')
+  local r = { seq = uint(q), kind = kind, created = uint(ca), expires = uint(ex), parts = p }
+  if not (r.seq and r.created and r.expires) or (kind ~= 'trusted' and kind ~= 'known') then return nil end
+  if lu ~= '' then r.used = uint(lu) if not r.used then return nil end end
+  return r
+end
+-- window:count:lastAt of a send quota
+local function quota(v)
+  local w, c, l = string.match(v, '^([0-9]+):([0-9]+):([0-9]+)$')
+  w, c, l = uint(w), uint(c), uint(l)
+  if not (w and c and l) then return nil end
+  return w, c, l
+end
 `;
 
 /** A Lua script and its SHA-1 (what `EVALSHA` names it by). */
@@ -140,86 +315,544 @@ function script(name: string, body: string): Script {
   return { name, source, sha: bytesToHex(sha1(utf8ToBytes(source))) };
 }
 
-// KEYS[1] = credential hash, KEYS[2] = throttle hash. Raw fields; validated in JS (parseState).
-const GET_STATE = script(
-  'getState',
-  `local c = redis.call('HMGET', KEYS[1], 'lastStep', 'hotpCounter', 'drift')
-local t = redis.call('HMGET', KEYS[2], 'failures', 'lastFailureAt')
-return { c[1], c[2], c[3], t[1], t[2] }`,
+// The hot state. KEYS of a user (one hash tag): throttle, credentials, challenges, recovery
+// codes, recovery set, step-up tokens, as each script lists them.
+
+// KEYS: throttle, credentials. ARGV: scope, credential, now, policy (4), step, past, future,
+// centre on drift ('1'), maxDrift ('' = none), candidates...
+const ATTEMPT_TOTP = /* @__PURE__ */ script(
+  'attemptTotp',
+  `local bad = wrongType({ 'throttle', 'credentials' })
+if bad then return corrupt(bad .. ' key type') end
+local scope, id, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local step, past, future = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local f, last = bucket(redis.call('HGET', KEYS[1], scope))
+if not f then return corrupt('throttle bucket') end
+local c = cred(redis.call('HGET', KEYS[2], id))
+if not c then return corrupt('credential') end
+if not gate(f, last, now, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])) then
+  return { 'closed', f, last }
+end
+local centre = 0
+if ARGV[11] == '1' and c.drift then centre = c.drift end
+local lo, hi = math.max(centre - past, -10), math.min(centre + future, 10)
+local best
+for i = 13, #ARGV do
+  local d = tonumber(ARGV[i])
+  if d >= lo and d <= hi and step + d >= 0 and (not best or math.abs(d) < math.abs(best)) then best = d end
+end
+if not best or (c.step and c.step >= step + best) then
+  redis.call('HSET', KEYS[1], scope, int(f + 1) .. ':' .. int(now))
+  return { best and 'replayed' or 'invalid', f + 1 }
+end
+local drift = 0
+if ARGV[12] ~= '' then
+  local m = tonumber(ARGV[12])
+  drift = math.max(-m, math.min(m, best))
+end
+redis.call('HSET', KEYS[2], id, credText(step + best, c.counter, drift, now))
+redis.call('HDEL', KEYS[1], scope)
+return { 'ok', best }`,
 );
 
-// KEYS[1] = credential hash; ARGV[1] = step (canonical decimal). 1 iff none or less was stored.
-const CLAIM_STEP = script(
-  'claimTotpStep',
-  `local cur = redis.call('HGET', KEYS[1], 'lastStep')
-if cur then
-  if not canon(cur, 16) then return corrupt('lastStep') end
-  if not lt(cur, ARGV[1]) then return 0 end
+// KEYS: throttle, credentials, challenges, recovery codes, recovery set. ARGV: now, policy (4),
+// challenge hash ('' = none), scope, recovery set ('1'), credential ids...
+const BEGIN_ATTEMPT = /* @__PURE__ */ script(
+  'beginAttempt',
+  `local bad = wrongType({ 'throttle', 'credentials', 'challenges', 'recovery codes', 'recovery set' })
+if bad then return corrupt(bad .. ' key type') end
+local now, hash, scope, wantSet = tonumber(ARGV[1]), ARGV[6], ARGV[7], ARGV[8] == '1'
+local ch
+if hash ~= '' then
+  local v = redis.call('HGET', KEYS[3], hash)
+  if not v then return { 'no-challenge' } end
+  ch = challenge(v)
+  if not ch then return corrupt('challenge') end
+  if ch.expires <= now then
+    redis.call('HDEL', KEYS[3], hash)
+    return { 'no-challenge' }
+  end
+  if ch.attempts >= ch.max then return { 'exhausted' } end
+  if wantSet then scope = ch.parts[3] else scope = ch.parts[2] end
 end
-redis.call('HSET', KEYS[1], 'lastStep', ARGV[1])
+local f, last = bucket(redis.call('HGET', KEYS[1], scope))
+if not f then return corrupt('throttle bucket') end
+local ids = {}
+for i = 9, #ARGV do ids[#ids + 1] = ARGV[i] end
+if ch then for i = 6, #ch.parts do ids[#ids + 1] = ch.parts[i] end end
+local creds = {}
+for _, id in ipairs(ids) do
+  local v = redis.call('HGET', KEYS[2], id)
+  if v and not cred(v) then return corrupt('credential') end
+  creds[#creds + 1] = id
+  creds[#creds + 1] = v or false
+end
+local set = false
+if wantSet then
+  set = readSet(4, 5)
+  if set == nil then return corrupt('recovery-code set') end
+end
+if not gate(f, last, now, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])) then
+  return { 'closed', f, last }
+end
+redis.call('HSET', KEYS[1], scope, int(f + 1) .. ':' .. int(now))
+local text = false
+if ch then
+  ch.attempts = ch.attempts + 1
+  text = challengeText(ch)
+  redis.call('HSET', KEYS[3], hash, text)
+end
+return { 'admitted', f + 1, text, creds, set }`,
+);
+
+// KEYS: throttle, credentials, challenges, recovery codes, recovery set, step-up tokens. ARGV:
+// scope, now, challenge hash ('' = none), kind, then for totp: credential, step, drift, create;
+// hotp: credential, expected ('' = none), next, create; recovery: set id, code id, '', ''; oob:
+// code hash, '', '', ''; then step-up hash ('' = none), its expiresAt, its TTL.
+const SETTLE_ATTEMPT = /* @__PURE__ */ script(
+  'settleAttempt',
+  `local bad = wrongType({ 'throttle', 'credentials', 'challenges', 'recovery codes', 'recovery set', 'step-up tokens' })
+if bad then return corrupt(bad .. ' key type') end
+local scope, now, hash, kind = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local ch
+if hash ~= '' then
+  local v = redis.call('HGET', KEYS[3], hash)
+  if not v then return { 'no-challenge' } end
+  ch = challenge(v)
+  if not ch then return corrupt('challenge') end
+  if ch.expires <= now then
+    redis.call('HDEL', KEYS[3], hash)
+    return { 'no-challenge' }
+  end
+end
+local remaining = false
+if kind == 'oob' then
+  if not ch or ch.oobHash ~= ARGV[5] or ch.oobExpires <= now then return { 'replayed' } end
+elseif kind == 'recovery' then
+  local set = readSet(4, 5)
+  if set == nil then return corrupt('recovery-code set') end
+  if not set or set[1][1] ~= ARGV[5] or redis.call('HEXISTS', KEYS[4], ARGV[6]) == 0 then return { 'replayed' } end
+  redis.call('HDEL', KEYS[4], ARGV[6])
+  remaining = redis.call('HLEN', KEYS[4])
+else
+  local id = ARGV[5]
+  local v = redis.call('HGET', KEYS[2], id)
+  local c = cred(v)
+  if not c then return corrupt('credential') end
+  if not v and ARGV[8] ~= '1' then return { 'replayed' } end
+  local text
+  if kind == 'totp' then
+    local step = tonumber(ARGV[6])
+    if c.step and c.step >= step then return { 'replayed' } end
+    text = credText(step, c.counter, tonumber(ARGV[7]), now)
+  else
+    if (c.counter or '') ~= ARGV[6] then return { 'replayed' } end
+    text = credText(c.step, ARGV[7], c.drift or 0, now)
+  end
+  redis.call('HSET', KEYS[2], id, text)
+end
+redis.call('HDEL', KEYS[1], scope)
+if hash ~= '' then redis.call('HDEL', KEYS[3], hash) end
+if ARGV[9] ~= '' then
+  redis.call('HSET', KEYS[6], ARGV[9], ARGV[10])
+  if redis.call('PTTL', KEYS[6]) < tonumber(ARGV[11]) then redis.call('PEXPIRE', KEYS[6], ARGV[11]) end
+end
+return { 'ok', remaining }`,
+);
+
+// KEYS: throttle. ARGV: scope.
+const GET_THROTTLE = /* @__PURE__ */ script('getThrottle', `return redis.call('HGET', KEYS[1], ARGV[1])`);
+
+// KEYS: throttle. ARGV: '1' (every bucket) or '0' and the scope.
+const RESET_THROTTLE = /* @__PURE__ */ script(
+  'resetThrottle',
+  `if ARGV[1] == '1' then redis.call('DEL', KEYS[1]) else redis.call('HDEL', KEYS[1], ARGV[2]) end
+return 0`,
+);
+
+// KEYS: credentials. ARGV: credential ids.
+const GET_CREDENTIALS = /* @__PURE__ */ script('getCredentials', `return redis.call('HMGET', KEYS[1], unpack(ARGV))`);
+
+// KEYS: credentials. ARGV: credential id, its new state.
+const INIT_CREDENTIAL = /* @__PURE__ */ script(
+  'initCredential',
+  `local bad = wrongType({ 'credentials' })
+if bad then return corrupt(bad .. ' key type') end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`,
 );
 
-// KEYS[1] = credential hash; ARGV[1] = expected counter ('' = none stored), ARGV[2] = next.
-const CAS_COUNTER = script(
-  'compareAndSetHotpCounter',
-  `local cur = redis.call('HGET', KEYS[1], 'hotpCounter')
-if cur then
-  if not canon(cur, 20) or (#cur == 20 and lt('18446744073709551615', cur)) then return corrupt('hotpCounter') end
-  if cur ~= ARGV[1] then return 0 end
-elseif ARGV[1] ~= '' then
-  return 0
-end
-redis.call('HSET', KEYS[1], 'hotpCounter', ARGV[2])
-return 1`,
-);
-
-// KEYS[1] = throttle hash; ARGV[1] = now. Returns the new count.
-const RECORD_FAILURE = script(
-  'recordFailure',
-  `local n = redis.call('HGET', KEYS[1], 'failures')
-if n and not canon(n, 15) then return corrupt('failures') end
-local count = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-redis.call('HSET', KEYS[1], 'lastFailureAt', ARGV[1])
-return count`,
-);
-
-// KEYS[1] = throttle hash.
-const RESET_FAILURES = script('resetFailures', `redis.call('DEL', KEYS[1])
+// KEYS: credentials. ARGV: credential ids.
+const DELETE_CREDENTIALS = /* @__PURE__ */ script('deleteCredentials', `redis.call('HDEL', KEYS[1], unpack(ARGV))
 return 0`);
 
-// KEYS[1] = credential hash; ARGV[1] = drift.
-const SET_DRIFT = script('setDrift', `redis.call('HSET', KEYS[1], 'drift', ARGV[1])
-return 0`);
-
-// KEYS[1] = codes hash, KEYS[2] = set hash. A script, so RESP2 and RESP3 reply the same nested arrays.
-const GET_SET = script(
+// KEYS: recovery codes, recovery set.
+const GET_SET = /* @__PURE__ */ script(
   'getRecoveryCodeSet',
-  `local m = redis.call('HMGET', KEYS[2], 'setId', 'issuedAt', 'total')
-return { m[1], m[2], m[3], redis.call('HGETALL', KEYS[1]) }`,
+  `return { redis.call('HMGET', KEYS[2], 'setId', 'issuedAt', 'total'), redis.call('HGETALL', KEYS[1]) }`,
 );
 
-// KEYS[1] = codes hash; ARGV[1] = code id. HDEL answers 1 to exactly one caller.
-const CONSUME_CODE = script('consumeRecoveryCode', `return redis.call('HDEL', KEYS[1], ARGV[1])`);
-
-// KEYS[1] = codes hash, KEYS[2] = set hash; ARGV = expected set id ('' = none), set id, issuedAt,
-// total, then id1, hash1, id2, hash2, ... Only if the current set is the expected one: old set
-// out, new set in, one step.
-const REPLACE_CODES = script(
+// KEYS: recovery codes, recovery set. ARGV: expected set id ('' = none), '1' (a new set) or '0'
+// (none), set id, issuedAt, total, then id1, position:hash1, id2, ... Old set out, new set in.
+const REPLACE_SET = /* @__PURE__ */ script(
   'replaceRecoveryCodes',
-  `local cur = redis.call('HGET', KEYS[2], 'setId')
-if cur then
-  if cur ~= ARGV[1] then return 0 end
-elseif ARGV[1] ~= '' then
-  return 0
+  `local bad = wrongType({ 'recovery codes', 'recovery set' })
+if bad then return corrupt(bad .. ' key type') end
+local cur = readSet(1, 2)
+if cur == nil then return corrupt('recovery-code set') end
+if (cur and cur[1][1] or '') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+if ARGV[2] == '1' then
+  for i = 6, #ARGV, 200 do redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV))) end
+  redis.call('HSET', KEYS[2], 'setId', ARGV[3], 'issuedAt', ARGV[4], 'total', ARGV[5])
 end
-redis.call('DEL', KEYS[1])
-for i = 5, #ARGV, 200 do
-  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
-end
-redis.call('HSET', KEYS[2], 'setId', ARGV[2], 'issuedAt', ARGV[3], 'total', ARGV[4])
 return 1`,
 );
+
+// KEYS: challenges, challenge ledger. ARGV: hash, createdAt, expiresAt, attempts, maxAttempts,
+// the record's tail (NUL scope NUL recoveryScope NUL payload NUL id...), maxLive, key TTL,
+// ledger TTL. Dead challenges and the oldest live ones beyond maxLive − 1 give way (ties: the
+// older insertion first); the ledger remembers, on the server clock, which index keys may exist.
+const CREATE_CHALLENGE = /* @__PURE__ */ script(
+  'createChallenge',
+  `local bad = wrongType({ 'challenges', 'challenge ledger' })
+if bad then return corrupt(bad .. ' key type') end
+local hash, created, maxLive = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[7])
+local all = redis.call('HGETALL', KEYS[1])
+local live, dead = {}, {}
+for i = 1, #all, 2 do
+  local r = challenge(all[i + 1])
+  if not r then return corrupt('challenge') end
+  if r.expires <= created then dead[#dead + 1] = all[i] else live[#live + 1] = { hash = all[i], created = r.created, seq = r.seq } end
+end
+local ledger = redis.call('HGETALL', KEYS[2])
+for i = 2, #ledger, 2 do if not uint(ledger[i]) then return corrupt('challenge ledger') end end
+table.sort(live, function(a, b)
+  if a.created ~= b.created then return a.created < b.created end
+  return a.seq < b.seq
+end)
+local drop = #live - (maxLive - 1)
+for _, h in ipairs(dead) do redis.call('HDEL', KEYS[1], h) end
+local seq, top = nil, 0
+for i, r in ipairs(live) do
+  if i <= drop then
+    redis.call('HDEL', KEYS[1], r.hash)
+  else
+    if r.hash == hash then seq = r.seq end
+    if r.seq > top then top = r.seq end
+  end
+end
+redis.call('HSET', KEYS[1], hash, ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5] .. ':' .. int(seq or top + 1) .. ARGV[6])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[8]) then redis.call('PEXPIRE', KEYS[1], ARGV[8]) end
+local t = redis.call('TIME')
+local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 1, #ledger, 2 do
+  if tonumber(ledger[i + 1]) < clock then redis.call('HDEL', KEYS[2], ledger[i]) end
+end
+redis.call('HSET', KEYS[2], hash, int(clock + tonumber(ARGV[9])))
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[9]) then redis.call('PEXPIRE', KEYS[2], ARGV[9]) end
+return 1`,
+);
+
+// KEYS: challenges, challenge ledger, then any further keys to delete (eraseUser). Returns the
+// hashes whose index keys may still exist.
+const DROP_CHALLENGES = /* @__PURE__ */ script(
+  'deleteChallenges',
+  `local out, seen = {}, {}
+for k = 1, 2 do
+  if redis.call('TYPE', KEYS[k])['ok'] == 'hash' then
+    for _, h in ipairs(redis.call('HKEYS', KEYS[k])) do
+      if not seen[h] then
+        seen[h] = true
+        out[#out + 1] = h
+      end
+    end
+  end
+end
+redis.call('DEL', unpack(KEYS))
+return out`,
+);
+
+// KEYS: step-up tokens. ARGV: hash, now. Used once, expired or not; true only before expiresAt.
+const CONSUME_STEP_UP = /* @__PURE__ */ script(
+  'consumeStepUp',
+  `local bad = wrongType({ 'step-up tokens' })
+if bad then return corrupt(bad .. ' key type') end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local exp = uint(v)
+if not exp then return corrupt('step-up token') end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if exp > tonumber(ARGV[2]) then return 1 end
+return 0`,
+);
+
+// KEYS: challenges. ARGV: hash, now, the new oob part ('' = none), expected code hash ('' = any).
+const SET_CHALLENGE_CODE = /* @__PURE__ */ script(
+  'setChallengeCode',
+  `local bad = wrongType({ 'challenges' })
+if bad then return corrupt(bad .. ' key type') end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local ch = challenge(v)
+if not ch then return corrupt('challenge') end
+if ch.expires <= tonumber(ARGV[2]) then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 0
+end
+if ARGV[4] ~= '' and ch.oobHash ~= ARGV[4] then return 0 end
+ch.parts[5] = ARGV[3]
+redis.call('HSET', KEYS[1], ARGV[1], challengeText(ch))
+return 1`,
+);
+
+// Devices. KEYS: devices (hash: device id -> record).
+
+// ARGV: id, kind, createdAt, maxPerUser, the record without its seq. Dead devices of the kind and
+// the oldest live ones beyond maxPerUser − 1 give way (ties: the older insertion first).
+const CREATE_DEVICE = /* @__PURE__ */ script(
+  'createDevice',
+  `local bad = wrongType({ 'devices' })
+if bad then return corrupt(bad .. ' key type') end
+local id, kind, created, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local all = redis.call('HGETALL', KEYS[1])
+local live, kept = {}, {}
+for i = 1, #all, 2 do
+  local r = device(all[i + 1])
+  if not r then return corrupt('device') end
+  r.id = all[i]
+  if r.kind == kind and r.expires <= created then
+    redis.call('HDEL', KEYS[1], r.id)
+  else
+    if r.kind == kind then live[#live + 1] = r end
+    kept[r.id] = r
+  end
+end
+table.sort(live, function(a, b)
+  if a.created ~= b.created then return a.created < b.created end
+  return a.seq < b.seq
+end)
+for i = 1, #live - (max - 1) do
+  redis.call('HDEL', KEYS[1], live[i].id)
+  kept[live[i].id] = nil
+end
+local top = 0
+for _, r in pairs(kept) do if r.seq > top then top = r.seq end end
+local seq = top + 1
+if kept[id] then seq = kept[id].seq end
+redis.call('HSET', KEYS[1], id, int(seq) .. ':' .. ARGV[5])
+return 1`,
+);
+
+// ARGV: kind, token hash, new hash, now, new expiresAt ('' = keep). In insertion order, the first
+// device of the kind whose live token it is rotates; one whose replaced token it is, a replay.
+const ROTATE_DEVICE = /* @__PURE__ */ script(
+  'rotateDevice',
+  `local bad = wrongType({ 'devices' })
+if bad then return corrupt(bad .. ' key type') end
+local kind, token, now = ARGV[1], ARGV[2], tonumber(ARGV[4])
+local all = redis.call('HGETALL', KEYS[1])
+local list = {}
+for i = 1, #all, 2 do
+  local r = device(all[i + 1])
+  if not r then return corrupt('device') end
+  r.id = all[i]
+  list[#list + 1] = r
+end
+table.sort(list, function(a, b) return a.seq < b.seq end)
+for _, r in ipairs(list) do
+  if r.kind == kind then
+    if r.parts[2] == token and r.expires > now then
+      local expires = r.expires
+      if ARGV[5] ~= '' then expires = tonumber(ARGV[5]) end
+      r.parts[1] = int(r.seq) .. ':' .. r.kind .. ':' .. int(r.created) .. ':' .. int(now) .. ':' .. int(expires)
+      r.parts[2], r.parts[3] = ARGV[3], token
+      local text = table.concat(r.parts, NUL)
+      redis.call('HSET', KEYS[1], r.id, text)
+      return { 'rotated', r.id, text }
+    end
+    if r.parts[3] == token then return { 'replayed', r.id } end
+  end
+end
+return { 'unknown' }`,
+);
+
+const LIST_DEVICES = /* @__PURE__ */ script('listDevices', `return redis.call('HGETALL', KEYS[1])`);
+
+// ARGV: kind, device id ('' = every device of the kind). Returns how many were removed.
+const REVOKE_DEVICES = /* @__PURE__ */ script(
+  'revokeDevices',
+  `local bad = wrongType({ 'devices' })
+if bad then return corrupt(bad .. ' key type') end
+local all = redis.call('HGETALL', KEYS[1])
+local gone = {}
+for i = 1, #all, 2 do
+  local r = device(all[i + 1])
+  if not r then return corrupt('device') end
+  if r.kind == ARGV[1] and (ARGV[2] == '' or all[i] == ARGV[2]) then gone[#gone + 1] = all[i] end
+end
+for _, id in ipairs(gone) do redis.call('HDEL', KEYS[1], id) end
+return #gone`,
+);
+
+// Send quotas. KEYS: the bucket's key (a string: window:count:lastAt).
+
+// ARGV: now, limit, windowMs, cooldownMs, TTL. Returns { 1 } or { 0, retryAfterMs }.
+const RESERVE_SEND = /* @__PURE__ */ script(
+  'reserveSend',
+  `local t = redis.call('TYPE', KEYS[1])['ok']
+if t ~= 'none' and t ~= 'string' then return corrupt('send quota key type') end
+local v = redis.call('GET', KEYS[1])
+local now, limit, win, cool = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local window = math.floor(now / win)
+local count, left = 0, 0
+if v then
+  local w, c, l = quota(v)
+  if not w then return corrupt('send quota') end
+  if w == window then count = c end
+  left = l + cool - now
+end
+if left > 0 or count >= limit then
+  local wait = 0
+  if count >= limit then wait = (window + 1) * win - now end
+  return { 0, math.max(left, wait) }
+end
+redis.call('SET', KEYS[1], int(window) .. ':' .. int(count + 1) .. ':' .. int(now), 'PX', ARGV[5])
+return { 1 }`,
+);
+
+// ARGV: now, windowMs. One send of the current window taken back.
+const RELEASE_SEND = /* @__PURE__ */ script(
+  'releaseSend',
+  `local t = redis.call('TYPE', KEYS[1])['ok']
+if t ~= 'none' and t ~= 'string' then return corrupt('send quota key type') end
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local w, c, l = quota(v)
+if not w then return corrupt('send quota') end
+if w == math.floor(tonumber(ARGV[1]) / tonumber(ARGV[2])) and c > 0 then
+  redis.call('SET', KEYS[1], int(w) .. ':' .. int(c - 1) .. ':' .. int(l), 'KEEPTTL')
+end
+return 0`,
+);
+
+// The challenge index, one key per challenge in its own slot: hash -> userId.
+const INDEX_SET = /* @__PURE__ */ script('createChallenge (index)', `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`);
+const INDEX_GET = /* @__PURE__ */ script('beginAttempt (index)', `return redis.call('GET', KEYS[1])`);
+const INDEX_DROP = /* @__PURE__ */ script(
+  'deleteChallenges (index)',
+  `if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0`,
+);
+
+// The factor registry. KEYS: factors (hash: factor id -> record).
+
+// ARGV: id, now, maxPending, maxConfirmed, pending ('1'), the record's header without seq,
+// label, sealed secret and hint ('' = none) as JSON. Returns the outcome and the dead pending factors dropped.
+const ADD_FACTOR = /* @__PURE__ */ script(
+  'addFactor',
+  `local bad = wrongType({ 'factors' })
+if bad then return corrupt(bad .. ' key type') end
+local id, now = ARGV[1], tonumber(ARGV[2])
+local all = redis.call('HGETALL', KEYS[1])
+local dead, pending, confirmed, top = {}, 0, 0, 0
+for i = 1, #all, 2 do
+  local r = factor(all[i + 1])
+  if not r then return corrupt('factor') end
+  if r.status == 'pending' and r.expires <= now then
+    dead[#dead + 1] = all[i]
+  else
+    if r.status == 'pending' then pending = pending + 1 else confirmed = confirmed + 1 end
+    if r.seq > top then top = r.seq end
+  end
+end
+for _, f in ipairs(dead) do redis.call('HDEL', KEYS[1], f) end
+local out = { 'added', dead }
+if redis.call('HEXISTS', KEYS[1], id) == 1 then
+  out[1] = 'duplicate'
+elseif (ARGV[5] == '1' and pending >= tonumber(ARGV[3])) or (ARGV[5] ~= '1' and confirmed >= tonumber(ARGV[4])) then
+  out[1] = 'limit'
+else
+  redis.call('HSET', KEYS[1], id, int(top + 1) .. ':' .. ARGV[6] .. NUL .. ARGV[7] .. NUL .. ARGV[8] .. NUL .. ARGV[9])
+end
+return out`,
+);
+
+const LIST_FACTORS = /* @__PURE__ */ script('listFactors', `return redis.call('HGETALL', KEYS[1])`);
+const GET_FACTORS = /* @__PURE__ */ script('scanFactors', `return redis.call('HMGET', KEYS[1], unpack(ARGV))`);
+
+// ARGV: id, now, maxConfirmed.
+const CONFIRM_FACTOR = /* @__PURE__ */ script(
+  'confirmFactor',
+  `local bad = wrongType({ 'factors' })
+if bad then return corrupt(bad .. ' key type') end
+local all = redis.call('HGETALL', KEYS[1])
+local target, confirmed = nil, 0
+for i = 1, #all, 2 do
+  local r = factor(all[i + 1])
+  if not r then return corrupt('factor') end
+  if r.status == 'confirmed' then confirmed = confirmed + 1 end
+  if all[i] == ARGV[1] then target = r end
+end
+if not target or target.status ~= 'pending' then return 'not-found' end
+local now = tonumber(ARGV[2])
+if target.expires <= now then return 'expired' end
+if confirmed >= tonumber(ARGV[3]) then return 'limit' end
+redis.call('HSET', KEYS[1], ARGV[1], factorText(target, 'confirmed', now, nil, target.parts[2], target.parts[3]))
+return 'confirmed'`,
+);
+
+// ARGV: id, new label (JSON).
+const RENAME_FACTOR = /* @__PURE__ */ script(
+  'renameFactor',
+  `local bad = wrongType({ 'factors' })
+if bad then return corrupt(bad .. ' key type') end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local r = factor(v)
+if not r then return corrupt('factor') end
+redis.call('HSET', KEYS[1], ARGV[1], factorText(r, r.status, r.confirmed, r.expires, ARGV[2], r.parts[3]))
+return 1`,
+);
+
+// ARGV: id, expected sealed secret (JSON), new sealed secret (JSON).
+const RESEAL_FACTOR = /* @__PURE__ */ script(
+  'resealFactor',
+  `local bad = wrongType({ 'factors' })
+if bad then return corrupt(bad .. ' key type') end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local r = factor(v)
+if not r then return corrupt('factor') end
+if r.parts[3] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], factorText(r, r.status, r.confirmed, r.expires, r.parts[2], ARGV[3]))
+return 1`,
+);
+
+const REMOVE_FACTOR = /* @__PURE__ */ script('removeFactor', `return redis.call('HDEL', KEYS[1], ARGV[1])`);
+const REMOVE_FACTORS = /* @__PURE__ */ script(
+  'removeFactors',
+  `local bad = wrongType({ 'factors' })
+if bad then return corrupt(bad .. ' key type') end
+local ids = redis.call('HKEYS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return ids`,
+);
+
+// The global factor index: a sorted set, every score 0, so members sort by their bytes.
+const FACTOR_INDEX_ADD = /* @__PURE__ */ script('addFactor (index)', `redis.call('ZADD', KEYS[1], 0, ARGV[1])
+return 1`);
+const FACTOR_INDEX_REMOVE = /* @__PURE__ */ script('removeFactor (index)', `redis.call('ZREM', KEYS[1], unpack(ARGV))
+return 1`);
+const FACTOR_INDEX_RANGE = /* @__PURE__ */ script(
+  'scanFactors (index)',
+  `return redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))`,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Key names
 
 function isSafeChar(c: number): boolean {
   return (
@@ -243,17 +876,33 @@ function escapeId(s: string): string {
   return out;
 }
 
-function aid(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (v.length === 0 || v.length > MAX_ID)
-    throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..${MAX_ID} characters, got ${v.length}`);
-  return v;
+/**
+ * Four hex digits per UTF-16 code unit: the bytes of the result sort as the code units do, which
+ * is JavaScript's string order, the order `scanFactors` pages in.
+ */
+function hex16(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) out += s.charCodeAt(i).toString(16).padStart(4, '0');
+  return out;
 }
 
-function corrupt(what: string): OtpkitError {
-  // Names the field, never its content: stored hashes and counters stay out of logs.
-  return new OtpkitError('ERR_STORE_CORRUPT', `Redis store: stored ${what} is malformed`);
+/** A member of the factor index: `.` sorts below every hex digit, so a shorter user id comes first. */
+function indexMember(userId: string, id: string): string {
+  return `${hex16(userId)}.${hex16(id)}`;
 }
+
+const MEMBER = /^((?:[0-9a-f]{4})+)\.((?:[0-9a-f]{4})+)$/;
+
+function unhex16(h: string): string {
+  let out = '';
+  for (let i = 0; i < h.length; i += 4) out += String.fromCharCode(parseInt(h.slice(i, i + 4), 16));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+const corrupt = (what: string): OtpkitError => corruptValue(ADAPTER, what);
 
 /** Reads a bulk-string reply (string or bytes); `null` for nil. Anything else is corrupt. */
 function bulk(v: unknown, what: string): string | null {
@@ -269,141 +918,444 @@ function bulk(v: unknown, what: string): string | null {
   throw corrupt(what);
 }
 
-/** Reads an integer reply (RESP number, or a decimal string under custom type mappings). */
-function integer(v: unknown, what: string): number {
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
-  const s = typeof v === 'string' || v instanceof Uint8Array ? bulk(v, what) : null;
-  if (s !== null && /^-?(?:0|[1-9][0-9]{0,15})$/.test(s) && Number.isSafeInteger(Number(s))) return Number(s);
-  throw corrupt(what);
-}
-
-function flag(v: unknown, what: string): boolean {
-  const n = integer(v, what);
-  if (n !== 0 && n !== 1) throw corrupt(what);
-  return n === 1;
-}
-
-/** A stored non-negative safe integer, or `null` if absent. */
-function safeDecimal(v: unknown, what: string): number | null {
+function text(v: unknown, what: string): string {
   const s = bulk(v, what);
-  if (s === null) return null;
-  if (!DECIMAL.test(s) || s.length > 16) throw corrupt(what);
-  const n = Number(s);
-  if (!Number.isSafeInteger(n)) throw corrupt(what);
+  if (s === null) throw corrupt(what);
+  return s;
+}
+
+function list(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw corrupt(what);
+  return v as unknown[];
+}
+
+/** Reads an integer reply (RESP number, or a decimal string under custom type mappings). */
+function integer(v: unknown, what: string, min: number = Number.MIN_SAFE_INTEGER, max: number = Number.MAX_SAFE_INTEGER): number {
+  let n: number | undefined;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) n = v;
+  else if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) n = Number(v);
+  else if (typeof v === 'string' || v instanceof Uint8Array) {
+    const s = bulk(v, what);
+    if (s !== null && /^-?(?:0|[1-9][0-9]{0,15})$/.test(s) && Number.isSafeInteger(Number(s))) n = Number(s);
+  }
+  if (n === undefined || n < min || n > max) throw corrupt(what);
   return n;
 }
 
-function parseState(reply: unknown): CredentialState {
-  if (!Array.isArray(reply) || reply.length !== 5) throw corrupt('state');
-  const [stepV, counterV, driftV, failuresV, atV] = reply as unknown[];
-  const lastStep = safeDecimal(stepV, 'lastStep');
-  const counterS = bulk(counterV, 'hotpCounter');
-  let hotpCounter: bigint | null = null;
-  if (counterS !== null) {
-    if (!DECIMAL.test(counterS) || counterS.length > 20) throw corrupt('hotpCounter');
-    hotpCounter = BigInt(counterS);
-    if (hotpCounter > MAX_U64) throw corrupt('hotpCounter');
-  }
-  const driftS = bulk(driftV, 'drift');
-  let drift = 0;
-  if (driftS !== null) {
-    if (!DRIFT.test(driftS)) throw corrupt('drift');
-    drift = Number(driftS);
-    if (Math.abs(drift) > MAX_DRIFT) throw corrupt('drift');
-  }
-  const failures = safeDecimal(failuresV, 'failures');
-  const lastFailureAt = safeDecimal(atV, 'lastFailureAt');
-  // Both are written by one script: one without the other means the hash was edited.
-  if ((failures === null) !== (lastFailureAt === null)) throw corrupt('throttle record');
-  return { failures: failures ?? 0, lastFailureAt: lastFailureAt ?? 0, drift, hotpCounter, lastStep };
+function flag(v: unknown, what: string): boolean {
+  return integer(v, what, 0, 1) === 1;
 }
 
-function parseCodes(reply: unknown): StoredRecoveryCode[] {
-  if (!Array.isArray(reply) || reply.length % 2 !== 0) throw corrupt('recovery-code set');
-  const out: StoredRecoveryCode[] = [];
-  for (let i = 0; i < reply.length; i += 2) {
-    const id = bulk(reply[i], 'recovery-code id');
-    const hash = bulk(reply[i + 1], 'recovery-code hash');
-    if (id === null || id.length === 0 || id.length > MAX_CODE_ID) throw corrupt('recovery-code id');
-    if (hash === null || hash.length === 0 || hash.length > MAX_CODE_HASH) throw corrupt('recovery-code hash');
-    out.push({ id, hash });
+/** A stored id (user, credential, factor, scope): the contract's rule, or corrupt. */
+function readId(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw corrupt(what);
+  try {
+    return sid(v, what);
+  } catch {
+    throw corrupt(what);
   }
-  return out;
+}
+
+/** A stored string that was written as JSON (payloads, labels, sealed secrets), of bounded length. */
+function readJsonString(v: string, what: string, min: number, max: number): string {
+  let s: unknown;
+  try {
+    s = JSON.parse(v);
+  } catch {
+    throw corrupt(what);
+  }
+  if (typeof s !== 'string' || s.length < min || s.length > max) throw corrupt(what);
+  return s;
+}
+
+function setProp<T>(o: Record<string, T>, k: string, v: T): void {
+  // An own property even for ids such as "__proto__".
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+const BUCKET = /^([0-9]+):([0-9]+)$/;
+const CREDENTIAL = /^([0-9]*):([0-9]*):([^:]*):([0-9]*)$/;
+
+function parseBucket(v: unknown): ThrottleRecord {
+  const s = bulk(v, 'throttle bucket');
+  if (s === null) return { failures: 0, lastFailureAt: 0 };
+  const m = BUCKET.exec(s);
+  if (m === null) throw corrupt('throttle bucket');
+  return { failures: readUint(ADAPTER, m[1], 'failures'), lastFailureAt: readUint(ADAPTER, m[2], 'lastFailureAt') };
+}
+
+function parseCredential(v: unknown): CredentialRecord | null {
+  const s = bulk(v, 'credential');
+  if (s === null) return null;
+  const m = CREDENTIAL.exec(s);
+  if (m === null) throw corrupt('credential');
+  const [, step, counter, drift, used] = m as unknown as [string, string, string, string, string];
+  return {
+    lastStep: step === '' ? null : readUint(ADAPTER, step, 'lastStep'),
+    hotpCounter: counter === '' ? null : readCounter(ADAPTER, counter, 'hotpCounter'),
+    drift: readInt(ADAPTER, drift, 'drift', -MAX_DRIFT, MAX_DRIFT),
+    lastUsedAt: used === '' ? null : readUint(ADAPTER, used, 'lastUsedAt'),
+  };
+}
+
+const CHALLENGE_HEAD = /^([0-9]+):([0-9]+):([0-9]+):([0-9]+):([0-9]+)$/;
+
+const OOB = /^([0-9]+):([0-9a-f]{64}):(.+)$/s;
+
+function parseChallenge(hash: string, userId: string, v: unknown): ChallengeRecord {
+  const parts = text(v, 'challenge').split('\0');
+  if (parts.length < 5 || parts.length > 5 + MAX_CHALLENGE_IDS) throw corrupt('challenge');
+  const m = CHALLENGE_HEAD.exec(parts[0] as string);
+  if (m === null) throw corrupt('challenge');
+  const maxAttempts = readUint(ADAPTER, m[4], 'challenge maxAttempts', MAX_ATTEMPTS);
+  if (maxAttempts < 1) throw corrupt('challenge maxAttempts');
+  readUint(ADAPTER, m[5], 'challenge');
+  return {
+    hash,
+    userId,
+    scope: readId(parts[1], 'challenge scope'),
+    recoveryScope: readId(parts[2], 'challenge recoveryScope'),
+    createdAt: readUint(ADAPTER, m[1], 'challenge createdAt'),
+    expiresAt: readUint(ADAPTER, m[2], 'challenge expiresAt'),
+    attempts: readUint(ADAPTER, m[3], 'challenge attempts', MAX_ATTEMPTS),
+    maxAttempts,
+    credentialIds: parts.slice(5).map((id) => readId(id, 'challenge credential id')),
+    payload: readJsonString(parts[3] as string, 'challenge payload', 0, MAX_PAYLOAD),
+    oob: parseOob(parts[4] as string),
+  };
+}
+
+function parseOob(v: string): OobCode | null {
+  if (v === '') return null;
+  const m = OOB.exec(v);
+  if (m === null) throw corrupt('challenge code');
+  return { factorId: readId(m[3], 'challenge code factor id'), codeHash: m[2] as string, expiresAt: readUint(ADAPTER, m[1], 'challenge code expiresAt') };
+}
+
+const DEVICE_HEAD = /^([0-9]+):(trusted|known):([0-9]+):([0-9]*):([0-9]+)$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** A stored device with its insertion sequence number. */
+function parseDevice(userId: string, id: unknown, v: unknown): { seq: number; record: DeviceRecord } {
+  const deviceId = readId(id, 'device id');
+  const parts = text(v, 'device').split('\0');
+  const m = parts.length === 4 ? DEVICE_HEAD.exec(parts[0] as string) : null;
+  if (m === null) throw corrupt('device');
+  const [, seq, kind, createdAt, lastUsedAt, expiresAt] = m as unknown as string[];
+  const [, tokenHash, previousHash, label] = parts as [string, string, string, string];
+  if (!HEX64.test(tokenHash) || (previousHash !== '' && !HEX64.test(previousHash))) throw corrupt('device token hash');
+  const record: DeviceRecord = {
+    userId,
+    id: deviceId,
+    kind: kind as DeviceRecord['kind'],
+    tokenHash,
+    previousHash: previousHash === '' ? null : previousHash,
+    label: readJsonString(label, 'device label', 0, MAX_LABEL),
+    createdAt: readUint(ADAPTER, createdAt, 'device createdAt'),
+    lastUsedAt: lastUsedAt === '' ? null : readUint(ADAPTER, lastUsedAt, 'device lastUsedAt'),
+    expiresAt: readUint(ADAPTER, expiresAt, 'device expiresAt'),
+  };
+  return { seq: readUint(ADAPTER, seq, 'device'), record };
 }
 
 function parseSet(reply: unknown): RecoveryCodeSet | null {
-  if (!Array.isArray(reply) || reply.length !== 4) throw corrupt('recovery-code set');
-  const [idV, atV, totalV, codesV] = reply as unknown[];
-  const setId = bulk(idV, 'recovery-code set id');
-  const codes = parseCodes(codesV);
+  const r = list(reply, 'recovery-code set');
+  if (r.length !== 2) throw corrupt('recovery-code set');
+  const m = list(r[0], 'recovery-code set');
+  const flat = list(r[1], 'recovery-code set');
+  if (m.length !== 3 || flat.length % 2 !== 0) throw corrupt('recovery-code set');
+  const setId = bulk(m[0], 'recovery-code set id');
   if (setId === null) {
     // Codes without their set record, or half a set record, means the keys were edited.
-    if (codes.length > 0 || bulk(atV, 'recovery-code set') !== null || bulk(totalV, 'recovery-code set') !== null)
+    if (flat.length > 0 || bulk(m[1], 'recovery-code set') !== null || bulk(m[2], 'recovery-code set') !== null)
       throw corrupt('recovery-code set');
     return null;
   }
   if (!SET_ID.test(setId)) throw corrupt('recovery-code set id');
-  const issuedAt = safeDecimal(atV, 'recovery-code set issuedAt');
-  const total = safeDecimal(totalV, 'recovery-code set total');
-  if (issuedAt === null || total === null || total < codes.length || total > MAX_CODES) throw corrupt('recovery-code set');
+  const issuedAt = readUint(ADAPTER, bulk(m[1], 'recovery-code set issuedAt'), 'recovery-code set issuedAt');
+  const total = readUint(ADAPTER, bulk(m[2], 'recovery-code set total'), 'recovery-code set total', MAX_CODES);
+  if (flat.length / 2 > total) throw corrupt('recovery-code set');
+  // Stored as position:hash, so the codes read back in the order they were issued.
+  const slots: (StoredRecoveryCode | undefined)[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const id = bulk(flat[i], 'recovery-code id');
+    const value = bulk(flat[i + 1], 'recovery-code hash');
+    if (id === null || id.length === 0 || id.length > MAX_CODE_ID) throw corrupt('recovery-code id');
+    const at = value === null ? -1 : value.indexOf(':');
+    if (value === null || at < 1) throw corrupt('recovery-code hash');
+    const pos = readUint(ADAPTER, value.slice(0, at), 'recovery-code position', total - 1);
+    const hash = value.slice(at + 1);
+    if (hash.length === 0 || hash.length > MAX_CODE_HASH) throw corrupt('recovery-code hash');
+    if (slots[pos] !== undefined) throw corrupt('recovery-code position');
+    slots[pos] = { id, hash };
+  }
+  const codes = slots.filter((c): c is StoredRecoveryCode => c !== undefined);
   return { setId, issuedAt, total, codes };
+}
+
+const FACTOR_HEAD = /^([0-9]+):(totp|hotp|email|sms):(pending|confirmed):(SHA1|SHA256|SHA512):([0-9]+):([0-9]+):([0-9]+):([0-9]*):([0-9]*)$/;
+
+/** A stored factor with its insertion sequence number (what "oldest first" sorts by). */
+function parseFactor(userId: string, id: unknown, v: unknown): { seq: number; record: FactorRecord } {
+  const factorId = readId(id, 'factor id');
+  const parts = text(v, 'factor').split('\0');
+  if (parts.length !== 4) throw corrupt('factor');
+  const m = FACTOR_HEAD.exec(parts[0] as string);
+  if (m === null) throw corrupt('factor');
+  const [, seq, type, status, algorithm, digits, period, createdAt, confirmedAt, expiresAt] = m as unknown as string[];
+  const record: FactorRecord = {
+    userId,
+    id: factorId,
+    type: type as FactorRecord['type'],
+    label: readJsonString(parts[1] as string, 'factor label', 1, MAX_LABEL),
+    status: status as FactorRecord['status'],
+    sealedSecret: readJsonString(parts[2] as string, 'factor sealedSecret', 0, MAX_SEALED),
+    hint: parts[3] === '' ? null : readJsonString(parts[3] as string, 'factor hint', 0, MAX_HINT),
+    algorithm: algorithm as FactorRecord['algorithm'],
+    digits: readUint(ADAPTER, digits, 'factor digits', 8),
+    period: readUint(ADAPTER, period, 'factor period', 120),
+    createdAt: readUint(ADAPTER, createdAt, 'factor createdAt'),
+    confirmedAt: confirmedAt === '' ? null : readUint(ADAPTER, confirmedAt, 'factor confirmedAt'),
+    expiresAt: expiresAt === '' ? null : readUint(ADAPTER, expiresAt, 'factor expiresAt'),
+  };
+  if (record.digits < 6 || record.period < 1 || (record.hint !== null && (record.type === 'totp' || record.type === 'hotp'))) throw corrupt('factor');
+  if (record.status === 'pending' ? record.expiresAt === null || record.confirmedAt !== null : record.expiresAt !== null || record.confirmedAt === null)
+    throw corrupt('factor status');
+  return { seq: readUint(ADAPTER, seq, 'factor'), record };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arguments (checked before anything is sent: a caller bug never writes what reads back corrupt)
+
+function aobject<T>(v: unknown, title: string): T {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected an object, got ${kind(v)}`);
+  return v as T;
+}
+
+function aids(v: unknown, title: string, max: number): string[] {
+  if (!Array.isArray(v)) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an array, got ${kind(v)}`);
+  if (v.length > max) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected at most ${max} ids, got ${v.length}`);
+  return v.map((id: unknown, i) => sid(id, `${title}[${i}]`));
+}
+
+function apolicy(v: unknown): AttemptPolicy {
+  const p = aobject<Partial<AttemptPolicy>>(v, 'policy');
+  const maxFailures = aint(p.maxFailures, 'policy.maxFailures', 1, 100, 'ERR_OPTION_INVALID');
+  return {
+    freeFailures: aint(p.freeFailures, 'policy.freeFailures', 0, maxFailures, 'ERR_OPTION_INVALID'),
+    baseDelayMs: aint(p.baseDelayMs, 'policy.baseDelayMs', 0, DAY_MS, 'ERR_OPTION_INVALID'),
+    maxDelayMs: aint(p.maxDelayMs, 'policy.maxDelayMs', 0, DAY_MS, 'ERR_OPTION_INVALID'),
+    maxFailures,
+  };
+}
+
+const policyArgs = (p: AttemptPolicy): string[] => [String(p.freeFailures), String(p.baseDelayMs), String(p.maxDelayMs), String(p.maxFailures)];
+
+function asetId(v: unknown, title: string): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!SET_ID.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..64 characters of [A-Za-z0-9_-]`);
+  return v;
+}
+
+/** A string stored as raw UTF-8 must survive it: no lone surrogates, no NUL. */
+function astorable(v: string, title: string): string {
+  if (UNSTORABLE.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
+  return v;
 }
 
 /** Validates a set handed to `replaceRecoveryCodes` (messages name fields, never hashes). */
 function aset(set: unknown): RecoveryCodeSet {
-  if (typeof set !== 'object' || set === null) throw typeError('ERR_OPTION_TYPE', `"set" expected a RecoveryCodeSet, got ${kind(set)}`);
-  const { setId, issuedAt, total, codes } = set as Partial<RecoveryCodeSet>;
-  if (typeof setId !== 'string' || !SET_ID.test(setId)) throw rangeError('ERR_OPTION_INVALID', '"set.setId" expected 1..64 characters of [A-Za-z0-9_-]');
-  if (typeof issuedAt !== 'number' || !Number.isSafeInteger(issuedAt) || issuedAt < 0)
-    throw rangeError('ERR_OPTION_INVALID', '"set.issuedAt" expected a non-negative safe integer');
+  const { setId, issuedAt, total, codes } = aobject<Partial<RecoveryCodeSet>>(set, 'set');
+  const id = asetId(setId, 'set.setId');
+  const at = suint(issuedAt, 'set.issuedAt');
   if (!Array.isArray(codes)) throw typeError('ERR_OPTION_TYPE', `"set.codes" expected an array, got ${kind(codes)}`);
-  if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < codes.length || total > MAX_CODES)
-    throw rangeError('ERR_OPTION_INVALID', `"set.total" expected an integer from the number of codes to ${MAX_CODES}`);
+  const n = aint(total, 'set.total', codes.length, MAX_CODES, 'ERR_OPTION_INVALID');
   const seen = new Set<string>();
+  const out: StoredRecoveryCode[] = [];
   for (const c of codes as readonly unknown[]) {
-    const { id, hash } = (typeof c === 'object' && c !== null ? c : {}) as Partial<StoredRecoveryCode>;
-    if (typeof id !== 'string' || typeof hash !== 'string')
-      throw typeError('ERR_OPTION_TYPE', '"set.codes" expected { id: string, hash: string } items');
-    if (id.length === 0 || id.length > MAX_CODE_ID || hash.length === 0 || hash.length > MAX_CODE_HASH)
-      throw rangeError('ERR_OPTION_INVALID', `"set.codes" ids expected 1..${MAX_CODE_ID} and hashes 1..${MAX_CODE_HASH} characters`);
+    const { id: codeId, hash } = aobject<Partial<StoredRecoveryCode>>(c, 'set.codes[]');
+    astorable(stext(codeId, 'set.codes[].id', MAX_CODE_ID), 'set.codes[].id');
+    astorable(stext(hash, 'set.codes[].hash', MAX_CODE_HASH), 'set.codes[].hash');
+    if ((codeId as string).length === 0 || (hash as string).length === 0)
+      throw rangeError('ERR_OPTION_INVALID', '"set.codes" ids and hashes must not be empty');
     // A duplicate id would silently merge two codes into one hash field.
-    if (seen.has(id)) throw rangeError('ERR_OPTION_INVALID', '"set.codes" has a duplicate id');
-    seen.add(id);
+    if (seen.has(codeId as string)) throw rangeError('ERR_OPTION_INVALID', '"set.codes" has a duplicate id');
+    seen.add(codeId as string);
+    out.push({ id: codeId as string, hash: hash as string });
   }
-  return { setId, issuedAt, total, codes };
+  return { setId: id, issuedAt: at, total: n, codes: out };
 }
 
-function errorMessage(e: unknown): string {
+function aclaim(v: unknown): Claim {
+  const c = aobject<Partial<Record<string, unknown>>>(v, 'claim');
+  switch (c.kind) {
+    case 'totp':
+      return {
+        kind: 'totp',
+        credentialId: sid(c.credentialId, 'claim.credentialId'),
+        step: suint(c.step, 'claim.step'),
+        drift: sdrift(c.drift),
+        create: abool(c.create, 'claim.create'),
+      };
+    case 'hotp':
+      return {
+        kind: 'hotp',
+        credentialId: sid(c.credentialId, 'claim.credentialId'),
+        expected: c.expected === null ? null : scounter(c.expected, 'claim.expected'),
+        next: scounter(c.next, 'claim.next'),
+        create: abool(c.create, 'claim.create'),
+      };
+    case 'oob':
+      return { kind: 'oob', codeHash: ahash(c.codeHash, 'claim.codeHash') };
+    case 'recovery': {
+      const codeId = stext(c.codeId, 'claim.codeId', MAX_CODE_ID);
+      if (codeId.length === 0) throw rangeError('ERR_OPTION_INVALID', '"claim.codeId" must not be empty');
+      return { kind: 'recovery', setId: asetId(c.setId, 'claim.setId'), codeId: astorable(codeId, 'claim.codeId') };
+    }
+    default:
+      throw typeError('ERR_OPTION_TYPE', `"claim.kind" expected 'totp' | 'hotp' | 'recovery' | 'oob'`);
+  }
+}
+
+function achallenge(v: unknown): ChallengeRecord {
+  const r = aobject<Partial<ChallengeRecord>>(v, 'record');
+  const maxAttempts = aint(r.maxAttempts, 'record.maxAttempts', 1, MAX_ATTEMPTS, 'ERR_OPTION_INVALID');
+  return {
+    hash: sid(r.hash, 'record.hash'),
+    userId: sid(r.userId, 'record.userId'),
+    scope: sid(r.scope, 'record.scope'),
+    recoveryScope: sid(r.recoveryScope, 'record.recoveryScope'),
+    createdAt: suint(r.createdAt, 'record.createdAt'),
+    expiresAt: suint(r.expiresAt, 'record.expiresAt'),
+    attempts: suint(r.attempts, 'record.attempts', MAX_ATTEMPTS),
+    maxAttempts,
+    credentialIds: aids(r.credentialIds, 'record.credentialIds', MAX_CHALLENGE_IDS),
+    payload: stext(r.payload, 'record.payload', MAX_PAYLOAD),
+    oob: r.oob === null ? null : aoob(r.oob, 'record.oob'),
+  };
+}
+
+function ahash(v: unknown, title: string): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!HEX64.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 64 lowercase hex digits (SHA-256)`);
+  return v;
+}
+
+function aoob(v: unknown, title: string): OobCode {
+  const o = aobject<Partial<OobCode>>(v, title);
+  return { factorId: sid(o.factorId, `${title}.factorId`), codeHash: ahash(o.codeHash, `${title}.codeHash`), expiresAt: suint(o.expiresAt, `${title}.expiresAt`) };
+}
+
+const oobText = (o: OobCode | null): string => (o === null ? '' : `${o.expiresAt}:${o.codeHash}:${o.factorId}`);
+
+function adevice(v: unknown): DeviceRecord {
+  const r = aobject<Partial<DeviceRecord>>(v, 'record');
+  return {
+    userId: sid(r.userId, 'record.userId'),
+    id: sid(r.id, 'record.id'),
+    kind: akind(r.kind, 'record.kind'),
+    tokenHash: ahash(r.tokenHash, 'record.tokenHash'),
+    previousHash: r.previousHash === null ? null : ahash(r.previousHash, 'record.previousHash'),
+    label: stext(r.label, 'record.label', MAX_LABEL),
+    createdAt: suint(r.createdAt, 'record.createdAt'),
+    lastUsedAt: r.lastUsedAt === null ? null : suint(r.lastUsedAt, 'record.lastUsedAt'),
+    expiresAt: suint(r.expiresAt, 'record.expiresAt'),
+  };
+}
+
+function akind(v: unknown, title: string): DeviceRecord['kind'] {
+  if (v !== 'trusted' && v !== 'known') throw typeError('ERR_OPTION_TYPE', `"${title}" expected 'trusted' | 'known'`);
+  return v;
+}
+
+/** The longest send window or cooldown (about 35 years). */
+const MAX_RULE_MS = 2 ** 40;
+
+function arule(v: unknown): SendRule {
+  const r = aobject<Partial<SendRule>>(v, 'rule');
+  return {
+    limit: aint(r.limit, 'rule.limit', 0, 1_000_000, 'ERR_OPTION_INVALID'),
+    windowMs: aint(r.windowMs, 'rule.windowMs', 1, MAX_RULE_MS, 'ERR_OPTION_INVALID'),
+    cooldownMs: aint(r.cooldownMs, 'rule.cooldownMs', 0, MAX_RULE_MS, 'ERR_OPTION_INVALID'),
+  };
+}
+
+const FACTOR_TYPES: ReadonlySet<string> = /* @__PURE__ */ new Set(['totp', 'hotp', 'email', 'sms']);
+const ALGORITHMS: ReadonlySet<string> = /* @__PURE__ */ new Set(['SHA1', 'SHA256', 'SHA512']);
+
+function afactor(v: unknown): FactorRecord {
+  const r = aobject<Partial<FactorRecord>>(v, 'record');
+  const oneOf = <T extends string>(x: unknown, title: string, allowed: ReadonlySet<string>): T => {
+    if (typeof x !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(x)}`);
+    if (!allowed.has(x)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected one of ${[...allowed].join(', ')}`);
+    return x as T;
+  };
+  const label = stext(r.label, 'record.label', MAX_LABEL);
+  if (label.length === 0) throw rangeError('ERR_OPTION_INVALID', '"record.label" must not be empty');
+  const status = oneOf<FactorRecord['status']>(r.status, 'record.status', new Set(['pending', 'confirmed']));
+  const confirmedAt = r.confirmedAt === null ? null : suint(r.confirmedAt, 'record.confirmedAt');
+  const expiresAt = r.expiresAt === null ? null : suint(r.expiresAt, 'record.expiresAt');
+  if (status === 'pending' ? expiresAt === null || confirmedAt !== null : expiresAt !== null || confirmedAt === null)
+    throw rangeError('ERR_OPTION_INVALID', '"record" expected a pending factor with expiresAt and no confirmedAt, or a confirmed one with confirmedAt and no expiresAt');
+  const type = oneOf<FactorRecord['type']>(r.type, 'record.type', FACTOR_TYPES);
+  const hint = r.hint === null ? null : stext(r.hint, 'record.hint', MAX_HINT);
+  if (hint !== null && (type === 'totp' || type === 'hotp')) throw rangeError('ERR_OPTION_INVALID', '"record.hint" expected null for a TOTP or HOTP factor');
+  return {
+    userId: sid(r.userId, 'record.userId'),
+    id: sid(r.id, 'record.id'),
+    type,
+    label,
+    status,
+    sealedSecret: stext(r.sealedSecret, 'record.sealedSecret', MAX_SEALED),
+    hint,
+    algorithm: oneOf<FactorRecord['algorithm']>(r.algorithm, 'record.algorithm', ALGORITHMS),
+    digits: aint(r.digits, 'record.digits', 6, 8, 'ERR_OPTION_DIGITS'),
+    period: aint(r.period, 'record.period', 1, 120, 'ERR_OPTION_PERIOD'),
+    createdAt: suint(r.createdAt, 'record.createdAt'),
+    confirmedAt,
+    expiresAt,
+  };
+}
+
+/** A TTL for a record that dies at `expiresAt` (caller's clock), on the server's clock. */
+function ttlFor(now: number, expiresAt: number): number {
+  return Math.min(Math.max(0, expiresAt - now), MAX_TTL_MS) + GRACE_MS;
+}
+
+function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : typeof e === 'string' ? e : '';
 }
 
 /**
- * Maps a client error to `OtpkitError`. The cause is a copy holding only the message, name and
- * code: clients attach the command's arguments (recovery-code hashes) to their errors.
+ * Maps a failed command: a script's corrupt marker or a key of the wrong type is
+ * `ERR_STORE_CORRUPT` naming the field; anything else is `ERR_STORE` with a scrubbed cause.
  */
-function storeError(e: unknown, op: string): OtpkitError {
+function failure(e: unknown, op: string): OtpkitError {
   if (e instanceof OtpkitError) return e;
-  const message = errorMessage(e);
-  const cause = new Error(message);
-  if (e instanceof Error) cause.name = e.name;
-  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  if (typeof code === 'string') Object.assign(cause, { code });
-  if (/OTPKIT_CORRUPT|WRONGTYPE|not an integer|out of range/.test(message))
-    return new OtpkitError('ERR_STORE_CORRUPT', `Redis store: ${op} found malformed data`, { cause });
-  return new OtpkitError('ERR_STORE', `Redis store: ${op} failed`, { cause });
+  const message = messageOf(e);
+  const marked = /OTPKIT_CORRUPT ([a-z][a-z -]{0,40})/.exec(message);
+  if (marked !== null) return corrupt(marked[1] as string);
+  if (/\bWRONGTYPE\b/.test(message)) return corrupt(`${op} key type`);
+  return storeFailure(ADAPTER, op, e);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The store
+
 /**
- * Creates the Redis `OtpStore` on a client you connected (ioredis or node-redis).
+ * Creates the Redis store (both `OtpStore` and `FactorStore`) on a client you connected
+ * (ioredis or node-redis, standalone, Sentinel or Cluster).
  *
  * @param options - {@link RedisStoreOptions}: the client, the key prefix, optional replica waits.
  * @returns a {@link RedisStore} (`distributedSafe: true`).
  * @throws TypeError if `client` has neither `call` nor `sendCommand`, or an option has the wrong
- *   type; RangeError if `prefix` contains `{` or `}` or is too long, or `waitForReplicas` is out
- *   of range. Its methods reject with `OtpkitError` (`ERR_STORE` on a Redis or connection error,
- *   `ERR_STORE_CORRUPT` on a malformed stored value or a key of the wrong type) and with
- *   TypeError/RangeError on invalid arguments.
+ *   type. Its methods reject with TypeError/RangeError on invalid arguments before sending
+ *   anything, and with `OtpkitError`: `ERR_STORE` on a Redis or connection error (or missing
+ *   replica acknowledgements), `ERR_STORE_CORRUPT` on a malformed stored value or a key of the
+ *   wrong type (the message names the field, never its content).
+ * @throws RangeError if `prefix` contains `{` or `}` or is too long, `waitForReplicas` is out of
+ *   range, or an option is unknown.
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
@@ -422,9 +1374,9 @@ function storeError(e: unknown, op: string): OtpkitError {
  * // node-redis works the same way:
  * // createRedisStore({ client: await createClient({ url, disableOfflineQueue: true }).connect() })
  * ```
- * @see REQUIREMENTS §(d) D.3.3 (Redis sketches, durability caveat)
  * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/ (script atomicity)
  * @see https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#hash-tags
+ * @see https://redis.io/docs/latest/commands/wait/
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
@@ -453,19 +1405,37 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   if (wait !== undefined) {
     if (typeof wait !== 'object' || wait === null)
       throw typeError('ERR_OPTION_TYPE', `"waitForReplicas" expected an object, got ${kind(wait)}`);
-    const { replicas, timeoutMs } = wait;
-    if (typeof replicas !== 'number' || !Number.isSafeInteger(replicas) || replicas < 1 || replicas > 100)
-      throw rangeError('ERR_OPTION_INVALID', '"waitForReplicas.replicas" expected integer 1..100');
-    if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)
-      throw rangeError('ERR_OPTION_INVALID', '"waitForReplicas.timeoutMs" expected integer 1..600000');
+    aint(wait.replicas, 'waitForReplicas.replicas', 1, 100, 'ERR_OPTION_INVALID');
+    aint(wait.timeoutMs, 'waitForReplicas.timeoutMs', 1, 600_000, 'ERR_OPTION_INVALID');
   }
 
-  const userKey = (userId: string): string => `${prefix}{${escapeId(aid(userId, 'userId'))}}`;
-  const credKey = (userId: string, credentialId: string): string =>
-    `${userKey(userId)}:cred:${escapeId(aid(credentialId, 'credentialId'))}`;
-  const failKey = (userId: string, scope: string): string => `${userKey(userId)}:fail:${escapeId(aid(scope, 'scope'))}`;
-  const recoveryKey = (userId: string): string => `${userKey(userId)}:recovery`;
-  const recoverySetKey = (userId: string): string => `${userKey(userId)}:recovery-set`;
+  /** The keys of one user, all under the hash tag `{<escaped userId>}` (userId already checked). */
+  const keysOf = (userId: string) => {
+    const tag = `${prefix}{${escapeId(userId)}}`;
+    return {
+      throttle: `${tag}:throttle`,
+      credentials: `${tag}:credentials`,
+      challenges: `${tag}:challenges`,
+      ledger: `${tag}:challenge-index`,
+      codes: `${tag}:recovery`,
+      set: `${tag}:recovery-set`,
+      stepUps: `${tag}:step-up`,
+      devices: `${tag}:devices`,
+      sends: `${tag}:send-quota`,
+      factors: `${tag}:factors`,
+    };
+  };
+  /** The key of a send-quota bucket: a user's is under their tag, the others in slots of their own. */
+  const quotaKey = (b: SendBucket): string => {
+    const x = aobject<Partial<Record<string, unknown>>>(b, 'bucket');
+    if (x.kind === 'user') return keysOf(sid(x.userId, 'bucket.userId')).sends;
+    if (x.kind === 'destination') return `${prefix}{send:d:${escapeId(sid(x.hash, 'bucket.hash'))}}`;
+    if (x.kind === 'app') return `${prefix}{send:app}`;
+    throw typeError('ERR_OPTION_TYPE', `"bucket.kind" expected 'user' | 'destination' | 'app'`);
+  };
+  /** The index key of one challenge, in a slot of its own: hash → userId. */
+  const indexKey = (hash: string): string => `${prefix}{c:${escapeId(hash)}}`;
+  const factorIndex = `${prefix}factors:index`;
 
   /** Runs a script by SHA; on NOSCRIPT (nothing ran) sends its source once, which also caches it. */
   const run = async (s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> => {
@@ -474,11 +1444,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       try {
         return await send(['EVALSHA', s.sha, ...tail]);
       } catch (e) {
-        if (!errorMessage(e).startsWith('NOSCRIPT')) throw e;
+        if (!messageOf(e).startsWith('NOSCRIPT')) throw e;
         return await send(['EVAL', s.source, ...tail]);
       }
     } catch (e) {
-      throw storeError(e, s.name);
+      throw failure(e, s.name);
     }
   };
 
@@ -489,93 +1459,439 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     try {
       acked = await send(['WAIT', String(wait.replicas), String(wait.timeoutMs)]);
     } catch (e) {
-      throw storeError(e, `${op} (WAIT)`);
+      throw storeFailure(ADAPTER, `${op} (WAIT)`, e);
     }
     if (integer(acked, 'WAIT reply') < wait.replicas)
       throw new OtpkitError('ERR_STORE', `Redis store: ${op} was not acknowledged by ${wait.replicas} replica(s) in time`);
   };
 
-  const nonNegative = (v: unknown, title: string): number => {
-    if (typeof v !== 'number') throw typeError('ERR_OPTION_TYPE', `"${title}" expected integer, got ${kind(v)}`);
-    if (!Number.isSafeInteger(v) || v < 0) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected a non-negative safe integer, got ${v}`);
-    return v;
-  };
-  const counter = (v: unknown, title: string): bigint => {
-    if (typeof v !== 'bigint') throw typeError('ERR_COUNTER_TYPE', `"${title}" expected bigint, got ${kind(v)}`);
-    if (v < 0n || v > MAX_U64) throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${v}`);
-    return v;
+  /** Deletes the index keys of `hashes` that still point to `userId` (one slot each, in parallel). */
+  const dropIndex = async (userId: string, hashes: unknown): Promise<void> => {
+    const names = list(hashes, 'challenge ledger').map((h) => bulk(h, 'challenge ledger'));
+    // A name that is not an id cannot be one the store indexed.
+    const valid = names.filter((h): h is string => h !== null && h.length > 0 && h.length <= 256 && !UNSTORABLE.test(h));
+    await Promise.all(valid.map((h) => run(INDEX_DROP, [indexKey(h)], [userId])));
   };
 
-  return Object.freeze({
+  const removeFromIndex = async (userId: string, ids: readonly string[]): Promise<void> => {
+    if (ids.length > 0) await run(FACTOR_INDEX_REMOVE, [factorIndex], ids.map((id) => indexMember(userId, id)));
+  };
+
+  const factorIds = (reply: unknown, what: string): string[] => list(reply, what).map((id) => readId(bulk(id, what), what));
+
+  const store: RedisStore = {
     distributedSafe: true as const,
     prefix,
 
-    async getState(userId: string, credentialId: string, scope: string): Promise<CredentialState> {
-      return parseState(await run(GET_STATE, [credKey(userId, credentialId), failKey(userId, scope)], []));
+    async attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptOutcome> {
+      const a = aobject<TotpAttempt>(attempt, 'attempt');
+      const userId = sid(a.userId, 'userId');
+      const credentialId = sid(a.credentialId, 'credentialId');
+      const scope = sid(a.scope, 'scope');
+      const now = suint(a.now, 'now');
+      const policy = apolicy(a.policy);
+      const step = suint(a.step, 'step');
+      if (!Array.isArray(a.candidates)) throw typeError('ERR_OPTION_TYPE', `"candidates" expected an array, got ${kind(a.candidates)}`);
+      if (a.candidates.length > MAX_CANDIDATES)
+        throw rangeError('ERR_OPTION_INVALID', `"candidates" expected at most ${MAX_CANDIDATES} deltas, got ${a.candidates.length}`);
+      const candidates = a.candidates.map((d: unknown) => String(aint(d, 'candidates[]', -10, 10, 'ERR_OPTION_WINDOW') + 0));
+      const past = aint(a.past, 'past', 0, 10, 'ERR_OPTION_WINDOW');
+      const future = aint(a.future, 'future', 0, 10, 'ERR_OPTION_WINDOW');
+      const centre = abool(a.centreOnDrift, 'centreOnDrift');
+      const maxDrift = a.maxDrift === null ? null : aint(a.maxDrift, 'maxDrift', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW');
+      const k = keysOf(userId);
+      const args = [scope, credentialId, String(now), ...policyArgs(policy), String(step), String(past), String(future)];
+      args.push(centre ? '1' : '0', maxDrift === null ? '' : String(maxDrift), ...candidates);
+      const r = list(await run(ATTEMPT_TOTP, [k.throttle, k.credentials], args), 'attemptTotp reply');
+      const status = text(r[0], 'attemptTotp reply');
+      if (status === 'closed')
+        return { status, failures: integer(r[1], 'failures', 0), lastFailureAt: integer(r[2], 'lastFailureAt', 0) };
+      let out: TotpAttemptOutcome;
+      if (status === 'invalid' || status === 'replayed') out = { status, failures: integer(r[1], 'failures', 1) };
+      else if (status === 'ok') out = { status, delta: integer(r[1], 'delta', -10, 10) };
+      else throw corrupt('attemptTotp reply');
+      await durable('attemptTotp');
+      return out;
     },
 
-    async claimTotpStep(userId: string, credentialId: string, step: number): Promise<boolean> {
-      const key = credKey(userId, credentialId);
-      const won = flag(await run(CLAIM_STEP, [key], [String(nonNegative(step, 'step'))]), 'claimTotpStep reply');
-      if (won) await durable('claimTotpStep');
-      return won;
+    async beginAttempt(begin: BeginAttempt): Promise<BeginOutcome> {
+      const b = aobject<BeginAttempt>(begin, 'begin');
+      const userId = b.userId === null ? null : sid(b.userId, 'userId');
+      const hash = b.challengeHash === undefined ? undefined : sid(b.challengeHash, 'challengeHash');
+      const scope = b.scope === undefined ? undefined : sid(b.scope, 'scope');
+      const now = suint(b.now, 'now');
+      const policy = apolicy(b.policy);
+      const ids = aids(b.credentialIds, 'credentialIds', MAX_IDS);
+      const withSet = abool(b.recoverySet, 'recoverySet');
+      if (hash === undefined && (userId === null || scope === undefined))
+        throw typeError('ERR_OPTION_TYPE', 'beginAttempt needs a userId and a scope, or a challenge');
+      let owner = userId;
+      if (owner === null) {
+        // Found by hash alone: the index names the user (one more round trip), and the script
+        // then checks that the challenge really is that user's.
+        const found = bulk(await run(INDEX_GET, [indexKey(hash as string)], []), 'challenge index');
+        if (found === null) return { status: 'no-challenge' };
+        owner = readId(found, 'challenge index');
+      }
+      const k = keysOf(owner);
+      const args = [String(now), ...policyArgs(policy), hash ?? '', scope ?? '', withSet ? '1' : '0', ...ids];
+      const r = list(await run(BEGIN_ATTEMPT, [k.throttle, k.credentials, k.challenges, k.codes, k.set], args), 'beginAttempt reply');
+      const status = text(r[0], 'beginAttempt reply');
+      if (status === 'no-challenge' && hash !== undefined) return { status };
+      if (status === 'exhausted' && hash !== undefined) return { status, userId: owner };
+      if (status === 'closed')
+        return { status, userId: owner, failures: integer(r[1], 'failures', 0), lastFailureAt: integer(r[2], 'lastFailureAt', 0) };
+      if (status !== 'admitted') throw corrupt('beginAttempt reply');
+      const failures = integer(r[1], 'failures', 1);
+      const challenge = hash === undefined ? null : parseChallenge(hash, owner, r[2]);
+      if (hash === undefined && r[2] !== null && r[2] !== undefined) throw corrupt('beginAttempt reply');
+      const pairs = list(r[3], 'credentials');
+      const wanted = [...ids, ...(challenge?.credentialIds ?? [])];
+      if (pairs.length !== wanted.length * 2) throw corrupt('credentials');
+      const credentials: Record<string, CredentialRecord | null> = {};
+      wanted.forEach((id, i) => {
+        if (bulk(pairs[2 * i], 'credentials') !== id) throw corrupt('credentials');
+        setProp(credentials, id, parseCredential(pairs[2 * i + 1]));
+      });
+      const recoverySet = withSet && r[4] !== null && r[4] !== undefined ? parseSet(r[4]) : null;
+      if (!withSet && r[4] !== null && r[4] !== undefined) throw corrupt('beginAttempt reply');
+      await durable('beginAttempt');
+      return { status, userId: owner, failures, challenge, credentials, recoverySet };
     },
 
-    async compareAndSetHotpCounter(userId: string, credentialId: string, expected: bigint | null, next: bigint): Promise<boolean> {
-      const key = credKey(userId, credentialId);
-      const from = expected === null ? '' : counter(expected, 'expected').toString();
-      const to = counter(next, 'next').toString();
-      const won = flag(await run(CAS_COUNTER, [key], [from, to]), 'compareAndSetHotpCounter reply');
-      if (won) await durable('compareAndSetHotpCounter');
-      return won;
+    async settleAttempt(settle: SettleAttempt): Promise<SettleOutcome> {
+      const s = aobject<SettleAttempt>(settle, 'settle');
+      const userId = sid(s.userId, 'userId');
+      const scope = sid(s.scope, 'scope');
+      const now = suint(s.now, 'now');
+      const claim = aclaim(s.claim);
+      const hash = s.challengeHash === undefined ? '' : sid(s.challengeHash, 'challengeHash');
+      let stepUp = ['', '', ''];
+      if (s.stepUp !== undefined) {
+        const t = aobject<{ hash: unknown; expiresAt: unknown }>(s.stepUp, 'stepUp');
+        const expiresAt = suint(t.expiresAt, 'stepUp.expiresAt');
+        stepUp = [sid(t.hash, 'stepUp.hash'), String(expiresAt), String(ttlFor(now, expiresAt))];
+      }
+      const claimArgs =
+        claim.kind === 'totp'
+          ? [claim.credentialId, String(claim.step), String(claim.drift + 0), claim.create ? '1' : '0']
+          : claim.kind === 'hotp'
+            ? [claim.credentialId, claim.expected === null ? '' : claim.expected.toString(), claim.next.toString(), claim.create ? '1' : '0']
+            : claim.kind === 'recovery'
+              ? [claim.setId, claim.codeId, '', '']
+              : [claim.codeHash, '', '', ''];
+      const k = keysOf(userId);
+      const r = list(
+        await run(SETTLE_ATTEMPT, [k.throttle, k.credentials, k.challenges, k.codes, k.set, k.stepUps], [scope, String(now), hash, claim.kind, ...claimArgs, ...stepUp]),
+        'settleAttempt reply',
+      );
+      const status = text(r[0], 'settleAttempt reply');
+      if (status === 'replayed' || (status === 'no-challenge' && hash !== '')) return { status };
+      if (status !== 'ok') throw corrupt('settleAttempt reply');
+      const remaining = claim.kind === 'recovery' ? integer(r[1], 'remaining', 0, MAX_CODES) : null;
+      if (remaining === null && r[1] !== null && r[1] !== undefined) throw corrupt('settleAttempt reply');
+      await durable('settleAttempt');
+      return { status, remaining };
     },
 
-    async recordFailure(userId: string, scope: string, now: number): Promise<number> {
-      const key = failKey(userId, scope);
-      const count = integer(await run(RECORD_FAILURE, [key], [String(nonNegative(now, 'now'))]), 'failures');
-      if (count < 1) throw corrupt('failures');
-      await durable('recordFailure');
-      return count;
+    async getThrottle(userId: string, scope: string): Promise<ThrottleRecord> {
+      const k = keysOf(sid(userId, 'userId'));
+      return parseBucket(await run(GET_THROTTLE, [k.throttle], [sid(scope, 'scope')]));
     },
 
-    async resetFailures(userId: string, scope: string): Promise<void> {
-      await run(RESET_FAILURES, [failKey(userId, scope)], []);
-      await durable('resetFailures');
+    async resetThrottle(userId: string, scope: string | null): Promise<void> {
+      const k = keysOf(sid(userId, 'userId'));
+      await run(RESET_THROTTLE, [k.throttle], scope === null ? ['1'] : ['0', sid(scope, 'scope')]);
+      await durable('resetThrottle');
     },
 
-    async setDrift(userId: string, credentialId: string, drift: number): Promise<void> {
-      const key = credKey(userId, credentialId);
-      if (typeof drift !== 'number') throw typeError('ERR_OPTION_TYPE', `"drift" expected integer, got ${kind(drift)}`);
-      // A drift beyond ±10 would read back as corrupt: refuse to write it.
-      if (!Number.isSafeInteger(drift) || Math.abs(drift) > MAX_DRIFT)
-        throw rangeError('ERR_OPTION_WINDOW', `"drift" expected integer -${MAX_DRIFT}..${MAX_DRIFT}, got ${drift}`);
-      await run(SET_DRIFT, [key], [String(drift)]);
-      await durable('setDrift');
+    async getCredentials(userId: string, credentialIds: readonly string[]): Promise<Readonly<Record<string, CredentialRecord | null>>> {
+      const k = keysOf(sid(userId, 'userId'));
+      const ids = aids(credentialIds, 'credentialIds', MAX_IDS);
+      const out: Record<string, CredentialRecord | null> = {};
+      if (ids.length === 0) return out;
+      const r = list(await run(GET_CREDENTIALS, [k.credentials], ids), 'credentials');
+      if (r.length !== ids.length) throw corrupt('credentials');
+      ids.forEach((id, i) => setProp(out, id, parseCredential(r[i])));
+      return out;
+    },
+
+    async initCredential(userId: string, credentialId: string, lastStep: number | null, hotpCounter: bigint | null): Promise<boolean> {
+      const k = keysOf(sid(userId, 'userId'));
+      const id = sid(credentialId, 'credentialId');
+      const step = lastStep === null ? '' : String(suint(lastStep, 'lastStep'));
+      const counter = hotpCounter === null ? '' : scounter(hotpCounter, 'hotpCounter').toString();
+      const created = flag(await run(INIT_CREDENTIAL, [k.credentials], [id, `${step}:${counter}:0:`]), 'initCredential reply');
+      if (created) await durable('initCredential');
+      return created;
+    },
+
+    async deleteCredentials(userId: string, credentialIds: readonly string[]): Promise<void> {
+      const k = keysOf(sid(userId, 'userId'));
+      const ids = aids(credentialIds, 'credentialIds', MAX_IDS);
+      if (ids.length === 0) return;
+      await run(DELETE_CREDENTIALS, [k.credentials], ids);
+      await durable('deleteCredentials');
     },
 
     async getRecoveryCodeSet(userId: string): Promise<RecoveryCodeSet | null> {
-      return parseSet(await run(GET_SET, [recoveryKey(userId), recoverySetKey(userId)], []));
+      const k = keysOf(sid(userId, 'userId'));
+      return parseSet(await run(GET_SET, [k.codes, k.set], []));
     },
 
-    async consumeRecoveryCode(userId: string, codeId: string): Promise<boolean> {
-      const key = recoveryKey(userId);
-      if (typeof codeId !== 'string') throw typeError('ERR_OPTION_TYPE', `"codeId" expected string, got ${kind(codeId)}`);
-      if (codeId.length === 0 || codeId.length > MAX_CODE_ID) return false; // never stored
-      const won = flag(await run(CONSUME_CODE, [key], [codeId]), 'consumeRecoveryCode reply');
-      if (won) await durable('consumeRecoveryCode');
-      return won;
-    },
-
-    async replaceRecoveryCodes(userId: string, set: RecoveryCodeSet, expectedSetId: string | null): Promise<boolean> {
-      const keys = [recoveryKey(userId), recoverySetKey(userId)];
-      const { setId, issuedAt, total, codes } = aset(set);
-      if (expectedSetId !== null && (typeof expectedSetId !== 'string' || !SET_ID.test(expectedSetId)))
-        throw typeError('ERR_OPTION_TYPE', '"expectedSetId" expected null or a set id');
-      const args: string[] = [expectedSetId ?? '', setId, String(issuedAt), String(total)];
-      for (const c of codes) args.push(c.id, c.hash);
-      const won = flag(await run(REPLACE_CODES, keys, args), 'replaceRecoveryCodes reply');
+    async replaceRecoveryCodes(userId: string, set: RecoveryCodeSet | null, expectedSetId: string | null): Promise<boolean> {
+      const k = keysOf(sid(userId, 'userId'));
+      const next = set === null ? null : aset(set);
+      const expected = expectedSetId === null ? '' : asetId(expectedSetId, 'expectedSetId');
+      const args = next === null ? [expected, '0', '', '', ''] : [expected, '1', next.setId, String(next.issuedAt), String(next.total)];
+      next?.codes.forEach((c, i) => args.push(c.id, `${i}:${c.hash}`));
+      const won = flag(await run(REPLACE_SET, [k.codes, k.set], args), 'replaceRecoveryCodes reply');
       if (won) await durable('replaceRecoveryCodes');
       return won;
     },
-  });
+
+    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<void> {
+      const c = achallenge(record);
+      const live = aint(maxLive, 'maxLive', 1, 1000, 'ERR_OPTION_INVALID');
+      const k = keysOf(c.userId);
+      const ttl = ttlFor(c.createdAt, c.expiresAt);
+      let tail = `\0${c.scope}\0${c.recoveryScope}\0${JSON.stringify(c.payload)}\0${oobText(c.oob)}`;
+      for (const id of c.credentialIds) tail += `\0${id}`;
+      const args = [c.hash, String(c.createdAt), String(c.expiresAt), String(c.attempts), String(c.maxAttempts), tail];
+      await run(CREATE_CHALLENGE, [k.challenges, k.ledger], [...args, String(live), String(ttl), String(ttl + LEDGER_MARGIN_MS)]);
+      // The index lives in the challenge's own slot, so it is a second call; the ledger written
+      // just before lets deleteChallenges and eraseUser find it.
+      await run(INDEX_SET, [indexKey(c.hash)], [c.userId, String(ttl)]);
+      await durable('createChallenge');
+    },
+
+    async deleteChallenges(userId: string): Promise<void> {
+      const u = sid(userId, 'userId');
+      const k = keysOf(u);
+      await dropIndex(u, await run(DROP_CHALLENGES, [k.challenges, k.ledger], []));
+      await durable('deleteChallenges');
+    },
+
+    async consumeStepUp(userId: string, hash: string, now: number): Promise<boolean> {
+      const k = keysOf(sid(userId, 'userId'));
+      const used = flag(await run(CONSUME_STEP_UP, [k.stepUps], [sid(hash, 'hash'), String(suint(now, 'now'))]), 'consumeStepUp reply');
+      if (used) await durable('consumeStepUp');
+      return used;
+    },
+
+    async eraseUser(userId: string): Promise<void> {
+      const u = sid(userId, 'userId');
+      const k = keysOf(u);
+      const keys = [k.challenges, k.ledger, k.throttle, k.credentials, k.codes, k.set, k.stepUps, k.devices, k.sends];
+      await dropIndex(u, await run(DROP_CHALLENGES, keys, []));
+      await durable('eraseUser');
+    },
+
+    async setChallengeCode(userId: string, challengeHash: string, code: OobCode | null, now: number, expected?: string): Promise<boolean> {
+      const k = keysOf(sid(userId, 'userId'));
+      const hash = sid(challengeHash, 'challengeHash');
+      const next = code === null ? null : aoob(code, 'code');
+      const at = suint(now, 'now');
+      const want = expected === undefined ? '' : ahash(expected, 'expected');
+      const set = flag(await run(SET_CHALLENGE_CODE, [k.challenges], [hash, String(at), oobText(next), want]), 'setChallengeCode reply');
+      if (set) await durable('setChallengeCode');
+      return set;
+    },
+
+    async createDevice(record: DeviceRecord, maxPerUser: number): Promise<void> {
+      const d = adevice(record);
+      const max = aint(maxPerUser, 'maxPerUser', 1, 1000, 'ERR_OPTION_INVALID');
+      const k = keysOf(d.userId);
+      const value = `${d.kind}:${d.createdAt}:${d.lastUsedAt ?? ''}:${d.expiresAt}\0${d.tokenHash}\0${d.previousHash ?? ''}\0${JSON.stringify(d.label)}`;
+      await run(CREATE_DEVICE, [k.devices], [d.id, d.kind, String(d.createdAt), String(max), value]);
+      await durable('createDevice');
+    },
+
+    async rotateDevice(userId: string, kindOf: 'trusted' | 'known', tokenHash: string, newHash: string, now: number, expiresAt: number | null): Promise<DeviceRotation> {
+      const u = sid(userId, 'userId');
+      const args = [akind(kindOf, 'kind'), ahash(tokenHash, 'tokenHash'), ahash(newHash, 'newHash'), String(suint(now, 'now'))];
+      args.push(expiresAt === null ? '' : String(suint(expiresAt, 'expiresAt')));
+      const r = list(await run(ROTATE_DEVICE, [keysOf(u).devices], args), 'rotateDevice reply');
+      const status = text(r[0], 'rotateDevice reply');
+      if (status === 'unknown') return { status };
+      if (status === 'replayed') return { status, deviceId: readId(bulk(r[1], 'device id'), 'device id') };
+      if (status !== 'rotated') throw corrupt('rotateDevice reply');
+      const device = parseDevice(u, bulk(r[1], 'device id'), r[2]).record;
+      await durable('rotateDevice');
+      return { status, device };
+    },
+
+    async listDevices(userId: string, kindOf: 'trusted' | 'known', now: number): Promise<readonly DeviceRecord[]> {
+      const u = sid(userId, 'userId');
+      const want = akind(kindOf, 'kind');
+      const at = suint(now, 'now');
+      const flat = list(await run(LIST_DEVICES, [keysOf(u).devices], []), 'devices');
+      if (flat.length % 2 !== 0) throw corrupt('devices');
+      const all: { seq: number; record: DeviceRecord }[] = [];
+      for (let i = 0; i < flat.length; i += 2) all.push(parseDevice(u, bulk(flat[i], 'device id'), flat[i + 1]));
+      return all
+        .filter((d) => d.record.kind === want && d.record.expiresAt > at)
+        .sort((x, y) => x.record.createdAt - y.record.createdAt || x.seq - y.seq)
+        .map((d) => d.record);
+    },
+
+    async revokeDevices(userId: string, kindOf: 'trusted' | 'known', deviceId: string | null): Promise<number> {
+      const k = keysOf(sid(userId, 'userId'));
+      const args = [akind(kindOf, 'kind'), deviceId === null ? '' : sid(deviceId, 'deviceId')];
+      const n = integer(await run(REVOKE_DEVICES, [k.devices], args), 'revokeDevices reply', 0);
+      if (n > 0) await durable('revokeDevices');
+      return n;
+    },
+
+    async reserveSend(bucket: SendBucket, rule: SendRule, now: number): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number }> {
+      const key = quotaKey(bucket);
+      const r = arule(rule);
+      const at = suint(now, 'now');
+      const window = Math.floor(at / r.windowMs);
+      // The state matters until the window ends and the cooldown passes; then it may vanish.
+      const ttl = Math.min(Math.max((window + 1) * r.windowMs - at, r.cooldownMs), MAX_TTL_MS) + GRACE_MS;
+      const reply = list(await run(RESERVE_SEND, [key], [String(at), String(r.limit), String(r.windowMs), String(r.cooldownMs), String(ttl)]), 'reserveSend reply');
+      if (flag(reply[0], 'reserveSend reply')) {
+        await durable('reserveSend');
+        return { ok: true };
+      }
+      return { ok: false, retryAfterMs: integer(reply[1], 'retryAfterMs', 0) };
+    },
+
+    async releaseSend(bucket: SendBucket, rule: SendRule, now: number): Promise<void> {
+      const key = quotaKey(bucket);
+      const r = arule(rule);
+      await run(RELEASE_SEND, [key], [String(suint(now, 'now')), String(r.windowMs)]);
+      await durable('releaseSend');
+    },
+
+    // ---- the factor registry
+
+    async addFactor(record: FactorRecord, limits: { readonly maxPending: number; readonly maxConfirmed: number }, now: number): Promise<'added' | 'limit'> {
+      const f = afactor(record);
+      const l = aobject<{ maxPending: unknown; maxConfirmed: unknown }>(limits, 'limits');
+      const maxPending = suint(l.maxPending, 'limits.maxPending', MAX_SCAN);
+      const maxConfirmed = suint(l.maxConfirmed, 'limits.maxConfirmed', MAX_SCAN);
+      const at = suint(now, 'now');
+      const k = keysOf(f.userId);
+      const head = `${f.type}:${f.status}:${f.algorithm}:${f.digits}:${f.period}:${f.createdAt}:${f.confirmedAt ?? ''}:${f.expiresAt ?? ''}`;
+      // Indexed first: a factor is never stored without its index member (scanFactors skips a
+      // member whose factor is missing), so no failure between the two calls hides a factor.
+      await run(FACTOR_INDEX_ADD, [factorIndex], [indexMember(f.userId, f.id)]);
+      const r = list(
+        await run(ADD_FACTOR, [k.factors], [f.id, String(at), String(maxPending), String(maxConfirmed), f.status === 'pending' ? '1' : '0', head, JSON.stringify(f.label), JSON.stringify(f.sealedSecret), f.hint === null ? '' : JSON.stringify(f.hint)]),
+        'addFactor reply',
+      );
+      const outcome = text(r[0], 'addFactor reply');
+      const dropped = factorIds(r[1], 'factor id').filter((id) => outcome !== 'added' || id !== f.id);
+      if (outcome === 'limit') dropped.push(f.id);
+      await removeFromIndex(f.userId, dropped);
+      await durable('addFactor');
+      if (outcome === 'duplicate') throw rangeError('ERR_OPTION_INVALID', '"record.id" is already a factor of this user');
+      if (outcome !== 'added' && outcome !== 'limit') throw corrupt('addFactor reply');
+      return outcome;
+    },
+
+    async listFactors(userId: string): Promise<readonly FactorRecord[]> {
+      const u = sid(userId, 'userId');
+      const flat = list(await run(LIST_FACTORS, [keysOf(u).factors], []), 'factors');
+      if (flat.length % 2 !== 0) throw corrupt('factors');
+      const all: { seq: number; record: FactorRecord }[] = [];
+      for (let i = 0; i < flat.length; i += 2) all.push(parseFactor(u, bulk(flat[i], 'factor id'), flat[i + 1]));
+      return all.sort((x, y) => x.seq - y.seq).map((f) => f.record);
+    },
+
+    async confirmFactor(userId: string, factorId: string, now: number, maxConfirmed: number): Promise<'confirmed' | 'not-found' | 'expired' | 'limit'> {
+      const k = keysOf(sid(userId, 'userId'));
+      const args = [sid(factorId, 'factorId'), String(suint(now, 'now')), String(suint(maxConfirmed, 'maxConfirmed', MAX_SCAN))];
+      const outcome = text(await run(CONFIRM_FACTOR, [k.factors], args), 'confirmFactor reply');
+      if (outcome !== 'confirmed' && outcome !== 'not-found' && outcome !== 'expired' && outcome !== 'limit') throw corrupt('confirmFactor reply');
+      if (outcome === 'confirmed') await durable('confirmFactor');
+      return outcome;
+    },
+
+    async renameFactor(userId: string, factorId: string, label: string): Promise<boolean> {
+      const k = keysOf(sid(userId, 'userId'));
+      const id = sid(factorId, 'factorId');
+      const name = stext(label, 'label', MAX_LABEL);
+      if (name.length === 0) throw rangeError('ERR_OPTION_INVALID', '"label" must not be empty');
+      const renamed = flag(await run(RENAME_FACTOR, [k.factors], [id, JSON.stringify(name)]), 'renameFactor reply');
+      if (renamed) await durable('renameFactor');
+      return renamed;
+    },
+
+    async removeFactor(userId: string, factorId: string): Promise<boolean> {
+      const u = sid(userId, 'userId');
+      const id = sid(factorId, 'factorId');
+      const removed = flag(await run(REMOVE_FACTOR, [keysOf(u).factors], [id]), 'removeFactor reply');
+      // Only a factor this call removed: a member of an id still being added must stay.
+      if (removed) {
+        await removeFromIndex(u, [id]);
+        await durable('removeFactor');
+      }
+      return removed;
+    },
+
+    async removeFactors(userId: string): Promise<number> {
+      const u = sid(userId, 'userId');
+      const ids = factorIds(await run(REMOVE_FACTORS, [keysOf(u).factors], []), 'factor id');
+      await removeFromIndex(u, ids);
+      if (ids.length > 0) await durable('removeFactors');
+      return ids.length;
+    },
+
+    async resealFactor(userId: string, factorId: string, expected: string, sealed: string): Promise<boolean> {
+      const k = keysOf(sid(userId, 'userId'));
+      const id = sid(factorId, 'factorId');
+      const from = JSON.stringify(stext(expected, 'expected', MAX_SEALED));
+      const to = JSON.stringify(stext(sealed, 'sealed', MAX_SEALED));
+      const resealed = flag(await run(RESEAL_FACTOR, [k.factors], [id, from, to]), 'resealFactor reply');
+      if (resealed) await durable('resealFactor');
+      return resealed;
+    },
+
+    async scanFactors(after: { readonly userId: string; readonly id: string } | null, limit: number): Promise<readonly FactorRecord[]> {
+      let from = '-';
+      if (after !== null) {
+        const a = aobject<{ userId: unknown; id: unknown }>(after, 'after');
+        from = `(${indexMember(sid(a.userId, 'after.userId'), sid(a.id, 'after.id'))}`;
+      }
+      const n = suint(limit, 'limit', MAX_SCAN);
+      const out: FactorRecord[] = [];
+      // Members of factors still being added or just removed have no record: skip them and read
+      // on, so a page is short only at the end of the index.
+      while (out.length < n) {
+        const want = n - out.length;
+        const members = list(await run(FACTOR_INDEX_RANGE, [factorIndex], [from, String(want)]), 'factor index').map((m) => text(m, 'factor index'));
+        if (members.length === 0) break;
+        const refs = members.map((m) => {
+          const parts = MEMBER.exec(m);
+          if (parts === null) throw corrupt('factor index');
+          return { userId: readId(unhex16(parts[1] as string), 'factor index'), id: readId(unhex16(parts[2] as string), 'factor index') };
+        });
+        const byUser = new Map<string, string[]>();
+        for (const r of refs) byUser.set(r.userId, [...(byUser.get(r.userId) ?? []), r.id]);
+        const found = new Map<string, Map<string, FactorRecord>>();
+        await Promise.all(
+          [...byUser].map(async ([u, ids]) => {
+            const values = list(await run(GET_FACTORS, [keysOf(u).factors], ids), 'factors');
+            if (values.length !== ids.length) throw corrupt('factors');
+            const got = new Map<string, FactorRecord>();
+            ids.forEach((id, i) => {
+              if (values[i] !== null && values[i] !== undefined) got.set(id, parseFactor(u, id, values[i]).record);
+            });
+            found.set(u, got);
+          }),
+        );
+        for (const r of refs) {
+          const f = found.get(r.userId)?.get(r.id);
+          if (f !== undefined) out.push(f);
+        }
+        from = `(${members[members.length - 1] as string}`;
+        if (members.length < want) break;
+      }
+      return out;
+    },
+  };
+  return store;
 }

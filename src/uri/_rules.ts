@@ -28,7 +28,7 @@ const PARAM_NAME = /^[A-Za-z0-9_.-]+$/;
  * LRE..RLO, LRI..PDI: "Trojan Source"-style reordering can make `Evil` display as another name),
  * plus the line/paragraph separators.
  */
-const FORBIDDEN_NAME_CHAR = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+export const FORBIDDEN_NAME_CHAR: RegExp = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 /** Controls are rejected in every other value too (image, extra parameters). */
 const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/u;
 /** @internal A UTF-16 surrogate not part of a pair: not a character, and not encodable as UTF-8. */

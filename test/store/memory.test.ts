@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { storeContract } from '../../src/testing.js';
+import { factorStoreContract, storeContract } from '../../src/testing.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 
-describe('memory store: the store contract', () => {
+describe('memory store: the OtpStore contract', () => {
   const store = createMemoryStore();
   for (const c of storeContract(() => store)) it(c.name, c.run, c.timeoutMs);
+});
+
+describe('memory store: the FactorStore contract', () => {
+  const store = createMemoryStore();
+  for (const c of factorStoreContract(() => store)) it(c.name, c.run, c.timeoutMs);
 });
 
 describe('memory store', () => {
@@ -12,11 +17,13 @@ describe('memory store', () => {
     expect(createMemoryStore().distributedSafe).toBe(false);
   });
 
-  it('forgets everything on clear()', async () => {
+  it('forgets everything on clear(), and says whether it holds anything of a user', async () => {
     const s = createMemoryStore();
-    await s.claimTotpStep('u', 'c', 5);
-    await s.recordFailure('u', 'c', 1);
+    expect(s.holds('u')).toBe(false);
+    await s.initCredential('u', 'c', 5, null);
+    expect(s.holds('u')).toBe(true);
     s.clear();
-    expect(await s.getState('u', 'c', 'c')).toEqual({ failures: 0, lastFailureAt: 0, drift: 0, hotpCounter: null, lastStep: null });
+    expect(s.holds('u')).toBe(false);
+    expect(await s.getCredentials('u', ['c'])).toEqual({ c: null });
   });
 });

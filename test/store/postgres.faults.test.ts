@@ -1,10 +1,11 @@
 /**
  * Fault injection against a REAL PostgreSQL server that this test owns (its own cluster, made
  * with initdb in a temp dir and started with pg_ctl; the shared CI server is never touched).
- * A stream of concurrent verifications and recovery-code redemptions runs while the server is
+ * A stream of concurrent verifications (one-statement TOTP attempts, two-phase TOTP attempts
+ * with a lazily fetched secret, HOTP) and recovery-code redemptions runs while the server is
  * stopped with `pg_ctl stop -m immediate` (a crash): every call either completes correctly or
- * throws OtpkitError ERR_STORE*, and none returns ok: true wrongly (REQUIREMENTS #39, F1–F4).
- * After a restart, what was consumed before the crash is still consumed.
+ * throws OtpkitError ERR_STORE*, and none returns ok: true wrongly. After a restart, what was
+ * consumed before the crash is still consumed (committed rows survive WAL replay).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -16,7 +17,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OtpkitError } from '../../src/errors.js';
 import { createPostgresStore, migratePostgres } from '../../src/store/postgres.js';
 import { generateTOTP } from '../../src/totp.js';
-import { createVerifier, type Verifier } from '../../src/verifier.js';
+import { generateHOTP } from '../../src/hotp.js';
+import type { Verifier } from '../../src/verifier/types.js';
+import { createVerifier } from '../../src/verifier/verifier.js';
 import { describeRequiring, freePort, waitUntil } from './_servers.js';
 
 const run = promisify(execFile);
@@ -143,6 +146,8 @@ describeRequiring(findPgCtl(), 'pg_ctl (OTPKIT_PG_CTL, or PostgreSQL under /usr/
 
     const totpWins: Array<{ userId: string; token: string; now: number }> = [];
     const recoveryWins: Array<{ userId: string; code: string }> = [];
+    const hotpWins: Array<{ userId: string; token: string }> = [];
+    const hotpNext = new Map<number, bigint>();
     const all: string[] = [];
     const afterCrash: string[] = [];
     let crashed = false;
@@ -154,17 +159,31 @@ describeRequiring(findPgCtl(), 'pg_ctl (OTPKIT_PG_CTL, or PostgreSQL under /usr/
       let nextCode = 0;
       while (!stop) {
         i++;
-        const kind = i % 3;
+        const kind = i % 5;
         let results: string[];
-        if (kind === 0) {
-          // The same valid code twice at once: at most one may win.
+        if (kind === 0 || kind === 3) {
+          // The same valid code twice at once: at most one may win. Kind 3 gives the secret as a
+          // function, so the attempt takes the two-phase path (beginAttempt, then settleAttempt).
           const userId = `t${l}`;
           const now = T + i * 30_000;
           const token = generateTOTP(SECRET, { now });
-          results = await Promise.all([0, 1].map(() => outcome(() => verifier.verifyTOTP({ userId, secret: SECRET, token, now }))));
+          const secret = kind === 0 ? SECRET : () => SECRET;
+          results = await Promise.all([0, 1].map(() => outcome(() => verifier.verifyTOTP({ userId, secret, token, now }))));
           const wins = results.filter((r) => r === 'ok').length;
           if (wins > 1) violations.push(`TOTP ${userId}@${now}: ${wins} wins`);
           if (wins === 1) totpWins.push({ userId, token, now });
+        } else if (kind === 4) {
+          // HOTP: the next counter twice at once, on a credential of its own.
+          const userId = `h${l}`;
+          const counter = hotpNext.get(l) ?? 0n;
+          const token = generateHOTP(SECRET, counter);
+          results = await Promise.all([0, 1].map(() => outcome(() => verifier.verifyHOTP({ userId, secret: SECRET, token, now: T }))));
+          const wins = results.filter((r) => r === 'ok').length;
+          if (wins > 1) violations.push(`HOTP ${userId}#${counter}: ${wins} wins`);
+          if (wins === 1) {
+            hotpWins.push({ userId, token });
+            hotpNext.set(l, counter + 1n);
+          } else if (results.every((r) => r === 'replayed' || r === 'invalid')) hotpNext.set(l, counter + 1n); // consumed by a cut-off call
         } else if (kind === 1) {
           const userId = `w${l}-${i}`; // fresh users: wrong codes never reach the lockout
           const now = T + i * 30_000;
@@ -204,7 +223,7 @@ describeRequiring(findPgCtl(), 'pg_ctl (OTPKIT_PG_CTL, or PostgreSQL under /usr/
     const tally = all.reduce<Record<string, number>>((a, r) => ((a[r] = (a[r] ?? 0) + 1), a), {});
     console.info(
       `[postgres faults] ${all.length} calls: ${JSON.stringify(tally)}; after the crash: ${afterCrash.length}; ` +
-        `wins before it: ${totpWins.length} TOTP, ${recoveryWins.length} recovery`,
+        `wins before it: ${totpWins.length} TOTP, ${hotpWins.length} HOTP, ${recoveryWins.length} recovery`,
     );
     expect(all.filter((r) => r.startsWith('BAD:')), JSON.stringify(tally)).toEqual([]);
     expect(violations).toEqual([]);
@@ -223,6 +242,11 @@ describeRequiring(findPgCtl(), 'pg_ctl (OTPKIT_PG_CTL, or PostgreSQL under /usr/
       await verifier2.unlock(w.userId);
       const r = await verifier2.verifyTOTP({ userId: w.userId, secret: SECRET, token: w.token, now: w.now });
       expect(r, `${w.userId}@${w.now}`).toEqual({ ok: false, reason: 'replayed' });
+    }
+    for (const w of hotpWins) {
+      await verifier2.unlock(w.userId);
+      const r = await verifier2.verifyHOTP({ userId: w.userId, secret: SECRET, token: w.token, now: T });
+      expect(r.ok, w.userId).toBe(false);
     }
     for (const w of recoveryWins) {
       await verifier2.unlock(w.userId, 'recovery');

@@ -1,9 +1,10 @@
 /**
  * The Redis store on a real Redis Cluster: a private redis-server with cluster mode on, one node
  * owning all 16384 slots. The server itself refuses any script whose KEYS[] span two slots
- * (CROSSSLOT), so the whole contract passing here proves the per-user hash tags; the key test
- * also checks CLUSTER KEYSLOT of every key an awkward userId produces. Both ioredis `Cluster`
- * and node-redis `createCluster` (through the wrapper documented on `NodeRedisClientLike`).
+ * (CROSSSLOT), so the contracts passing here prove the per-user hash tags; the key test also
+ * checks CLUSTER KEYSLOT of every key an awkward userId produces (the challenge index keys, in
+ * slots of their own by design, aside). Both ioredis `Cluster` and node-redis `createCluster`
+ * (through the wrapper documented on `NodeRedisClientLike`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,13 +12,16 @@ import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeBase32 } from '../../src/base32.js';
 import { createRedisStore, type RedisClientLike, type RedisStore } from '../../src/store/redis.js';
-import { storeContract } from '../../src/testing.js';
+import { factorStoreContract, storeContract, twoFactorContract } from '../../src/testing.js';
 import { generateTOTP } from '../../src/totp.js';
-import { createVerifier } from '../../src/verifier.js';
+import { createTwoFactor } from '../../src/twofactor/twofactor.js';
+import { createVerifier } from '../../src/verifier/verifier.js';
 import { describeRequiring, findBinary, startRedisServer, waitUntil, type RedisServerProcess } from './_servers.js';
 
 const SECRET = new Uint8Array(20).map((_, i) => i * 11 + 3);
+const KEK = new Uint8Array(32).map((_, i) => i + 11);
 const T = Date.UTC(2031, 0, 1, 12, 0, 0);
 
 /** Every key under `prefix` (SCAN). */
@@ -82,14 +86,22 @@ describeRequiring(redisBin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis
   for (const flavour of flavours) {
     describe(`store contract with ${flavour.name}`, () => {
       let store: RedisStore;
+      let client: RedisClientLike;
       let close: () => Promise<void>;
+      let n = 0;
+      const tag = flavour.name.slice(0, 4);
       beforeAll(async () => {
         const c = await flavour.connect();
         close = c.close;
-        store = createRedisStore({ client: c.client });
+        client = c.client;
+        store = createRedisStore({ client, prefix: `cluster-${tag}:` });
       });
       afterAll(async () => close());
-      for (const c of storeContract(() => store, { userPrefix: `cluster-${flavour.name.slice(0, 4)}` })) it(c.name, c.run, c.timeoutMs);
+      for (const c of storeContract(() => store, { userPrefix: `cluster-${tag}` })) it(c.name, c.run, c.timeoutMs);
+      for (const c of factorStoreContract(() => store, { userPrefix: `cluster-${tag}` })) it(c.name, c.run, c.timeoutMs);
+      // The flow re-seals every factor of its store: a prefix per case.
+      for (const c of twoFactorContract(() => ({ store: createRedisStore({ client, prefix: `cluster-${tag}-${++n}:` }) }), { userPrefix: `cluster-${tag}` }))
+        it(c.name, c.run, c.timeoutMs);
     });
   }
 
@@ -99,25 +111,46 @@ describeRequiring(redisBin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis
     await client.connect();
     try {
       const s = createRedisStore({ client, prefix: p });
-      const v = createVerifier({ store: s, now: () => T, recoveryHash: { logN: 10 } });
       const weird = 'a{b}c:d}{ é😀 \u{10FFFF}%0041 {}';
-      expect(await v.verifyTOTP({ userId: weird, credentialId: 'app:1', secret: SECRET, token: generateTOTP(SECRET, { now: T }) })).toMatchObject({ ok: true });
-      await s.setDrift(weird, 'app:1', 1);
-      await s.recordFailure(weird, 'app:1', T);
-      await s.recordFailure(weird, 'recovery', T);
-      const [code] = await v.issueRecoveryCodes({ userId: weird, count: 2 });
-      expect(await v.redeemRecoveryCode({ userId: weird, code: code as string })).toMatchObject({ ok: true });
-      const keys = await keysOf(raw, p);
-      expect(keys.length).toBeGreaterThanOrEqual(3); // credential, throttle(s), recovery
+      let now = T;
+      const v = createVerifier({ store: s, now: () => now, recoveryHash: { logN: 10 } });
+      const tf = createTwoFactor({ store: s, issuer: 'ACME', keys: { current: 'k1', keys: { k1: KEK } }, now: () => now, recoveryCodes: { hash: { logN: 10 } } });
+      // Every kind of state: a factor, its replay state, recovery codes, throttle buckets,
+      // challenges (answered and open), a step-up token, a device, a send quota.
+      const b = await tf.beginEnrollment({ userId: weird, account: 'w@example.com' });
+      if (!b.ok) throw new Error('beginEnrollment');
+      const secret = decodeBase32(b.manualKey.replace(/ /g, ''));
+      const confirmed = await tf.confirmEnrollment({ userId: weird, factorId: b.factorId, code: generateTOTP(secret, { now }) });
+      if (!confirmed.ok) throw new Error('confirmEnrollment');
+      now += 30_000;
+      const c = await tf.startChallenge({ userId: weird });
+      if (!c.required) throw new Error('startChallenge');
+      expect((await tf.verifyChallenge({ challengeId: c.challengeId, code: '000000' })).ok).toBe(false);
+      expect((await tf.verifyChallenge({ challengeId: c.challengeId, code: generateTOTP(secret, { now }) })).ok).toBe(true);
+      await tf.startChallenge({ userId: weird });
+      expect(await v.verifyTOTP({ userId: weird, credentialId: 'app:1', secret: SECRET, token: generateTOTP(SECRET, { now }) })).toMatchObject({ ok: true });
+      expect(await v.redeemRecoveryCode({ userId: weird, code: (confirmed.recoveryCodes ?? [])[0] as string })).toMatchObject({ ok: true });
+      await v.redeemRecoveryCode({ userId: weird, code: 'AAAA-AAAA-AAAA-AAAA' });
+      await s.createDevice({ userId: weird, id: 'd', kind: 'known', tokenHash: 'a'.repeat(64), previousHash: null, label: '', createdAt: now, lastUsedAt: null, expiresAt: now + 1000 }, 3);
+      await s.reserveSend({ kind: 'user', userId: weird }, { limit: 3, windowMs: 60_000, cooldownMs: 0 }, now);
+      const mine: string[] = [];
+      const index: string[] = [];
+      for (const k of await keysOf(raw, p)) {
+        if (k.includes(`{${escapeForTest(weird)}}`)) mine.push(k);
+        else if (/^otpkit-slots:\{c:[0-9a-f]{64}\}$/.test(k) && (await raw.get(k)) === weird) index.push(k);
+      }
+      const kinds = mine.map((k) => k.slice(k.indexOf('}:') + 2)).sort();
+      expect(kinds).toEqual(['challenge-index', 'challenges', 'credentials', 'devices', 'factors', 'recovery', 'recovery-set', 'send-quota', 'step-up', 'throttle']);
       const slots = new Set<unknown>();
-      for (const k of keys) {
+      for (const k of mine) {
         slots.add(await raw.call('CLUSTER', 'KEYSLOT', k));
         expect(k.split('{')).toHaveLength(2);
         expect(k.split('}')).toHaveLength(2);
-        expect(k.slice(p.length)).toMatch(/^\{[A-Za-z0-9_.@%-]+\}:(?:(?:cred|fail):[A-Za-z0-9_.@%-]+|recovery|recovery-set)$/);
-        expect(k).toContain(`{${escapeForTest(weird)}}`);
+        expect(k.slice(p.length)).toMatch(/^\{[A-Za-z0-9_.@%-]+\}:[a-z-]+$/);
       }
       expect(slots.size).toBe(1);
+      // The challenge index is found by the hash alone, so it lives in the hash's own slot.
+      expect(index.length).toBeGreaterThan(0);
     } finally {
       client.disconnect();
     }

@@ -1,9 +1,10 @@
 /**
- * Storage faults against a private redis-server (REQUIREMENTS #39, D.3.5, F1–F4): the server is
- * SIGKILLed in the middle of a stream of concurrent verifications. Every call either completes
- * correctly or throws `OtpkitError` `ERR_STORE*`; nothing is accepted twice; after a restart on
- * the same AOF (`appendfsync always`) every step and recovery code that was accepted is still
- * consumed. Also: `waitForReplicas` fails closed when the replica is gone.
+ * Storage faults against a private redis-server: the server is SIGKILLed in the middle of 64
+ * concurrent attempts (TOTP and recovery codes through the verifier, challenges through the
+ * two-factor flow). Every call either completes correctly or throws `OtpkitError` `ERR_STORE*`;
+ * nothing is accepted twice; after a restart on the same AOF (`appendfsync always`) every step,
+ * recovery code and challenge that was accepted is still consumed. Also: `waitForReplicas` fails
+ * closed when the replica is gone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +12,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { decodeBase32 } from '../../src/base32.js';
 import { OtpkitError } from '../../src/errors.js';
 import { createRedisStore, type RedisClientLike, type RedisStore } from '../../src/store/redis.js';
 import { generateTOTP } from '../../src/totp.js';
-import { createVerifier, type Verifier } from '../../src/verifier.js';
+import { createTwoFactor, type TwoFactor } from '../../src/twofactor/twofactor.js';
+import type { Verifier } from '../../src/verifier/types.js';
+import { createVerifier } from '../../src/verifier/verifier.js';
 import { describeRequiring, findBinary, startRedisServer, waitUntil, type RedisServerProcess } from './_servers.js';
 
 const bin = findBinary(process.env.OTPKIT_REDIS_BIN, 'redis-server');
@@ -23,6 +27,8 @@ const USERS = 8;
 const CODES = 16;
 const WAVES_PER_CYCLE = 4; // the kill lands in the second wave of each cycle
 const KILL_AFTER_MS = [1, 8, 30];
+const OPEN = { freeFailures: 100, maxFailures: 100 };
+const KEK = new Uint8Array(32).map((_, i) => 3 * i + 1);
 const noop = (): void => {};
 
 /** Clients configured to fail fast while the server is down, and to reconnect when it is back. */
@@ -65,39 +71,63 @@ describeRequiring(bin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis stor
     servers.push(server);
   });
 
-  it('SIGKILL mid-stream: only correct results or ERR_STORE*, nothing accepted twice, consumed state survives a restart', async () => {
+  it('SIGKILL in the middle of 64 concurrent attempts: only correct results or ERR_STORE*, nothing accepted twice, consumed state survives a restart', async () => {
     const conn = connectFailFast(server.url);
     cleanups.push(conn.close);
     await conn.io.connect();
     await conn.nr.connect();
-    const make = (client: RedisClientLike): { store: RedisStore; verifier: Verifier } => {
+    const make = (client: RedisClientLike): { store: RedisStore; verifier: Verifier; flow: TwoFactor } => {
       const store = createRedisStore({ client });
-      const verifier = createVerifier({
-        store,
-        storeTimeoutMs: 5000, // generous: scrypt in this process can delay replies; failing fast is the clients' job
-        throttle: { freeFailures: 100, maxFailures: 100 },
-        recoveryHash: { logN: 10 },
-      });
-      return { store, verifier };
+      // Generous time limits: scrypt in this process can delay replies; failing fast is the clients' job.
+      const verifier = createVerifier({ store, storeTimeoutMs: 5000, throttle: OPEN, recoveryHash: { logN: 10 } });
+      const flow = createTwoFactor({ store, issuer: 'ACME', keys: { current: 'k1', keys: { k1: KEK } }, throttle: OPEN, storeTimeoutMs: 5000, recoveryCodes: { hash: { logN: 10 } } });
+      return { store, verifier, flow };
     };
     const viaIo = make(conn.io);
     const viaNr = make(conn.nr);
     const secrets = Array.from({ length: USERS }, (_, u) => new Uint8Array(20).map((_, i) => (u * 31 + i * 7 + 1) & 0xff));
     const codes: string[][] = [];
     for (let u = 0; u < USERS; u++) codes.push(await viaIo.verifier.issueRecoveryCodes({ userId: `u${u}`, count: CODES }));
+    // Flow users: one confirmed TOTP factor each (confirmed a minute before the first wave).
+    const factors: { factorId: string; secret: Uint8Array }[] = [];
+    for (let u = 0; u < USERS; u++) {
+      const now = T - 60_000;
+      const b = await viaIo.flow.beginEnrollment({ userId: `f${u}`, account: `f${u}@example.com`, now });
+      if (!b.ok) throw new Error('beginEnrollment');
+      const secret = decodeBase32(b.manualKey.replace(/ /g, ''));
+      const c = await viaIo.flow.confirmEnrollment({ userId: `f${u}`, factorId: b.factorId, code: generateTOTP(secret, { now }), now });
+      if (!c.ok) throw new Error('confirmEnrollment');
+      factors.push({ factorId: b.factorId, secret });
+    }
 
-    type Op = { kind: 'totp' | 'recovery'; user: number; key: string; valid: boolean; run: () => Promise<{ ok: boolean }> };
+    type Op = { kind: 'totp' | 'recovery' | 'challenge'; user: number; key: string; valid: boolean; run: () => Promise<{ ok: boolean }> };
     const successes = new Map<string, number>();
     const totpWins = new Map<number, number>(); // user → largest accepted step
     const recoveryWins = new Map<number, Set<string>>(); // user → accepted codes
+    const challengeWins = new Map<number, { challengeId: string; step: number }[]>(); // flow user → answered challenges
     const failures: string[] = [];
     let errors = 0;
     let oks = 0;
+    let largest = 0;
 
-    const waveOps = (w: number): Op[] => {
+    /** The challenges of a wave, started (when the server is up) before its attempts are released. */
+    const startChallenges = async (now: number): Promise<(string | null)[]> =>
+      Promise.all(
+        factors.map(async (_, u) => {
+          try {
+            const c = await viaIo.flow.startChallenge({ userId: `f${u}`, now });
+            return c.required ? c.challengeId : null;
+          } catch {
+            return null; // the server is down: no challenge this wave
+          }
+        }),
+      );
+
+    const waveOps = (w: number, challenges: readonly (string | null)[]): Op[] => {
       const now = T + w * 30_000;
       const step = Math.floor(now / 30_000);
       const ops: Op[] = [];
+      const via = (i: number) => (i % 2 === 0 ? viaIo : viaNr);
       for (let u = 0; u < USERS; u++) {
         const userId = `u${u}`;
         const secret = secrets[u] as Uint8Array;
@@ -105,13 +135,26 @@ describeRequiring(bin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis stor
         const valid = new Set([-1, 0, 1].map((d) => generateTOTP(secret, { now: now + d * 30_000 })));
         const wrong = ['000000', '111111', '222222', '333333'].find((c) => !valid.has(c)) as string;
         const code = (codes[u] as string[])[w % CODES] as string;
-        const v = (i: number): Verifier => (i % 2 === 0 ? viaIo.verifier : viaNr.verifier);
-        for (let i = 0; i < 3; i++)
-          ops.push({ kind: 'totp', user: u, key: `totp:${u}:${step}`, valid: true, run: () => v(i).verifyTOTP({ userId, secret, token, now }) });
-        ops.push({ kind: 'totp', user: u, key: `totp-wrong:${u}:${step}`, valid: false, run: () => v(1).verifyTOTP({ userId, secret, token: wrong, now }) });
         for (let i = 0; i < 2; i++)
-          ops.push({ kind: 'recovery', user: u, key: `rec:${u}:${code}`, valid: true, run: () => v(i).redeemRecoveryCode({ userId, code, now }) });
-        ops.push({ kind: 'recovery', user: u, key: `rec-wrong:${u}:${w}`, valid: false, run: () => v(w).redeemRecoveryCode({ userId, code: '0000-0000-0000-0000', now }) });
+          ops.push({ kind: 'totp', user: u, key: `totp:${u}:${step}`, valid: true, run: () => via(i).verifier.verifyTOTP({ userId, secret, token, now }) });
+        ops.push({ kind: 'totp', user: u, key: `totp-wrong:${u}:${step}`, valid: false, run: () => via(1).verifier.verifyTOTP({ userId, secret, token: wrong, now }) });
+        for (let i = 0; i < 2; i++)
+          ops.push({ kind: 'recovery', user: u, key: `rec:${u}:${code}`, valid: true, run: () => via(i).verifier.redeemRecoveryCode({ userId, code, now }) });
+        ops.push({ kind: 'recovery', user: u, key: `rec-wrong:${u}:${w}`, valid: false, run: () => via(w).verifier.redeemRecoveryCode({ userId, code: '0000-0000-0000-0000', now }) });
+        const challengeId = challenges[u];
+        const f = factors[u] as { factorId: string; secret: Uint8Array };
+        // Two answers to one challenge, with and without the userId (the index lookup).
+        for (let i = 0; i < 2; i++) {
+          if (challengeId === null || challengeId === undefined) continue;
+          const answer = generateTOTP(f.secret, { now });
+          ops.push({
+            kind: 'challenge',
+            user: u,
+            key: `challenge:${u}:${challengeId}`,
+            valid: true,
+            run: () => via(i).flow.verifyChallenge({ challengeId, code: answer, now, ...(i === 0 ? { userId: `f${u}` } : {}) }),
+          });
+        }
       }
       return ops;
     };
@@ -125,12 +168,10 @@ describeRequiring(bin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis stor
         const n = (successes.get(op.key) ?? 0) + 1;
         successes.set(op.key, n);
         if (n > 1) failures.push(`wave ${w}: ${op.key} accepted ${n} times`);
-        if (op.kind === 'totp') totpWins.set(op.user, Math.max(totpWins.get(op.user) ?? 0, Math.floor((T + w * 30_000) / 30_000)));
-        else {
-          const set = recoveryWins.get(op.user) ?? new Set<string>();
-          set.add(op.key);
-          recoveryWins.set(op.user, set);
-        }
+        const step = Math.floor((T + w * 30_000) / 30_000);
+        if (op.kind === 'totp') totpWins.set(op.user, Math.max(totpWins.get(op.user) ?? 0, step));
+        else if (op.kind === 'recovery') recoveryWins.set(op.user, (recoveryWins.get(op.user) ?? new Set<string>()).add(op.key));
+        else challengeWins.set(op.user, [...(challengeWins.get(op.user) ?? []), { challengeId: op.key.slice(op.key.indexOf(':', 10) + 1), step }]);
       } catch (e) {
         errors++;
         if (process.env.DEBUG_FAULTS) console.log(w, op.kind, e instanceof OtpkitError ? e.code : '', (e as Error).message, String((e as Error).cause));
@@ -139,13 +180,13 @@ describeRequiring(bin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis stor
       }
     };
 
-    /** Restart on the same port and AOF; everything accepted so far must still be consumed. */
+    /** After a restart on the same port and AOF: everything accepted so far must still be consumed. */
     const checkConsumed = async (now: number): Promise<void> => {
       for (const [u, step] of totpWins) {
-        const state = await viaIo.store.getState(`u${u}`, 'default', 'default');
-        expect(state.lastStep).not.toBeNull();
-        expect(state.lastStep as number).toBeGreaterThanOrEqual(step);
-        expect(await viaNr.store.claimTotpStep(`u${u}`, 'default', step)).toBe(false);
+        const state = (await viaIo.store.getCredentials(`u${u}`, ['default'])).default;
+        expect(state?.lastStep ?? -1).toBeGreaterThanOrEqual(step);
+        const claim = { kind: 'totp', credentialId: 'default', step, drift: 0, create: false } as const;
+        expect(await viaNr.store.settleAttempt({ userId: `u${u}`, scope: 'otp', now, claim })).toEqual({ status: 'replayed' });
       }
       for (const [u, keys] of recoveryWins) {
         for (const key of keys) {
@@ -153,6 +194,15 @@ describeRequiring(bin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis stor
           expect(await viaNr.verifier.redeemRecoveryCode({ userId: `u${u}`, code, now })).toEqual({ ok: false, reason: 'invalid' });
         }
         expect(await viaIo.verifier.remainingRecoveryCodes(`u${u}`)).toBeLessThanOrEqual(CODES - keys.size);
+      }
+      for (const [u, wins] of challengeWins) {
+        const f = factors[u] as { factorId: string; secret: Uint8Array };
+        const state = (await viaIo.store.getCredentials(`f${u}`, [f.factorId]))[f.factorId];
+        expect(state?.lastStep ?? -1).toBeGreaterThanOrEqual(Math.max(...wins.map((x) => x.step)));
+        for (const { challengeId } of wins) {
+          const again = await viaNr.flow.verifyChallenge({ challengeId, code: generateTOTP(f.secret, { now }), now });
+          expect(again).toEqual({ ok: false, reason: 'expired' });
+        }
       }
     };
 
@@ -163,8 +213,11 @@ describeRequiring(bin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis stor
       const errorsBefore = errors;
       for (let i = 0; i < WAVES_PER_CYCLE; i++, w++) {
         const wave = w;
-        const inFlight = Promise.all(waveOps(wave).map((op) => runOp(op, wave)));
+        const ops = waveOps(wave, await startChallenges(T + wave * 30_000));
+        largest = Math.max(largest, ops.length);
+        const inFlight = Promise.all(ops.map((op) => runOp(op, wave)));
         if (i === 1) {
+          expect(ops).toHaveLength(64);
           expect(errors, 'a healthy server gives no errors').toBe(errorsBefore);
           await new Promise((r) => setTimeout(r, killAfterMs));
           await server.kill();
@@ -178,9 +231,11 @@ describeRequiring(bin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis stor
       await checkConsumed(T + w * 30_000); // not before the last failure counted
     }
     expect(failures).toEqual([]);
+    expect(largest).toBe(64);
     expect(oks).toBeGreaterThan(0);
     expect(totpWins.size).toBeGreaterThan(0);
     expect(recoveryWins.size).toBeGreaterThan(0);
+    expect(challengeWins.size).toBeGreaterThan(0);
   });
 
   it('waitForReplicas: accepted while the replica acknowledges, fails closed once it is gone', async () => {
@@ -203,5 +258,9 @@ describeRequiring(bin, 'redis-server (OTPKIT_REDIS_BIN or on PATH)', 'Redis stor
     const r = await verifier.verifyTOTP({ userId: 'w', secret, token: generateTOTP(secret, { now: next }), now: next }).catch((e: unknown) => e);
     expect(r).toBeInstanceOf(OtpkitError);
     expect((r as OtpkitError).code).toBe('ERR_STORE');
+    // A refusal the throttle made wrote nothing, so it waits for no replica.
+    const locked = createVerifier({ store, storeTimeoutMs: 2000, throttle: { maxFailures: 1, freeFailures: 0 } });
+    await locked.verifyTOTP({ userId: 'w2', secret, token: '000000', now: next }).catch(() => undefined);
+    expect(await locked.verifyTOTP({ userId: 'w2', secret, token: '000000', now: next })).toEqual({ ok: false, reason: 'locked' });
   });
 });

@@ -1,7 +1,9 @@
 /**
- * Several app servers at once: ≥ 4 forked Node processes, each with its own Redis connection
+ * Several app servers at once: six forked Node processes, each with its own Redis connection
  * (alternately ioredis and node-redis), all submit the SAME valid TOTP code, then the SAME
- * recovery code, released together → exactly one success per round (REQUIREMENTS D.1, R5).
+ * recovery code, then the SAME answer to one sign-in challenge of the two-factor flow (half of
+ * them without the userId, so through the challenge index), released together → exactly one
+ * success per round.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
@@ -10,9 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { decodeBase32 } from '../../src/base32.js';
 import { createRedisStore } from '../../src/store/redis.js';
 import { generateTOTP } from '../../src/totp.js';
-import { createVerifier } from '../../src/verifier.js';
+import { createTwoFactor } from '../../src/twofactor/twofactor.js';
+import { createVerifier } from '../../src/verifier/verifier.js';
 import { describeWithEnv } from './_servers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,6 +26,7 @@ const PARALLEL = 4; // attempts per worker per round
 const ROUNDS = 5;
 const SECRET = new Uint8Array(20).map((_, i) => (i * 29 + 5) & 0xff);
 const T = Date.UTC(2032, 3, 1, 8, 0, 0);
+const KEK = new Uint8Array(32).map((_, i) => (i * 13 + 7) & 0xff);
 
 type Result = { ok: true } | { ok: false; reason: string } | { error: string };
 
@@ -90,6 +95,7 @@ describeWithEnv('OTPKIT_REDIS_URL', `Redis store across ${WORKERS} processes`, (
         OTPKIT_REDIS_URL: url,
         OTPKIT_TEST_PREFIX: prefix,
         OTPKIT_TEST_CLIENT: i % 2 === 0 ? 'ioredis' : 'node-redis',
+        OTPKIT_TEST_KEK: Buffer.from(KEK).toString('hex'),
       }),
     );
     await Promise.all(workers.map((w) => w.next('ready')));
@@ -121,7 +127,7 @@ describeWithEnv('OTPKIT_REDIS_URL', `Redis store across ${WORKERS} processes`, (
   /** Arms every worker with `job`, releases them together, and collects every attempt's result. */
   const race = async (job: Record<string, unknown>): Promise<Result[]> => {
     const armed = workers.map((w) => w.next('armed'));
-    for (const w of workers) w.child.send({ type: 'arm', job: { ...job, parallel: PARALLEL } });
+    workers.forEach((w, i) => w.child.send({ type: 'arm', job: { ...job, withUser: i < WORKERS / 2, parallel: PARALLEL } }));
     await Promise.all(armed);
     const results = workers.map((w) => w.next('results'));
     for (const w of workers) w.child.send({ type: 'go' });
@@ -155,6 +161,35 @@ describeWithEnv('OTPKIT_REDIS_URL', `Redis store across ${WORKERS} processes`, (
       expect(results.filter((r) => 'ok' in r && r.ok)).toHaveLength(1);
       expect(results.filter((r) => 'ok' in r && !r.ok && r.reason === 'invalid')).toHaveLength(WORKERS * PARALLEL - 1);
       expect(await issuer.remainingRecoveryCodes(userId)).toBe(2);
+    }
+  });
+
+  it(`the same answer to one challenge from ${WORKERS}×${PARALLEL} attempts (half through the index): exactly one success per round`, async () => {
+    const store = createRedisStore({ client: raw, prefix });
+    let now = T;
+    const flow = createTwoFactor({
+      store,
+      issuer: 'ACME',
+      keys: { current: 'k1', keys: { k1: KEK } },
+      now: () => now,
+      challengeAttempts: 100,
+      recoveryCodes: { hash: { logN: 10 } },
+    });
+    for (let round = 0; round < ROUNDS; round++) {
+      const userId = `challenge-${round}`;
+      const b = await flow.beginEnrollment({ userId, account: `${userId}@example.com` });
+      if (!b.ok) throw new Error('beginEnrollment');
+      const secret = decodeBase32(b.manualKey.replace(/ /g, ''));
+      expect(await flow.confirmEnrollment({ userId, factorId: b.factorId, code: generateTOTP(secret, { now }) })).toMatchObject({ ok: true });
+      now += 30_000;
+      const c = await flow.startChallenge({ userId });
+      if (!c.required) throw new Error('startChallenge');
+      const results = await race({ kind: 'challenge', userId, challengeId: c.challengeId, code: generateTOTP(secret, { now }), now });
+      expect(results).toHaveLength(WORKERS * PARALLEL);
+      expect(results.filter((r) => 'ok' in r && r.ok)).toHaveLength(1);
+      // The others lost the claim, or found the challenge already used.
+      expect(results.filter((r) => 'ok' in r && !r.ok && (r.reason === 'replayed' || r.reason === 'expired'))).toHaveLength(WORKERS * PARALLEL - 1);
+      expect(await flow.verifyChallenge({ challengeId: c.challengeId, code: generateTOTP(secret, { now: now + 30_000 }), now: now + 30_000 })).toEqual({ ok: false, reason: 'expired' });
     }
   });
 });

@@ -1,0 +1,102 @@
+/**
+ * What every storage adapter shares: one way to report corrupt data and failures (names, never
+ * contents), and the checks of the values an adapter writes. The layers above validate every
+ * argument already; adapters check again what they are about to store, so that a caller bug can
+ * never write a value that reads back as corrupt.
+ * @module
+ * @internal
+ */
+import { aid, aint, kind } from '../_assert.js';
+import { MAX_COUNTER } from '../_bytes.js';
+import { OtpkitError, rangeError, typeError } from '../errors.js';
+
+/** @internal The largest HOTP counter, 2^64 − 1. */
+export const MAX_U64: bigint = MAX_COUNTER;
+/** @internal The largest |drift| a store keeps, in steps. */
+export const MAX_DRIFT = 10;
+/** @internal The largest opaque payload of a challenge, in UTF-16 code units. */
+export const MAX_PAYLOAD = 16_384;
+
+/**
+ * @internal A corrupt stored value. The message names the field, never its content: stored hashes,
+ * counters and sealed secrets stay out of logs.
+ */
+export function corrupt(adapter: string, what: string): OtpkitError {
+  return new OtpkitError('ERR_STORE_CORRUPT', `${adapter} store: stored ${what} is malformed`);
+}
+
+/**
+ * @internal A failure of the storage client, as `OtpkitError` `ERR_STORE` (or `ERR_STORE_TIMEOUT`).
+ * The cause is a copy holding only the client error's name, message and code: clients attach the
+ * command and its arguments (hashes, sealed secrets) to their errors, and some servers print the
+ * failing row.
+ */
+export function storeFailure(adapter: string, op: string, e: unknown, timeout = false): OtpkitError {
+  if (e instanceof OtpkitError) return e;
+  const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
+  const cause = new Error(message);
+  if (e instanceof Error) cause.name = e.name;
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  if (typeof code === 'string') Object.assign(cause, { code });
+  return new OtpkitError(timeout ? 'ERR_STORE_TIMEOUT' : 'ERR_STORE', `${adapter} store: ${op} failed`, { cause });
+}
+
+/** @internal An id an adapter stores (the one rule of `_assert.aid`). */
+export function sid(v: unknown, title: string): string {
+  return aid(v, title);
+}
+
+/** @internal A non-negative safe integer an adapter stores (a time, a step, a count). */
+export function suint(v: unknown, title: string, max: number = Number.MAX_SAFE_INTEGER): number {
+  return aint(v, title, 0, max, 'ERR_OPTION_INVALID');
+}
+
+/** @internal A signed drift an adapter stores, −10..10. */
+export function sdrift(v: unknown): number {
+  return aint(v, 'drift', -MAX_DRIFT, MAX_DRIFT, 'ERR_OPTION_WINDOW');
+}
+
+/** @internal An HOTP counter an adapter stores: a bigint in 0..2^64 − 1. */
+export function scounter(v: unknown, title: string): bigint {
+  if (typeof v !== 'bigint') throw typeError('ERR_COUNTER_TYPE', `"${title}" expected bigint, got ${kind(v)}`);
+  if (v < 0n || v > MAX_U64) throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${v}`);
+  return v;
+}
+
+/** @internal A string an adapter stores verbatim, of bounded length (payloads, hashes, sealed secrets). */
+export function stext(v: unknown, title: string, max: number): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (v.length > max) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected at most ${max} characters, got ${v.length}`);
+  return v;
+}
+
+/** @internal Canonical non-negative decimal text, as adapters write numbers; anything else read back is corrupt. */
+export const DECIMAL: RegExp = /^(?:0|[1-9][0-9]*)$/;
+/** @internal Canonical signed decimal text. */
+export const SIGNED_DECIMAL: RegExp = /^(?:0|-?[1-9][0-9]*)$/;
+
+/** @internal Reads a stored non-negative safe integer written as canonical decimal text, or throws `corrupt`. */
+export function readUint(adapter: string, v: unknown, what: string, max: number = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max) return v;
+  if (typeof v !== 'string' || v.length > 16 || !DECIMAL.test(v)) throw corrupt(adapter, what);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n > max) throw corrupt(adapter, what);
+  return n;
+}
+
+/** @internal Reads a stored signed integer in `min..max` written as canonical decimal text. */
+export function readInt(adapter: string, v: unknown, what: string, min: number, max: number): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max) return v;
+  if (typeof v !== 'string' || v.length > 17 || !SIGNED_DECIMAL.test(v)) throw corrupt(adapter, what);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw corrupt(adapter, what);
+  return n;
+}
+
+/** @internal Reads a stored HOTP counter (decimal text, 0..2^64 − 1). */
+export function readCounter(adapter: string, v: unknown, what: string): bigint {
+  if (typeof v !== 'string' || v.length > 20 || !DECIMAL.test(v)) throw corrupt(adapter, what);
+  const n = BigInt(v);
+  if (n > MAX_U64) throw corrupt(adapter, what);
+  return n;
+}

@@ -1,0 +1,168 @@
+/**
+ * What every operation of the two-factor flow shares: the guarded stores, the validated
+ * settings, sealing, opaque tokens, the clock and the audit hook.
+ * @module
+ * @internal
+ */
+import { sha256 } from '@noble/hashes/sha2';
+import { aid, atime, kind } from '../_assert.js';
+import { encodeBase64url, hex } from '../_encoding.js';
+import { isBoolean, isFactorList, storeCall } from '../_guard.js';
+import { FORBIDDEN_NAME_CHAR, LONE_SURROGATE } from '../uri/_rules.js';
+import { OtpkitError, rangeError, typeError } from '../errors.js';
+import { openSecret, sealSecret, type SealingKey } from '../envelope.js';
+import { randomBytes } from '../secret.js';
+import type { RecoveryHashOptions } from '../recovery/hash.js';
+import type { FactorRecord, FactorStore } from '../store/types.js';
+import type { GuardedState } from '../verifier/_shared.js';
+import type { ThrottlePolicy } from '../_throttle.js';
+import type { Delivery } from './oob.js';
+import type { FactorKeys, TwoFactorEvent } from './types.js';
+
+/** @internal The validated, defaulted settings and the stores of one `createTwoFactor`. */
+export interface Context {
+  readonly state: GuardedState;
+  readonly factors: GuardedFactors;
+  readonly issuer: string;
+  readonly algorithm: 'SHA1' | 'SHA256' | 'SHA512';
+  readonly digits: number;
+  readonly period: number;
+  readonly past: number;
+  readonly future: number;
+  readonly policy: ThrottlePolicy;
+  readonly maxFactors: number;
+  readonly maxPending: number;
+  readonly enrollmentTtlMs: number;
+  readonly challengeTtlMs: number;
+  readonly challengeAttempts: number;
+  readonly stepUpTtlMs: number;
+  readonly recoveryCount: number;
+  readonly recoveryBits: number;
+  readonly recoveryHash: RecoveryHashOptions | undefined;
+  readonly recoveryLow: number;
+  readonly timeoutMs: number;
+  readonly trustedTtlMs: number;
+  readonly maxTrustedDevices: number;
+  readonly knownTtlMs: number;
+  readonly maxKnownDevices: number;
+  readonly deliver: ((d: Delivery) => unknown) | undefined;
+  readonly deliverTimeoutMs: number;
+  readonly oobDigits: number;
+  readonly oobTtlMs: number;
+  readonly quotas: {
+    readonly cooldownMs: number;
+    readonly perUserPerHour: number;
+    readonly perDestinationPerHour: number;
+    readonly perAppPerHour: number;
+  };
+  readonly seal: (secret: Uint8Array, userId: string, factorId: string) => Promise<string>;
+  readonly open: (sealed: string, userId: string, factorId: string) => Promise<Uint8Array>;
+  readonly needsReseal: (sealed: string) => boolean;
+  /** The time of a call: its own `now` if given, else the clock's; both validated the same way. */
+  readonly time: (override: unknown) => number;
+  readonly emit: (event: TwoFactorEvent) => void;
+}
+
+/** @internal A `FactorStore` whose every call is bounded in time and whose every answer is validated. */
+export type GuardedFactors = FactorStore;
+
+/** @internal Wraps a `FactorStore` so that it fails closed, as the hot state is. */
+export function guardFactors(store: FactorStore, timeoutMs: number): GuardedFactors {
+  const call = <T>(method: string, run: () => Promise<T>, valid: (v: unknown) => boolean): Promise<T> =>
+    storeCall(method, timeoutMs, run, valid);
+  const isOneOf = (...values: string[]) => (v: unknown): boolean => typeof v === 'string' && values.includes(v);
+  return {
+    addFactor: (r, limits, now) => call('addFactor', () => store.addFactor(r, limits, now), isOneOf('added', 'limit')),
+    listFactors: (u) => call('listFactors', () => store.listFactors(u), (v) => isFactorList(v) && (v as FactorRecord[]).every((f) => f.userId === u)),
+    confirmFactor: (u, id, now, max) =>
+      call('confirmFactor', () => store.confirmFactor(u, id, now, max), isOneOf('confirmed', 'not-found', 'expired', 'limit')),
+    renameFactor: (u, id, label) => call('renameFactor', () => store.renameFactor(u, id, label), isBoolean),
+    removeFactor: (u, id) => call('removeFactor', () => store.removeFactor(u, id), isBoolean),
+    removeFactors: (u) => call('removeFactors', () => store.removeFactors(u), (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0),
+    resealFactor: (u, id, expected, sealed) => call('resealFactor', () => store.resealFactor(u, id, expected, sealed), isBoolean),
+    scanFactors: (after, limit) =>
+      call('scanFactors', () => store.scanFactors(after, limit), (v) => isFactorList(v) && (v as FactorRecord[]).length <= limit),
+  };
+}
+
+/** @internal A fresh opaque token: 128 random bits, base64url (22 characters). */
+export function newToken(): string {
+  return encodeBase64url(randomBytes(16));
+}
+
+/** @internal The only stored form of an opaque token: SHA-256, hex. */
+export function tokenHash(token: string): string {
+  return hex(sha256(new TextEncoder().encode(token)));
+}
+
+/** @internal A token given back by a caller: a string of the shape {@link newToken} makes, else misuse. */
+export function atoken(v: unknown, title: string): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (v.length === 0 || v.length > 256) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..256 characters, got ${v.length}`);
+  return v;
+}
+
+/** The associated data that binds a sealed secret to its user and factor. */
+function bindingOf(userId: string, factorId: string): string {
+  // JSON keeps the two ids apart whatever they contain.
+  return `otpkit:factor:${JSON.stringify([userId, factorId])}`;
+}
+
+/** @internal Sealing with the app's keys (rotation by key id) or the app's own envelope. */
+export function sealing(keys: FactorKeys): Pick<Context, 'seal' | 'open' | 'needsReseal'> {
+  if (typeof keys !== 'object' || keys === null) throw typeError('ERR_OPTION_TYPE', `"keys" expected an object, got ${kind(keys)}`);
+  if ('seal' in keys || 'open' in keys) {
+    const { seal, open, needsReseal } = keys as Extract<FactorKeys, { seal: unknown }>;
+    if (typeof seal !== 'function' || typeof open !== 'function')
+      throw typeError('ERR_OPTION_TYPE', '"keys" expected { seal, open } functions');
+    if (needsReseal !== undefined && typeof needsReseal !== 'function')
+      throw typeError('ERR_OPTION_TYPE', '"keys.needsReseal" expected a function');
+    return {
+      seal: async (secret, userId, factorId) => {
+        const s: unknown = await seal(secret, bindingOf(userId, factorId));
+        if (typeof s !== 'string' || s.length === 0 || s.length > 4096)
+          throw new OtpkitError('ERR_SECRET_SEALED', 'keys.seal returned something that is not a string of 1..4096 characters');
+        return s;
+      },
+      open: async (sealed, userId, factorId) => {
+        const b: unknown = await open(sealed, bindingOf(userId, factorId));
+        if (!(b instanceof Uint8Array)) throw new OtpkitError('ERR_SECRET_SEALED', 'keys.open returned something that is not a Uint8Array');
+        return b;
+      },
+      needsReseal: (sealed) => (needsReseal === undefined ? false : needsReseal(sealed) === true),
+    };
+  }
+  const { current, keys: all } = keys as Extract<FactorKeys, { current: unknown }>;
+  if (typeof current !== 'string') throw typeError('ERR_OPTION_TYPE', `"keys.current" expected string, got ${kind(current)}`);
+  if (typeof all !== 'object' || all === null) throw typeError('ERR_OPTION_TYPE', `"keys.keys" expected an object, got ${kind(all)}`);
+  if (!Object.prototype.hasOwnProperty.call(all, current))
+    throw rangeError('ERR_OPTION_INVALID', '"keys.current" names no key of "keys.keys"');
+  const key = (all as Record<string, SealingKey>)[current] as SealingKey;
+  const prefix = `otpkit-sealed:v1:${current}:`;
+  return {
+    seal: (secret, userId, factorId) => sealSecret(secret, { key, keyId: current, associatedData: bindingOf(userId, factorId) }),
+    open: (sealed, userId, factorId) => openSecret(sealed, { keys: all, associatedData: bindingOf(userId, factorId) }),
+    needsReseal: (sealed) => !sealed.startsWith(prefix),
+  };
+}
+
+
+/** @internal A factor label: 1..64 characters, trimmed, without control or bidi characters. */
+export function alabel(v: unknown): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"label" expected string, got ${kind(v)}`);
+  const t = v.trim();
+  if (t.length === 0 || t.length > 64) throw rangeError('ERR_OPTION_INVALID', `"label" expected 1..64 characters after trimming, got ${t.length}`);
+  // The rule of names in otpauth:// URIs: no controls, no bidi controls, no lone surrogates.
+  if (FORBIDDEN_NAME_CHAR.test(t) || LONE_SURROGATE.test(t)) throw rangeError('ERR_OPTION_INVALID', '"label" contains a control, bidi or lone surrogate character');
+  return t;
+}
+
+/** @internal Validates a user id the way every store must keep it apart. */
+export function auser(v: unknown): string {
+  return aid(v, 'userId');
+}
+
+/** @internal The clock, validated on every read. */
+export function clockOf(clock: () => number): (override: unknown) => number {
+  return (override) => (override === undefined ? atime(clock(), 'now()') : atime(override));
+}

@@ -1,0 +1,36 @@
+/**
+ * The two-factor flow on the memory store: the shipped contract suite, and the checks that need
+ * the memory store's introspection.
+ */
+import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../src/index.js';
+import { twoFactorContract } from '../src/testing.js';
+
+describe('createTwoFactor on the memory store: the two-factor contract', () => {
+  for (const c of twoFactorContract(() => ({ store: createMemoryStore() }))) it(c.name, c.run, c.timeoutMs);
+});
+
+describe('createTwoFactor with the registry and the hot state in two memory stores', () => {
+  for (const c of twoFactorContract(() => ({ factors: createMemoryStore(), state: createMemoryStore() }))) it(c.name, c.run, c.timeoutMs);
+});
+
+describe('createTwoFactor: erasure on the memory store', () => {
+  it('leaves no trace of the user in the store', async () => {
+    const { createTwoFactor, generateTOTP, decodeBase32 } = await import('../src/index.js');
+    const store = createMemoryStore();
+    const now = Date.UTC(2031, 0, 1);
+    const tf = createTwoFactor({ store, issuer: 'ACME', keys: { current: 'k', keys: { k: new Uint8Array(32) } }, now: () => now, recoveryCodes: { hash: { logN: 10 } } });
+    const b = await tf.beginEnrollment({ userId: 'gone', account: 'g' });
+    if (!b.ok) throw new Error('begin');
+    await tf.confirmEnrollment({ userId: 'gone', factorId: b.factorId, code: generateTOTP(decodeBase32(b.manualKey.replace(/ /g, '')), { now }) });
+    await tf.startChallenge({ userId: 'gone' });
+    expect(store.holds('gone')).toBe(true);
+    await tf.eraseUser('gone');
+    expect(store.holds('gone')).toBe(false);
+  });
+});
+
+describe('createTwoFactor on the memory store: faults at every method fail closed', async () => {
+  const { twoFactorFaultContract } = await import('../src/testing.js');
+  for (const c of twoFactorFaultContract(() => ({ store: createMemoryStore() }))) it(c.name, c.run, c.timeoutMs);
+});
