@@ -7,6 +7,8 @@ const NAMES = {
   qr: 'otpkit/qr',
   'store/redis': 'otpkit/redis',
   'store/postgres': 'otpkit/postgres',
+  'store/sqlite': 'otpkit/sqlite',
+  'store/d1': 'otpkit/d1',
   testing: 'otpkit/testing',
 };
 

@@ -22,10 +22,10 @@ import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS } from './_chromium.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
-const CHROMIUM = process.env['OTPKIT_CHROMIUM'] ?? '/usr/bin/chromium';
 const IN_CI = !!process.env['CI'] && process.env['CI'] !== 'false' && process.env['CI'] !== '0';
 const ENTRIES = ['index.js', 'qr.js'] as const;
 
@@ -421,16 +421,7 @@ describe.skipIf(!haveChromium && !IN_CI)('built ESM bundles in headless Chromium
       server = s.server;
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: [
-          '--headless=new',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+        args: [...CHROMIUM_ARGS],
       });
       const p: Page = await browser.newPage();
       p.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));

@@ -1,5 +1,5 @@
 /**
- * Differential tests (REQUIREMENTS §(f)): otpkit against (a) a node:crypto reference over random
+ * Differential tests: otpkit against (a) a node:crypto reference over random
  * inputs, and (b) two independent peers installed from Debian, oathtool (liboath, C) and pyotp
  * (Python), over a seeded corpus of ≥ 300 cases.
  *
@@ -26,6 +26,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase32, encodeBase32, generateHOTP, generateTOTP, parseOtpauthURI, type HashAlgorithm } from '../src/index.js';
 import { refHOTP, refTOTP, toHex } from './fixtures/reference-hotp.js';
+import { prng } from './_helpers.js';
 
 const MAX = 2n ** 64n - 1n;
 const YEAR_9999 = 253_402_300_799;
@@ -76,17 +77,6 @@ describe('(a) node:crypto reference', () => {
 // (b) Peers
 // ---------------------------------------------------------------------------------------------
 
-/** mulberry32: a tiny seeded PRNG, so the corpus is identical on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PeerCase {
   readonly id: number;

@@ -3,22 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeBase32, generateHOTP, generateSecret, type HashAlgorithm } from '../src/index.js';
 import { fromHex, refHOTP } from './fixtures/reference-hotp.js';
+import { codeOf, thrown } from './_helpers.js';
 
 const RFC_SEED = new TextEncoder().encode('12345678901234567890');
 const MAX_U64 = 2n ** 64n - 1n;
 const ALGS: HashAlgorithm[] = ['SHA1', 'SHA256', 'SHA512'];
 
-function codeOf(e: unknown): unknown {
-  return (e as { code?: unknown }).code;
-}
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('generateHOTP counters', () => {
   it('counter 0 as number and bigint', () => {

@@ -83,9 +83,10 @@ console.log(JSON.stringify([generateHOTP(new TextEncoder().encode('1234567890123
     expect(out.trim()).toBe('94287082');
   });
 
-  it('ships no source, test or benchmark files', () => {
+  it('ships the README, licence, security policy and changelog, and no source, test or benchmark files', () => {
     const listing = execFileSync('tar', ['-tzf', join(work, TARBALL)], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(listing).toContain('package/package.json');
+    for (const doc of ['README.md', 'LICENSE', 'SECURITY.md', 'CHANGELOG.md']) expect(listing).toContain(`package/${doc}`);
     expect(listing.filter((f) => /^package\/(src|test|bench|examples|scripts)\//.test(f))).toEqual([]);
   });
 });

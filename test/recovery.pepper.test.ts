@@ -20,6 +20,7 @@ import {
 } from '../src/index.js';
 import { hashRecoveryCode, recoveryHashNeedsRehash, verifyRecoveryCode } from '../src/recovery/hash.js';
 import { hashRecoveryCodeSet, hashRecoveryCodeSetAsync, matchRecoveryCode, matchRecoveryCodeAsync } from '../src/recovery/set.js';
+import { codeOf, thrown } from './_helpers.js';
 
 vi.mock('@noble/hashes/scrypt', async (importOriginal) => {
   const real = await importOriginal<typeof import('@noble/hashes/scrypt')>();
@@ -44,15 +45,6 @@ const PEPPER: RecoveryPepper = { current: 'p1', keys: { p1: K1 } };
 const CODE = 'K7QM-4X2P-9D3R-TB8W-0A1B-2C3D';
 const CANON = 'K7QM4X2P9D3RTB8W0A1B2C3D';
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
-const codeOf = (e: unknown): unknown => (e as { code?: unknown }).code;
 /** node:crypto's HMAC of a canonical code, as the profile defines it. */
 const nodeDigest = (code: string, key: Uint8Array): Buffer => createHmac('sha256', key).update(`otpkit-recovery:v1:${code}`, 'ascii').digest();
 

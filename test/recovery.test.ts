@@ -16,6 +16,7 @@ import {
   matchRecoveryCode,
   matchRecoveryCodeAsync,
 } from '../src/recovery/set.js';
+import { expectMisuse, thrown } from './_helpers.js';
 
 // Wrap the real scrypt so tests can count evaluations (the module under test imports this path).
 vi.mock('@noble/hashes/scrypt', async (importOriginal) => {
@@ -36,24 +37,7 @@ let nodeScrypt: { mock: { calls: unknown[][] } };
 const scryptCalls = (): number =>
   vi.mocked(scrypt).mock.calls.length + vi.mocked(scryptAsync).mock.calls.length + nodeScrypt.mock.calls.length;
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
-function expectMisuse(
-  fn: () => unknown,
-  type: typeof TypeError | typeof RangeError,
-  code: string,
-): void {
-  const e = thrown(fn);
-  expect(e).toBeInstanceOf(type);
-  expect((e as { code?: string }).code).toBe(code);
-}
 
 function expectHashError(fn: () => unknown): void {
   const e = thrown(fn);
@@ -636,7 +620,9 @@ describe('matchRecoveryCode / matchRecoveryCodeAsync', () => {
 
   it('the async match lets timers run while it hashes (a real event-loop yield)', async () => {
     const c = generateRecoveryCodes({ count: 2 });
-    const s = hashRecoveryCodeSet(c, { logN: 10 });
+    // The default cost (tens of ms): a 0 ms timer is due long before the hash ends, wherever it
+    // runs. At logN 10 (~1 ms) a thread-pool completion can beat the timer (Bun, Deno under load).
+    const s = await hashRecoveryCodeSetAsync(c);
     let timerRan = false;
     setTimeout(() => {
       timerRan = true;

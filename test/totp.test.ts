@@ -2,19 +2,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generateHOTP, generateTOTP, timeStep, type HashAlgorithm } from '../src/index.js';
 import { refHOTP, refTOTP } from './fixtures/reference-hotp.js';
+import { thrown as thrownAny } from './_helpers.js';
+const thrown = (fn: () => unknown): Error & { code?: string } => thrownAny(fn) as Error & { code?: string };
 
 const SEED = new TextEncoder().encode('12345678901234567890');
 const ALGS: HashAlgorithm[] = ['SHA1', 'SHA256', 'SHA512'];
 const YEAR_9999_MS = 253402300799000; // 9999-12-31T23:59:59Z
 
-function thrown(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
-}
 
 describe('time-step boundaries', () => {
   it('t=59 s is step 1, t=60 s is step 2', () => {

@@ -34,3 +34,30 @@ describe('createTwoFactor on the memory store: faults at every method fail close
   const { twoFactorFaultContract } = await import('../src/testing.js');
   for (const c of twoFactorFaultContract(() => ({ store: createMemoryStore() }))) it(c.name, c.run, c.timeoutMs);
 });
+
+describe('factorLabelProblem', async () => {
+  const { factorLabelProblem, createTwoFactor } = await import('../src/index.js');
+  const cases: [string, ReturnType<typeof factorLabelProblem>][] = [
+    ['Work phone', undefined],
+    ['  padded  ', undefined],
+    ['x'.repeat(64), undefined],
+    ['', 'empty'],
+    ['   ', 'empty'],
+    ['x'.repeat(65), 'too-long'],
+    ['evil\u202Eexe', 'forbidden-character'],
+    ['tab\there', 'forbidden-character'],
+    ['lone \uD800', 'forbidden-character'],
+  ];
+  it.each(cases)('%j → %s, and renameFactor agrees', async (label, want) => {
+    expect(factorLabelProblem(label)).toBe(want);
+    const tf = createTwoFactor({ store: createMemoryStore(), issuer: 'ACME', keys: { current: 'k', keys: { k: new Uint8Array(32) } } });
+    const b = await tf.beginEnrollment({ userId: 'u', account: 'a' });
+    if (!b.ok) throw new Error('begin');
+    const renamed = tf.renameFactor({ userId: 'u', factorId: b.factorId, label });
+    if (want === undefined) await expect(renamed).resolves.toBeDefined();
+    else await expect(renamed).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_INVALID' });
+  });
+  it('a non-string is a TypeError', () => {
+    expect(() => factorLabelProblem(42 as unknown as string)).toThrow(TypeError);
+  });
+});

@@ -153,7 +153,7 @@ describe('createVerifier: TOTP', () => {
     expect((await ctx.store.getCredentials('a', ['default'])).default?.drift).toBe(0);
   });
 
-  it('counts failures per account: a new credential id does not reset throttling (REQUIREMENTS #27)', async () => {
+  it('counts failures per account: a new credential id does not reset throttling (RFC 4226 §7.3: throttle per account)', async () => {
     const ctx = setup({ throttle: { freeFailures: 1, baseDelayMs: 10_000 } });
     expect(await ctx.verifier.verifyTOTP({ userId: 'a', credentialId: 'phone-1', secret, token: 'x' })).toMatchObject({ reason: 'malformed' });
     expect(await ctx.verifier.confirmTOTP({ userId: 'a', credentialId: 'phone-2', secret, token: at(ctx.now) })).toMatchObject({
@@ -437,7 +437,12 @@ describe('createVerifier: audit hooks never change a decision or crash the proce
 
   it('a rejecting onEvent without onEventError is swallowed, and a throwing one too', async () => {
     const unhandled = vi.fn();
-    process.on('unhandledRejection', unhandled);
+    // Node's process event where there is one (Node, Bun, Deno, workerd with nodejs_compat), else
+    // the web event (a Worker without Node.js compatibility).
+    const proc = (globalThis as { process?: NodeJS.Process }).process;
+    const onWeb = (ev: Event): void => unhandled((ev as Event & { reason?: unknown }).reason);
+    if (proc?.on !== undefined) proc.on('unhandledRejection', unhandled);
+    else globalThis.addEventListener('unhandledrejection', onWeb);
     try {
       const rejecting = createVerifier({ now: () => T, onEvent: () => Promise.reject(new Error('down')) });
       const throwing = createVerifier({ now: () => T, onEvent: () => { throw new Error('down'); } });
@@ -448,7 +453,8 @@ describe('createVerifier: audit hooks never change a decision or crash the proce
       await new Promise((r) => setTimeout(r, 10));
       expect(unhandled).not.toHaveBeenCalled();
     } finally {
-      process.off('unhandledRejection', unhandled);
+      if (proc?.off !== undefined) proc.off('unhandledRejection', unhandled);
+      else globalThis.removeEventListener('unhandledrejection', onWeb);
     }
   });
 

@@ -1,5 +1,5 @@
 /**
- * Test-only helpers for the adapter suites that need a real server (REQUIREMENTS §(f), STYLE §6):
+ * Test-only helpers for the adapter suites that need a real server:
  * read the server URL from the environment that `.ci/run` sets, fail in CI when it is missing,
  * skip loudly outside CI, and start/stop private server processes for fault tests.
  * @module

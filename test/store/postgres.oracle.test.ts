@@ -17,22 +17,12 @@ import { createPostgresStore, migratePostgres, type PostgresStore } from '../../
 import type { AttemptPolicy, ChallengeRecord, Claim, DeviceRecord, FactorRecord, OobCode, RecoveryCodeSet, SendBucket, SendRule } from '../../src/store/types.js';
 import { describeWithEnv } from './_servers.js';
 import { dropPrefix, prefixes } from './postgres.helpers.js';
+import { prng } from '../_helpers.js';
 
 const newPrefix = prefixes('otpkit_o');
 const SEEDS = [1, 2, 3, 0x5eed, 20260601];
 const STEPS = 600;
 
-/** mulberry32: a small seeded PRNG, so a failing sequence can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Store = MemoryStore | PostgresStore;
 interface Op {

@@ -18,17 +18,7 @@ import type {
   SendRule,
 } from '../../src/store/types.js';
 
-/** mulberry32: a small, fast, seeded PRNG (the same seed gives the same sequence). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../_helpers.js';
 
 /** Canonical text of a result: key order kept, bigints marked, −0 read as 0 (JSON does). */
 export function show(v: unknown): string {

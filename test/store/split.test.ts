@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
 import { createPostgresStore, migratePostgres } from '../../src/store/postgres.js';
 import { createRedisStore } from '../../src/store/redis.js';
 import { twoFactorContract, twoFactorFaultContract } from '../../src/testing.js';
