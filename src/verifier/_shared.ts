@@ -26,24 +26,7 @@ import {
 import { POW10, truncatedHmac } from '../_hmac.js';
 import { checkGate, type ThrottlePolicy } from '../_throttle.js';
 import { rangeError, typeError } from '../errors.js';
-import type {
-  BeginAttempt,
-  BeginOutcome,
-  ChallengeRecord,
-  CredentialRecord,
-  DeviceRecord,
-  DeviceRotation,
-  OobCode,
-  OtpStore,
-  SendBucket,
-  SendRule,
-  RecoveryCodeSet,
-  SettleAttempt,
-  SettleOutcome,
-  ThrottleRecord,
-  TotpAttempt,
-  TotpAttemptOutcome,
-} from '../store/types.js';
+import type { OtpStore } from '../store/types.js';
 import { MAX_WINDOW, type PreparedTOTP } from '../verify.js';
 import type { ThrottleFailure, ThrottleScope } from './types.js';
 
@@ -134,34 +117,23 @@ export function totpCandidates(p: PreparedTOTP, value: number, lo: number, hi: n
 }
 
 /** @internal An `OtpStore` whose every call is bounded in time and whose every answer is validated. */
-export interface GuardedState {
-  attemptTotp(a: TotpAttempt): Promise<TotpAttemptOutcome>;
-  beginAttempt(b: BeginAttempt): Promise<BeginOutcome>;
-  settleAttempt(s: SettleAttempt): Promise<SettleOutcome>;
-  getThrottle(userId: string, scope: string): Promise<ThrottleRecord>;
-  resetThrottle(userId: string, scope: string | null): Promise<void>;
-  getCredentials(userId: string, ids: readonly string[]): Promise<Readonly<Record<string, CredentialRecord | null>>>;
-  initCredential(userId: string, id: string, lastStep: number | null, counter: bigint | null): Promise<boolean>;
-  deleteCredentials(userId: string, ids: readonly string[]): Promise<void>;
-  getRecoveryCodeSet(userId: string): Promise<RecoveryCodeSet | null>;
-  replaceRecoveryCodes(userId: string, set: RecoveryCodeSet | null, expected: string | null): Promise<boolean>;
-  createChallenge(record: ChallengeRecord, maxLive: number): Promise<void>;
-  deleteChallenges(userId: string): Promise<void>;
-  consumeStepUp(userId: string, hash: string, now: number): Promise<boolean>;
-  eraseUser(userId: string): Promise<void>;
-  setChallengeCode(userId: string, challengeHash: string, code: OobCode | null, now: number, expected?: string): Promise<boolean>;
-  createDevice(record: DeviceRecord, maxPerUser: number): Promise<void>;
-  rotateDevice(userId: string, kind: 'trusted' | 'known', tokenHash: string, newHash: string, now: number, expiresAt: number | null): Promise<DeviceRotation>;
-  listDevices(userId: string, kind: 'trusted' | 'known', now: number): Promise<readonly DeviceRecord[]>;
-  revokeDevices(userId: string, kind: 'trusted' | 'known', deviceId: string | null): Promise<number>;
-  reserveSend(bucket: SendBucket, rule: SendRule, now: number): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number }>;
-  releaseSend(bucket: SendBucket, rule: SendRule, now: number): Promise<void>;
-}
+export type GuardedState = Omit<OtpStore, 'distributedSafe'>;
 
-/** @internal Wraps an `OtpStore` so that it fails closed: timeouts, rejections and nonsense become `ERR_STORE*`. */
-export function guardState(store: OtpStore, timeoutMs: number): GuardedState {
-  const call = <T>(method: string, run: () => Promise<T>, valid: (v: unknown) => boolean): Promise<T> =>
-    storeCall(method, timeoutMs, run, valid);
+/** @internal The store calls `createVerifier` makes. */
+export type VerifierState = Pick<
+  GuardedState,
+  'attemptTotp' | 'beginAttempt' | 'settleAttempt' | 'getThrottle' | 'resetThrottle' | 'getRecoveryCodeSet' | 'replaceRecoveryCodes'
+>;
+
+type Call = <T>(method: string, run: () => Promise<T>, valid: (v: unknown) => boolean) => Promise<T>;
+
+/**
+ * @internal Wraps the calls `createVerifier` makes so that they fail closed: timeouts, rejections
+ * and nonsense become `ERR_STORE*`. Apart from {@link guardState}, so that an app using only the
+ * verifier does not ship the validators of the flow's calls.
+ */
+export function guardVerifierState(store: OtpStore, timeoutMs: number): VerifierState {
+  const call: Call = (method, run, valid) => storeCall(method, timeoutMs, run, valid);
   return {
     attemptTotp: (a) => call('attemptTotp', () => store.attemptTotp(a), isTotpOutcome),
     beginAttempt: (b) =>
@@ -169,12 +141,20 @@ export function guardState(store: OtpStore, timeoutMs: number): GuardedState {
     settleAttempt: (s) => call('settleAttempt', () => store.settleAttempt(s), isSettleOutcome(s.claim.kind === 'recovery')),
     getThrottle: (u, scope) => call('getThrottle', () => store.getThrottle(u, scope), isThrottle),
     resetThrottle: (u, scope) => call('resetThrottle', () => store.resetThrottle(u, scope), isVoid),
-    getCredentials: (u, ids) => call('getCredentials', () => store.getCredentials(u, ids), isCredentialMap(ids)),
-    initCredential: (u, id, step, counter) => call('initCredential', () => store.initCredential(u, id, step, counter), isBoolean),
-    deleteCredentials: (u, ids) => call('deleteCredentials', () => store.deleteCredentials(u, ids), isVoid),
     getRecoveryCodeSet: (u) => call('getRecoveryCodeSet', () => store.getRecoveryCodeSet(u), isCodeSet),
     replaceRecoveryCodes: (u, set, expected) =>
       call('replaceRecoveryCodes', () => store.replaceRecoveryCodes(u, set, expected), isBoolean),
+  };
+}
+
+/** @internal Wraps every call of an `OtpStore` (the two-factor flow's) so that it fails closed, as {@link guardVerifierState}. */
+export function guardState(store: OtpStore, timeoutMs: number): GuardedState {
+  const call: Call = (method, run, valid) => storeCall(method, timeoutMs, run, valid);
+  return {
+    ...guardVerifierState(store, timeoutMs),
+    getCredentials: (u, ids) => call('getCredentials', () => store.getCredentials(u, ids), isCredentialMap(ids)),
+    initCredential: (u, id, step, counter) => call('initCredential', () => store.initCredential(u, id, step, counter), isBoolean),
+    deleteCredentials: (u, ids) => call('deleteCredentials', () => store.deleteCredentials(u, ids), isVoid),
     createChallenge: (r, max) => call('createChallenge', () => store.createChallenge(r, max), isVoid),
     deleteChallenges: (u) => call('deleteChallenges', () => store.deleteChallenges(u), isVoid),
     consumeStepUp: (u, h, now) => call('consumeStepUp', () => store.consumeStepUp(u, h, now), isBoolean),
