@@ -61,3 +61,37 @@ describe('factorLabelProblem', async () => {
     expect(() => factorLabelProblem(42 as unknown as string)).toThrow(TypeError);
   });
 });
+
+describe('createTwoFactor: sealing keys', () => {
+  it('imports each 32-byte key into WebCrypto once per flow, not once per seal or open', async () => {
+    const { createTwoFactor, generateTOTP, decodeBase32 } = await import('../src/index.js');
+    const { vi } = await import('vitest');
+    const spy = vi.spyOn(globalThis.crypto.subtle, 'importKey');
+    try {
+      let now = Date.UTC(2031, 0, 1);
+      const keys = { current: 'k2', keys: { k1: new Uint8Array(32).fill(1), k2: new Uint8Array(32).fill(2) } };
+      const tf = createTwoFactor({ store: createMemoryStore(), issuer: 'ACME', keys, now: () => now, recoveryCodes: { hash: { logN: 10 } } });
+      const b = await tf.beginEnrollment({ userId: 'u', account: 'a' });
+      if (!b.ok) throw new Error('begin');
+      const secret = decodeBase32(b.manualKey.replace(/ /g, ''));
+      expect((await tf.confirmEnrollment({ userId: 'u', factorId: b.factorId, code: generateTOTP(secret, { now }) })).ok).toBe(true);
+      for (let i = 0; i < 3; i++) {
+        now += 30_000;
+        const c = await tf.startChallenge({ userId: 'u' });
+        if (!c.required) throw new Error('challenge');
+        expect((await tf.verifyChallenge({ challengeId: c.challengeId, userId: 'u', code: generateTOTP(secret, { now }) })).ok).toBe(true);
+      }
+      // One seal and four opens, two keys: two imports.
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('still refuses a key of the wrong size when it is first used, and keeps refusing it', async () => {
+    const { createTwoFactor } = await import('../src/index.js');
+    const tf = createTwoFactor({ store: createMemoryStore(), issuer: 'ACME', keys: { current: 'k', keys: { k: new Uint8Array(31) } } });
+    for (let i = 0; i < 2; i++)
+      await expect(tf.beginEnrollment({ userId: 'u', account: 'a' })).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_INVALID' });
+  });
+});

@@ -8,7 +8,6 @@ import { sha256 } from '@noble/hashes/sha2';
 import { aid, atime, kind } from '../_assert.js';
 import { encodeBase64url, hex } from '../_encoding.js';
 import { isBoolean, isFactorList, storeCall } from '../_guard.js';
-import { FORBIDDEN_NAME_CHAR, LONE_SURROGATE } from '../uri/_rules.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import { openSecret, sealSecret, type SealingKey } from '../envelope.js';
 import { randomBytes } from '../secret.js';
@@ -137,25 +136,44 @@ export function sealing(keys: FactorKeys): Pick<Context, 'seal' | 'open' | 'need
   if (typeof all !== 'object' || all === null) throw typeError('ERR_OPTION_TYPE', `"keys.keys" expected an object, got ${kind(all)}`);
   if (!Object.prototype.hasOwnProperty.call(all, current))
     throw rangeError('ERR_OPTION_INVALID', '"keys.current" names no key of "keys.keys"');
-  const key = (all as Record<string, SealingKey>)[current] as SealingKey;
   const prefix = `otpkit-sealed:v1:${current}:`;
+  const imported = importedOnce(all as Record<string, SealingKey>);
   return {
-    seal: (secret, userId, factorId) => sealSecret(secret, { key, keyId: current, associatedData: bindingOf(userId, factorId) }),
-    open: (sealed, userId, factorId) => openSecret(sealed, { keys: all, associatedData: bindingOf(userId, factorId) }),
+    seal: async (secret, userId, factorId) => {
+      const keys = await imported();
+      return sealSecret(secret, { key: keys[current] as SealingKey, keyId: current, associatedData: bindingOf(userId, factorId) });
+    },
+    open: async (sealed, userId, factorId) => openSecret(sealed, { keys: await imported(), associatedData: bindingOf(userId, factorId) }),
     needsReseal: (sealed) => !sealed.startsWith(prefix),
   };
 }
 
-
-/** @internal A factor label: 1..64 characters, trimmed, without control or bidi characters. */
-export function alabel(v: unknown): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"label" expected string, got ${kind(v)}`);
-  const t = v.trim();
-  if (t.length === 0 || t.length > 64) throw rangeError('ERR_OPTION_INVALID', `"label" expected 1..64 characters after trimming, got ${t.length}`);
-  // The rule of names in otpauth:// URIs: no controls, no bidi controls, no lone surrogates.
-  if (FORBIDDEN_NAME_CHAR.test(t) || LONE_SURROGATE.test(t)) throw rangeError('ERR_OPTION_INVALID', '"label" contains a control, bidi or lone surrogate character');
-  return t;
+/**
+ * The 32-byte keys imported into WebCrypto once per flow, not once per seal or open (an import
+ * costs more than the decryption itself). Anything else is passed on as given, so that
+ * `sealSecret`/`openSecret` report it exactly as they always do; a failed import is retried.
+ */
+function importedOnce(all: Record<string, SealingKey>): () => Promise<Record<string, SealingKey>> {
+  let memo: Promise<Record<string, SealingKey>> | undefined;
+  const load = async (): Promise<Record<string, SealingKey>> => {
+    const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+    const out: Record<string, SealingKey> = Object.create(null) as Record<string, SealingKey>;
+    for (const id of Object.keys(all)) {
+      const k = all[id] as SealingKey;
+      out[id] =
+        subtle !== undefined && k instanceof Uint8Array && k.length === 32
+          ? await subtle.importKey('raw', k as BufferSource, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt'])
+          : k;
+    }
+    return out;
+  };
+  return () =>
+    (memo ??= load().catch((e: unknown) => {
+      memo = undefined;
+      throw e;
+    }));
 }
+
 
 /** @internal Validates a user id the way every store must keep it apart. */
 export function auser(v: unknown): string {
