@@ -10,6 +10,8 @@ const config: Options[] = [
       qr: 'src/qr.ts',
       redis: 'src/store/redis.ts',
       postgres: 'src/store/postgres.ts',
+      sqlite: 'src/store/sqlite.ts',
+      d1: 'src/store/d1.ts',
       testing: 'src/testing.ts',
     },
     format: ['esm', 'cjs'],

@@ -11,6 +11,8 @@ const config: ViteUserConfig = defineConfig({
       { find: /^otpkit\/qr$/, replacement: src('qr.ts') },
       { find: /^otpkit\/redis$/, replacement: src('store/redis.ts') },
       { find: /^otpkit\/postgres$/, replacement: src('store/postgres.ts') },
+      { find: /^otpkit\/sqlite$/, replacement: src('store/sqlite.ts') },
+      { find: /^otpkit\/d1$/, replacement: src('store/d1.ts') },
       { find: /^otpkit\/testing$/, replacement: src('testing.ts') },
     ],
   },

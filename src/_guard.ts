@@ -20,6 +20,7 @@ import type {
   ThrottleRecord,
   TotpAttemptOutcome,
 } from './store/types.js';
+import { MAX_COUNTER } from './_bytes.js';
 
 /** @internal Runs one store call with a timeout, mapping every failure to `ERR_STORE*`. */
 export async function storeCall<T>(method: string, timeoutMs: number, run: () => Promise<T>, valid: (v: unknown) => boolean): Promise<T> {
@@ -50,7 +51,6 @@ const isInt = (v: unknown, min: number, max: number = Number.MAX_SAFE_INTEGER): 
   typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
 const isTime = (v: unknown): v is number => isInt(v, 0);
 const isStr = (v: unknown, max = 1 << 16): v is string => typeof v === 'string' && v.length <= max;
-const MAX_U64 = (1n << 64n) - 1n;
 
 /** @internal */
 export const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
@@ -68,7 +68,7 @@ export function isCredential(v: unknown): v is CredentialRecord {
   const h = v.hotpCounter;
   return (
     (v.lastStep === null || isInt(v.lastStep, 0)) &&
-    (h === null || (typeof h === 'bigint' && h >= 0n && h <= MAX_U64)) &&
+    (h === null || (typeof h === 'bigint' && h >= 0n && h <= MAX_COUNTER)) &&
     isInt(v.drift, -10, 10) &&
     (v.lastUsedAt === null || isTime(v.lastUsedAt))
   );

@@ -43,6 +43,11 @@ export type {
   SettleOutcome,
   FactorRecord,
   FactorType,
+  OobCode,
+  DeviceRecord,
+  DeviceRotation,
+  SendBucket,
+  SendRule,
 } from './store/types.js';
 export { createMemoryStore, type MemoryStore } from './store/memory.js';
 export { createVerifier, OTP_SCOPE, RECOVERY_SCOPE } from './verifier/verifier.js';
@@ -88,6 +93,7 @@ export { hashRecoveryCode, verifyRecoveryCode, recoveryHashNeedsRehash, type Rec
 export type { RecoveryPepper } from './recovery/pepper.js';
 export { hashRecoveryCodeSet, hashRecoveryCodeSetAsync, type StoredRecoveryCode } from './recovery/set.js';
 export { createTwoFactor, type TwoFactor } from './twofactor/twofactor.js';
+export { factorLabelProblem } from './twofactor/label.js';
 export type {
   TwoFactorOptions,
   TwoFactorEvent,
@@ -107,6 +113,8 @@ export type {
   BeginDeliveryEnrollmentResult,
   ConfirmEnrollmentInput,
   ConfirmEnrollmentResult,
+  GetEnrollmentInput,
+  GetEnrollmentResult,
   ImportFactorInput,
   ImportFactorResult,
 } from './twofactor/enrollment.js';

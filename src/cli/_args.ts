@@ -7,6 +7,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { HashAlgorithm } from '../hotp.js';
 import { UsageError } from './_io.js';
+import { ALGORITHMS } from '../_assert.js';
+import { MAX_COUNTER } from '../_bytes.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -64,21 +66,19 @@ export function intOption(text: string, flag: string, min: number, max: number, 
   return n;
 }
 
-const MAX_U64 = (1n << 64n) - 1n;
-
 /** @internal An unsigned 64-bit decimal counter (RFC 4226 §5.1), written without leading zeros. */
 export function counterOption(text: string, flag: string, command: string): bigint {
   if (/^0\d/.test(text)) throw new UsageError(`${flag} expects a decimal integer 0..2^64-1 ${OCTAL_NOTE}`, command);
   if (!/^\d{1,20}$/.test(text)) throw new UsageError(`${flag} expects a decimal integer 0..2^64-1`, command);
   const n = BigInt(text);
-  if (n > MAX_U64) throw new UsageError(`${flag} expects a decimal integer 0..2^64-1 (18446744073709551615)`, command);
+  if (n > MAX_COUNTER) throw new UsageError(`${flag} expects a decimal integer 0..2^64-1 (18446744073709551615)`, command);
   return n;
 }
 
 /** @internal `SHA1`, `sha256`, `SHA-512`… → the canonical name. */
 export function algorithmOption(text: string, flag: string, command: string): HashAlgorithm {
   const a = text.toUpperCase().replace(/-/g, '');
-  if (a === 'SHA1' || a === 'SHA256' || a === 'SHA512') return a;
+  if (ALGORITHMS.has(a)) return a as HashAlgorithm;
   throw new UsageError(`${flag} expects SHA1, SHA256 or SHA512`, command);
 }
 

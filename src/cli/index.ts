@@ -18,8 +18,7 @@ import { uriCommand } from './commands/uri.js';
 import { verifyCommand } from './commands/verify.js';
 import { EXIT, InputError, makeContext, UsageError, type CliIO, type Command } from './_io.js';
 
-export { EXIT } from './_io.js';
-export type { CliIO, CliWriter } from './_io.js';
+export type { CliIO } from './_io.js';
 
 const COMMANDS: readonly Command[] = [
   secretCommand,

@@ -10,8 +10,6 @@ import { aid, aint, kind } from '../_assert.js';
 import { MAX_COUNTER } from '../_bytes.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 
-/** @internal The largest HOTP counter, 2^64 − 1. */
-export const MAX_U64: bigint = MAX_COUNTER;
 /** @internal The largest |drift| a store keeps, in steps. */
 export const MAX_DRIFT = 10;
 /** @internal The largest opaque payload of a challenge, in UTF-16 code units. */
@@ -59,7 +57,7 @@ export function sdrift(v: unknown): number {
 /** @internal An HOTP counter an adapter stores: a bigint in 0..2^64 − 1. */
 export function scounter(v: unknown, title: string): bigint {
   if (typeof v !== 'bigint') throw typeError('ERR_COUNTER_TYPE', `"${title}" expected bigint, got ${kind(v)}`);
-  if (v < 0n || v > MAX_U64) throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${v}`);
+  if (v < 0n || v > MAX_COUNTER) throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${v}`);
   return v;
 }
 
@@ -97,6 +95,6 @@ export function readInt(adapter: string, v: unknown, what: string, min: number, 
 export function readCounter(adapter: string, v: unknown, what: string): bigint {
   if (typeof v !== 'string' || v.length > 20 || !DECIMAL.test(v)) throw corrupt(adapter, what);
   const n = BigInt(v);
-  if (n > MAX_U64) throw corrupt(adapter, what);
+  if (n > MAX_COUNTER) throw corrupt(adapter, what);
   return n;
 }

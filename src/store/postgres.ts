@@ -6,7 +6,7 @@
  * docs/security-model.md §3.10. Requires PostgreSQL 13 or later; otpkit never imports `pg`.
  * @module
  */
-import { abool, aint, aoptions, kind } from '../_assert.js';
+import { abool, aint, ALGORITHMS, aoptions, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
   corrupt,
@@ -885,7 +885,6 @@ const OOB_TYPES: ReadonlySet<string> = new Set(['email', 'sms']);
 const DEVICE_KINDS: ReadonlySet<string> = new Set(['trusted', 'known']);
 const CLAIM_KINDS: ReadonlySet<string> = new Set(['totp', 'hotp', 'recovery', 'oob']);
 const FACTOR_STATUS: ReadonlySet<string> = new Set(['pending', 'confirmed']);
-const ALGORITHMS: ReadonlySet<string> = new Set(['SHA1', 'SHA256', 'SHA512']);
 
 function readHash(v: unknown, what: string): string {
   if (typeof v !== 'string' || !HEX64.test(v)) throw corrupt(ADAPTER, what);

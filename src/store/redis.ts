@@ -12,7 +12,7 @@
  */
 import { sha1 } from '@noble/hashes/legacy';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
-import { abool, aint, kind } from '../_assert.js';
+import { abool, aint, ALGORITHMS, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
   corrupt as corruptValue,
@@ -1282,7 +1282,6 @@ function arule(v: unknown): SendRule {
 }
 
 const FACTOR_TYPES: ReadonlySet<string> = /* @__PURE__ */ new Set(['totp', 'hotp', 'email', 'sms']);
-const ALGORITHMS: ReadonlySet<string> = /* @__PURE__ */ new Set(['SHA1', 'SHA256', 'SHA512']);
 
 function afactor(v: unknown): FactorRecord {
   const r = aobject<Partial<FactorRecord>>(v, 'record');

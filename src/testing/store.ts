@@ -15,6 +15,7 @@ import type {
   TotpAttempt,
 } from '../store/types.js';
 import { check, eq, ids, suite, type ContractCase } from './_check.js';
+import { MAX_COUNTER } from '../_bytes.js';
 
 /** Options of {@link storeContract}. */
 export interface StoreContractOptions {
@@ -29,7 +30,7 @@ export interface StoreContractOptions {
 const T = Date.UTC(2030, 0, 1);
 const STEP = Math.floor(T / 30_000);
 const P: AttemptPolicy = { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 10 };
-const MAX = (1n << 64n) - 1n;
+const MAX = MAX_COUNTER;
 
 /**
  * Builds the `OtpStore` contract cases for a store factory.

@@ -137,6 +137,21 @@ export function twoFactorContract(make: () => TwoFactorStores | Promise<TwoFacto
     check(!JSON.stringify(await s.tf.listFactors(u, { includePending: true })).includes(encodeBase32(ok.secret)), 'no secret is ever listed');
   });
 
+  add('a pending enrollment can be shown again, the same key and URI; never a confirmed, expired, removed or other user’s one', async () => {
+    const s = server(await make());
+    const u = uid();
+    const b = await s.tf.beginEnrollment({ userId: u, account: 'alice@example.com' });
+    if (!b.ok) throw new Error('begin');
+    const again = await s.tf.getEnrollment({ userId: u, factorId: b.factorId, account: 'alice@example.com' });
+    eq(again, { ok: true, type: 'totp', factorId: b.factorId, uri: b.uri, manualKey: b.manualKey, expiresAt: b.expiresAt }, 'shown again');
+    eq(await s.tf.getEnrollment({ userId: uid(), factorId: b.factorId, account: 'a' }), { ok: false, reason: 'not-found' }, "another user's");
+    eq(await s.tf.getEnrollment({ userId: u, factorId: b.factorId, account: 'a', now: b.expiresAt }), { ok: false, reason: 'not-found' }, 'expired');
+    const secret = decodeBase32(b.manualKey.replace(/ /g, ''));
+    check((await s.tf.confirmEnrollment({ userId: u, factorId: b.factorId, code: generateTOTP(secret, { now: s.now }) })).ok, 'confirmed');
+    eq(await s.tf.getEnrollment({ userId: u, factorId: b.factorId, account: 'a' }), { ok: false, reason: 'not-found' }, 'a confirmed factor’s key is never shown again');
+    eq(await s.tf.getEnrollment({ userId: u, factorId: 'nope', account: 'a' }), { ok: false, reason: 'not-found' }, 'unknown');
+  });
+
   add('confirmation: consumes its step, brings recovery codes with the first factor only, refuses wrong, replayed, unknown and others’ factors', async () => {
     const s = server(await make());
     const u = uid();

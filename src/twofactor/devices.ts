@@ -14,7 +14,8 @@ import { aid, aint, aoptions } from '../_assert.js';
 import { typeError } from '../errors.js';
 import type { DeviceRecord } from '../store/types.js';
 import { aauthorization, authorize } from './lifecycle.js';
-import { alabel, atoken, auser, newToken, tokenHash, type Context } from './_context.js';
+import { atoken, auser, newToken, tokenHash, type Context } from './_context.js';
+import { alabel } from './label.js';
 import type { ChangeAuthorization } from './types.js';
 
 /** A trusted device as listed: never its token. */

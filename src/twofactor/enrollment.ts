@@ -6,8 +6,7 @@
 import { aalgorithm, abool, adigits, aid, aint, aoptions, asecret, kind } from '../_assert.js';
 import { acounter } from '../_bytes.js';
 import type { HashAlgorithm } from '../hotp.js';
-import { decodeBase32 } from '../base32.js';
-import { encodeBase32 } from '../base32.js';
+import { decodeBase32, encodeBase32 } from '../base32.js';
 import { rangeError, typeError } from '../errors.js';
 import { generateSecret } from '../secret.js';
 import type { Claim, FactorRecord, FactorType } from '../store/types.js';
@@ -18,7 +17,8 @@ import { parseOtpauthURI } from '../uri/parse.js';
 import { aauthorization, authorize, issueRecoveryCodes } from './lifecycle.js';
 import { encodePayload } from './challenge.js';
 import { adestination, hintOf, oobHash, sameHash, sealableDestination, sendTo } from './oob.js';
-import { alabel, auser, newToken, tokenHash, type Context } from './_context.js';
+import { auser, newToken, tokenHash, type Context } from './_context.js';
+import { alabel } from './label.js';
 import type { ChangeAuthorization, Factor } from './types.js';
 
 /** Input of {@link TwoFactor.beginEnrollment}. */
@@ -139,6 +139,19 @@ export function factorOf(f: FactorRecord, lastUsedAt: number | null): Factor {
   });
 }
 
+/** The `otpauth://` URI of an authenticator-app enrollment (a pending HOTP factor starts at counter 0). */
+function enrollmentUri(
+  ctx: Context,
+  type: 'totp' | 'hotp',
+  secret: Uint8Array,
+  account: string,
+  algorithm: 'SHA1' | 'SHA256' | 'SHA512',
+  digits: number,
+  period: number,
+): string {
+  return buildOtpauthURI({ type, secret, issuer: ctx.issuer, account, algorithm, digits, ...(type === 'totp' ? { period } : { counter: 0 }) });
+}
+
 /** The handle of an email/SMS enrollment's verification: derived from its factor, bound to its user. */
 function enrollmentHash(factorId: string): string {
   return tokenHash(`otpkit:enrollment:${factorId}`);
@@ -163,17 +176,7 @@ export async function beginEnrollment(ctx: Context, input: BeginEnrollmentInput)
   const now = ctx.time(i.now);
   const secret = oob ? sealableDestination(destination as string) : generateSecret({ algorithm: ctx.algorithm });
   // Built before anything is stored: a bad account name is misuse, not a half-made enrollment.
-  const uri = oob
-    ? undefined
-    : buildOtpauthURI({
-        type: type as 'totp' | 'hotp',
-        secret,
-        issuer: ctx.issuer,
-        account: i.account as string,
-        algorithm: ctx.algorithm,
-        digits: ctx.digits,
-        ...(type === 'totp' ? { period: ctx.period } : { counter: 0 }),
-      });
+  const uri = oob ? undefined : enrollmentUri(ctx, type as 'totp' | 'hotp', secret, i.account as string, ctx.algorithm, ctx.digits, ctx.period);
   const existing = await ctx.factors.listFactors(userId);
   const confirmed = existing.filter((f) => f.status === 'confirmed');
   if (confirmed.length >= ctx.maxFactors) return { ok: false, reason: 'limit' };
@@ -211,6 +214,47 @@ export async function beginEnrollment(ctx: Context, input: BeginEnrollmentInput)
   const sent = await sendTo(ctx, userId, hash, record, now, 'verify');
   if (!sent.ok) return sent.reason === 'throttled' ? sent : { ok: false, reason: 'limit' };
   return { ok: true, type, factorId: id, hint: record.hint as string, expiresAt, codeExpiresAt: sent.expiresAt };
+}
+
+/** Input of {@link TwoFactor.getEnrollment}. */
+export interface GetEnrollmentInput {
+  readonly userId: string;
+  readonly factorId: string;
+  /** The account name given to `beginEnrollment` (it is not stored). */
+  readonly account: string;
+  readonly now?: number | Date | undefined;
+}
+
+/** Result of {@link TwoFactor.getEnrollment}. */
+export type GetEnrollmentResult =
+  | {
+      readonly ok: true;
+      readonly type: 'totp' | 'hotp';
+      readonly factorId: string;
+      readonly uri: string;
+      readonly manualKey: string;
+      readonly expiresAt: number;
+    }
+  /** No pending authenticator-app enrollment of this id is alive: confirmed, expired, removed or never made. */
+  | { readonly ok: false; readonly reason: 'not-found' };
+
+const GET_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'factorId', 'account', 'now']);
+
+/** @internal */
+export async function getEnrollment(ctx: Context, input: GetEnrollmentInput): Promise<GetEnrollmentResult> {
+  const i = aoptions<GetEnrollmentInput>(input, GET_KEYS, 'input');
+  if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
+  const userId = auser(i.userId);
+  const factorId = aid(i.factorId, 'factorId');
+  if (typeof i.account !== 'string') throw typeError('ERR_OPTION_TYPE', `"account" expected string, got ${kind(i.account)}`);
+  const now = ctx.time(i.now);
+  const f = (await ctx.factors.listFactors(userId)).find((r) => r.id === factorId);
+  // Only while pending: a confirmed factor's secret is never shown again.
+  if (f === undefined || f.status !== 'pending' || (f.type !== 'totp' && f.type !== 'hotp') || f.expiresAt === null || f.expiresAt <= now)
+    return { ok: false, reason: 'not-found' };
+  const secret = await ctx.open(f.sealedSecret, userId, f.id);
+  const uri = enrollmentUri(ctx, f.type, secret, i.account, f.algorithm, f.digits, f.period);
+  return { ok: true, type: f.type, factorId, uri, manualKey: groupKey(encodeBase32(secret)), expiresAt: f.expiresAt };
 }
 
 /** @internal */

@@ -20,12 +20,15 @@ import { startChallenge, verifyChallenge, verifyCode, type StartChallengeInput, 
 import {
   beginEnrollment,
   confirmEnrollment,
+  getEnrollment,
   importFactor,
   type BeginEnrollmentInput,
   type BeginDeliveryEnrollmentResult,
   type BeginEnrollmentResult,
   type ConfirmEnrollmentInput,
   type ConfirmEnrollmentResult,
+  type GetEnrollmentInput,
+  type GetEnrollmentResult,
   type ImportFactorInput,
   type ImportFactorResult,
 } from './enrollment.js';
@@ -65,6 +68,8 @@ export interface TwoFactor {
   beginEnrollment(input: BeginEnrollmentInput & { readonly type: 'email' | 'sms' }): Promise<BeginDeliveryEnrollmentResult>;
   /** Confirms a pending factor with a code from the authenticator, consuming that code's step; the first factor comes with recovery codes. */
   confirmEnrollment(input: ConfirmEnrollmentInput): Promise<ConfirmEnrollmentResult>;
+  /** The URI and key of a pending authenticator-app enrollment again (e.g. to re-show the setup page after a typo); never of a confirmed factor. */
+  getEnrollment(input: GetEnrollmentInput): Promise<GetEnrollmentResult>;
   /** Imports an enrollment made by another library (a secret or an `otpauth://` URI) as a confirmed factor. */
   importFactor(input: ImportFactorInput): Promise<ImportFactorResult>;
   /** The user's factors (confirmed ones; pending too if asked), never a secret. */
@@ -225,6 +230,7 @@ export function createTwoFactor(options: TwoFactorOptions): TwoFactor {
   return Object.freeze({
     beginEnrollment: ((i: BeginEnrollmentInput) => beginEnrollment(ctx, i)) as TwoFactor['beginEnrollment'],
     confirmEnrollment: (i: ConfirmEnrollmentInput) => confirmEnrollment(ctx, i),
+    getEnrollment: (i: GetEnrollmentInput) => getEnrollment(ctx, i),
     importFactor: (i: ImportFactorInput) => importFactor(ctx, i),
     listFactors: (userId: string, opts?: ListFactorsOptions) => listFactors(ctx, userId, opts),
     renameFactor: (i: RenameFactorInput) => renameFactor(ctx, i),

@@ -20,8 +20,11 @@ export type FactorKeys =
    * `needsReseal` tells whether a sealed string should be re-sealed under the current key.
    */
   | {
+      /** Seals a secret for its context; returns the string the store keeps. */
       readonly seal: (secret: Uint8Array, context: string) => Promise<string> | string;
+      /** Opens a sealed string; must throw for another context or a tampered string. */
       readonly open: (sealed: string, context: string) => Promise<Uint8Array> | Uint8Array;
+      /** True if `sealed` should be re-sealed under the current key. */
       readonly needsReseal?: ((sealed: string) => boolean) | undefined;
     };
 
@@ -117,6 +120,7 @@ export interface TwoFactorOptions {
   readonly now?: (() => number) | undefined;
   /** Audit events; may be async; a throw or rejection never changes a decision. */
   readonly onEvent?: ((event: TwoFactorEvent) => unknown) | undefined;
+  /** Told when `onEvent` throws or rejects (the decision stands either way). */
   readonly onEventError?: ((error: unknown, event: TwoFactorEvent) => void) | undefined;
 }
 
@@ -173,10 +177,12 @@ export type VerificationFailureReason =
   /** The challenge has no attempt left: start a new one. */
   | 'exhausted';
 
+/** A refused code or token: one of the reasons, with `retryAfterMs` when throttled. */
 export type VerificationFailure =
   | { readonly ok: false; readonly reason: Exclude<VerificationFailureReason, 'throttled'> }
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterMs: number };
 
+/** What `verifyChallenge` and `verifyCode` return: a success or a failure, never a throw. */
 export type VerificationResult = VerificationSuccess | VerificationFailure;
 
 /** Audit events of the whole lifecycle. Never a secret, code or token. */

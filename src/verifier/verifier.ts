@@ -38,7 +38,7 @@ import {
   scanHOTPToken,
   scanTOTP,
 } from '../verify.js';
-import { aotpStore, ascope, emitter, guardState, refusal, totpCandidates } from './_shared.js';
+import { aotpStore, ascope, emitter, guardVerifierState, refusal, totpCandidates } from './_shared.js';
 import type {
   RecoveryIssueInput,
   RecoveryRedeemInput,
@@ -123,7 +123,7 @@ export function createVerifier(options?: VerifierOptions): Verifier {
   const emit = emitter<VerifierEvent>(o.onEvent, o.onEventError);
   const kept = o.recoveryHash === undefined ? undefined : keptHashOptions(o.recoveryHash);
   const recoveryHash = kept?.options;
-  const s = guardState(store, timeoutMs);
+  const s = guardVerifierState(store, timeoutMs);
 
   /** The time of a call: its own `now` if given, else the clock's; both validated the same way. */
   const nowMs = (override: unknown): number => (override === undefined ? atime(clock(), 'now()') : atime(override));

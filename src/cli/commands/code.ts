@@ -5,8 +5,8 @@ import { extractTotpMode, intOption, maxPositionals, parse } from '../_args.js';
 import { EXIT, type CliContext, type Command } from '../_io.js';
 import { KEY_HELP, KEY_OPTIONS, readKey } from '../_key.js';
 import { OTP_HELP, OTP_OPTIONS, resolveOtpParams, TIME_HELP } from '../_otp.js';
+import { MAX_COUNTER } from '../../_bytes.js';
 
-const MAX_U64 = (1n << 64n) - 1n;
 /** Most extra codes `-w` prints. */
 const MAX_EXTRA = 10_000;
 
@@ -51,7 +51,7 @@ export const codeCommand: Command = {
     // TOTP = HOTP(K, T) (RFC 6238 §4.2): the following codes are those of steps T+1, T+2, …
     const first = params.mode === 'totp' ? BigInt(timeStep(params.now, params.period, params.t0)) : params.counter;
     const lines: string[] = [];
-    for (let i = 0n; i <= BigInt(extra) && first + i <= MAX_U64; i++) lines.push(generateHOTP(secret, first + i, otp));
+    for (let i = 0n; i <= BigInt(extra) && first + i <= MAX_COUNTER; i++) lines.push(generateHOTP(secret, first + i, otp));
     ctx.out(lines.join('\n'));
     return EXIT.OK;
   },
