@@ -13,7 +13,7 @@ import type { AttemptPolicy, ChallengeRecord, DeviceRecord, FactorRecord, Factor
 import { factorStoreContract, storeContract, twoFactorContract, twoFactorFaultContract } from '../../src/testing.js';
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier, OTP_SCOPE } from '../../src/verifier/verifier.js';
-import { runSqlOracle } from './sql-oracle.js';
+import { runStoreOracle } from './oracle.js';
 
 export type SqlStoreUnderTest = OtpStore & FactorStore;
 export type Raw = Record<string, unknown>;
@@ -157,7 +157,7 @@ export function sqlStoreSuite(env: SqlEnv): void {
     for (const seed of env.oracle.seeds)
       it(`seed ${seed}: every outcome and all state identical`, async () => {
         const { store } = await env.fresh();
-        expect(await runSqlOracle(store, seed, env.oracle.steps)).toBeNull();
+        expect(await runStoreOracle(store, seed, env.oracle.steps)).toBeNull();
       }, 120_000);
   });
 

@@ -1,28 +1,18 @@
 /**
- * The seeded oracle of the SQL stores (SQLite and D1), after test/store/postgres.oracle.test.ts:
- * random sequences of every OtpStore and FactorStore operation, aimed at the edges (throttle gates
- * at every failure count, clocks that go back, drift-centred windows, ties, replays, HOTP
+ * The seeded oracle of the shared stores (PostgreSQL, SQLite, D1): random sequences of every
+ * OtpStore and FactorStore operation, aimed at the edges (throttle gates at every failure count
+ * under several policies, clocks that go back, drift-centred windows, ties, replays, HOTP
  * compare-and-set, recovery sets replaced under a claim, challenges that expire, run out of
  * attempts, belong to someone else or are capped, step-up tokens, pending factors that die,
- * limits, re-sealing and paginated scans, out-of-band codes, device tokens, send quotas), applied
- * to the memory store (the reference) and to the store under test. Every outcome (the value, or
- * "it threw") and the whole state of every user every 25 steps must be identical.
+ * limits, re-sealing and paginated scans, out-of-band codes, device tokens that rotate and are
+ * replayed, send quotas), applied to the memory store (the reference) and to the store under
+ * test. Every outcome (the value, or "it threw") and the whole state of every user every 25 steps
+ * must be identical.
  */
 import { delayAfter } from '../../src/_throttle.js';
 import { createMemoryStore, type MemoryStore } from '../../src/store/memory.js';
+import { prng } from '../_helpers.js';
 import type { AttemptPolicy, ChallengeRecord, Claim, DeviceRecord, FactorRecord, FactorStore, OobCode, OtpStore, RecoveryCodeSet, SendBucket, SendRule } from '../../src/store/types.js';
-
-/** mulberry32: a small seeded PRNG, so a failing sequence can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Store = MemoryStore | (OtpStore & FactorStore);
 interface Op {
@@ -35,7 +25,7 @@ const hex = (n: number): string => n.toString(16).padStart(64, '0');
 const show = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
 
 /** Runs `steps` operations of seed `seed` on a fresh memory store and on `other` (empty); resolves the first divergence, or null. */
-export async function runSqlOracle(other: OtpStore & FactorStore, seed: number, steps: number): Promise<string | null> {
+export async function runStoreOracle(other: OtpStore & FactorStore, seed: number, steps: number): Promise<string | null> {
     const mem = createMemoryStore();
     const rnd = prng(seed);
     const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
