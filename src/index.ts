@@ -94,6 +94,7 @@ export type { RecoveryPepper } from './recovery/pepper.js';
 export { hashRecoveryCodeSet, hashRecoveryCodeSetAsync, type StoredRecoveryCode } from './recovery/set.js';
 export { createTwoFactor, type TwoFactor } from './twofactor/twofactor.js';
 export { factorLabelProblem } from './twofactor/label.js';
+export { destinationProblem } from './twofactor/oob.js';
 export type {
   TwoFactorOptions,
   TwoFactorEvent,

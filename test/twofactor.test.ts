@@ -95,3 +95,37 @@ describe('createTwoFactor: sealing keys', () => {
       await expect(tf.beginEnrollment({ userId: 'u', account: 'a' })).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_INVALID' });
   });
 });
+
+describe('destinationProblem', async () => {
+  const { destinationProblem, createTwoFactor } = await import('../src/index.js');
+  const cases: ['email' | 'sms', string, ReturnType<typeof destinationProblem>][] = [
+    ['email', 'alice@example.com', undefined],
+    ['email', 'alice@localhost', 'malformed'],
+    ['email', 'alice example.com', 'malformed'],
+    ['email', 'a@b@example.com', 'malformed'],
+    ['email', `${'a'.repeat(64)}@${'b'.repeat(172)}.com`, 'malformed'],
+    ['email', 'tab\t@example.com', 'malformed'],
+    ['sms', '+15551234567', undefined],
+    ['sms', '+1 555 123 4567', 'malformed'],
+    ['sms', '15551234567', 'malformed'],
+    ['sms', '+0551234567', 'malformed'],
+    ['sms', '+1234567', 'malformed'],
+    ['sms', '+1234567890123456', 'malformed'],
+  ];
+  it.each(cases)('%s %j → %s, and beginEnrollment agrees', async (channel, destination, want) => {
+    expect(destinationProblem(channel, destination)).toBe(want);
+    const tf = createTwoFactor({
+      store: createMemoryStore(),
+      issuer: 'ACME',
+      keys: { current: 'k', keys: { k: new Uint8Array(32) } },
+      delivery: { deliver: () => undefined },
+    });
+    const begun = tf.beginEnrollment({ userId: 'u', type: channel, destination });
+    if (want === undefined) await expect(begun).resolves.toMatchObject({ ok: true });
+    else await expect(begun).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_INVALID' });
+  });
+  it('refuses a non-string destination and an unknown channel as misuse', () => {
+    expect(() => destinationProblem('sms', 15551234567 as unknown as string)).toThrow(TypeError);
+    expect(() => destinationProblem('fax' as 'sms', '+15551234567')).toThrow(RangeError);
+  });
+});

@@ -11,7 +11,7 @@ import { openStore } from './src/stores.js';
 
 export { startServer, type WebappOptions, type RunningWebapp } from './src/app.js';
 export { openStore, type OpenedStore } from './src/stores.js';
-export { escapeHtml } from './src/html.js';
+export { escapeHtml } from './src/layout.js';
 
 const USAGE = `Usage: node examples/webapp/start.mjs [--port N] [--host ADDR] [--pg URL | --redis URL | --memory] [--admin NAME]...
 
@@ -24,7 +24,10 @@ const USAGE = `Usage: node examples/webapp/start.mjs [--port N] [--host ADDR] [-
   --dist        (start.mjs) use the built package in dist/ instead of src/
 
 Environment: OTPKIT_APP_KEY = 64 hex characters, the key that seals the authenticator secrets
-(without it a random key is made at start, and enrollments do not survive a restart).`;
+(without it a random key is made at start, and enrollments do not survive a restart).
+OTPKIT_SMTP_URL (smtp://127.0.0.1:2525): email codes through this SMTP server.
+OTPKIT_SMS_URL (https://SID:TOKEN@host/2010-04-01/Accounts/SID/Messages.json), OTPKIT_SMS_FROM:
+text-message codes through this Twilio-shaped API.`;
 
 /** The options, or misuse with the usage. */
 function parse(argv: readonly string[]) {
@@ -32,13 +35,8 @@ function parse(argv: readonly string[]) {
     return parseArgs({
       args: [...argv],
       options: {
-        port: { type: 'string' },
-        host: { type: 'string', default: '127.0.0.1' },
-        pg: { type: 'string' },
-        redis: { type: 'string' },
-        memory: { type: 'boolean', default: false },
-        admin: { type: 'string', multiple: true, default: [] },
-        help: { type: 'boolean', short: 'h', default: false },
+        ...{ port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, pg: { type: 'string' }, redis: { type: 'string' } },
+        ...{ memory: { type: 'boolean', default: false }, admin: { type: 'string', multiple: true, default: [] }, help: { type: 'boolean', short: 'h', default: false } },
       },
     }).values;
   } catch (e) {
@@ -61,14 +59,13 @@ export async function main(argv: readonly string[]): Promise<void> {
       throw new Error('both OTPKIT_PG_URL and OTPKIT_REDIS_URL are set: choose with --pg URL, --redis URL or --memory');
   }
   const opened = await openStore({ pg, redis });
-  const app = await startServer({ port, host: a.host, store: opened.store, storeName: opened.name, admins: a.admin });
+  const env = (name: string): string | undefined => process.env[name] || undefined;
+  const delivery = { smtpUrl: env('OTPKIT_SMTP_URL'), smsUrl: env('OTPKIT_SMS_URL'), smsFrom: env('OTPKIT_SMS_FROM') };
+  const app = await startServer({ port, host: a.host, store: opened.store, storeName: opened.name, admins: a.admin, delivery });
   console.log(`otpkit demo listening on ${app.url} (otpkit state: ${opened.name} store)`);
   const stop = (): void => {
     console.log('shutting down');
-    void app
-      .close()
-      .then(() => opened.close())
-      .finally(() => process.exit(0));
+    void app.close().then(() => opened.close()).finally(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

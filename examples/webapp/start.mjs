@@ -1,22 +1,18 @@
 #!/usr/bin/env node
 // Runs the otpkit example web app: `node examples/webapp/start.mjs [--port N] [--pg URL | --redis URL]`.
-//
-// server.ts is TypeScript, which Node 20 cannot run directly, so this script bundles it with
-// esbuild (a devDependency, installed by `npm ci`) into .tmp/webapp/server.mjs and runs that.
-// `import ... from 'otpkit'` (and 'otpkit/qr', 'otpkit/postgres', 'otpkit/redis') is resolved to
-// this repository's src/, so no build is needed. With `--dist`, 'otpkit' is left to Node, which
-// resolves it through package.json "exports" to the built dist/ (run `npm run build` first):
-// exactly what an app that installed otpkit from npm gets. `pg` and `ioredis` stay external and
-// are loaded only when --pg / --redis (or OTPKIT_PG_URL / OTPKIT_REDIS_URL) ask for them.
+// Node 20 cannot run TypeScript, so this bundles server.ts with esbuild (a devDependency) into
+// .tmp/webapp/ and runs that, resolving 'otpkit' (and 'otpkit/qr', …) to this repository's src/.
+// With `--dist` it leaves 'otpkit' to Node, which resolves it through package.json "exports" to
+// the built dist/ (`npm run build` first): what an app that installed otpkit gets. `pg`,
+// `ioredis` and `nodemailer` stay external, loaded only when a store URL or OTPKIT_SMTP_URL asks.
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
-const args = process.argv.slice(2);
-const useDist = args.includes('--dist');
-const rest = args.filter((a) => a !== '--dist');
+const useDist = process.argv.includes('--dist');
+const rest = process.argv.slice(2).filter((a) => a !== '--dist');
 
 let build;
 try {
@@ -51,8 +47,7 @@ if (useDist && !existsSync(join(root, 'dist', 'index.js'))) {
   process.exit(1);
 }
 
-// Inside the repository (so Node's package self-reference finds 'otpkit' with --dist),
-// gitignored (.tmp/), one file per process (several apps may start at once), removed once loaded.
+// In the repository (so that Node's self-reference finds 'otpkit' with --dist), one file per process.
 const outfile = join(root, '.tmp', 'webapp', `server-${process.pid}.mjs`);
 await build({
   entryPoints: [join(here, 'server.ts')],
@@ -61,7 +56,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['pg', 'ioredis'],
+  external: ['pg', 'ioredis', 'nodemailer'],
   plugins: [otpkitResolver],
   logLevel: 'warning',
 });

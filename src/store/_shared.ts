@@ -98,3 +98,82 @@ export function readCounter(adapter: string, v: unknown, what: string): bigint {
   if (n > MAX_COUNTER) throw corrupt(adapter, what);
   return n;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Limits and argument checks the shared adapters (Redis, PostgreSQL, SQLite, D1) have in common
+
+/** @internal Challenge ids per user a call may name. */
+export const MAX_CHALLENGE_IDS = 20;
+/** @internal Longest sealed secret a store keeps (the flow checks what `keys.seal` returns against it). */
+export const MAX_SEALED = 4096;
+/** @internal Longest stored hash string. */
+export const MAX_HASH = 4096;
+/** @internal Longest factor label. */
+export const MAX_LABEL = 64;
+/** @internal Longest destination hint (a masked email address or phone number). */
+export const MAX_HINT = 128;
+/** @internal The latest instant a `Date` can represent: the bound of every time a window is computed from. */
+export const MAX_TIME = 8.64e15;
+/** @internal A SHA-256 digest as the stores keep it. */
+export const HEX64: RegExp = /^[0-9a-f]{64}$/;
+/** @internal A recovery-code set id. */
+export const SET_ID: RegExp = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * @internal What no store can keep faithfully: NUL (PostgreSQL text refuses it, SQLite's text
+ * functions stop at it) and lone surrogates (UTF-8 turns them into U+FFFD, merging distinct strings).
+ */
+export const UNSTORABLE: RegExp = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** @internal */
+export const FACTOR_TYPES: ReadonlySet<string> = /* @__PURE__ */ new Set(['totp', 'hotp', 'email', 'sms']);
+/** @internal */
+export const OOB_TYPES: ReadonlySet<string> = /* @__PURE__ */ new Set(['email', 'sms']);
+/** @internal */
+export const DEVICE_KINDS: ReadonlySet<string> = /* @__PURE__ */ new Set(['trusted', 'known']);
+/** @internal */
+export const CLAIM_KINDS: ReadonlySet<string> = /* @__PURE__ */ new Set(['totp', 'hotp', 'recovery', 'oob']);
+/** @internal */
+export const FACTOR_STATUS: ReadonlySet<string> = /* @__PURE__ */ new Set(['pending', 'confirmed']);
+
+/** @internal A long text stored verbatim: no NUL, no lone surrogate. */
+export function sstorable(v: unknown, title: string, max: number): string {
+  const s = stext(v, title, max);
+  if (UNSTORABLE.test(s)) throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
+  return s;
+}
+
+/** @internal A list of at most `max` ids. */
+export function aids(v: unknown, title: string, max: number): string[] {
+  if (!Array.isArray(v)) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an array, got ${kind(v)}`);
+  if (v.length > max) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected at most ${max} ids, got ${v.length}`);
+  return v.map((id: unknown) => sid(id, `${title}[]`));
+}
+
+/** @internal An object whose fields the caller checks one by one. */
+export function arecord(v: unknown, title: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an object, got ${kind(v)}`);
+  return v as Record<string, unknown>;
+}
+
+/** @internal A recovery-code set id. */
+export function asetId(v: unknown, title: string): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!SET_ID.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..64 characters of [A-Za-z0-9_-]`);
+  return v;
+}
+
+/** @internal One of the strings of `allowed`. */
+export function aoneOf<T extends string>(v: unknown, title: string, allowed: ReadonlySet<string>): T {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!allowed.has(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected one of ${[...allowed].join(', ')}`);
+  return v as T;
+}
+
+/** @internal A time in ms, or null. */
+export const optTime = (v: unknown, title: string): number | null => (v === null ? null : suint(v, title));
+
+/** @internal A SHA-256 hex digest the store keeps (token and code hashes that readers check as such). */
+export function ahash(v: unknown, title: string): string {
+  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!HEX64.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 64 lower-case hex digits`);
+  return v;
+}

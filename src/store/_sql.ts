@@ -16,9 +16,40 @@
  * @module
  * @internal
  */
-import { abool, aint, kind } from '../_assert.js';
+import { abool, aint, ALGORITHMS, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
-import { corrupt, MAX_DRIFT, MAX_PAYLOAD, readCounter, readInt, readUint, scounter, sdrift, sid, stext, suint } from './_shared.js';
+import {
+  ahash,
+  aids,
+  aoneOf,
+  arecord,
+  asetId,
+  CLAIM_KINDS,
+  corrupt,
+  DEVICE_KINDS,
+  FACTOR_STATUS,
+  FACTOR_TYPES,
+  HEX64,
+  MAX_CHALLENGE_IDS,
+  MAX_DRIFT,
+  MAX_HASH,
+  MAX_HINT,
+  MAX_LABEL,
+  MAX_PAYLOAD,
+  MAX_SEALED,
+  MAX_TIME,
+  OOB_TYPES,
+  optTime,
+  readCounter,
+  readInt,
+  readUint,
+  scounter,
+  sdrift,
+  SET_ID,
+  sid,
+  sstorable,
+  suint,
+} from './_shared.js';
 import type {
   AttemptPolicy,
   BeginAttempt,
@@ -48,17 +79,6 @@ import type {
 const SAFE = Number.MAX_SAFE_INTEGER;
 const I4 = 2 ** 31 - 1;
 const MAX_IDS = 100;
-const MAX_CHALLENGE_IDS = 20;
-const MAX_SEALED = 4096;
-const MAX_HASH = 4096;
-const MAX_LABEL = 64;
-const MAX_HINT = 128;
-/** The latest instant a `Date` can represent: the bound of every window length. */
-const MAX_TIME = 8.64e15;
-const HEX64 = /^[0-9a-f]{64}$/;
-const SET_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** NUL (SQLite's text functions stop at it) and lone surrogates (UTF-8 cannot hold them; D1 turns them into U+FFFD). */
-const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** What a `corrupt` outcome may name: a column, or a table with duplicated keys. */
 const CORRUPT_WHAT = /^[a-z_]+(?:\.[a-z_]+| \(duplicate rows\))$/;
 /** @internal The default prefix of the table names. */
@@ -323,12 +343,6 @@ function put<T>(target: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-const FACTOR_TYPES: ReadonlySet<string> = new Set(['totp', 'hotp', 'email', 'sms']);
-const OOB_TYPES: ReadonlySet<string> = new Set(['email', 'sms']);
-const DEVICE_KINDS: ReadonlySet<string> = new Set(['trusted', 'known']);
-const CLAIM_KINDS: ReadonlySet<string> = new Set(['totp', 'hotp', 'recovery', 'oob']);
-const FACTOR_STATUS: ReadonlySet<string> = new Set(['pending', 'confirmed']);
-const ALGORITHMS: ReadonlySet<string> = new Set(['SHA1', 'SHA256', 'SHA512']);
 
 class Reader {
   constructor(readonly adapter: string) {}
@@ -494,23 +508,8 @@ class Reader {
 // ---------------------------------------------------------------------------------------------
 // Arguments: what the store is about to write, checked again (the layers above validate already)
 
-/** A long text stored verbatim: no NUL, no lone surrogate. */
-function sstorable(v: unknown, title: string, max: number): string {
-  const s = stext(v, title, max);
-  if (UNSTORABLE.test(s)) throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
-  return s;
-}
 
-function aids(v: unknown, title: string, max: number): string[] {
-  if (!Array.isArray(v)) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an array, got ${kind(v)}`);
-  if (v.length > max) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected at most ${max} ids, got ${v.length}`);
-  return v.map((id: unknown) => sid(id, `${title}[]`));
-}
 
-function arecord(v: unknown, title: string): Row {
-  if (typeof v !== 'object' || v === null) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an object, got ${kind(v)}`);
-  return v as Row;
-}
 
 /** The policy as the parameters of the gate: first delayed failure, base, longest delay, lock. */
 function apolicy(v: unknown): { first: number; base: number; maxDelay: number; maxFailures: number } {
@@ -526,26 +525,9 @@ function apolicy(v: unknown): { first: number; base: number; maxDelay: number; m
   };
 }
 
-function asetId(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!SET_ID.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..64 characters of [A-Za-z0-9_-]`);
-  return v;
-}
 
-function aoneOf<T extends string>(v: unknown, title: string, allowed: ReadonlySet<string>): T {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!allowed.has(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected one of ${[...allowed].join(', ')}`);
-  return v as T;
-}
 
-const optTime = (v: unknown, title: string): number | null => (v === null ? null : suint(v, title));
 
-/** A SHA-256 hex digest the store keeps (token and code hashes that readers check as such). */
-function ahash(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!HEX64.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 64 lower-case hex digits`);
-  return v;
-}
 
 /** An out-of-band code as its three columns. */
 function aoob(v: unknown, title: string): { factor: string | null; code: string | null; expires: number | null } {

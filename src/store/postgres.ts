@@ -9,16 +9,35 @@
 import { abool, aint, ALGORITHMS, aoptions, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
+  ahash,
+  aids,
+  aoneOf,
+  arecord,
+  asetId,
+  CLAIM_KINDS,
   corrupt,
+  DEVICE_KINDS,
+  FACTOR_STATUS,
+  FACTOR_TYPES,
+  HEX64,
+  MAX_CHALLENGE_IDS,
   MAX_DRIFT,
+  MAX_HASH,
+  MAX_HINT,
+  MAX_LABEL,
   MAX_PAYLOAD,
+  MAX_SEALED,
+  MAX_TIME,
+  OOB_TYPES,
+  optTime,
   readCounter,
   readInt,
   readUint,
   scounter,
   sdrift,
+  SET_ID,
   sid,
-  stext,
+  sstorable,
   storeFailure,
   suint,
 } from './_shared.js';
@@ -95,18 +114,7 @@ const LOCK_KEY = 0x6f74706b; // 'otpk'
 /** SQLSTATE the functions raise for a malformed stored value; the message names the column only. */
 const CORRUPT_STATE = 'OTPKC';
 const CORRUPT_WHAT = /^[a-z_]+(?:\.[a-z_]+| \(duplicate rows\))$/;
-const SET_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** NUL and lone surrogates: PostgreSQL text refuses the first and turns the second into U+FFFD. */
-const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MAX_IDS = 100;
-const MAX_CHALLENGE_IDS = 20;
-const MAX_SEALED = 4096;
-const MAX_HASH = 4096;
-const MAX_LABEL = 64;
-const MAX_HINT = 128;
-/** The latest instant a `Date` can represent: the bound of every time a window is computed from. */
-const MAX_TIME = 8.64e15;
-const HEX64 = /^[0-9a-f]{64}$/;
 
 // ---------------------------------------------------------------------------------------------
 // Options and schema
@@ -880,11 +888,6 @@ function recoverySet(rows: ReadonlyArray<readonly unknown[]>): RecoveryCodeSet |
   return { setId, issuedAt: readTime(issuedAt, 'recovery_sets.issued_at'), total: n, codes };
 }
 
-const FACTOR_TYPES: ReadonlySet<string> = new Set(['totp', 'hotp', 'email', 'sms']);
-const OOB_TYPES: ReadonlySet<string> = new Set(['email', 'sms']);
-const DEVICE_KINDS: ReadonlySet<string> = new Set(['trusted', 'known']);
-const CLAIM_KINDS: ReadonlySet<string> = new Set(['totp', 'hotp', 'recovery', 'oob']);
-const FACTOR_STATUS: ReadonlySet<string> = new Set(['pending', 'confirmed']);
 
 function readHash(v: unknown, what: string): string {
   if (typeof v !== 'string' || !HEX64.test(v)) throw corrupt(ADAPTER, what);
@@ -947,23 +950,8 @@ function oobOf(factorId: unknown, codeHash: unknown, expiresAt: unknown): OobCod
 // ---------------------------------------------------------------------------------------------
 // Arguments: what the store is about to write, checked again (the layers above validate already)
 
-/** A long text stored verbatim: no NUL, no lone surrogate (PostgreSQL would refuse or alter it). */
-function sstorable(v: unknown, title: string, max: number): string {
-  const s = stext(v, title, max);
-  if (UNSTORABLE.test(s)) throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
-  return s;
-}
 
-function aids(v: unknown, title: string, max: number): string[] {
-  if (!Array.isArray(v)) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an array, got ${kind(v)}`);
-  if (v.length > max) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected at most ${max} ids, got ${v.length}`);
-  return v.map((id: unknown) => sid(id, `${title}[]`));
-}
 
-function arecord(v: unknown, title: string): Row {
-  if (typeof v !== 'object' || v === null) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an object, got ${kind(v)}`);
-  return v as Row;
-}
 
 function apolicy(v: unknown): [number, number, number, number] {
   const p = arecord(v, 'policy') as Partial<Record<keyof AttemptPolicy, unknown>>;
@@ -977,26 +965,9 @@ function apolicy(v: unknown): [number, number, number, number] {
   ];
 }
 
-function asetId(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!SET_ID.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..64 characters of [A-Za-z0-9_-]`);
-  return v;
-}
 
-function aoneOf<T extends string>(v: unknown, title: string, allowed: ReadonlySet<string>): T {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!allowed.has(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected one of ${[...allowed].join(', ')}`);
-  return v as T;
-}
 
-const optTime = (v: unknown, title: string): number | null => (v === null ? null : suint(v, title));
 
-/** A SHA-256 hex digest the store keeps (token and code hashes that readers check as such). */
-function ahash(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!HEX64.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 64 lower-case hex digits`);
-  return v;
-}
 
 /** An out-of-band code as its three columns. */
 function aoob(v: unknown, title: string): [string | null, string | null, number | null] {

@@ -15,18 +15,25 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { abool, aint, ALGORITHMS, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
+  asetId,
   corrupt as corruptValue,
+  MAX_CHALLENGE_IDS,
   MAX_DRIFT,
+  MAX_HINT,
+  MAX_LABEL,
   MAX_PAYLOAD,
+  MAX_SEALED,
   readCounter,
   readInt,
   readUint,
   scounter,
   sdrift,
+  SET_ID,
   sid,
   stext,
   storeFailure,
   suint,
+  UNSTORABLE,
 } from './_shared.js';
 import type {
   AttemptPolicy,
@@ -114,12 +121,7 @@ const DAY_MS = 86_400_000;
 const MAX_CODE_ID = 1024;
 const MAX_CODE_HASH = 4096;
 const MAX_CODES = 100;
-const SET_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_SEALED = 4096;
-const MAX_LABEL = 64;
-const MAX_HINT = 128;
 const MAX_ATTEMPTS = 100;
-const MAX_CHALLENGE_IDS = 20;
 /** Ids per call (credentials asked for, deleted): far above any real use, well inside Lua's stack. */
 const MAX_IDS = 1000;
 const MAX_SCAN = 10_000;
@@ -135,8 +137,6 @@ const GRACE_MS = 300_000;
 const MAX_TTL_MS = 1e12;
 /** The ledger of index keys outlives them by this margin (the index is written just after it). */
 const LEDGER_MARGIN_MS = 60_000;
-/** Lone surrogates (UTF-8 turns them into U+FFFD, merging distinct strings) and NUL. */
-const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 // ---------------------------------------------------------------------------------------------
 // Lua
@@ -1152,11 +1152,6 @@ function apolicy(v: unknown): AttemptPolicy {
 
 const policyArgs = (p: AttemptPolicy): string[] => [String(p.freeFailures), String(p.baseDelayMs), String(p.maxDelayMs), String(p.maxFailures)];
 
-function asetId(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!SET_ID.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..64 characters of [A-Za-z0-9_-]`);
-  return v;
-}
 
 /** A string stored as raw UTF-8 must survive it: no lone surrogates, no NUL. */
 function astorable(v: string, title: string): string {

@@ -77,9 +77,34 @@ function destinationOf(bytes: Uint8Array): string {
 /** @internal A destination, checked for its channel (an address for email, E.164 for SMS). */
 export function adestination(channel: OobChannel, v: unknown): string {
   if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"destination" expected string, got ${kind(v)}`);
-  if (channel === 'email' ? !EMAIL.test(v) || v.length > 240 : !E164.test(v))
+  if (destinationProblem(channel, v) !== undefined)
     throw rangeError('ERR_OPTION_INVALID', `"destination" expected ${channel === 'email' ? 'an email address' : 'a phone number in E.164 form (+15551234567)'}`);
   return v;
+}
+
+/**
+ * Tells whether `beginEnrollment` would refuse an email address or phone number, without
+ * throwing: check form input with it before a step-up code is spent on a typo. Email addresses:
+ * one `@`, a dot in the domain, no space or control character, at most 240 characters. Phone
+ * numbers: E.164 (`+`, a country code, 8 to 15 digits in all), with no spaces or dashes: strip
+ * them first.
+ *
+ * @param channel - `'email'` or `'sms'`.
+ * @param destination - the address or number as it would be passed on.
+ * @returns `undefined` if accepted, else `'malformed'`.
+ * @throws TypeError `ERR_OPTION_TYPE` if `destination` is not a string; RangeError if `channel` is
+ *   neither `'email'` nor `'sms'`.
+ * @example
+ * ```ts
+ * destinationProblem('sms', '+15551234567'); // undefined
+ * destinationProblem('sms', '555 123 4567'); // 'malformed'
+ * ```
+ */
+export function destinationProblem(channel: OobChannel, destination: string): 'malformed' | undefined {
+  if (channel !== 'email' && channel !== 'sms') throw rangeError('ERR_OPTION_INVALID', '"channel" expected email or sms');
+  if (typeof destination !== 'string') throw typeError('ERR_OPTION_TYPE', `"destination" expected string, got ${kind(destination)}`);
+  const ok = channel === 'email' ? EMAIL.test(destination) && destination.length <= 240 : E164.test(destination);
+  return ok ? undefined : 'malformed';
 }
 
 /** @internal What the user may see of a destination: `a•••@example.com`, `•••• 4567`. */
@@ -174,7 +199,7 @@ export async function sendTo(
     await Promise.race([
       Promise.resolve().then(() => deliver(Object.freeze({ userId, channel, destination, code, expiresAt, purpose }))),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new OtpkitError('ERR_DELIVERY', `delivery.deliver did not finish within ${ctx.deliverTimeoutMs} ms`)), ctx.deliverTimeoutMs);
+        timer = setTimeout(() => reject(new OtpkitError('ERR_DELIVERY', `delivery.deliver did not finish within ${ctx.deliverTimeoutMs} ms for ${channel}`)), ctx.deliverTimeoutMs);
       }),
     ]);
   } catch (e) {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTwoFactor, OtpkitError, type FactorStore, type OtpStore, type ThrottleOptions } from 'otpkit';
+import { channelsOf, createDeliver, type DeliveryOptions } from './delivery.js';
 import { HttpError, send } from './http.js';
 import { dispatch, type App, type Route } from './router.js';
 import { accountRoutes } from './pages/account.js';
@@ -14,45 +15,39 @@ import { adminRoutes } from './pages/admin.js';
 import { deviceRoutes } from './pages/devices.js';
 import { enrollmentRoutes } from './pages/enrollment.js';
 import { recoveryRoutes } from './pages/recovery.js';
-import { signInRoutes } from './pages/signin.js';
-import { createSessions, type SessionLimits } from './sessions.js';
-import { createUsers } from './users.js';
+import { signInRoutes, TRUSTED_MS } from './pages/signin.js';
+import { Sessions } from './sessions.js';
+import { Users } from './users.js';
 
 /** Every page and form: a new feature is one more module here. */
 const ROUTES: readonly Route[] = [...signInRoutes, ...accountRoutes, ...enrollmentRoutes, ...deviceRoutes, ...recoveryRoutes, ...adminRoutes];
 
 /** Options of {@link startServer}; every one has a default. */
 export interface WebappOptions {
-  /** 0 picks a free port. @defaultValue 0 */
-  readonly port?: number | undefined;
-  /** @defaultValue '127.0.0.1' */
-  readonly host?: string | undefined;
-  /** otpkit's store (both contracts). @defaultValue in memory */
+  readonly port?: number | undefined; // 0 (the default) picks a free port
+  readonly host?: string | undefined; // '127.0.0.1'
+  /** otpkit's store (both contracts), and its name for the footer. @defaultValue in memory */
   readonly store?: (OtpStore & FactorStore) | undefined;
-  /** Shown in the footer. @defaultValue 'in-memory' (or 'custom' with a store) */
   readonly storeName?: string | undefined;
   /** The clock of otpkit and the sessions. @defaultValue Date.now */
   readonly now?: (() => number) | undefined;
   readonly throttle?: ThrottleOptions | undefined;
+  /** Codes by email (an SMTP server) and SMS (an HTTP API). @defaultValue neither */
+  readonly delivery?: DeliveryOptions | undefined;
   /** The 32-byte key that seals secrets. @defaultValue `OTPKIT_APP_KEY` (64 hex digits), else random at start */
   readonly appKey?: Uint8Array | undefined;
-  /** Password hashing: scrypt N = 2^logN, 15..20. @defaultValue 17 (OWASP) */
-  readonly scryptLogN?: number | undefined;
-  /** Usernames that are administrators (the page also needs their 2FA on). @defaultValue [] */
-  readonly admins?: readonly string[] | undefined;
-  readonly sessionLimits?: SessionLimits | undefined;
-  /** `Secure` and `__Host-` cookies: serve over HTTPS. @defaultValue false */
-  readonly secureCookies?: boolean | undefined;
+  readonly scryptLogN?: number | undefined; // password hashing, scrypt N = 2^logN, 15..20; 17 (OWASP)
+  readonly admins?: readonly string[] | undefined; // usernames that are administrators (with their 2FA on)
+  readonly maxSessions?: number | undefined; // signed-in sessions kept at most: 50000
+  readonly secureCookies?: boolean | undefined; // `Secure` and `__Host-` cookies, behind HTTPS
   /** Audit events and errors; never a secret or a code. @defaultValue console.log */
   readonly log?: ((line: string) => void) | undefined;
 }
 
 export interface RunningWebapp {
-  /** e.g. `http://127.0.0.1:3000` */
-  readonly url: string;
-  /** The sealing key was made at start. */
-  readonly ephemeralKey: boolean;
-  sessionCounts(): { readonly signedIn: number; readonly pending: number };
+  readonly url: string; // e.g. http://127.0.0.1:3000
+  readonly ephemeralKey: boolean; // the sealing key was made at start
+  sessionCounts(): { readonly signedIn: number };
   /** Stops listening and drops open connections (the store is left to its owner). */
   close(): Promise<void>;
 }
@@ -75,26 +70,24 @@ export async function startServer(options: WebappOptions = {}): Promise<RunningW
   if (appKey.length !== 32) throw new RangeError('appKey must be 32 bytes');
   if (envKey === undefined)
     log('warning: OTPKIT_APP_KEY is not set; secrets are sealed with a random key made at start, so enrollments do not survive a restart');
+  const d = options.delivery ?? {};
+  // otpkit's own timeout is a backstop: the app's (fetch's, nodemailer's) answers first, with its cause.
+  const channels = channelsOf(d);
 
   const tf = createTwoFactor({
     store: options.store, // none: otpkit keeps it in memory
     issuer: 'otpkit demo',
     keys: { current: 'app1', keys: { app1: appKey } },
     throttle: options.throttle,
+    devices: { trustedTtlMs: TRUSTED_MS },
+    ...(channels.length === 0 ? {} : { delivery: { deliver: createDeliver(d), timeoutMs: (d.timeoutMs ?? 10_000) + 1000, cooldownMs: d.cooldownMs } }),
     now,
     // The specific reasons (invalid, replayed, locked…) go here, never to the page.
     onEvent: (e) => log(`audit ${JSON.stringify(e)}`),
   });
-  const sessions = createSessions({ now, secure: options.secureCookies ?? false, limits: options.sessionLimits });
-  const app: App = {
-    tf,
-    users: createUsers(logN, options.admins ?? []),
-    sessions,
-    now,
-    log,
-    storeName: options.storeName ?? (options.store === undefined ? 'in-memory' : 'custom'),
-    demoKey: envKey === undefined,
-  };
+  const sessions = new Sessions(now, options.maxSessions);
+  const storeName = options.storeName ?? (options.store === undefined ? 'in-memory' : 'custom');
+  const app: App = { tf, users: new Users(logN, options.admins ?? []), sessions, now, log, storeName, demoKey: envKey === undefined, secure: options.secureCookies ?? false, channels };
   const handle = dispatch(app, ROUTES);
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -112,13 +105,7 @@ export async function startServer(options: WebappOptions = {}): Promise<RunningW
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

@@ -7,56 +7,62 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** An answer other than a page: its status and a plain-text body. */
 export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  constructor(readonly status: number, message: string) {
     super(message);
   }
 }
 
-// No script at all, styles from our own stylesheet only, forms posting to us only.
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-function headers(res: ServerResponse): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
+const HEADERS = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
   // Not 'no-referrer': with it, browsers send `Origin: null` on same-origin form posts, which
   // the origin check refuses. 'same-origin' still leaks nothing to other sites.
-  res.setHeader('Referrer-Policy', 'same-origin');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Content-Security-Policy', CSP);
-}
+  'Referrer-Policy': 'same-origin',
+  'X-Frame-Options': 'DENY',
+  // No script at all, styles from our own stylesheet only, forms posting to us only.
+  'Content-Security-Policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
 
 export function send(res: ServerResponse, status: number, body: string, type = 'text/html; charset=utf-8'): void {
   res.statusCode = status;
   res.setHeader('Content-Type', type);
-  headers(res);
+  for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
   res.end(body);
 }
 
 /** 303 See Other: the browser follows with a GET (post/redirect/get). */
 export function redirect(res: ServerResponse, to: string): void {
-  res.statusCode = 303;
   res.setHeader('Location', to);
-  headers(res);
-  res.end();
+  send(res, 303, '');
 }
 
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+/**
+ * The app's cookies, all `HttpOnly; SameSite=Lax; Path=/`, and with `secure` (behind HTTPS)
+ * `Secure` and the `__Host-` prefix: sent over HTTPS only, to this host only, set by no sub-domain.
+ */
+export class Cookies {
+  constructor(readonly req: IncomingMessage, readonly res: ServerResponse, private readonly secure: boolean) {}
+
+  private name(key: string): string {
+    return `${this.secure ? '__Host-' : ''}otpkit_demo_${key}`;
   }
-  return undefined;
-}
 
-/** Adds a cookie (HttpOnly, SameSite=Lax always); `maxAgeS: 0` deletes it. */
-export function setCookie(res: ServerResponse, name: string, value: string, o: { secure: boolean; maxAgeS?: number }): void {
-  const c = `${name}=${value}; Path=/; HttpOnly; SameSite=Lax${o.maxAgeS === undefined ? '' : `; Max-Age=${o.maxAgeS}`}${o.secure ? '; Secure' : ''}`;
-  const prev = res.getHeader('Set-Cookie');
-  const list = Array.isArray(prev) ? prev.filter((p) => !p.startsWith(`${name}=`)) : [];
-  res.setHeader('Set-Cookie', [...list, c]);
+  get(key: string): string | undefined {
+    const name = this.name(key);
+    for (const part of (this.req.headers.cookie ?? '').split(';')) {
+      const eq = part.indexOf('=');
+      if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    }
+    return undefined;
+  }
+
+  /** Sets a cookie (for the browser session without `maxAgeS`); `maxAgeS: 0` deletes it. */
+  set(key: string, value: string, maxAgeS?: number): void {
+    const name = this.name(key);
+    const c = `${name}=${value}; Path=/; HttpOnly; SameSite=Lax${maxAgeS === undefined ? '' : `; Max-Age=${Math.max(0, Math.floor(maxAgeS))}`}${this.secure ? '; Secure' : ''}`;
+    const prev = this.res.getHeader('Set-Cookie');
+    this.res.setHeader('Set-Cookie', [...(Array.isArray(prev) ? prev.filter((p) => !p.startsWith(`${name}=`)) : []), c]);
+  }
 }
 
 /**
@@ -73,8 +79,7 @@ export async function readForm(req: IncomingMessage, limit: number): Promise<URL
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, 'Request too large.');
+    if ((size += chunk.length) > limit) throw new HttpError(413, 'Request too large.');
     chunks.push(chunk);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));

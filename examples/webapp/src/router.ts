@@ -5,11 +5,10 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TwoFactor } from 'otpkit';
-import { HttpError, readForm, redirect, send } from './http.js';
+import type { OobChannel, TwoFactor } from 'otpkit';
+import { Cookies, HttpError, readForm, redirect, send } from './http.js';
 import { CSS, layout, type Page, type View } from './layout.js';
-import { notice } from './messages.js';
-import { tokensMatch, type Flash, type PendingSession, type Session, type Sessions, type UserSession } from './sessions.js';
+import type { Flash, Pending, Sessions, UserSession } from './sessions.js';
 import type { User, Users } from './users.js';
 
 /** What every handler may use. */
@@ -21,20 +20,28 @@ export interface App {
   readonly log: (line: string) => void;
   readonly storeName: string;
   readonly demoKey: boolean;
+  readonly secure: boolean;
+  /** Where codes can be sent: email (an SMTP server is set), SMS (an SMS API is set). */
+  readonly channels: readonly OobChannel[];
 }
 
-export interface Ctx<S extends Session | null = Session | null> {
+export interface Ctx<S extends UserSession | null = UserSession | null> {
   readonly app: App;
-  readonly res: ServerResponse;
+  readonly req: IncomingMessage;
+  readonly cookies: Cookies;
   readonly session: S;
+  /** The pending sign-in (on the code form). */
+  readonly pending: Pending | null;
   /** A form field (POST) or query parameter (GET), at most `max` characters, `''` if absent. */
   field(name: string, max?: number): string;
-  render(page: (v: View) => Page): void;
+  render(page: Page | ((v: View) => Page)): void;
+  /** Redirects, the messages given to `flash` going with it. */
   redirect(to: string): void;
-  /** A message on the next page of this session. */
   flash(kind: Flash['kind'], text: string): void;
 }
-export type PendingCtx = Ctx<PendingSession>;
+export interface PendingCtx extends Ctx<null> {
+  readonly pending: Pending;
+}
 export interface UserCtx extends Ctx<UserSession> {
   readonly user: User;
 }
@@ -47,11 +54,9 @@ export interface Route {
   readonly handle: (c: never) => Promise<void> | void;
 }
 
-const route =
-  (method: 'GET' | 'POST') =>
-  <A extends Access>(path: string, access: A, handle: (c: CtxOf<A>) => Promise<void> | void): Route => ({ key: `${method} ${path}`, access, handle });
-export const get: <A extends Access>(path: string, access: A, handle: (c: CtxOf<A>) => Promise<void> | void) => Route = route('GET');
-export const post: typeof get = route('POST');
+type Define = <A extends Access>(path: string, access: A, handle: (c: CtxOf<A>) => Promise<void> | void) => Route;
+export const get: Define = (path, access, handle) => ({ key: `GET ${path}`, access, handle });
+export const post: Define = (path, access, handle) => ({ key: `POST ${path}`, access, handle });
 
 /** The request handler of a route table. */
 export function dispatch(app: App, routes: readonly Route[]): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -64,55 +69,56 @@ export function dispatch(app: App, routes: readonly Route[]): (req: IncomingMess
     const r = table.get(`${method} ${url.pathname}`);
     if (r === undefined) return send(res, 404, 'Not found', 'text/plain; charset=utf-8');
     const form = method === 'POST' ? await readForm(req, 16 * 1024) : url.searchParams;
-    const { session, ended } = sessions.load(req, res);
-    const to = (path: string): void => redirect(res, path);
-    const user = session?.kind === 'user' ? app.users.byId(session.userId) : undefined;
+    const cookies = new Cookies(req, res, app.secure);
+    const { session, pending, ended } = sessions.load(cookies);
+    const user = session === null ? undefined : app.users.byId(session.userId);
+    const flashes: Flash[] = [];
+    const flash = (kind: Flash['kind'], text: string): void => void flashes.push({ kind, text });
+    const to = (path: string): void => {
+      sessions.setFlash(cookies, flashes);
+      redirect(res, path);
+    };
     const gone = (): void => {
-      if (ended !== null) sessions.notice(res, ended === 'pending' ? 'sign-in-again' : 'session-expired');
+      if (ended !== null) flash('info', ended === 'pending' ? 'Your sign-in took too long. Enter your password again.' : 'Your session expired. Please sign in again.');
       to('/login');
     };
 
     // A session that just ended says so on the sign-in page (its cookie is cleared already).
     if (ended !== null && method === 'GET') return gone();
-    if (r.access === 'pending' && session?.kind !== 'pending') return session === null ? gone() : to('/');
-    if ((r.access === 'user' || r.access === 'admin') && user === undefined) return session?.kind === 'pending' ? to('/login/code') : gone();
-    if (method === 'POST' && !(session === null ? sessions.visitorTokenValid(req, form.get('csrf') ?? '') : tokensMatch(session.csrf, form.get('csrf') ?? ''))) {
-      if (session === null) sessions.notice(res, 'form-expired');
-      else session.flash.push({ kind: 'error', text: 'That form had expired. Please try again.' });
+    if (r.access === 'pending' && pending === null) return session === null ? gone() : to('/');
+    if ((r.access === 'user' || r.access === 'admin') && user === undefined) return pending !== null ? to('/login/code') : gone();
+    if (method === 'POST' && !sessions.csrfValid(cookies, session, form.get('csrf') ?? '')) {
+      flash('error', 'That form had expired. Please try again.');
       return to('/');
     }
     if (r.access === 'admin' && (user?.admin !== true || !(await app.tf.isEnabled(user.id)))) {
-      session?.flash.push({ kind: 'error', text: 'The administrator page needs an administrator with two-factor authentication on.' });
+      flash('error', 'The administrator page needs an administrator with two-factor authentication on.');
       return to('/');
     }
 
-    const c: UserCtx = {
-      app,
-      res,
-      session: session as UserSession,
-      user: user as User,
+    const c: Ctx & { readonly user: User | undefined } = {
+      ...{ app, req, cookies, session, pending, user, flash },
+      redirect: to,
       field(name, max = 256) {
         const v = form.get(name) ?? '';
         if (v.length > max) throw new HttpError(400, `The ${name} field is too long.`);
         return v;
       },
-      render(page) {
-        let visitor: string | undefined;
+      render(p) {
+        let csrf: string | undefined;
         const v: View = {
           // Read only by forms: a page without one sets no cookie for a visitor without a session.
           get csrf() {
-            return session?.csrf ?? (visitor ??= sessions.visitorToken(req, res));
+            return (csrf ??= sessions.csrf(cookies, session));
           },
-          flash: [...notice(sessions.takeNotice(req, res)), ...(session?.flash.splice(0) ?? [])],
-          who: session?.kind === 'pending' ? 'pending' : user === undefined ? null : { username: user.username, admin: user.admin },
+          flash: [...sessions.takeFlash(cookies), ...flashes.splice(0)],
+          who: pending !== null ? 'pending' : user === undefined ? null : { username: user.username, admin: user.admin },
           storeName: app.storeName,
           demoKey: app.demoKey,
         };
-        send(res, 200, layout(v, page(v)));
+        send(res, 200, layout(v, typeof p === 'function' ? p(v) : p));
       },
-      redirect: to,
-      flash: (kind, text) => void session?.flash.push({ kind, text }),
     };
-    await (r.handle as (c: UserCtx) => Promise<void> | void)(c);
+    await (r.handle as (x: typeof c) => Promise<void> | void)(c);
   };
 }

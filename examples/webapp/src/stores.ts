@@ -15,14 +15,10 @@ export interface OpenedStore {
 }
 
 /** `postgres://user:pw@host:5432/db` → `host:5432/db` (never show a password). */
-function where(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.host}${u.pathname === '/' ? '' : u.pathname}`;
-  } catch {
-    return 'unparseable URL';
-  }
-}
+const where = (url: string): string => {
+  const u = URL.canParse(url) ? new URL(url) : undefined;
+  return u === undefined ? 'unparseable URL' : `${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+};
 
 /**
  * Opens the store a URL names: PostgreSQL (with `pg`, tables created if missing) or Redis (with
@@ -60,9 +56,7 @@ export async function openStore(spec: {
       last = e.message;
       report(`redis: ${e.message}`);
     });
-    client.on('ready', () => {
-      last = undefined;
-    });
+    client.on('ready', () => void (last = undefined));
     await client.connect();
     return { store: createRedisStore({ client }), name: `Redis (${where(spec.redis)})`, close: async () => void (await client.quit()) };
   }

@@ -1,7 +1,6 @@
 /** The administrator's page: a user's throttle state (`throttleStatus`) and `unlock` with `administrator`. @module */
 import type { ThrottleStatus } from 'otpkit';
-import { html } from '../html.js';
-import { button } from '../layout.js';
+import { form, html, input, page, seconds } from '../layout.js';
 import { get, post, type Route, type UserCtx } from '../router.js';
 
 const SCOPES = { otp: 'Authenticator codes', recovery: 'Recovery codes' } as const;
@@ -9,7 +8,7 @@ const SCOPES = { otp: 'Authenticator codes', recovery: 'Recovery codes' } as con
 const describe = (t: ThrottleStatus): string => {
   const n = `${t.failures} failure${t.failures === 1 ? '' : 's'}`;
   if (t.locked) return `locked after ${n}`;
-  if (t.retryAfterMs > 0) return `${n}, next attempt in ${Math.ceil(t.retryAfterMs / 1000)} s`;
+  if (t.retryAfterMs > 0) return `${n}, next attempt in ${seconds(t.retryAfterMs)}`;
   return t.failures === 0 ? 'no failures' : n;
 };
 
@@ -24,29 +23,29 @@ export const adminRoutes: readonly Route[] = [
   get('/admin', 'admin', async (c) => {
     const query = c.field('user', 64);
     const found = query === '' ? undefined : await lookup(c, query);
-    c.render((v) => ({
-      title: 'Administration',
-      body: html`<div class="card"><h1>Administration</h1><form method="get" action="/admin" id="admin-lookup"><label for="admin-user">Username</label>
-<input type="search" id="admin-user" name="user" value="${query}" required><div><button type="submit">Look up</button></div></form></div>${
-        found === undefined
-          ? ''
+    c.render((v) =>
+      page(
+        'Administration',
+        html`<form method="get" action="/admin" id="admin-lookup">${input('Username', { id: 'admin-user', name: 'user', type: 'search', value: query, required: true })}<div><button type="submit">Look up</button></div></form>`,
+        ...(found === undefined
+          ? []
           : found === null
-            ? html`<div class="card" id="admin-result">No user named “${query}”.</div>`
-            : html`<div class="card" id="admin-result"><h2>${found.user.username}</h2>
-<p>Two-factor authentication is ${found.devices === 0 ? 'off' : `on, with ${found.devices} device${found.devices === 1 ? '' : 's'}`}.</p>
-<table><tbody>${(['otp', 'recovery'] as const).map(
-                (scope) => html`<tr id="throttle-${scope}"><th>${SCOPES[scope]}</th><td class="status">${describe(found.status[scope])}</td>
-<td>${found.status[scope].failures > 0 ? button(v, '/admin/unlock', 'Unlock', `unlock-${scope}`, { user: found.user.username, scope }) : ''}</td></tr>`,
-              )}</tbody></table></div>`
-      }`,
-    }));
+            ? [html`<p id="admin-result">No user named “${query}”.</p>`]
+            : [
+                html`<div id="admin-result"><h2>${found.user.username}</h2>
+<p>Two-factor authentication is ${found.devices === 0 ? 'off' : `on, with ${found.devices} device${found.devices === 1 ? '' : 's'}`}. The counts are those of browsers without a known-device cookie; each known browser has its own.</p>
+<table><tbody>${(['otp', 'recovery'] as const).map((scope) => html`<tr id="throttle-${scope}"><th>${SCOPES[scope]}</th><td class="status">${describe(found.status[scope])}</td></tr>`)}</tbody></table>
+${form(v, '/admin/unlock', 'unlock', 'Unlock (every browser)', { hidden: { user: found.user.username } })}</div>`,
+              ]),
+      ),
+    );
   }),
   post('/admin/unlock', 'admin', async (c) => {
     const found = await lookup(c, c.field('user', 64));
-    const scope = c.field('scope') === 'recovery' ? 'recovery' : 'otp';
     if (found !== null) {
-      await c.app.tf.unlock(found.user.id, scope, { administrator: c.user.username });
-      c.flash('ok', `${SCOPES[scope]} of ${found.user.username} are unlocked.`);
+      // No scope: every bucket of the user, the shared ones and those of known browsers.
+      await c.app.tf.unlock(found.user.id, undefined, { administrator: c.user.username });
+      c.flash('ok', `${found.user.username} is unlocked.`);
     }
     c.redirect(`/admin?user=${encodeURIComponent(c.field('user', 64))}`);
   }),

@@ -5,16 +5,14 @@
  * @module
  */
 import { normalizeToken } from 'otpkit';
-import { html, type Html } from '../html.js';
-import { codeField, csrfField } from '../layout.js';
-import { codeFailed } from '../messages.js';
+import { codeFailed, codeField, form, type Html, html, page } from '../layout.js';
 import { get, post, type Route, type UserCtx } from '../router.js';
 
+/** The step-up page: what the change does, its button, its own fields (a device name, an address). */
 export interface StepUp {
   readonly title: string;
   readonly intro: string;
   readonly button: string;
-  /** The change's own fields (a device name). */
   readonly fields?: Html | undefined;
   readonly danger?: boolean | undefined;
 }
@@ -25,31 +23,32 @@ export interface StepUpSpec {
   /** The change's own fields, checked before the code is spent: a message, or `null`. */
   check?(c: UserCtx): string | null;
   perform(c: UserCtx, stepUpToken: string): Promise<void>;
-  /** A field carried from the page's query string through the form (an id). */
+  /** A field carried from the page's query string through the form (an id, a kind). */
   readonly carry?: string | undefined;
 }
 
 export function stepUp(path: string, spec: StepUpSpec): Route[] {
-  const back = (c: UserCtx): string => (spec.carry === undefined ? path : `${path}?${new URLSearchParams({ [spec.carry]: c.field(spec.carry) })}`);
+  const carried = (c: UserCtx): Record<string, string> => (spec.carry === undefined ? {} : { [spec.carry]: c.field(spec.carry) });
   return [
     get(path, 'user', async (c) => {
       const s = await spec.page(c);
       if (s === null) return c.redirect('/');
-      const carried = spec.carry === undefined ? '' : html`<input type="hidden" name="${spec.carry}" value="${c.field(spec.carry)}">`;
-      c.render((v) => ({
-        title: s.title,
-        body: html`<div class="card"><h1>${s.title}</h1><p>${s.intro}</p>
-<form method="post" action="${path}" id="step-up">${csrfField(v)}${carried}${s.fields ?? ''}
-<p class="muted">Confirm it is you: enter a current code.</p>${codeField('step-up-code', true)}
-<div><button type="submit" class="${s.danger === true ? 'danger' : ''}">${s.button}</button> <a href="/">Cancel</a></div></form></div>`,
-      }));
+      c.render((v) =>
+        page(s.title, html`<p>${s.intro}</p>${form(v, path, 'step-up', s.button, {
+          hidden: carried(c),
+          fields: html`${s.fields ?? ''}<p class="muted">Confirm it is you: enter a current code.</p>${codeField('step-up-code')}`,
+          cls: s.danger === true ? 'danger' : '',
+          after: html` <a href="/">Cancel</a>`,
+        })}`),
+      );
     }),
     post(path, 'user', async (c) => {
       const problem = spec.check?.(c) ?? null;
       const r = problem === null ? await c.app.tf.verifyCode({ userId: c.user.id, code: normalizeToken(c.field('code', 64)) }) : null;
       if (r?.ok === true) return spec.perform(c, r.stepUpToken);
       c.flash('error', problem ?? codeFailed(r ?? { reason: 'invalid' }));
-      c.redirect(back(c));
+      const query = new URLSearchParams(carried(c)).toString();
+      c.redirect(query === '' ? path : `${path}?${query}`);
     }),
   ];
 }
