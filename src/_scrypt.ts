@@ -2,12 +2,14 @@
  * scrypt (RFC 7914) for recovery-code hashes, without stalling the event loop.
  *
  * Where the runtime offers `node:crypto` (Node, Bun, Deno), the async path uses its `scrypt`,
- * which runs on libuv's thread pool: the event loop never waits for a hash. Elsewhere (browsers,
+ * which runs on a thread pool: the event loop never waits for a hash. Elsewhere (browsers,
  * workers) it uses @noble/hashes' synchronous scrypt, one hash per event-loop turn: hashes queue
  * behind each other and each starts from its own macrotask, so the longest stall is one hash
  * however many redemptions run at once (if every caller yielded and then hashed, all the yields
- * would fall due in the same timers phase and their hashes would run back to back). Both paths
- * give the same bytes for the same parameters.
+ * would fall due in the same timers phase and their hashes would run back to back). workerd
+ * (Cloudflare Workers with nodejs_compat) has a `node:crypto` scrypt too, but it hashes on the
+ * isolate's only thread before calling back: there the native hash (faster than the pure-JS one)
+ * goes through the same one-per-turn queue. All paths give the same bytes for the same parameters.
  * @module
  * @internal
  */
@@ -25,8 +27,16 @@ type NodeScrypt = (
   salt: Uint8Array,
   keylen: number,
   options: { N: number; r: number; p: number; maxmem: number },
-  callback: (err: Error | null, key: Uint8Array) => void,
+  // Node passes null on success, Bun undefined.
+  callback: (err: Error | null | undefined, key: Uint8Array) => void,
 ) => void;
+
+/**
+ * workerd's `node:crypto` scrypt computes the hash synchronously, on the isolate's thread, and only
+ * then calls back: it must not be called once per caller in the same turn. Workers identify
+ * themselves by this user agent (with or without nodejs_compat).
+ */
+const nativeIsSynchronous = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent === 'Cloudflare-Workers';
 
 /** `node:crypto`'s scrypt, found without an import so that bundles for browsers stay clean. */
 function nodeScrypt(): NodeScrypt | undefined {
@@ -66,22 +76,27 @@ const later: (run: () => void) => void =
  */
 export function scryptAsync(password: Uint8Array, salt: Uint8Array, params: ScryptParams, dkLen: number): Promise<Uint8Array> {
   const native = nodeScrypt();
-  if (native !== undefined) {
-    const N = 2 ** params.logN;
-    // Node refuses to allocate more than maxmem (default 32 MiB): allow what these parameters need.
-    const maxmem = 128 * N * params.r + 128 * params.r * params.p + (1 << 20);
-    return new Promise((resolve, reject) => {
-      native(password, salt, dkLen, { N, r: params.r, p: params.p, maxmem }, (err, key) =>
-        err === null ? resolve(new Uint8Array(key.buffer, key.byteOffset, key.byteLength)) : reject(err),
-      );
-    });
-  }
+  const hash =
+    native === undefined
+      ? () => Promise.resolve(scryptSync(password, salt, params, dkLen))
+      : () => {
+          const N = 2 ** params.logN;
+          // Node refuses to allocate more than maxmem (default 32 MiB): allow what these parameters need.
+          const maxmem = 128 * N * params.r + 128 * params.r * params.p + (1 << 20);
+          return new Promise<Uint8Array>((resolve, reject) => {
+            native(password, salt, dkLen, { N, r: params.r, p: params.p, maxmem }, (err, key) =>
+              // `== null`: Node calls back with null on success, Bun with undefined.
+              err == null ? resolve(new Uint8Array(key.buffer, key.byteOffset, key.byteLength)) : reject(err),
+            );
+          });
+        };
+  if (native !== undefined && !nativeIsSynchronous) return hash();
   const run = queue.then(
     () =>
       new Promise<Uint8Array>((resolve, reject) =>
         later(() => {
           try {
-            resolve(scryptSync(password, salt, params, dkLen));
+            hash().then(resolve, reject);
           } catch (e) {
             reject(e);
           }

@@ -4,4 +4,5 @@
  */
 import fc from 'fast-check';
 
-fc.configureGlobal({ seed: process.env.FC_SEED === undefined ? 0x07f1c17 : Number(process.env.FC_SEED) });
+const seed = globalThis.process?.env.FC_SEED; // no process in a Worker without Node.js compatibility
+fc.configureGlobal({ seed: seed === undefined ? 0x07f1c17 : Number(seed) });

@@ -23,7 +23,10 @@ const SECRET = new Uint8Array(20).map((_, i) => (i * 37 + 11) & 0xff);
 const bytes = (n: number, seed = 1): Uint8Array => new Uint8Array(n).map((_, i) => (i * 131 + seed * 29 + 7) & 0xff);
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const b64url = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+// atob/btoa rather than Buffer: the file also runs in a Worker without Node.js compatibility.
+const b64url = (b: Uint8Array): string => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+/** Lenient base64url decoding, as atob does it: pad bits are ignored. */
+const fromB64url = (s: string): Uint8Array => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
 
 /** Replaces the character at `i` with the next base64url character: always a different, valid one. */
 function tamper(s: string, i: number): string {
@@ -134,7 +137,7 @@ describe('sealSecret / openSecret (AES-256-GCM envelope)', () => {
     expect(last & 3).toBe(0);
     const padded = sealed.slice(0, -1) + B64URL[last | 1];
     expect(padded).not.toBe(sealed);
-    expect(Buffer.from(padded.split(':')[4] as string, 'base64url')).toEqual(Buffer.from(sealed.split(':')[4] as string, 'base64url'));
+    expect(fromB64url(padded.split(':')[4] as string)).toEqual(fromB64url(sealed.split(':')[4] as string));
     const e = await sealedError(openSecret(padded, { keys: kek }));
     expect(e.message).toContain('ciphertext');
     expect(await openSecret(sealed, { keys: kek })).toEqual(secret);

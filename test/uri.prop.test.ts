@@ -74,6 +74,24 @@ function tryParse(s: string, ignoreTrailingBits = false): OtpauthParams | Otpkit
   }
 }
 
+
+/**
+ * What `fn` returns and the milliseconds it takes, timed again (up to three times in all) while over `boundMs`: a parse
+ * that is slow by design is slow every time, while a preemption or a GC pause on a loaded machine
+ * does not come back for the same input. (In workerd the clock does not move while code runs, so
+ * there it reads 0.)
+ */
+function timed<T>(fn: () => T, boundMs: number): { ms: number; value: T } {
+  let ms = Infinity;
+  let value!: T;
+  for (let i = 0; i < 3 && ms >= boundMs; i++) {
+    const t = performance.now();
+    value = fn();
+    ms = Math.min(ms, performance.now() - t);
+  }
+  return { ms, value };
+}
+
 describe('parse(build(x)) equals x', () => {
   it('for arbitrary valid params (unicode, spaces, %, &, =, ?, #, /, + in names)', () => {
     fc.assert(
@@ -209,9 +227,8 @@ describe('the parser never throws anything but OtpkitError, in bounded time', ()
   it('on arbitrary and mutated strings', () => {
     fc.assert(
       fc.property(arbitraryUri, (s) => {
-        const t = performance.now();
-        const r = tryParse(s);
-        expect(performance.now() - t).toBeLessThan(200);
+        const { ms, value: r } = timed(() => tryParse(s), 200);
+        expect(ms).toBeLessThan(200);
         if (r instanceof OtpkitError) {
           // Codes are URI codes (or the secret-length ones); messages never echo the input.
           expect(r.code).toMatch(/^ERR_(URI_|SECRET_TOO_(SHORT|LONG)$)/);
@@ -240,9 +257,7 @@ describe('the parser never throws anything but OtpkitError, in bounded time', ()
       head + '%3A'.repeat(677),
     ].map((s) => s.slice(0, 2048));
     for (const s of worst) {
-      const t = performance.now();
-      tryParse(s);
-      expect(performance.now() - t, s.slice(0, 40)).toBeLessThan(100);
+      expect(timed(() => tryParse(s), 100).ms, s.slice(0, 40)).toBeLessThan(100);
     }
   });
 });

@@ -328,11 +328,6 @@ export function schemaText(prefix: string, engine: string): string {
     .join('')}`;
 }
 
-/** @internal The names of the store's tables, without the prefix, in schema order. */
-export const TABLES: readonly string[] = [
-  'throttle', 'credentials', 'recovery_sets', 'recovery_codes', 'challenges', 'step_ups', 'devices', 'send_quotas', 'factors', 'scratch',
-];
-
 // ---------------------------------------------------------------------------------------------
 // Reading rows back: every value arrives as text (or NULL), and is parsed strictly
 
