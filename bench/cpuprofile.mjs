@@ -44,10 +44,12 @@ for (const file of positionals) {
   // `// node_modules/…`) line.
   const starts = [];
   if (meta.bundle !== undefined && existsSync(meta.bundle))
-    readFileSync(meta.bundle, 'utf8').split('\n').forEach((l, i) => {
-      const m = /^\/\/ ((?:src|node_modules)\/\S+\.[cm]?[jt]s)$/.exec(l);
-      if (m) starts.push([i, m[1].replace(/^node_modules\//, '')]);
-    });
+    readFileSync(meta.bundle, 'utf8')
+      .split('\n')
+      .forEach((l, i) => {
+        const m = /^\/\/ ((?:src|node_modules)\/\S+\.[cm]?[jt]s)$/.exec(l);
+        if (m) starts.push([i, m[1].replace(/^node_modules\//, '')]);
+      });
   const moduleAt = (line) => {
     let found = 'otpkit (bundle)';
     for (const [at, name] of starts) if (at <= line) found = `otpkit ${name}`;
@@ -57,10 +59,18 @@ for (const file of positionals) {
     const u = n.callFrame.url;
     const f = n.callFrame.functionName;
     if (f === '(idle)' || f === '(program)' || f === '(garbage collector)') return f;
-    if (u.includes('otpkit.mjs') || u.includes('.bundle.mjs')) return moduleAt(n.callFrame.lineNumber);
+    if (u.includes('otpkit.mjs') || u.includes('.bundle.mjs'))
+      return moduleAt(n.callFrame.lineNumber);
     if (u.includes('/@noble/')) return '@noble/hashes';
-    if (u.includes('/ioredis/') || u.includes('/@ioredis/') || u.includes('redis-parser')) return 'ioredis';
-    if (u.includes('/pg/') || u.includes('/pg-protocol/') || u.includes('/pg-pool/') || u.includes('/pg-types/')) return 'pg';
+    if (u.includes('/ioredis/') || u.includes('/@ioredis/') || u.includes('redis-parser'))
+      return 'ioredis';
+    if (
+      u.includes('/pg/') ||
+      u.includes('/pg-protocol/') ||
+      u.includes('/pg-pool/') ||
+      u.includes('/pg-types/')
+    )
+      return 'pg';
     if (u.includes('/otpauth/')) return 'otpauth';
     if (u.includes('signin.mjs')) return 'bench script';
     if (u.startsWith('node:') || u === '') return 'node internals / native';
@@ -88,15 +98,21 @@ for (const file of positionals) {
       incl.set(k, (incl.get(k) ?? 0) + (prof.timeDeltas[i] ?? 0));
     }
   });
-  const pc = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%` + (per === null ? '' : ` ${(t / per).toFixed(1).padStart(7)} µs/attempt`);
+  const pc = (t) =>
+    `${((100 * t) / total).toFixed(1).padStart(5)}%` +
+    (per === null ? '' : ` ${(t / per).toFixed(1).padStart(7)} µs/attempt`);
   const busy = total - (cat.get('(idle)') ?? 0);
-  console.log(`\n# ${basename(file)}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy${per === null ? '' : `, ${per} attempts`}`);
+  console.log(
+    `\n# ${basename(file)}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy${per === null ? '' : `, ${per} attempts`}`,
+  );
   console.log('\n## by origin (self time)');
   for (const [k, t] of [...cat].sort((a, b) => b[1] - a[1])) console.log(`${pc(t)}  ${k}`);
   console.log(`\n## top ${TOP} functions (self time)`);
-  for (const [k, t] of [...selfBy].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${pc(t)}  ${k}`);
+  for (const [k, t] of [...selfBy].sort((a, b) => b[1] - a[1]).slice(0, TOP))
+    console.log(`${pc(t)}  ${k}`);
   if (values.match !== undefined) {
     console.log(`\n## top ${TOP} functions in ${values.match} (total time)`);
-    for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${pc(t)}  ${k}`);
+    for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, TOP))
+      console.log(`${pc(t)}  ${k}`);
   }
 }

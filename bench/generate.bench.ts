@@ -5,12 +5,19 @@
  */
 import { createHmac } from 'node:crypto';
 import { bench, describe } from 'vitest';
-import { decodeBase32, encodeBase32, generateTOTP, verifyTOTP, type HashAlgorithm } from '../src/index.js';
+import {
+  decodeBase32,
+  encodeBase32,
+  generateTOTP,
+  verifyTOTP,
+  type HashAlgorithm,
+} from '../src/index.js';
 
 const NOW = 1_700_000_000_000;
 const NODE_NAME = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' } as const;
 const KEY_LENGTH = { SHA1: 20, SHA256: 32, SHA512: 64 } as const;
-const keyFor = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 0xff);
+const keyFor = (n: number): Uint8Array =>
+  Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 0xff);
 
 /** The node:crypto baseline: a straightforward TOTP on createHmac. */
 function nodeTOTP(node: string, key: Uint8Array, now: number, digits: number): string {
@@ -28,9 +35,9 @@ let sink = 0;
 let tick = 0;
 
 /** SHA-1/256/512 × 6/8 digits. */
-const CASES: ReadonlyArray<{ algorithm: HashAlgorithm; digits: number }> = (['SHA1', 'SHA256', 'SHA512'] as const).flatMap(
-  (algorithm) => [6, 8].map((digits) => ({ algorithm, digits })),
-);
+const CASES: ReadonlyArray<{ algorithm: HashAlgorithm; digits: number }> = (
+  ['SHA1', 'SHA256', 'SHA512'] as const
+).flatMap((algorithm) => [6, 8].map((digits) => ({ algorithm, digits })));
 
 for (const { algorithm, digits } of CASES) {
   const key = keyFor(KEY_LENGTH[algorithm]);

@@ -15,7 +15,12 @@ const CASES = [
   { algorithm: 'SHA1', node: 'sha1', noble: sha1, keyLength: 20 },
   { algorithm: 'SHA256', node: 'sha256', noble: sha256, keyLength: 32 },
   { algorithm: 'SHA512', node: 'sha512', noble: sha512, keyLength: 64 },
-] as const satisfies readonly { algorithm: HashAlgorithm; node: string; noble: unknown; keyLength: number }[];
+] as const satisfies readonly {
+  algorithm: HashAlgorithm;
+  node: string;
+  noble: unknown;
+  keyLength: number;
+}[];
 
 // Vary the counter so nothing can be hoisted; keep a sink so results are observably used.
 let sink = 0;

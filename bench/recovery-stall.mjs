@@ -23,7 +23,12 @@ import { parseArgs } from 'node:util';
 import { scrypt } from '@noble/hashes/scrypt';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { concurrency: { type: 'string', default: '30' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '30' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
 const N = Number(values.concurrency);
 const ROUNDS = Number(values.rounds);
 
@@ -31,7 +36,11 @@ mkdirSync(join(root, '.tmp'), { recursive: true });
 const tmp = mkdtempSync(join(root, '.tmp', 'bench-stall-'));
 const out = join(tmp, 'otpkit.mjs');
 await build({
-  stdin: { contents: "export { createVerifier, createMemoryStore } from './src/index.ts';", resolveDir: root, loader: 'ts' },
+  stdin: {
+    contents: "export { createVerifier, createMemoryStore } from './src/index.ts';",
+    resolveDir: root,
+    loader: 'ts',
+  },
   bundle: true,
   format: 'esm',
   platform: 'node',
@@ -85,7 +94,11 @@ async function measure(burst) {
 }
 
 const T = Date.UTC(2031, 5, 1);
-const verifier = createVerifier({ store: createMemoryStore(), now: () => T, throttle: { freeFailures: 100 } });
+const verifier = createVerifier({
+  store: createMemoryStore(),
+  now: () => T,
+  throttle: { freeFailures: 100 },
+});
 let user = 'u0';
 /** A fresh user with a set of codes for each burst, so no burst is throttled by the one before. */
 async function freshUser() {
@@ -99,20 +112,35 @@ const schemes = {
   '0.1.0 scheme (macrotask yield, then a synchronous hash)': () =>
     Promise.all(
       Array.from({ length: N }, (_, i) =>
-        new Promise((r) => setTimeout(r, 0)).then(() => scrypt(new TextEncoder().encode(guess(i)), legacySalt, { N: 8192, r: 8, p: 1, dkLen: 32 })),
+        new Promise((r) => setTimeout(r, 0)).then(() =>
+          scrypt(new TextEncoder().encode(guess(i)), legacySalt, {
+            N: 8192,
+            r: 8,
+            p: 1,
+            dkLen: 32,
+          }),
+        ),
       ),
     ),
   'otpkit, pure JS (no node:crypto: browsers, workers)': async () => {
     const saved = process.getBuiltinModule;
     process.getBuiltinModule = undefined;
     try {
-      await Promise.all(Array.from({ length: N }, (_, i) => verifier.redeemRecoveryCode({ userId: user, code: guess(i) })));
+      await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          verifier.redeemRecoveryCode({ userId: user, code: guess(i) }),
+        ),
+      );
     } finally {
       process.getBuiltinModule = saved;
     }
   },
   'otpkit, node:crypto thread pool (Node, Bun, Deno)': () =>
-    Promise.all(Array.from({ length: N }, (_, i) => verifier.redeemRecoveryCode({ userId: user, code: guess(i) }))),
+    Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        verifier.redeemRecoveryCode({ userId: user, code: guess(i) }),
+      ),
+    ),
 };
 
 const idle = await measure(() => new Promise((r) => setTimeout(r, 300)));
@@ -130,8 +158,15 @@ server.close();
 probe.postMessage('exit');
 
 const f = (ms) => `${Math.round(ms).toLocaleString('en-US')}`;
-console.log(`Node ${process.version}, ${N} concurrent redemption attempts (scrypt N = 2^13, r = 8, p = 1), best of ${ROUNDS} rounds.`);
-console.log(`Idle: longest probe wait ${f(idle.probe)} ms, longest event-loop stall ${f(idle.stall)} ms.\n`);
-console.log('| scheme | longest HTTP probe wait (ms) | longest event-loop stall (ms) | burst wall time (ms) |');
+console.log(
+  `Node ${process.version}, ${N} concurrent redemption attempts (scrypt N = 2^13, r = 8, p = 1), best of ${ROUNDS} rounds.`,
+);
+console.log(
+  `Idle: longest probe wait ${f(idle.probe)} ms, longest event-loop stall ${f(idle.stall)} ms.\n`,
+);
+console.log(
+  '| scheme | longest HTTP probe wait (ms) | longest event-loop stall (ms) | burst wall time (ms) |',
+);
 console.log('|---|--:|--:|--:|');
-for (const [name, m] of rows) console.log(`| ${name} | ${f(m.probe)} | ${f(m.stall)} | ${f(m.wall)} |`);
+for (const [name, m] of rows)
+  console.log(`| ${name} | ${f(m.probe)} | ${f(m.stall)} | ${f(m.wall)} |`);

@@ -82,7 +82,8 @@ for (const [name, got] of [
 ]) {
   if (got !== expected) throw new Error(`${name} disagrees: ${got} vs ${expected}`);
 }
-if (Buffer.compare(decodeBase32(b32), otpauthSecret.bytes) !== 0) throw new Error('base32 decoders disagree');
+if (Buffer.compare(decodeBase32(b32), otpauthSecret.bytes) !== 0)
+  throw new Error('base32 decoders disagree');
 
 /** Runs fn with Date.now() pinned to NOW (for @oslojs/otp, which has no time parameter). */
 function atNow(fn) {
@@ -108,14 +109,19 @@ const wrong = String(bad).padStart(6, '0');
 const verifiers = {
   otpkit: (token, w) => verifyTOTP(key, token, { now: NOW, window: w }).ok,
   otpauth: (token, w) => otpauthTotp.validate({ token, timestamp: NOW, window: w }) !== null,
-  otpauthPerCall: (token, w) => new OTPAuth.TOTP({ secret: otpauthSecret }).validate({ token, timestamp: NOW, window: w }) !== null,
-  otplibB32: (token, w) => verifySync({ secret: b32, token, epoch: NOW / 1000, epochTolerance: 30 * w }).valid,
-  otplibBytes: (token, w) => verifySync({ secret: key, token, epoch: NOW / 1000, epochTolerance: 30 * w }).valid,
+  otpauthPerCall: (token, w) =>
+    new OTPAuth.TOTP({ secret: otpauthSecret }).validate({ token, timestamp: NOW, window: w }) !==
+    null,
+  otplibB32: (token, w) =>
+    verifySync({ secret: b32, token, epoch: NOW / 1000, epochTolerance: 30 * w }).valid,
+  otplibBytes: (token, w) =>
+    verifySync({ secret: key, token, epoch: NOW / 1000, epochTolerance: 30 * w }).valid,
   osloGrace: (token, w) => osloVerifyTOTPWithGracePeriod(key, 30, 6, token, 30 * w),
   node: (token, w) => nodeVerify(token, w),
 };
 for (const [name, verify] of Object.entries(verifiers)) {
-  const call = (token, w) => (name.startsWith('oslo') ? atNow(() => verify(token, w)) : verify(token, w));
+  const call = (token, w) =>
+    name.startsWith('oslo') ? atNow(() => verify(token, w)) : verify(token, w);
   for (const w of [1, 10]) {
     if (call(good, w) !== true) throw new Error(`${name} rejects the correct token (window ${w})`);
     if (call(wrong, w) !== false) throw new Error(`${name} accepts the wrong token (window ${w})`);
@@ -128,12 +134,15 @@ for (const [name, verify] of Object.entries(verifiers)) {
     for (let d = -w; d <= w; d++) inside.add(generateTOTP(key, { now: NOW + d * 30_000 }));
     for (const d of [-w - 1, w + 1]) {
       const code = generateTOTP(key, { now: NOW + d * 30_000 });
-      if (!inside.has(code) && call(code, w) !== false) throw new Error(`${name} accepts delta ${d} with window ${w}`);
+      if (!inside.has(code) && call(code, w) !== false)
+        throw new Error(`${name} accepts delta ${d} with window ${w}`);
     }
   }
 }
-if (atNow(() => osloVerifyTOTP(key, 30, 6, good)) !== true) throw new Error('@oslojs/otp verifyTOTP rejects the correct token');
-if (atNow(() => osloVerifyTOTP(key, 30, 6, wrong)) !== false) throw new Error('@oslojs/otp verifyTOTP accepts the wrong token');
+if (atNow(() => osloVerifyTOTP(key, 30, 6, good)) !== true)
+  throw new Error('@oslojs/otp verifyTOTP rejects the correct token');
+if (atNow(() => osloVerifyTOTP(key, 30, 6, wrong)) !== false)
+  throw new Error('@oslojs/otp verifyTOTP accepts the wrong token');
 
 let sink = 0;
 const batchOf = (n, fn) => () => {
@@ -154,9 +163,19 @@ function verifyTasks(token, w) {
     ['otpauth `new TOTP(…).validate` (per call)', () => +v.otpauthPerCall(token, w)],
     ['otplib v13 `verifySync` (base32 secret)', () => +v.otplibB32(token, w)],
     [OTPLIB_VERIFY, () => +v.otplibBytes(token, w)],
-    [`@oslojs/otp \`verifyTOTPWithGracePeriod\` (${30 * w} s)¹`, () => +v.osloGrace(token, w), { pinned: true }],
+    [
+      `@oslojs/otp \`verifyTOTPWithGracePeriod\` (${30 * w} s)¹`,
+      () => +v.osloGrace(token, w),
+      { pinned: true },
+    ],
     ...(w === 1
-      ? [['@oslojs/otp `verifyTOTP` (current step only: no window)¹', () => +osloVerifyTOTP(key, 30, 6, token), { pinned: true }]]
+      ? [
+          [
+            '@oslojs/otp `verifyTOTP` (current step only: no window)¹',
+            () => +osloVerifyTOTP(key, 30, 6, token),
+            { pinned: true },
+          ],
+        ]
       : []),
     ['baseline: node:crypto `createHmac` per step + `timingSafeEqual`', () => +v.node(token, w)],
   ];
@@ -169,11 +188,26 @@ const groups = [
     reference: 'otpauth `TOTP#generate` (object built once)',
     otplib: 'otplib v13 `generateSync` (Uint8Array secret)',
     tasks: [
-      ['**otpkit `generateTOTP`** (Uint8Array secret)', () => generateTOTP(key, { now: NOW }).length],
-      ['otpauth `TOTP#generate` (object built once)', () => otpauthTotp.generate({ timestamp: NOW }).length],
-      ['otpauth `new TOTP(…).generate` (per call)', () => new OTPAuth.TOTP({ secret: otpauthSecret }).generate({ timestamp: NOW }).length],
-      ['otplib v13 `generateSync` (base32 secret)', () => generateSync({ secret: b32, epoch: NOW / 1000 }).length],
-      ['otplib v13 `generateSync` (Uint8Array secret)', () => generateSync({ secret: key, epoch: NOW / 1000 }).length],
+      [
+        '**otpkit `generateTOTP`** (Uint8Array secret)',
+        () => generateTOTP(key, { now: NOW }).length,
+      ],
+      [
+        'otpauth `TOTP#generate` (object built once)',
+        () => otpauthTotp.generate({ timestamp: NOW }).length,
+      ],
+      [
+        'otpauth `new TOTP(…).generate` (per call)',
+        () => new OTPAuth.TOTP({ secret: otpauthSecret }).generate({ timestamp: NOW }).length,
+      ],
+      [
+        'otplib v13 `generateSync` (base32 secret)',
+        () => generateSync({ secret: b32, epoch: NOW / 1000 }).length,
+      ],
+      [
+        'otplib v13 `generateSync` (Uint8Array secret)',
+        () => generateSync({ secret: key, epoch: NOW / 1000 }).length,
+      ],
       ['@oslojs/otp `generateTOTP` (reads the clock)', () => osloGenerateTOTP(key, 30, 6).length],
       ['baseline: node:crypto `createHmac` + truncate', () => nodeTOTP(NOW).length],
     ],
@@ -199,7 +233,8 @@ const groups = [
   },
   {
     id: 'verify-wrong-1',
-    title: 'TOTP verification, wrong token, window ±1: the brute-force path (3 steps computed by everyone)',
+    title:
+      'TOTP verification, wrong token, window ±1: the brute-force path (3 steps computed by everyone)',
     reference: OTPAUTH_VALIDATE,
     otplib: OTPLIB_VERIFY,
     batch: 100,
@@ -222,7 +257,8 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const g of groups) {
     const n = g.batch ?? BATCH;
     const bench = new Bench({ time: TIME_MS, warmupTime: 200 });
-    for (const [name, fn, opts] of g.tasks) bench.add(name, opts?.pinned ? pinnedBatchOf(n, fn) : batchOf(n, fn));
+    for (const [name, fn, opts] of g.tasks)
+      bench.add(name, opts?.pinned ? pinnedBatchOf(n, fn) : batchOf(n, fn));
     await bench.run();
     for (const task of bench.tasks) {
       const r = task.result;
@@ -232,14 +268,21 @@ for (let round = 0; round < ROUNDS; round++) {
       const k = keyOf(g, task.name);
       const prev = best.get(k);
       if (prev === undefined) best.set(k, { meanNs, medianNs });
-      else best.set(k, { meanNs: Math.min(meanNs, prev.meanNs), medianNs: Math.min(medianNs, prev.medianNs) });
+      else
+        best.set(k, {
+          meanNs: Math.min(meanNs, prev.meanNs),
+          medianNs: Math.min(medianNs, prev.medianNs),
+        });
     }
   }
 }
 
-const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (n, d = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const lines = [];
-lines.push(`Node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()}/${os.arch()}.`);
+lines.push(
+  `Node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()}/${os.arch()}.`,
+);
 lines.push(
   `otpkit from dist/; tinybench, ${BATCH} calls per sample (verification: 100, or 20 for ±10), ` +
     `best of ${ROUNDS} rounds of ${TIME_MS} ms. Ratios: the reference's median ÷ the row's median (higher is faster).`,
@@ -264,8 +307,15 @@ for (const g of groups) {
 }
 
 // How the cost grows with the window: 21 candidates instead of 3 is 7× the hashing.
-lines.push('', '**Window scaling: wrong token, ±10 ÷ ±1 (21 steps ÷ 3 steps; 7.00× is linear)**', '');
-lines.push('| Library / call | ±1 median (ns) | ±10 median (ns) | ±10 ÷ ±1 |', '|---|---:|---:|---:|');
+lines.push(
+  '',
+  '**Window scaling: wrong token, ±10 ÷ ±1 (21 steps ÷ 3 steps; 7.00× is linear)**',
+  '',
+);
+lines.push(
+  '| Library / call | ±1 median (ns) | ±10 median (ns) | ±10 ÷ ±1 |',
+  '|---|---:|---:|---:|',
+);
 const g1 = groups.find((g) => g.id === 'verify-wrong-1');
 const g10 = groups.find((g) => g.id === 'verify-wrong-10');
 for (const [name1] of g1.tasks) {
@@ -273,7 +323,9 @@ for (const [name1] of g1.tasks) {
   const a = best.get(keyOf(g1, name1));
   const b = best.get(keyOf(g10, name10));
   if (b === undefined) continue;
-  lines.push(`| ${name10.replace('(window 10)', '').replace(' (300 s)', '').trim()} | ${fmt(a.medianNs)} | ${fmt(b.medianNs)} | ${fmt(b.medianNs / a.medianNs, 2)}× |`);
+  lines.push(
+    `| ${name10.replace('(window 10)', '').replace(' (300 s)', '').trim()} | ${fmt(a.medianNs)} | ${fmt(b.medianNs)} | ${fmt(b.medianNs / a.medianNs, 2)}× |`,
+  );
 }
 
 lines.push(
@@ -290,7 +342,9 @@ lines.push(
   '',
   `otplib: \`verifySync({ epochTolerance: 30 × w })\` accepts exactly ±w steps at 30 s. The "vs otplib" ` +
     'column compares with its Uint8Array-secret form (faster than its base32 form: no decoding). ' +
-    'Wrong token: `' + wrong + '`, which matches no step within ±10.',
+    'Wrong token: `' +
+    wrong +
+    '`, which matches no step within ±10.',
 );
 console.log(lines.join('\n'));
 if (sink === 0.5) console.log(sink); // keep results observable

@@ -16,10 +16,17 @@ const NOW = 1_700_000_000_000;
 const STEP = Math.floor(NOW / 30_000);
 const NODE_NAME = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' } as const;
 const KEY_LENGTH = { SHA1: 20, SHA256: 32, SHA512: 64 } as const;
-const keyFor = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 0xff);
+const keyFor = (n: number): Uint8Array =>
+  Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 0xff);
 
 /** The node:crypto baseline: every step of ±window, each compared in constant time. */
-function nodeVerify(node: string, key: Uint8Array, token: string, window: number, digits: number): boolean {
+function nodeVerify(
+  node: string,
+  key: Uint8Array,
+  token: string,
+  window: number,
+  digits: number,
+): boolean {
   const want = Buffer.from(token);
   const msg = Buffer.alloc(8);
   let found = false;
@@ -36,7 +43,8 @@ function nodeVerify(node: string, key: Uint8Array, token: string, window: number
 /** A well-formed token that no step within ±10 produces. */
 function wrongToken(key: Uint8Array, algorithm: HashAlgorithm, digits: number): string {
   const codes = new Set<string>();
-  for (let d = -10; d <= 10; d++) codes.add(generateTOTP(key, { algorithm, digits, now: NOW + d * 30_000 }));
+  for (let d = -10; d <= 10; d++)
+    codes.add(generateTOTP(key, { algorithm, digits, now: NOW + d * 30_000 }));
   let n = 0;
   while (codes.has(String(n).padStart(digits, '0'))) n++;
   return String(n).padStart(digits, '0');
@@ -46,9 +54,9 @@ function wrongToken(key: Uint8Array, algorithm: HashAlgorithm, digits: number): 
 let sink = 0;
 
 /** SHA-1/256/512 × 6/8 digits. */
-const CASES: ReadonlyArray<{ algorithm: HashAlgorithm; digits: number }> = (['SHA1', 'SHA256', 'SHA512'] as const).flatMap(
-  (algorithm) => [6, 8].map((digits) => ({ algorithm, digits })),
-);
+const CASES: ReadonlyArray<{ algorithm: HashAlgorithm; digits: number }> = (
+  ['SHA1', 'SHA256', 'SHA512'] as const
+).flatMap((algorithm) => [6, 8].map((digits) => ({ algorithm, digits })));
 
 for (const { algorithm, digits } of CASES) {
   const key = keyFor(KEY_LENGTH[algorithm]);
@@ -56,9 +64,15 @@ for (const { algorithm, digits } of CASES) {
   const good = generateTOTP(key, { algorithm, digits, now: NOW });
   const wrong = wrongToken(key, algorithm, digits);
   for (const w of [1, 10]) {
-    if (!verifyTOTP(key, good, { algorithm, digits, now: NOW, window: w }).ok || !nodeVerify(node, key, good, w, digits))
+    if (
+      !verifyTOTP(key, good, { algorithm, digits, now: NOW, window: w }).ok ||
+      !nodeVerify(node, key, good, w, digits)
+    )
       throw new Error(`${algorithm}/${digits}: the correct token is rejected (window ${w})`);
-    if (verifyTOTP(key, wrong, { algorithm, digits, now: NOW, window: w }).ok || nodeVerify(node, key, wrong, w, digits))
+    if (
+      verifyTOTP(key, wrong, { algorithm, digits, now: NOW, window: w }).ok ||
+      nodeVerify(node, key, wrong, w, digits)
+    )
       throw new Error(`${algorithm}/${digits}: the wrong token is accepted (window ${w})`);
   }
 

@@ -10,13 +10,18 @@ import { join, relative } from 'node:path';
 const committed = new URL('../docs/api', import.meta.url).pathname;
 const fresh = mkdtempSync(join(tmpdir(), 'otpkit-docs-'));
 const files = (dir) =>
-  readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
+  readdirSync(dir).flatMap((n) =>
+    statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)],
+  );
 try {
-  execFileSync(process.execPath, ['node_modules/typedoc/bin/typedoc', '--out', fresh], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['node_modules/typedoc/bin/typedoc', '--out', fresh], {
+    stdio: 'inherit',
+  });
   const a = new Set(files(committed).map((f) => relative(committed, f)));
   const b = new Set(files(fresh).map((f) => relative(fresh, f)));
   const problems = [];
-  for (const f of a) if (!b.has(f)) problems.push(`docs/api/${f} is committed but TypeDoc no longer writes it`);
+  for (const f of a)
+    if (!b.has(f)) problems.push(`docs/api/${f} is committed but TypeDoc no longer writes it`);
   for (const f of b) {
     if (!a.has(f)) problems.push(`docs/api/${f} is missing (TypeDoc writes it)`);
     else if (readFileSync(join(committed, f), 'utf8') !== readFileSync(join(fresh, f), 'utf8'))

@@ -110,7 +110,11 @@ async function measure(code) {
     logLevel: 'silent',
   });
   const bytes = result.outputFiles[0].contents;
-  return { min: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, metafile: result.metafile };
+  return {
+    min: bytes.length,
+    gzip: gzipSync(bytes, { level: 9 }).length,
+    metafile: result.metafile,
+  };
 }
 
 const fmt = (n) => `${(n / KB).toFixed(2)} kB`;
@@ -134,7 +138,16 @@ console.log(`\n(1 kB = 1000 bytes; esbuild ${esbuild.version}, platform browser,
 // ---------------------------------------------------------------------------------------------
 // The core graph must not contain code from the other entries.
 
-const FORBIDDEN = [/^src\/qr\.ts$/, /^src\/store\/redis\.ts$/, /^src\/store\/postgres\.ts$/, /^src\/store\/sqlite\.ts$/, /^src\/store\/d1\.ts$/, /^src\/store\/_sql\.ts$/, /^src\/testing\.ts$/, /^src\/cli\//];
+const FORBIDDEN = [
+  /^src\/qr\.ts$/,
+  /^src\/store\/redis\.ts$/,
+  /^src\/store\/postgres\.ts$/,
+  /^src\/store\/sqlite\.ts$/,
+  /^src\/store\/d1\.ts$/,
+  /^src\/store\/_sql\.ts$/,
+  /^src\/testing\.ts$/,
+  /^src\/cli\//,
+];
 const forbidden = (p) => FORBIDDEN.some((re) => re.test(p));
 
 // (1) dist: follow dist/index.js's static relative imports and read tsup's `// src/…` markers.
@@ -149,28 +162,51 @@ const walk = (file) => {
   const text = readFileSync(file, 'utf8');
   coreText += text + '\n';
   for (const m of text.matchAll(/^\/\/ (src\/\S+\.ts)$/gm)) markers.add(m[1]);
-  for (const m of text.matchAll(/(?:^|[\s;}])(?:import|export)\b[^'"`;]*?from\s*["'](\.{1,2}\/[^"']+)["']/gm)) walk(resolve(dirname(file), m[1]));
-  for (const m of text.matchAll(/^import\s*["'](\.{1,2}\/[^"']+)["']/gm)) walk(resolve(dirname(file), m[1]));
+  for (const m of text.matchAll(
+    /(?:^|[\s;}])(?:import|export)\b[^'"`;]*?from\s*["'](\.{1,2}\/[^"']+)["']/gm,
+  ))
+    walk(resolve(dirname(file), m[1]));
+  for (const m of text.matchAll(/^import\s*["'](\.{1,2}\/[^"']+)["']/gm))
+    walk(resolve(dirname(file), m[1]));
 };
 walk(join(dist, 'index.js'));
 const distFiles = [...closure].map((f) => relative(root, f)).sort();
-const otherEntries = ['dist/qr.js', 'dist/redis.js', 'dist/postgres.js', 'dist/sqlite.js', 'dist/d1.js', 'dist/testing.js', 'dist/cli.js'];
+const otherEntries = [
+  'dist/qr.js',
+  'dist/redis.js',
+  'dist/postgres.js',
+  'dist/sqlite.js',
+  'dist/d1.js',
+  'dist/testing.js',
+  'dist/cli.js',
+];
 const pollutedDist = [
   ...distFiles.filter((f) => otherEntries.includes(f)),
   ...[...markers].filter(forbidden),
 ];
-if (markers.size === 0) failures.push('core graph: no `// src/…` module markers found in dist (was dist minified?)');
+if (markers.size === 0)
+  failures.push('core graph: no `// src/…` module markers found in dist (was dist minified?)');
 
 // (2) the names each other entry declares itself (its `export { … }` without `from`), plus the CLI's.
 const ownNames = { 'dist/cli.js': ['runCli'] };
-for (const f of ['dist/qr.js', 'dist/redis.js', 'dist/postgres.js', 'dist/sqlite.js', 'dist/d1.js', 'dist/testing.js']) {
+for (const f of [
+  'dist/qr.js',
+  'dist/redis.js',
+  'dist/postgres.js',
+  'dist/sqlite.js',
+  'dist/d1.js',
+  'dist/testing.js',
+]) {
   if (!existsSync(join(root, f))) {
     failures.push(`${f} is missing: run \`npm run build\``);
     continue;
   }
   const text = readFileSync(join(root, f), 'utf8');
   ownNames[f] = [...text.matchAll(/^export\s*\{([^}]*)\}\s*;?\s*$/gm)].flatMap((m) =>
-    m[1].split(',').map((x) => x.trim().split(/\s+as\s+/)[0]).filter(Boolean),
+    m[1]
+      .split(',')
+      .map((x) => x.trim().split(/\s+as\s+/)[0])
+      .filter(Boolean),
   );
   if (ownNames[f].length === 0) failures.push(`${f}: found no exports of its own to look for`);
 }
@@ -192,7 +228,9 @@ const srcBuild = await esbuild.build({
   logLevel: 'silent',
   external: ['@noble/hashes', '@noble/hashes/*'],
 });
-const srcInputs = Object.keys(srcBuild.metafile.inputs).map((p) => relative(root, resolve(root, p)));
+const srcInputs = Object.keys(srcBuild.metafile.inputs).map((p) =>
+  relative(root, resolve(root, p)),
+);
 const pollutedSrc = srcInputs.filter(forbidden);
 
 console.log(`\nCore graph: ${distFiles.join(', ')}`);

@@ -16,7 +16,11 @@ export const MIN_INSECURE_SECRET_BYTES = 10;
 export const MAX_SECRET_BYTES = 256;
 
 /** @internal The HMAC algorithm names, exactly as written (options, URIs after upper-casing). */
-export const ALGORITHMS: ReadonlySet<string> = /* @__PURE__ */ new Set(['SHA1', 'SHA256', 'SHA512']);
+export const ALGORITHMS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'SHA1',
+  'SHA256',
+  'SHA512',
+]);
 
 /** @internal Describes a value's type for a message without printing its content. */
 export function kind(v: unknown): string {
@@ -41,7 +45,10 @@ export function aoptions<T extends object>(
   // A Date, Map or boxed Number has no own keys and would silently mean "all defaults".
   const proto = Object.getPrototypeOf(options);
   if (proto !== Object.prototype && proto !== null)
-    throw typeError('ERR_OPTION_TYPE', `"${title}" expected a plain object, got ${(options as object).constructor?.name ?? 'object'}`);
+    throw typeError(
+      'ERR_OPTION_TYPE',
+      `"${title}" expected a plain object, got ${(options as object).constructor?.name ?? 'object'}`,
+    );
   for (const key in options) {
     if (!allowed.has(key))
       throw rangeError('ERR_OPTION_UNKNOWN', `"${title}" has unknown option "${key}"`);
@@ -57,7 +64,8 @@ export function aint(
   max: number,
   code: OtpkitErrorCode,
 ): number {
-  if (typeof n !== 'number') throw typeError(code, `"${title}" expected integer ${min}..${max}, got ${kind(n)}`);
+  if (typeof n !== 'number')
+    throw typeError(code, `"${title}" expected integer ${min}..${max}, got ${kind(n)}`);
   if (!Number.isSafeInteger(n) || n < min || n > max)
     throw rangeError(code, `"${title}" expected integer ${min}..${max}, got ${n}`);
   return n;
@@ -65,14 +73,18 @@ export function aint(
 
 /** @internal A boolean option. */
 export function abool(v: unknown, title: string): boolean {
-  if (typeof v !== 'boolean') throw typeError('ERR_OPTION_TYPE', `"${title}" expected boolean, got ${kind(v)}`);
+  if (typeof v !== 'boolean')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected boolean, got ${kind(v)}`);
   return v;
 }
 
 /** @internal The HMAC algorithm name: exactly 'SHA1', 'SHA256' or 'SHA512' (RFC 6238 §1.2; no MD5). */
 export function aalgorithm(v: unknown, title = 'algorithm'): HashAlgorithm {
   if (typeof v !== 'string')
-    throw typeError('ERR_OPTION_ALGORITHM', `"${title}" expected 'SHA1' | 'SHA256' | 'SHA512', got ${kind(v)}`);
+    throw typeError(
+      'ERR_OPTION_ALGORITHM',
+      `"${title}" expected 'SHA1' | 'SHA256' | 'SHA512', got ${kind(v)}`,
+    );
   if (!ALGORITHMS.has(v))
     throw rangeError(
       'ERR_OPTION_ALGORITHM',
@@ -88,12 +100,18 @@ export function aalgorithm(v: unknown, title = 'algorithm'): HashAlgorithm {
 export function asecret(secret: unknown, allowShort: boolean, title = 'secret'): Uint8Array {
   if (!(secret instanceof Uint8Array)) {
     const hint = typeof secret === 'string' ? ' (decode base32 text with decodeBase32 first)' : '';
-    throw typeError('ERR_SECRET_TYPE', `"${title}" expected Uint8Array, got ${kind(secret)}${hint}`);
+    throw typeError(
+      'ERR_SECRET_TYPE',
+      `"${title}" expected Uint8Array, got ${kind(secret)}${hint}`,
+    );
   }
   const n = secret.length;
   if (n === 0) throw rangeError('ERR_SECRET_EMPTY', `"${title}" is empty`);
   if (n > MAX_SECRET_BYTES)
-    throw rangeError('ERR_SECRET_TOO_LONG', `"${title}" is ${n} bytes; at most ${MAX_SECRET_BYTES} allowed`);
+    throw rangeError(
+      'ERR_SECRET_TOO_LONG',
+      `"${title}" is ${n} bytes; at most ${MAX_SECRET_BYTES} allowed`,
+    );
   if (n < MIN_SECRET_BYTES) {
     if (!allowShort)
       throw rangeError(
@@ -125,7 +143,8 @@ export function secretLengthProblem(
 ): 'ERR_SECRET_EMPTY' | 'ERR_SECRET_TOO_LONG' | 'ERR_SECRET_TOO_SHORT' | undefined {
   if (n === 0) return 'ERR_SECRET_EMPTY';
   if (n > MAX_SECRET_BYTES) return 'ERR_SECRET_TOO_LONG';
-  if (n < (allowShort ? MIN_INSECURE_SECRET_BYTES : MIN_SECRET_BYTES)) return 'ERR_SECRET_TOO_SHORT';
+  if (n < (allowShort ? MIN_INSECURE_SECRET_BYTES : MIN_SECRET_BYTES))
+    return 'ERR_SECRET_TOO_SHORT';
   return undefined;
 }
 
@@ -140,10 +159,15 @@ const UNSTORABLE_ID = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF]
  * surrogates into U+FFFD and refuse NUL, so those are refused before any store sees them.
  */
 export function aid(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
   if (v.length === 0 || v.length > MAX_ID)
-    throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..${MAX_ID} characters, got ${v.length}`);
-  if (UNSTORABLE_ID.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"${title}" expected 1..${MAX_ID} characters, got ${v.length}`,
+    );
+  if (UNSTORABLE_ID.test(v))
+    throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
   return v;
 }
 
@@ -164,8 +188,12 @@ export function atime(v: unknown, title = 'now'): number {
   // The number test first: `instanceof` is the slower check, and no number is a Date.
   const ms = typeof v === 'number' ? v : v instanceof Date ? v.getTime() : Number.NaN;
   if (!Number.isFinite(ms))
-    throw typeError('ERR_TIME_TYPE', `"${title}" expected finite ms or a valid Date, got ${typeof v === 'number' ? v : kind(v)}`);
-  if (ms < 0 || ms > MAX_TIME_MS) throw rangeError('ERR_TIME_RANGE', `"${title}" expected 0..${MAX_TIME_MS} ms, got ${ms}`);
+    throw typeError(
+      'ERR_TIME_TYPE',
+      `"${title}" expected finite ms or a valid Date, got ${typeof v === 'number' ? v : kind(v)}`,
+    );
+  if (ms < 0 || ms > MAX_TIME_MS)
+    throw rangeError('ERR_TIME_RANGE', `"${title}" expected 0..${MAX_TIME_MS} ms, got ${ms}`);
   return Math.floor(ms);
 }
 

@@ -26,11 +26,15 @@ export function constantTimeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function acounter(c: unknown, title = 'counter'): bigint {
   if (typeof c === 'bigint') {
-    if (c < 0n || c > MAX_COUNTER) throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${c}`);
+    if (c < 0n || c > MAX_COUNTER)
+      throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${c}`);
     return c;
   }
   if (typeof c !== 'number')
-    throw typeError('ERR_COUNTER_TYPE', `"${title}" expected a safe integer or bigint, got ${kind(c)}`);
+    throw typeError(
+      'ERR_COUNTER_TYPE',
+      `"${title}" expected a safe integer or bigint, got ${kind(c)}`,
+    );
   if (!Number.isSafeInteger(c))
     throw typeError(
       'ERR_COUNTER_TYPE',

@@ -35,7 +35,9 @@ export const BASE32: Alphabet = /* @__PURE__ */ alphabet('ABCDEFGHIJKLMNOPQRSTUV
 /** @internal Crockford base32: digits and upper-case letters without I, L, O and U. */
 export const CROCKFORD: Alphabet = /* @__PURE__ */ alphabet('0123456789ABCDEFGHJKMNPQRSTVWXYZ');
 /** @internal RFC 4648 §5 base64url: the URL- and filename-safe alphabet (`-` and `_`). */
-export const BASE64URL: Alphabet = /* @__PURE__ */ alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_');
+export const BASE64URL: Alphabet = /* @__PURE__ */ alphabet(
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
+);
 /** @internal RFC 4648 §8 base16, in lower case (as `Number#toString(16)` writes it). */
 export const HEX: Alphabet = /* @__PURE__ */ alphabet('0123456789abcdef');
 
@@ -74,7 +76,12 @@ export function toDigits(a: Alphabet, bytes: Uint8Array): string {
  *   never writes such a digit: base32 lengths ≡ 1, 3, 6 mod 8, base64 ≡ 1 mod 4, odd hex); or,
  *   unless `allowPadBits`, {@link NONZERO_PAD_BITS}. Checked in that order.
  */
-export function fromDigits(a: Alphabet, text: string, end: number, allowPadBits: boolean): Uint8Array | number {
+export function fromDigits(
+  a: Alphabet,
+  text: string,
+  end: number,
+  allowPadBits: boolean,
+): Uint8Array | number {
   const k = a.bits;
   const digits = a.digits;
   const out = new Uint8Array(Math.floor((end * k) / 8));

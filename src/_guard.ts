@@ -23,12 +23,26 @@ import type {
 import { MAX_COUNTER } from './_bytes.js';
 
 /** @internal Runs one store call with a timeout, mapping every failure to `ERR_STORE*`. */
-export async function storeCall<T>(method: string, timeoutMs: number, run: () => Promise<T>, valid: (v: unknown) => boolean): Promise<T> {
+export async function storeCall<T>(
+  method: string,
+  timeoutMs: number,
+  run: () => Promise<T>,
+  valid: (v: unknown) => boolean,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let result: unknown;
   try {
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new OtpkitError('ERR_STORE_TIMEOUT', `store.${method} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new OtpkitError(
+              'ERR_STORE_TIMEOUT',
+              `store.${method} did not answer within ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
     });
     // A store that throws synchronously is a failure too, not an escape.
     result = await Promise.race([Promise.resolve().then(run), timeout]);
@@ -38,7 +52,8 @@ export async function storeCall<T>(method: string, timeoutMs: number, run: () =>
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
-  if (!valid(result)) throw new OtpkitError('ERR_STORE_CORRUPT', `store.${method} returned malformed data`);
+  if (!valid(result))
+    throw new OtpkitError('ERR_STORE_CORRUPT', `store.${method} returned malformed data`);
   return result as T;
 }
 
@@ -76,7 +91,12 @@ export function isCredential(v: unknown): v is CredentialRecord {
 
 /** @internal A map of credential id → state or null, with exactly the ids asked for. */
 export function isCredentialMap(ids: readonly string[]): (v: unknown) => boolean {
-  return (v) => isObj(v) && ids.every((id) => Object.prototype.hasOwnProperty.call(v, id) && (v[id] === null || isCredential(v[id])));
+  return (v) =>
+    isObj(v) &&
+    ids.every(
+      (id) =>
+        Object.prototype.hasOwnProperty.call(v, id) && (v[id] === null || isCredential(v[id])),
+    );
 }
 
 /** @internal A recovery-code set, or null. */
@@ -89,7 +109,10 @@ export function isCodeSet(v: unknown): v is RecoveryCodeSet | null {
     isTime(v.issuedAt) &&
     isInt(v.total, 0, 100) &&
     v.codes.length <= v.total &&
-    v.codes.every((c: unknown) => isObj(c) && isStr(c.id, 1024) && c.id !== '' && isStr(c.hash, 4096) && c.hash !== '')
+    v.codes.every(
+      (c: unknown) =>
+        isObj(c) && isStr(c.id, 1024) && c.id !== '' && isStr(c.hash, 4096) && c.hash !== '',
+    )
   );
 }
 
@@ -97,7 +120,9 @@ const isHash = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{
 
 /** @internal An out-of-band code of a challenge, or null. */
 function isOob(v: unknown): v is OobCode | null {
-  return v === null || (isObj(v) && isStr(v.factorId, 256) && isHash(v.codeHash) && isTime(v.expiresAt));
+  return (
+    v === null || (isObj(v) && isStr(v.factorId, 256) && isHash(v.codeHash) && isTime(v.expiresAt))
+  );
 }
 
 function isChallenge(v: unknown): v is ChallengeRecord {
@@ -135,7 +160,11 @@ export function isTotpOutcome(v: unknown): v is TotpAttemptOutcome {
 }
 
 /** @internal The outcome of phase one, with the credentials that were asked for. */
-export function isBeginOutcome(ids: readonly string[], withSet: boolean, challenge: boolean): (v: unknown) => boolean {
+export function isBeginOutcome(
+  ids: readonly string[],
+  withSet: boolean,
+  challenge: boolean,
+): (v: unknown) => boolean {
   return (v) => {
     if (!isObj(v)) return false;
     switch (v.status) {
@@ -186,16 +215,28 @@ export function isDevice(v: unknown): v is DeviceRecord {
 
 /** @internal A list of devices of one user and kind. */
 export function isDeviceList(userId: string, kind: string): (v: unknown) => boolean {
-  return (v) => Array.isArray(v) && v.every((d: unknown) => isDevice(d) && d.userId === userId && d.kind === kind);
+  return (v) =>
+    Array.isArray(v) &&
+    v.every((d: unknown) => isDevice(d) && d.userId === userId && d.kind === kind);
 }
 
 /** @internal The outcome of a device-token use. */
-export function isRotation(userId: string, kind: string, newHash: string): (v: unknown) => v is DeviceRotation {
+export function isRotation(
+  userId: string,
+  kind: string,
+  newHash: string,
+): (v: unknown) => v is DeviceRotation {
   return (v): v is DeviceRotation => {
     if (!isObj(v)) return false;
     if (v.status === 'unknown') return true;
     if (v.status === 'replayed') return isStr(v.deviceId, 256);
-    return v.status === 'rotated' && isDevice(v.device) && v.device.userId === userId && v.device.kind === kind && v.device.tokenHash === newHash;
+    return (
+      v.status === 'rotated' &&
+      isDevice(v.device) &&
+      v.device.userId === userId &&
+      v.device.kind === kind &&
+      v.device.tokenHash === newHash
+    );
   };
 }
 
@@ -223,7 +264,9 @@ export function isFactor(v: unknown): v is FactorRecord {
     isTime(v.createdAt) &&
     (v.confirmedAt === null || isTime(v.confirmedAt)) &&
     (v.expiresAt === null || isTime(v.expiresAt)) &&
-    (v.status === 'confirmed' ? v.expiresAt === null && v.confirmedAt !== null : v.expiresAt !== null && v.confirmedAt === null)
+    (v.status === 'confirmed'
+      ? v.expiresAt === null && v.confirmedAt !== null
+      : v.expiresAt !== null && v.confirmedAt === null)
   );
 }
 
@@ -232,13 +275,36 @@ export const isFactorList = (v: unknown): boolean => Array.isArray(v) && v.every
 
 /** @internal Every method a store of each kind must have, checked when a layer is created. */
 export const OTP_STORE_METHODS: readonly (keyof OtpStore)[] = [
-  'attemptTotp', 'beginAttempt', 'settleAttempt', 'getThrottle', 'resetThrottle', 'getCredentials',
-  'initCredential', 'deleteCredentials', 'getRecoveryCodeSet', 'replaceRecoveryCodes', 'createChallenge',
-  'deleteChallenges', 'consumeStepUp', 'eraseUser', 'setChallengeCode', 'createDevice', 'rotateDevice',
-  'listDevices', 'revokeDevices', 'reserveSend', 'releaseSend',
+  'attemptTotp',
+  'beginAttempt',
+  'settleAttempt',
+  'getThrottle',
+  'resetThrottle',
+  'getCredentials',
+  'initCredential',
+  'deleteCredentials',
+  'getRecoveryCodeSet',
+  'replaceRecoveryCodes',
+  'createChallenge',
+  'deleteChallenges',
+  'consumeStepUp',
+  'eraseUser',
+  'setChallengeCode',
+  'createDevice',
+  'rotateDevice',
+  'listDevices',
+  'revokeDevices',
+  'reserveSend',
+  'releaseSend',
 ];
 /** @internal */
 export const FACTOR_STORE_METHODS: readonly (keyof FactorStore)[] = [
-  'addFactor', 'listFactors', 'confirmFactor', 'renameFactor', 'removeFactor', 'removeFactors',
-  'resealFactor', 'scanFactors',
+  'addFactor',
+  'listFactors',
+  'confirmFactor',
+  'renameFactor',
+  'removeFactor',
+  'removeFactors',
+  'resealFactor',
+  'scanFactors',
 ];

@@ -46,21 +46,55 @@ const S = /* @__PURE__ */ new Int32Array(32);
  * costs about three times as much as the 16 statements, and Int32Array#fill more still.
  */
 function fill16(w: Int32Array, x: number): void {
-  w[0] = x; w[1] = x; w[2] = x; w[3] = x; w[4] = x; w[5] = x; w[6] = x; w[7] = x;
-  w[8] = x; w[9] = x; w[10] = x; w[11] = x; w[12] = x; w[13] = x; w[14] = x; w[15] = x;
+  w[0] = x;
+  w[1] = x;
+  w[2] = x;
+  w[3] = x;
+  w[4] = x;
+  w[5] = x;
+  w[6] = x;
+  w[7] = x;
+  w[8] = x;
+  w[9] = x;
+  w[10] = x;
+  w[11] = x;
+  w[12] = x;
+  w[13] = x;
+  w[14] = x;
+  w[15] = x;
 }
 
 /** XORs x into all 16 words of a block (written out, as fill16). */
 function xor16(w: Int32Array, x: number): void {
-  w[0]! ^= x; w[1]! ^= x; w[2]! ^= x; w[3]! ^= x; w[4]! ^= x; w[5]! ^= x; w[6]! ^= x; w[7]! ^= x;
-  w[8]! ^= x; w[9]! ^= x; w[10]! ^= x; w[11]! ^= x; w[12]! ^= x; w[13]! ^= x; w[14]! ^= x; w[15]! ^= x;
+  w[0]! ^= x;
+  w[1]! ^= x;
+  w[2]! ^= x;
+  w[3]! ^= x;
+  w[4]! ^= x;
+  w[5]! ^= x;
+  w[6]! ^= x;
+  w[7]! ^= x;
+  w[8]! ^= x;
+  w[9]! ^= x;
+  w[10]! ^= x;
+  w[11]! ^= x;
+  w[12]! ^= x;
+  w[13]! ^= x;
+  w[14]! ^= x;
+  w[15]! ^= x;
 }
 
 /**
  * Compresses the block in W (SHA-512: WH and WL) into the chaining value at s[o..], writing the
  * result to out[p..] (SHA-512: the 8 high halves at p, the 8 low halves at p + 8).
  */
-function compress(algorithm: HashAlgorithm, s: Int32Array, o: number, out: Int32Array, p: number): void {
+function compress(
+  algorithm: HashAlgorithm,
+  s: Int32Array,
+  o: number,
+  out: Int32Array,
+  p: number,
+): void {
   if (algorithm === 'SHA1') sha1Compress(W, s, o, out, p);
   else if (algorithm === 'SHA256') sha256Compress(W, s, o, out, p);
   else sha512Compress(WH, WL, s, o, out, p, out, p + 8);
@@ -89,7 +123,8 @@ function digestWord(algorithm: HashAlgorithm, d: Int32Array, k: number): number 
 /** The digest in d as HMAC_LENGTH[algorithm] big-endian bytes. */
 function digestBytes(algorithm: HashAlgorithm, d: Int32Array): Uint8Array {
   const out = new Uint8Array(HMAC_LENGTH[algorithm]);
-  for (let i = 0; i < out.length; i++) out[i] = digestWord(algorithm, d, i >> 2) >>> (24 - ((i & 3) << 3));
+  for (let i = 0; i < out.length; i++)
+    out[i] = digestWord(algorithm, d, i >> 2) >>> (24 - ((i & 3) << 3));
   return out;
 }
 
@@ -187,7 +222,12 @@ const OPAD = 0x5c5c5c5c;
  * material in module scratch, except that with `keepBlock` the block buffer still holds K0 ^ opad:
  * only for a caller that overwrites all of it next (hmacIntoD does). `algorithm` must already be valid.
  */
-function keyStates(algorithm: HashAlgorithm, key: Uint8Array, state: Int32Array, keepBlock: boolean): void {
+function keyStates(
+  algorithm: HashAlgorithm,
+  key: Uint8Array,
+  state: Int32Array,
+  keepBlock: boolean,
+): void {
   // Step 1: K0 is the key, or H(key) if longer than B; loadBlock supplies the zero padding to B.
   const k0 = key.length > blockBytes(algorithm) ? hashKey(algorithm, key) : key;
   const iv = algorithm === 'SHA1' ? IV1 : algorithm === 'SHA256' ? iv256() : iv512();
@@ -207,7 +247,8 @@ function keyStates(algorithm: HashAlgorithm, key: Uint8Array, state: Int32Array,
 
 /** Throws unless `algorithm` is one of the three this module implements (callers validate first: a guard). */
 function checkAlgorithm(algorithm: HashAlgorithm): void {
-  if (!ALGORITHMS.has(algorithm)) throw rangeError('ERR_OPTION_ALGORITHM', `"algorithm" expected SHA1, SHA256 or SHA512`);
+  if (!ALGORITHMS.has(algorithm))
+    throw rangeError('ERR_OPTION_ALGORITHM', `"algorithm" expected SHA1, SHA256 or SHA512`);
 }
 
 /** Precompute the HMAC states of `key` (any length, including 0 and > block size). Pure; does not retain `key`. */
@@ -231,18 +272,26 @@ function hmacIntoD(algorithm: HashAlgorithm, s: Int32Array, hi: number, lo: numb
   if (algorithm === 'SHA512') {
     fill16(WH, 0);
     fill16(WL, 0);
-    WH[0] = hi; WL[0] = lo; WH[1] = 0x80000000 | 0; WL[15] = (128 + 8) * 8;
+    WH[0] = hi;
+    WL[0] = lo;
+    WH[1] = 0x80000000 | 0;
+    WL[15] = (128 + 8) * 8;
     sha512Compress(WH, WL, s, 0, WH, 0, WL, 0);
     // The inner digest now fills words 0..7; words 9..14 are still zero.
-    WH[8] = 0x80000000 | 0; WL[15] = (128 + 64) * 8;
+    WH[8] = 0x80000000 | 0;
+    WL[15] = (128 + 64) * 8;
     sha512Compress(WH, WL, s, 16, D, 0, D, 8);
   } else {
     const L = stateWords(algorithm);
     fill16(W, 0);
-    W[0] = hi; W[1] = lo; W[2] = 0x80000000 | 0; W[15] = (64 + 8) * 8;
+    W[0] = hi;
+    W[1] = lo;
+    W[2] = 0x80000000 | 0;
+    W[15] = (64 + 8) * 8;
     compress(algorithm, s, 0, W, 0);
     // The inner digest now fills words 0..L−1; words L+1..14 are still zero.
-    W[L] = 0x80000000 | 0; W[15] = (64 + 4 * L) * 8;
+    W[L] = 0x80000000 | 0;
+    W[15] = (64 + 4 * L) * 8;
     compress(algorithm, s, L, D, 0);
   }
 }
@@ -255,7 +304,8 @@ function truncateD(algorithm: HashAlgorithm): number {
   const k = offset >> 2;
   const shift = (offset & 3) << 3;
   const first = digestWord(algorithm, D, k);
-  const word = shift === 0 ? first : (first << shift) | (digestWord(algorithm, D, k + 1) >>> (32 - shift));
+  const word =
+    shift === 0 ? first : (first << shift) | (digestWord(algorithm, D, k + 1) >>> (32 - shift));
   return word & 0x7fffffff;
 }
 
@@ -275,7 +325,12 @@ export function truncatedHmac(key: PreparedKey, counterHi: number, counterLo: nu
  * (generation), without allocating a PreparedKey: the states live in module scratch only for the
  * duration of the call and are wiped before it returns.
  */
-export function truncatedHmacOnce(algorithm: HashAlgorithm, key: Uint8Array, counterHi: number, counterLo: number): number {
+export function truncatedHmacOnce(
+  algorithm: HashAlgorithm,
+  key: Uint8Array,
+  counterHi: number,
+  counterLo: number,
+): number {
   checkAlgorithm(algorithm);
   // hmacIntoD overwrites the whole block buffer first, so keyStates need not wipe it.
   keyStates(algorithm, key, S, true);
@@ -286,7 +341,9 @@ export function truncatedHmacOnce(algorithm: HashAlgorithm, key: Uint8Array, cou
 }
 
 /** @internal 10^digits for digits 0..8: a truncated value modulo 10^digits is the code (RFC 4226 §5.3 step 3). */
-export const POW10: readonly number[] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+export const POW10: readonly number[] = [
+  1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
+];
 
 /** @internal Formats a truncated value as `digits` decimal digits with leading zeros (RFC 4226 §5.3 step 3). */
 export function formatCode(value: number, digits: number): string {

@@ -63,22 +63,32 @@ const resolved: { -readonly [K in keyof ResolvedOptions]: ResolvedOptions[K] } =
  * `time`, the time fields of the result are meaningless. The result is shared scratch, valid until
  * the next call: copy what must outlive the caller's synchronous part.
  */
-export function resolveOptions(o: Partial<OtpOptions & TimeOptions>, time: boolean): ResolvedOptions {
+export function resolveOptions(
+  o: Partial<OtpOptions & TimeOptions>,
+  time: boolean,
+): ResolvedOptions {
   const r = resolved;
   r.algorithm = o.algorithm === undefined ? 'SHA1' : aalgorithm(o.algorithm);
   r.digits = o.digits === undefined ? 6 : adigits(o.digits);
   r.allowShort =
-    o.allowInsecureShortSecret === undefined ? false : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret');
+    o.allowInsecureShortSecret === undefined
+      ? false
+      : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret');
   if (time) {
     // RFC 6238 §5.2 recommends X = 30 s; NIST SP 800-63B wants a clock-based OTP to change at
     // least every 2 minutes.
-    const period = (r.period = o.period === undefined ? 30 : aint(o.period, 'period', 1, 120, 'ERR_OPTION_PERIOD'));
-    const t0 = (r.t0 = o.t0 === undefined ? 0 : aint(o.t0, 't0', 0, MAX_TIME_MS / 1000, 'ERR_OPTION_T0'));
+    const period = (r.period =
+      o.period === undefined ? 30 : aint(o.period, 'period', 1, 120, 'ERR_OPTION_PERIOD'));
+    const t0 = (r.t0 =
+      o.t0 === undefined ? 0 : aint(o.t0, 't0', 0, MAX_TIME_MS / 1000, 'ERR_OPTION_T0'));
     // Math.floor of these quotients is exact: for positive integers with a + b < 2^53, a / b lies
     // at least 1 / b below the next integer, more than half an ulp there, so rounding never reaches it.
-    const seconds = (r.seconds = Math.floor(atime(o.now === undefined ? Date.now() : o.now) / 1000));
+    const seconds = (r.seconds = Math.floor(
+      atime(o.now === undefined ? Date.now() : o.now) / 1000,
+    ));
     // A t0 after now would make T negative, and T is the unsigned HOTP counter (RFC 4226 §5.1).
-    if (t0 > seconds) throw rangeError('ERR_OPTION_T0', `"t0" (${t0} s) lies after "now" (${seconds} s)`);
+    if (t0 > seconds)
+      throw rangeError('ERR_OPTION_T0', `"t0" (${t0} s) lies after "now" (${seconds} s)`);
     r.step = Math.floor((seconds - t0) / period);
   }
   return r;

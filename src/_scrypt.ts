@@ -36,7 +36,9 @@ type NodeScrypt = (
  * then calls back: it must not be called once per caller in the same turn. Workers identify
  * themselves by this user agent (with or without nodejs_compat).
  */
-const nativeIsSynchronous = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent === 'Cloudflare-Workers';
+const nativeIsSynchronous =
+  (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent ===
+  'Cloudflare-Workers';
 
 /** `node:crypto`'s scrypt, found without an import so that bundles for browsers stay clean. */
 function nodeScrypt(): NodeScrypt | undefined {
@@ -51,7 +53,12 @@ function nodeScrypt(): NodeScrypt | undefined {
 }
 
 /** @internal One scrypt hash, computed synchronously with @noble/hashes. */
-export function scryptSync(password: Uint8Array, salt: Uint8Array, params: ScryptParams, dkLen: number): Uint8Array {
+export function scryptSync(
+  password: Uint8Array,
+  salt: Uint8Array,
+  params: ScryptParams,
+  dkLen: number,
+): Uint8Array {
   return nobleScrypt(password, salt, { N: 2 ** params.logN, r: params.r, p: params.p, dkLen });
 }
 
@@ -67,14 +74,20 @@ let queue: Promise<unknown> = Promise.resolve();
  */
 const later: (run: () => void) => void =
   typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
-    ? (run) => (globalThis as unknown as { setImmediate: (f: () => void) => void }).setImmediate(run)
+    ? (run) =>
+        (globalThis as unknown as { setImmediate: (f: () => void) => void }).setImmediate(run)
     : (run) => setTimeout(run, 0);
 
 /**
  * @internal One scrypt hash off the event loop where possible (see the module header). Rejects
  * only if the runtime's scrypt fails, which the parameter bounds make impossible in practice.
  */
-export function scryptAsync(password: Uint8Array, salt: Uint8Array, params: ScryptParams, dkLen: number): Promise<Uint8Array> {
+export function scryptAsync(
+  password: Uint8Array,
+  salt: Uint8Array,
+  params: ScryptParams,
+  dkLen: number,
+): Promise<Uint8Array> {
   const native = nodeScrypt();
   const hash =
     native === undefined
@@ -86,7 +99,9 @@ export function scryptAsync(password: Uint8Array, salt: Uint8Array, params: Scry
           return new Promise<Uint8Array>((resolve, reject) => {
             native(password, salt, dkLen, { N, r: params.r, p: params.p, maxmem }, (err, key) =>
               // `== null`: Node calls back with null on success, Bun with undefined.
-              err == null ? resolve(new Uint8Array(key.buffer, key.byteOffset, key.byteLength)) : reject(err),
+              err == null
+                ? resolve(new Uint8Array(key.buffer, key.byteOffset, key.byteLength))
+                : reject(err),
             );
           });
         };

@@ -26,17 +26,34 @@ export interface ThrottleOptions {
 /** @internal Validated throttle policy: the store contract's attempt policy. */
 export type ThrottlePolicy = AttemptPolicy;
 
-const KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['freeFailures', 'baseDelayMs', 'maxDelayMs', 'maxFailures']);
+const KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'freeFailures',
+  'baseDelayMs',
+  'maxDelayMs',
+  'maxFailures',
+]);
 const DAY_MS = 86_400_000;
 
 /** @internal */
 export function resolveThrottle(options: unknown): ThrottlePolicy {
   const o = aoptions<ThrottleOptions>(options, KEYS, 'throttle');
-  const maxFailures = o.maxFailures === undefined ? 100 : aint(o.maxFailures, 'throttle.maxFailures', 1, 100, 'ERR_OPTION_INVALID');
+  const maxFailures =
+    o.maxFailures === undefined
+      ? 100
+      : aint(o.maxFailures, 'throttle.maxFailures', 1, 100, 'ERR_OPTION_INVALID');
   return {
-    freeFailures: o.freeFailures === undefined ? 3 : aint(o.freeFailures, 'throttle.freeFailures', 0, maxFailures, 'ERR_OPTION_INVALID'),
-    baseDelayMs: o.baseDelayMs === undefined ? 1000 : aint(o.baseDelayMs, 'throttle.baseDelayMs', 0, DAY_MS, 'ERR_OPTION_INVALID'),
-    maxDelayMs: o.maxDelayMs === undefined ? 900_000 : aint(o.maxDelayMs, 'throttle.maxDelayMs', 0, DAY_MS, 'ERR_OPTION_INVALID'),
+    freeFailures:
+      o.freeFailures === undefined
+        ? 3
+        : aint(o.freeFailures, 'throttle.freeFailures', 0, maxFailures, 'ERR_OPTION_INVALID'),
+    baseDelayMs:
+      o.baseDelayMs === undefined
+        ? 1000
+        : aint(o.baseDelayMs, 'throttle.baseDelayMs', 0, DAY_MS, 'ERR_OPTION_INVALID'),
+    maxDelayMs:
+      o.maxDelayMs === undefined
+        ? 900_000
+        : aint(o.maxDelayMs, 'throttle.maxDelayMs', 0, DAY_MS, 'ERR_OPTION_INVALID'),
     maxFailures,
   };
 }
@@ -58,7 +75,12 @@ export function delayAfter(p: ThrottlePolicy, failures: number): number {
  * already passed since the last failure. The store decides with this rule; callers only explain
  * a refusal with {@link checkGate}.
  */
-export function gateOpen(p: ThrottlePolicy, failures: number, lastFailureAt: number, now: number): boolean {
+export function gateOpen(
+  p: ThrottlePolicy,
+  failures: number,
+  lastFailureAt: number,
+  now: number,
+): boolean {
   if (failures >= p.maxFailures) return false;
   const delay = delayAfter(p, failures);
   return delay === 0 || now - lastFailureAt >= delay;
@@ -74,7 +96,12 @@ const OPEN: Gate = /* @__PURE__ */ Object.freeze({ open: true });
 const LOCKED: Gate = /* @__PURE__ */ Object.freeze({ open: false, reason: 'locked' });
 
 /** @internal Explains a bucket's state: locked, still backing off (and for how long), or open. */
-export function checkGate(p: ThrottlePolicy, failures: number, lastFailureAt: number, now: number): Gate {
+export function checkGate(
+  p: ThrottlePolicy,
+  failures: number,
+  lastFailureAt: number,
+  now: number,
+): Gate {
   if (failures >= p.maxFailures) return LOCKED;
   const delay = delayAfter(p, failures);
   // No delay owed: open even if another server's clock put lastFailureAt after our now.

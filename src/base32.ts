@@ -101,10 +101,14 @@ export function encodeBase32(bytes: Uint8Array, options?: EncodeBase32Options): 
  * @see RFC 4648 §3.3, §3.5, §6, §12
  */
 export function decodeBase32(text: string, options?: DecodeBase32Options): Uint8Array {
-  if (typeof text !== 'string') throw typeError('ERR_OPTION_TYPE', `"text" expected string, got ${kind(text)}`);
+  if (typeof text !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"text" expected string, got ${kind(text)}`);
   const opts = aoptions<DecodeBase32Options>(options, DECODE_KEYS);
   const loose = opts.loose === undefined ? false : abool(opts.loose, 'loose');
-  const lax = opts.ignoreTrailingBits === undefined ? false : abool(opts.ignoreTrailingBits, 'ignoreTrailingBits');
+  const lax =
+    opts.ignoreTrailingBits === undefined
+      ? false
+      : abool(opts.ignoreTrailingBits, 'ignoreTrailingBits');
   // Loose input: only case, ASCII spaces and hyphens are forgiven (the groups sites display).
   // ASCII-only upper-casing: String#toUpperCase maps 'ß'→'SS', 'ı'→'I', 'ſ'→'S', which must stay invalid.
   const s = loose ? text.replace(/[ -]/g, '').replace(/[a-z]+/g, (m) => m.toUpperCase()) : text;
@@ -116,7 +120,10 @@ export function decodeBase32(text: string, options?: DecodeBase32Options): Uint8
       if (c !== 61) {
         // A character after padding: say "padding" only if it would otherwise be valid.
         if (c < 128 && (BASE32.digits[c] as number) >= 0)
-          throw new OtpkitError('ERR_BASE32_PADDING', `base32 "=" padding at index ${end} is followed by data`);
+          throw new OtpkitError(
+            'ERR_BASE32_PADDING',
+            `base32 "=" padding at index ${end} is followed by data`,
+          );
         throw new OtpkitError('ERR_BASE32_CHAR', `invalid base32 character at index ${i}`);
       }
     }
@@ -124,15 +131,25 @@ export function decodeBase32(text: string, options?: DecodeBase32Options): Uint8
   // One pass converts the data and finds its first bad character, reported first; then the length
   // and the padding count; non-zero pad bits last.
   const out = fromDigits(BASE32, s, end, lax);
-  if (typeof out === 'number' && out >= 0) throw new OtpkitError('ERR_BASE32_CHAR', `invalid base32 character at index ${out}`);
+  if (typeof out === 'number' && out >= 0)
+    throw new OtpkitError('ERR_BASE32_CHAR', `invalid base32 character at index ${out}`);
   const rem = end % 8;
   const pads = s.length - end;
   if ((PADS_FOR_REMAINDER[rem] as number) < 0)
-    throw new OtpkitError('ERR_BASE32_LENGTH', `base32 length ${end} is not a possible encoding (≡ ${rem} mod 8)`);
+    throw new OtpkitError(
+      'ERR_BASE32_LENGTH',
+      `base32 length ${end} is not a possible encoding (≡ ${rem} mod 8)`,
+    );
   if (pads !== 0 && pads !== PADS_FOR_REMAINDER[rem])
-    throw new OtpkitError('ERR_BASE32_PADDING', `base32 has ${pads} "=" where ${PADS_FOR_REMAINDER[rem]} are required`);
+    throw new OtpkitError(
+      'ERR_BASE32_PADDING',
+      `base32 has ${pads} "=" where ${PADS_FOR_REMAINDER[rem]} are required`,
+    );
   // The lengths fromDigits calls impossible are exactly those refused above, so only pad bits remain.
   if (typeof out === 'number')
-    throw new OtpkitError('ERR_BASE32_NONCANONICAL', 'base32 has non-zero trailing bits (non-canonical encoding)');
+    throw new OtpkitError(
+      'ERR_BASE32_NONCANONICAL',
+      'base32 has non-zero trailing bits (non-canonical encoding)',
+    );
   return out;
 }

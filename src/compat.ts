@@ -15,13 +15,7 @@ import { parseOtpauthURI } from './uri/parse.js';
 
 /** What a {@link CompatibilityWarning} is about. */
 export type CompatibilityWarningCode =
-  | 'ALGORITHM'
-  | 'DIGITS'
-  | 'PERIOD'
-  | 'SECRET_LENGTH'
-  | 'LABEL_LENGTH'
-  | 'ISSUER_MISSING'
-  | 'HOTP';
+  'ALGORITHM' | 'DIGITS' | 'PERIOD' | 'SECRET_LENGTH' | 'LABEL_LENGTH' | 'ISSUER_MISSING' | 'HOTP';
 
 /** One compatibility problem of an enrollment. */
 export interface CompatibilityWarning {
@@ -89,72 +83,79 @@ export interface AuthenticatorProfile {
  * ```
  * @see https://github.com/google/google-authenticator/wiki/Key-Uri-Format
  */
-export const AUTHENTICATOR_PROFILES: readonly AuthenticatorProfile[] = /* @__PURE__ */ Object.freeze([
-  /* @__PURE__ */ Object.freeze({
-    app: 'Google Authenticator',
-    digits: /* @__PURE__ */ Object.freeze([6, 8]),
-    periods: /* @__PURE__ */ Object.freeze([30]),
-    sources: /* @__PURE__ */ Object.freeze([
-      'https://github.com/google/google-authenticator/wiki/Key-Uri-Format',
-      'https://github.com/keycloak/keycloak/pull/27351',
-      'https://github.com/google/google-authenticator/issues/521',
-    ]),
-  }),
-  /* @__PURE__ */ Object.freeze({
-    app: 'Google Authenticator (older versions)',
-    algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
-    digits: /* @__PURE__ */ Object.freeze([6]),
-    periods: /* @__PURE__ */ Object.freeze([30]),
-    sources: /* @__PURE__ */ Object.freeze([
-      'https://github.com/google/google-authenticator/wiki/Key-Uri-Format',
-      'https://github.com/google/google-authenticator-android/issues/29',
-    ]),
-  }),
-  /* @__PURE__ */ Object.freeze({
-    app: 'Microsoft Authenticator',
-    algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
-    digits: /* @__PURE__ */ Object.freeze([6]),
-    periods: /* @__PURE__ */ Object.freeze([30]),
-    hotp: false,
-    sources: /* @__PURE__ */ Object.freeze([
-      'https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/authentication/otp/MicrosoftAuthenticatorOTPProvider.java',
-      'https://github.com/kspearrin/Otp.NET/issues/62',
-      'https://github.com/BrandonPotter/GoogleAuthenticator/issues/228',
-    ]),
-  }),
-  /* @__PURE__ */ Object.freeze({
-    app: 'Authy',
-    algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
-    digits: /* @__PURE__ */ Object.freeze([6]),
-    periods: /* @__PURE__ */ Object.freeze([30]),
-    hotp: false,
-    sources: /* @__PURE__ */ Object.freeze([
-      'https://github.com/privacyidea/privacyidea/issues/1156',
-      'https://github.com/sec51/twofactor/issues/11',
-      'https://github.com/BrandonPotter/GoogleAuthenticator/issues/228',
-    ]),
-  }),
-  /* @__PURE__ */ Object.freeze({
-    app: 'Duo Mobile',
-    algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
-    sources: /* @__PURE__ */ Object.freeze(['https://github.com/samdjstevens/java-totp/issues/30']),
-  }),
-  /* @__PURE__ */ Object.freeze({
-    app: 'LastPass Authenticator',
-    algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
-    sources: /* @__PURE__ */ Object.freeze(['https://github.com/samdjstevens/java-totp/issues/30']),
-  }),
-  /* @__PURE__ */ Object.freeze({
-    app: 'Bitwarden',
-    hotp: false,
-    sources: /* @__PURE__ */ Object.freeze(['https://github.com/AChep/keyguard-app/issues/378']),
-  }),
-  /* @__PURE__ */ Object.freeze({
-    app: 'Yubico Authenticator (YubiKey OATH)',
-    maxLabelBytes: 64,
-    sources: /* @__PURE__ */ Object.freeze(['https://github.com/Yubico/yubikey-manager/blob/main/ykman/_cli/oath.py']),
-  }),
-]);
+export const AUTHENTICATOR_PROFILES: readonly AuthenticatorProfile[] =
+  /* @__PURE__ */ Object.freeze([
+    /* @__PURE__ */ Object.freeze({
+      app: 'Google Authenticator',
+      digits: /* @__PURE__ */ Object.freeze([6, 8]),
+      periods: /* @__PURE__ */ Object.freeze([30]),
+      sources: /* @__PURE__ */ Object.freeze([
+        'https://github.com/google/google-authenticator/wiki/Key-Uri-Format',
+        'https://github.com/keycloak/keycloak/pull/27351',
+        'https://github.com/google/google-authenticator/issues/521',
+      ]),
+    }),
+    /* @__PURE__ */ Object.freeze({
+      app: 'Google Authenticator (older versions)',
+      algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
+      digits: /* @__PURE__ */ Object.freeze([6]),
+      periods: /* @__PURE__ */ Object.freeze([30]),
+      sources: /* @__PURE__ */ Object.freeze([
+        'https://github.com/google/google-authenticator/wiki/Key-Uri-Format',
+        'https://github.com/google/google-authenticator-android/issues/29',
+      ]),
+    }),
+    /* @__PURE__ */ Object.freeze({
+      app: 'Microsoft Authenticator',
+      algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
+      digits: /* @__PURE__ */ Object.freeze([6]),
+      periods: /* @__PURE__ */ Object.freeze([30]),
+      hotp: false,
+      sources: /* @__PURE__ */ Object.freeze([
+        'https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/authentication/otp/MicrosoftAuthenticatorOTPProvider.java',
+        'https://github.com/kspearrin/Otp.NET/issues/62',
+        'https://github.com/BrandonPotter/GoogleAuthenticator/issues/228',
+      ]),
+    }),
+    /* @__PURE__ */ Object.freeze({
+      app: 'Authy',
+      algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
+      digits: /* @__PURE__ */ Object.freeze([6]),
+      periods: /* @__PURE__ */ Object.freeze([30]),
+      hotp: false,
+      sources: /* @__PURE__ */ Object.freeze([
+        'https://github.com/privacyidea/privacyidea/issues/1156',
+        'https://github.com/sec51/twofactor/issues/11',
+        'https://github.com/BrandonPotter/GoogleAuthenticator/issues/228',
+      ]),
+    }),
+    /* @__PURE__ */ Object.freeze({
+      app: 'Duo Mobile',
+      algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
+      sources: /* @__PURE__ */ Object.freeze([
+        'https://github.com/samdjstevens/java-totp/issues/30',
+      ]),
+    }),
+    /* @__PURE__ */ Object.freeze({
+      app: 'LastPass Authenticator',
+      algorithms: /* @__PURE__ */ Object.freeze(['SHA1'] as const),
+      sources: /* @__PURE__ */ Object.freeze([
+        'https://github.com/samdjstevens/java-totp/issues/30',
+      ]),
+    }),
+    /* @__PURE__ */ Object.freeze({
+      app: 'Bitwarden',
+      hotp: false,
+      sources: /* @__PURE__ */ Object.freeze(['https://github.com/AChep/keyguard-app/issues/378']),
+    }),
+    /* @__PURE__ */ Object.freeze({
+      app: 'Yubico Authenticator (YubiKey OATH)',
+      maxLabelBytes: 64,
+      sources: /* @__PURE__ */ Object.freeze([
+        'https://github.com/Yubico/yubikey-manager/blob/main/ykman/_cli/oath.py',
+      ]),
+    }),
+  ]);
 
 /**
  * Longer keys add nothing: HMAC hashes a key longer than the hash's block size first (RFC 2104
@@ -165,7 +166,10 @@ const LONG_SECRET_BYTES = 64;
 const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
 
 /** Apps of the table whose `pick` list exists and does not contain `value`. */
-function appsNotHonouring<T>(pick: (p: AuthenticatorProfile) => readonly T[] | undefined, value: T): string[] {
+function appsNotHonouring<T>(
+  pick: (p: AuthenticatorProfile) => readonly T[] | undefined,
+  value: T,
+): string[] {
   return AUTHENTICATOR_PROFILES.filter((p) => {
     const list = pick(p);
     return list !== undefined && !list.includes(value);
@@ -203,14 +207,22 @@ function appsNotHonouring<T>(pick: (p: AuthenticatorProfile) => readonly T[] | u
  * @see https://github.com/google/google-authenticator/wiki/Key-Uri-Format
  * @see {@link AUTHENTICATOR_PROFILES} for the data and its sources.
  */
-export function checkAuthenticatorCompatibility(params: OtpauthParamsInput | string): readonly CompatibilityWarning[] {
+export function checkAuthenticatorCompatibility(
+  params: OtpauthParamsInput | string,
+): readonly CompatibilityWarning[] {
   const p: OtpauthParams =
     typeof params === 'string'
       ? parseOtpauthURI(params, { allowInsecureShortSecret: true })
       : normalizeOtpauthParams(params, true);
   const out: CompatibilityWarning[] = [];
   const warn = (code: CompatibilityWarningCode, message: string, apps: readonly string[]): void => {
-    out.push(/* @__PURE__ */ Object.freeze({ code, message, apps: /* @__PURE__ */ Object.freeze([...apps]) }));
+    out.push(
+      /* @__PURE__ */ Object.freeze({
+        code,
+        message,
+        apps: /* @__PURE__ */ Object.freeze([...apps]),
+      }),
+    );
   };
 
   if (p.algorithm !== 'SHA1') {
@@ -242,7 +254,11 @@ export function checkAuthenticatorCompatibility(params: OtpauthParamsInput | str
   }
   if (p.type === 'hotp') {
     const apps = AUTHENTICATOR_PROFILES.filter((x) => x.hotp === false).map((x) => x.app);
-    warn('HOTP', 'counter-based (HOTP) enrollments are not supported by some authenticator apps; prefer TOTP', apps);
+    warn(
+      'HOTP',
+      'counter-based (HOTP) enrollments are not supported by some authenticator apps; prefer TOTP',
+      apps,
+    );
   }
   if (p.secret.length < MIN_SECRET_BYTES)
     warn(
@@ -263,7 +279,9 @@ export function checkAuthenticatorCompatibility(params: OtpauthParamsInput | str
     (p.issuer === undefined ? '' : `${p.issuer}:`) +
     p.account;
   const idBytes = utf8Length(id);
-  const longApps = AUTHENTICATOR_PROFILES.filter((x) => x.maxLabelBytes !== undefined && idBytes > x.maxLabelBytes);
+  const longApps = AUTHENTICATOR_PROFILES.filter(
+    (x) => x.maxLabelBytes !== undefined && idBytes > x.maxLabelBytes,
+  );
   if (longApps.length > 0)
     warn(
       'LABEL_LENGTH',

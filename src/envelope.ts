@@ -13,7 +13,16 @@
  * refuses, before decrypting, any string longer or shorter than such a secret seals to.
  * @module
  */
-import { abool, aoptions, asecret, kind, KEY_ID, MAX_KEY_ID, MAX_SECRET_BYTES, MIN_INSECURE_SECRET_BYTES } from './_assert.js';
+import {
+  abool,
+  aoptions,
+  asecret,
+  kind,
+  KEY_ID,
+  MAX_KEY_ID,
+  MAX_SECRET_BYTES,
+  MIN_INSECURE_SECRET_BYTES,
+} from './_assert.js';
 import { decodeBase64url, encodeBase64url } from './_encoding.js';
 import { OtpkitError, rangeError, typeError } from './errors.js';
 import { randomBytes } from './secret.js';
@@ -32,7 +41,14 @@ const TAG_BYTES = 16;
  * open a sealed secret do not keep it.
  */
 function maxSealedLength(): number {
-  return 17 + MAX_KEY_ID + 1 + (((IV_BYTES * 4 + 2) / 3) | 0) + 1 + ((((MAX_SECRET_BYTES + TAG_BYTES) * 4 + 2) / 3) | 0);
+  return (
+    17 +
+    MAX_KEY_ID +
+    1 +
+    (((IV_BYTES * 4 + 2) / 3) | 0) +
+    1 +
+    ((((MAX_SECRET_BYTES + TAG_BYTES) * 4 + 2) / 3) | 0)
+  );
 }
 
 /** A 32-byte AES-256 key as raw bytes, or a WebCrypto AES-GCM `CryptoKey`. */
@@ -58,29 +74,57 @@ export interface OpenSecretOptions {
   readonly associatedData?: string | undefined;
 }
 
-const SEAL_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['key', 'keyId', 'associatedData', 'allowInsecureShortSecret']);
+const SEAL_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'key',
+  'keyId',
+  'associatedData',
+  'allowInsecureShortSecret',
+]);
 const OPEN_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['keys', 'associatedData']);
 
 function subtle(): SubtleCrypto {
   const s = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
-  if (s === undefined) throw new OtpkitError('ERR_OPTION_INVALID', 'WebCrypto (globalThis.crypto.subtle) is unavailable');
+  if (s === undefined)
+    throw new OtpkitError(
+      'ERR_OPTION_INVALID',
+      'WebCrypto (globalThis.crypto.subtle) is unavailable',
+    );
   return s;
 }
 
 function isCryptoKey(k: unknown): k is CryptoKey {
-  return typeof k === 'object' && k !== null && !(k instanceof Uint8Array) && 'algorithm' in k && 'type' in k;
+  return (
+    typeof k === 'object' &&
+    k !== null &&
+    !(k instanceof Uint8Array) &&
+    'algorithm' in k &&
+    'type' in k
+  );
 }
 
-async function importKey(key: unknown, title: string, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
+async function importKey(
+  key: unknown,
+  title: string,
+  usage: 'encrypt' | 'decrypt',
+): Promise<CryptoKey> {
   if (isCryptoKey(key)) return key;
-  if (!(key instanceof Uint8Array)) throw typeError('ERR_OPTION_TYPE', `"${title}" expected a 32-byte Uint8Array or CryptoKey, got ${kind(key)}`);
-  if (key.length !== 32) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 32 bytes (AES-256), got ${key.length}`);
+  if (!(key instanceof Uint8Array))
+    throw typeError(
+      'ERR_OPTION_TYPE',
+      `"${title}" expected a 32-byte Uint8Array or CryptoKey, got ${kind(key)}`,
+    );
+  if (key.length !== 32)
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"${title}" expected 32 bytes (AES-256), got ${key.length}`,
+    );
   return subtle().importKey('raw', key as BufferSource, { name: 'AES-GCM' }, false, [usage]);
 }
 
 function astring(v: unknown, title: string): string {
   if (v === undefined) return '';
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
   return v;
 }
 
@@ -105,18 +149,28 @@ function astring(v: unknown, title: string): string {
  * ```
  */
 export async function sealSecret(secret: Uint8Array, options: SealSecretOptions): Promise<string> {
-  if (!(secret instanceof Uint8Array)) throw typeError('ERR_SECRET_TYPE', `"secret" expected Uint8Array, got ${kind(secret)}`);
+  if (!(secret instanceof Uint8Array))
+    throw typeError('ERR_SECRET_TYPE', `"secret" expected Uint8Array, got ${kind(secret)}`);
   if (options === undefined) throw typeError('ERR_OPTION_TYPE', '"options.key" is required');
   const o = aoptions<SealSecretOptions>(options, SEAL_KEYS);
   const allowShort =
-    o.allowInsecureShortSecret === undefined ? false : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret');
+    o.allowInsecureShortSecret === undefined
+      ? false
+      : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret');
   asecret(secret, allowShort);
   const keyId = o.keyId === undefined ? 'k1' : astring(o.keyId, 'keyId');
-  if (!KEY_ID.test(keyId)) throw rangeError('ERR_OPTION_INVALID', '"keyId" expected 1..64 characters of [A-Za-z0-9_.-]');
+  if (!KEY_ID.test(keyId))
+    throw rangeError('ERR_OPTION_INVALID', '"keyId" expected 1..64 characters of [A-Za-z0-9_.-]');
   const aad = new TextEncoder().encode(astring(o.associatedData, 'associatedData'));
   const key = await importKey(o.key, 'key', 'encrypt');
   const iv = randomBytes(IV_BYTES);
-  const ct = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad }, key, secret as BufferSource));
+  const ct = new Uint8Array(
+    await subtle().encrypt(
+      { name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad },
+      key,
+      secret as BufferSource,
+    ),
+  );
   return `${PREFIX}:${VERSION}:${keyId}:${encodeBase64url(iv)}:${encodeBase64url(ct)}`;
 }
 
@@ -138,15 +192,18 @@ export async function sealSecret(secret: Uint8Array, options: SealSecretOptions)
  * ```
  */
 export async function openSecret(sealed: string, options: OpenSecretOptions): Promise<Uint8Array> {
-  if (typeof sealed !== 'string') throw typeError('ERR_OPTION_TYPE', `"sealed" expected string, got ${kind(sealed)}`);
+  if (typeof sealed !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"sealed" expected string, got ${kind(sealed)}`);
   if (options === undefined) throw typeError('ERR_OPTION_TYPE', '"options.keys" is required');
   const o = aoptions<OpenSecretOptions>(options, OPEN_KEYS);
   const aad = new TextEncoder().encode(astring(o.associatedData, 'associatedData'));
-  const corrupt = (why: string): OtpkitError => new OtpkitError('ERR_SECRET_SEALED', `sealed secret ${why}`);
+  const corrupt = (why: string): OtpkitError =>
+    new OtpkitError('ERR_SECRET_SEALED', `sealed secret ${why}`);
   // Size first, before any splitting or decoding.
   if (sealed.length > maxSealedLength()) throw corrupt('is too long');
   const parts = sealed.split(':');
-  if (parts.length !== 5 || parts[0] !== PREFIX || parts[1] !== VERSION) throw corrupt('has an unknown format');
+  if (parts.length !== 5 || parts[0] !== PREFIX || parts[1] !== VERSION)
+    throw corrupt('has an unknown format');
   const keyId = parts[2] as string;
   if (!KEY_ID.test(keyId)) throw corrupt('has a malformed key id');
   // Canonical base64url only (zero pad bits, RFC 4648 §3.5), so one ciphertext has one spelling.
@@ -154,19 +211,40 @@ export async function openSecret(sealed: string, options: OpenSecretOptions): Pr
   if (iv === null || iv.length !== IV_BYTES) throw corrupt('has a malformed IV');
   const ct = decodeBase64url(parts[4] as string);
   // Only the sizes sealSecret makes: a 10..256-byte secret plus the tag.
-  if (ct === null || ct.length < MIN_INSECURE_SECRET_BYTES + TAG_BYTES || ct.length > MAX_SECRET_BYTES + TAG_BYTES)
+  if (
+    ct === null ||
+    ct.length < MIN_INSECURE_SECRET_BYTES + TAG_BYTES ||
+    ct.length > MAX_SECRET_BYTES + TAG_BYTES
+  )
     throw corrupt('has a malformed ciphertext');
   const keys = o.keys;
   let raw: unknown;
   if (keys instanceof Uint8Array || isCryptoKey(keys)) raw = keys;
-  else if (typeof keys === 'object' && keys !== null && Object.prototype.hasOwnProperty.call(keys, keyId)) raw = (keys as Record<string, SealingKey>)[keyId];
+  else if (
+    typeof keys === 'object' &&
+    keys !== null &&
+    Object.prototype.hasOwnProperty.call(keys, keyId)
+  )
+    raw = (keys as Record<string, SealingKey>)[keyId];
   // Never echo the key id: stored content in a message is a log-injection vector.
-  else if (typeof keys === 'object' && keys !== null) throw corrupt('names a key id that is not among the keys given');
-  else throw typeError('ERR_OPTION_TYPE', `"keys" expected a key or a map of keys, got ${kind(keys)}`);
+  else if (typeof keys === 'object' && keys !== null)
+    throw corrupt('names a key id that is not among the keys given');
+  else
+    throw typeError('ERR_OPTION_TYPE', `"keys" expected a key or a map of keys, got ${kind(keys)}`);
   const key = await importKey(raw, 'keys', 'decrypt');
   try {
-    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad }, key, ct as BufferSource));
+    return new Uint8Array(
+      await subtle().decrypt(
+        { name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad },
+        key,
+        ct as BufferSource,
+      ),
+    );
   } catch (e) {
-    throw new OtpkitError('ERR_SECRET_SEALED', 'sealed secret failed authentication (tampered, wrong key or wrong associatedData)', { cause: e });
+    throw new OtpkitError(
+      'ERR_SECRET_SEALED',
+      'sealed secret failed authentication (tampered, wrong key or wrong associatedData)',
+      { cause: e },
+    );
   }
 }

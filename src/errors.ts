@@ -111,7 +111,10 @@ export class OtpkitError extends Error {
    * @returns whether `value` is an `OtpkitError` (or an instance of the subclass).
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return super[Symbol.hasInstance](value) || (this === OtpkitError && (value as { [BRAND]?: unknown } | null)?.[BRAND] === true);
+    return (
+      super[Symbol.hasInstance](value) ||
+      (this === OtpkitError && (value as { [BRAND]?: unknown } | null)?.[BRAND] === true)
+    );
   }
 }
 

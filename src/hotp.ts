@@ -53,7 +53,11 @@ const HOTP_KEYS: ReadonlySet<string> = /* @__PURE__ */ keySet(OTP_KEYS);
  * ```
  * @see RFC 4226 §5
  */
-export function generateHOTP(secret: Uint8Array, counter: number | bigint, options?: HOTPOptions): string {
+export function generateHOTP(
+  secret: Uint8Array,
+  counter: number | bigint,
+  options?: HOTPOptions,
+): string {
   const o = aoptions<HOTPOptions>(options, HOTP_KEYS);
   const { algorithm, digits, allowShort } = resolveOptions(o, false);
   const c = acounter(counter);

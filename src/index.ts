@@ -6,7 +6,12 @@
  * @module
  */
 export { OtpkitError, type OtpkitErrorCode, type OtpkitMisuseError } from './errors.js';
-export { encodeBase32, decodeBase32, type EncodeBase32Options, type DecodeBase32Options } from './base32.js';
+export {
+  encodeBase32,
+  decodeBase32,
+  type EncodeBase32Options,
+  type DecodeBase32Options,
+} from './base32.js';
 export { generateSecret, type GenerateSecretOptions } from './secret.js';
 export { generateHOTP, type HOTPOptions, type OtpOptions, type HashAlgorithm } from './hotp.js';
 export { generateTOTP, timeStep, type TOTPOptions, type TimeOptions } from './totp.js';
@@ -72,7 +77,13 @@ export type {
   ThrottleStatusOptions,
   ThrottleScope,
 } from './verifier/types.js';
-export { sealSecret, openSecret, type SealSecretOptions, type OpenSecretOptions, type SealingKey } from './envelope.js';
+export {
+  sealSecret,
+  openSecret,
+  type SealSecretOptions,
+  type OpenSecretOptions,
+  type SealingKey,
+} from './envelope.js';
 export { buildOtpauthURI, type BuildOtpauthURIOptions } from './uri/build.js';
 export { parseOtpauthURI, type ParseOtpauthURIOptions } from './uri/parse.js';
 export type { OtpauthParams, OtpauthParamsInput } from './uri/params.js';
@@ -89,9 +100,18 @@ export {
   type GenerateRecoveryCodesOptions,
   type NormalizeRecoveryCodeOptions,
 } from './recovery/codes.js';
-export { hashRecoveryCode, verifyRecoveryCode, recoveryHashNeedsRehash, type RecoveryHashOptions } from './recovery/hash.js';
+export {
+  hashRecoveryCode,
+  verifyRecoveryCode,
+  recoveryHashNeedsRehash,
+  type RecoveryHashOptions,
+} from './recovery/hash.js';
 export type { RecoveryPepper } from './recovery/pepper.js';
-export { hashRecoveryCodeSet, hashRecoveryCodeSetAsync, type StoredRecoveryCode } from './recovery/set.js';
+export {
+  hashRecoveryCodeSet,
+  hashRecoveryCodeSetAsync,
+  type StoredRecoveryCode,
+} from './recovery/set.js';
 export { createTwoFactor, type TwoFactor } from './twofactor/twofactor.js';
 export { factorLabelProblem } from './twofactor/label.js';
 export { destinationProblem } from './twofactor/oob.js';
@@ -119,7 +139,12 @@ export type {
   ImportFactorInput,
   ImportFactorResult,
 } from './twofactor/enrollment.js';
-export type { StartChallengeInput, StartChallengeResult, VerifyChallengeInput, VerifyCodeInput } from './twofactor/challenge.js';
+export type {
+  StartChallengeInput,
+  StartChallengeResult,
+  VerifyChallengeInput,
+  VerifyCodeInput,
+} from './twofactor/challenge.js';
 export type { TrustDeviceInput, TrustDeviceResult, TrustedDevice } from './twofactor/devices.js';
 export type { Delivery, OobChannel, SendCodeInput, SendCodeResult } from './twofactor/oob.js';
 export type {

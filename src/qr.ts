@@ -62,9 +62,11 @@ export interface QRTextOptions extends QRCodeOptions {
 
 const LEVELS = 'LMQH';
 /** Error-correction codewords per block. */
-const ECC_PER_BLOCK = "'*/4:248>248:>68<><<<<>>:<>>>>>>>>>>>>>>*0:280266:>6688<<::::<<<<<<<<<<<<<<<<<<<-62:282648<:84>8<<:><>>>><>>>>>>>>>>>>>>1<606<::8<8<688><<:<>8>>>>>>>>>>>>>>>>>>";
+const ECC_PER_BLOCK =
+  "'*/4:248>248:>68<><<<<>>:<>>>>>>>>>>>>>>*0:280266:>6688<<::::<<<<<<<<<<<<<<<<<<<-62:282648<:84>8<<:><>>>><>>>>>>>>>>>>>>1<606<::8<8<688><<:<>8>>>>>>>>>>>>>>>>>>";
 /** Number of error-correction blocks. */
-const BLOCKS = '!!!!!""""$$$$$&&&&\'(())*,,,-./0123345689!!!""$$$%%%())**+-.01124579:<=?ACEFHKMOQ!!""$$&&(((*,0,10254779;=BBCFHKMPSUX[^ad!!"$$$%&((++002035999B>@CEHJMPSVY\\_bfjmq';
+const BLOCKS =
+  '!!!!!""""$$$$$&&&&\'(())*,,,-./0123345689!!!""$$$%%%())**+-.01124579:<=?ACEFHKMOQ!!""$$&&(((*,0,10254779;=BBCFHKMPSUX[^ad!!"$$$%&((++002035999B>@CEHJMPSVY\\_bfjmq';
 const ALPHANUMERIC = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
 
 /** Codewords (data + error correction) in a symbol of version `v`. */
@@ -129,7 +131,11 @@ function remainder(data: Uint8Array, g: Uint8Array): Uint8Array {
 // Option validation.
 
 function describe(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v.length > 32 ? v.slice(0, 32) + '…' : v) : typeof v === 'number' || v === null ? String(v) : typeof v;
+  return typeof v === 'string'
+    ? JSON.stringify(v.length > 32 ? v.slice(0, 32) + '…' : v)
+    : typeof v === 'number' || v === null
+      ? String(v)
+      : typeof v;
 }
 
 function readOptions(o: unknown, keys: readonly string[]): Record<string, unknown> {
@@ -138,12 +144,22 @@ function readOptions(o: unknown, keys: readonly string[]): Record<string, unknow
     throw typeError('ERR_OPTION_TYPE', `options expected an object, got ${describe(o)}`);
   }
   for (const k of Object.keys(o)) {
-    if (!keys.includes(k)) throw rangeError('ERR_OPTION_UNKNOWN', `unknown option ${describe(k)}, expected one of ${keys.join(', ')}`);
+    if (!keys.includes(k))
+      throw rangeError(
+        'ERR_OPTION_UNKNOWN',
+        `unknown option ${describe(k)}, expected one of ${keys.join(', ')}`,
+      );
   }
   return o as Record<string, unknown>;
 }
 
-function integer(o: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
+function integer(
+  o: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const v = o[name];
   if (v === undefined) return fallback;
   const msg = `"${name}" expected an integer ${min}..${max}, got ${describe(v)}`;
@@ -166,14 +182,22 @@ function colour(o: Record<string, unknown>, name: string, fallback: string): str
 
 function maskBit(m: number, x: number, y: number): boolean {
   switch (m) {
-    case 0: return (x + y) % 2 === 0;
-    case 1: return y % 2 === 0;
-    case 2: return x % 3 === 0;
-    case 3: return (x + y) % 3 === 0;
-    case 4: return (((x / 3) | 0) + ((y / 2) | 0)) % 2 === 0;
-    case 5: return ((x * y) % 2) + ((x * y) % 3) === 0;
-    case 6: return (((x * y) % 2) + ((x * y) % 3)) % 2 === 0;
-    default: return (((x + y) % 2) + ((x * y) % 3)) % 2 === 0;
+    case 0:
+      return (x + y) % 2 === 0;
+    case 1:
+      return y % 2 === 0;
+    case 2:
+      return x % 3 === 0;
+    case 3:
+      return (x + y) % 3 === 0;
+    case 4:
+      return (((x / 3) | 0) + ((y / 2) | 0)) % 2 === 0;
+    case 5:
+      return ((x * y) % 2) + ((x * y) % 3) === 0;
+    case 6:
+      return (((x * y) % 2) + ((x * y) % 3)) % 2 === 0;
+    default:
+      return (((x + y) % 2) + ((x * y) % 3)) % 2 === 0;
   }
 }
 
@@ -206,18 +230,34 @@ function penalty(m: Uint8Array, n: number): number {
     for (let j = 0; j < n; j++) {
       const c = m[i * n + j]!;
       dark += c;
-      if (i + 1 < n && j + 1 < n && c === m[i * n + j + 1] && c === m[(i + 1) * n + j] && c === m[(i + 1) * n + j + 1]) score += 3;
+      if (
+        i + 1 < n &&
+        j + 1 < n &&
+        c === m[i * n + j + 1] &&
+        c === m[(i + 1) * n + j] &&
+        c === m[(i + 1) * n + j + 1]
+      )
+        score += 3;
     }
   }
   return score + Math.floor(Math.abs(dark * 20 - n * n * 10) / (n * n)) * 10;
 }
 
 function encode(text: unknown, o: Record<string, unknown>): QRCode {
-  if (typeof text !== 'string') throw typeError('ERR_OPTION_TYPE', `text expected a string, got ${describe(text)}`);
+  if (typeof text !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `text expected a string, got ${describe(text)}`);
   const ecc = o['ecc'] ?? 'M';
-  if (typeof ecc !== 'string') throw typeError('ERR_OPTION_TYPE', `"ecc" expected 'L' | 'M' | 'Q' | 'H', got ${describe(ecc)}`);
+  if (typeof ecc !== 'string')
+    throw typeError(
+      'ERR_OPTION_TYPE',
+      `"ecc" expected 'L' | 'M' | 'Q' | 'H', got ${describe(ecc)}`,
+    );
   const level = ecc.length === 1 ? LEVELS.indexOf(ecc) : -1;
-  if (level < 0) throw rangeError('ERR_OPTION_INVALID', `"ecc" expected 'L' | 'M' | 'Q' | 'H', got ${describe(ecc)}`);
+  if (level < 0)
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"ecc" expected 'L' | 'M' | 'Q' | 'H', got ${describe(ecc)}`,
+    );
   let version = integer(o, 'minVersion', 1, 1, 40);
 
   // Segment: alphanumeric mode when the whole text fits it, otherwise UTF-8 bytes (no ECI).
@@ -225,13 +265,17 @@ function encode(text: unknown, o: Record<string, unknown>): QRCode {
   const bytes = alnum ? new Uint8Array(0) : new TextEncoder().encode(text);
   const count = alnum ? text.length : bytes.length;
   const payload = alnum ? 11 * (count >> 1) + 6 * (count & 1) : 8 * count;
-  const countBits = (v: number): number => (alnum ? (v < 10 ? 9 : v < 27 ? 11 : 13) : v < 10 ? 8 : 16);
+  const countBits = (v: number): number =>
+    alnum ? (v < 10 ? 9 : v < 27 ? 11 : 13) : v < 10 ? 8 : 16;
   const ecLen = (v: number): number => ECC_PER_BLOCK.charCodeAt(level * 40 + v - 1) - 32;
   const blocks = (v: number): number => BLOCKS.charCodeAt(level * 40 + v - 1) - 32;
   const capacity = (v: number): number => rawCodewords(v) - ecLen(v) * blocks(v);
   while (4 + countBits(version) + payload > capacity(version) * 8) {
     if (++version > 40) {
-      throw new OtpkitError('ERR_QR_TOO_LONG', `text of ${count} ${alnum ? 'characters' : 'bytes'} does not fit a version 40 QR code at error-correction level ${ecc}`);
+      throw new OtpkitError(
+        'ERR_QR_TOO_LONG',
+        `text of ${count} ${alnum ? 'characters' : 'bytes'} does not fit a version 40 QR code at error-correction level ${ecc}`,
+      );
     }
   }
 
@@ -240,12 +284,14 @@ function encode(text: unknown, o: Record<string, unknown>): QRCode {
   const data = new Uint8Array(dataLen);
   let bitLen = 0;
   const put = (value: number, n: number): void => {
-    for (let i = n - 1; i >= 0; i--, bitLen++) data[bitLen >> 3]! |= ((value >>> i) & 1) << (7 - (bitLen & 7));
+    for (let i = n - 1; i >= 0; i--, bitLen++)
+      data[bitLen >> 3]! |= ((value >>> i) & 1) << (7 - (bitLen & 7));
   };
   put(alnum ? 2 : 4, 4);
   put(count, countBits(version));
   if (alnum) {
-    for (let i = 0; i + 1 < count; i += 2) put(ALPHANUMERIC.indexOf(text[i]!) * 45 + ALPHANUMERIC.indexOf(text[i + 1]!), 11);
+    for (let i = 0; i + 1 < count; i += 2)
+      put(ALPHANUMERIC.indexOf(text[i]!) * 45 + ALPHANUMERIC.indexOf(text[i + 1]!), 11);
     if (count & 1) put(ALPHANUMERIC.indexOf(text[count - 1]!), 6);
   } else {
     for (const b of bytes) put(b, 8);
@@ -267,7 +313,8 @@ function encode(text: unknown, o: Record<string, unknown>): QRCode {
     ecBlocks.push(remainder(block, gen));
   }
   const codewords: number[] = [];
-  for (let i = 0; i <= shortLen; i++) for (const block of dataBlocks) if (i < block.length) codewords.push(block[i]!);
+  for (let i = 0; i <= shortLen; i++)
+    for (const block of dataBlocks) if (i < block.length) codewords.push(block[i]!);
   for (let i = 0; i < ec; i++) for (const block of ecBlocks) codewords.push(block[i]!);
 
   // Function patterns.
@@ -288,18 +335,21 @@ function encode(text: unknown, o: Record<string, unknown>): QRCode {
       for (let dx = -r; dx <= r; dx++) {
         const x = cx + dx;
         const y = cy + dy;
-        if (x >= 0 && y >= 0 && x < size && y < size) set(x, y, ~light >> Math.max(Math.abs(dx), Math.abs(dy)) & 1);
+        if (x >= 0 && y >= 0 && x < size && y < size)
+          set(x, y, (~light >> Math.max(Math.abs(dx), Math.abs(dy))) & 1);
       }
     }
   };
   const align = alignmentPositions(version);
   const last = align.length - 1;
-  align.forEach((cy, i) => align.forEach((cx, j) => (i || (j && j < last)) && (i < last || j) && square(cx, cy, 2, 0b10)));
+  align.forEach((cy, i) =>
+    align.forEach((cx, j) => (i || (j && j < last)) && (i < last || j) && square(cx, cy, 2, 0b10)),
+  );
   square(3, 3, 4, 0b10100); // finder patterns with their separators
   square(size - 4, 3, 4, 0b10100);
   square(3, size - 4, 4, 0b10100);
   const drawFormat = (mask: number): void => {
-    const value = (level ^ 1) << 3 | mask; // L=01, M=00, Q=11, H=10
+    const value = ((level ^ 1) << 3) | mask; // L=01, M=00, Q=11, H=10
     let rem = value;
     for (let i = 0; i < 10; i++) rem = (rem << 1) ^ ((rem >>> 9) * 0x537);
     const bits = ((value << 10) | rem) ^ 0x5412;
@@ -343,7 +393,9 @@ function encode(text: unknown, o: Record<string, unknown>): QRCode {
 
   // Try every mask; keep the lowest penalty (ties: the lowest mask number).
   const applyMask = (mask: number): void => {
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) if (!reserved[y * size + x] && maskBit(mask, x, y)) modules[y * size + x]! ^= 1;
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++)
+        if (!reserved[y * size + x] && maskBit(mask, x, y)) modules[y * size + x]! ^= 1;
   };
   let best = 0;
   let bestScore = Infinity;
@@ -473,11 +525,16 @@ export function renderQRCodeText(text: string, options?: QRTextOptions): string 
   const o = readOptions(options, ['ecc', 'minVersion', 'margin', 'ansi', 'invert']);
   const margin = integer(o, 'margin', 4, 0, 100);
   const ansi = o['ansi'] ?? false;
-  if (typeof ansi !== 'boolean') throw typeError('ERR_OPTION_TYPE', `"ansi" expected a boolean, got ${describe(ansi)}`);
+  if (typeof ansi !== 'boolean')
+    throw typeError('ERR_OPTION_TYPE', `"ansi" expected a boolean, got ${describe(ansi)}`);
   const invert = o['invert'] ?? false;
-  if (typeof invert !== 'boolean') throw typeError('ERR_OPTION_TYPE', `"invert" expected a boolean, got ${describe(invert)}`);
+  if (typeof invert !== 'boolean')
+    throw typeError('ERR_OPTION_TYPE', `"invert" expected a boolean, got ${describe(invert)}`);
   if (ansi && invert)
-    throw rangeError('ERR_OPTION_INVALID', '"invert" applies to plain text only: with "ansi" the colours are explicit');
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      '"invert" applies to plain text only: with "ansi" the colours are explicit',
+    );
   const { size, modules } = encode(text, o);
   const n = size + 2 * margin;
   // Whether the half at (x, y) is drawn in the foreground colour. Plain text never draws the half
@@ -492,7 +549,8 @@ export function renderQRCodeText(text: string, options?: QRTextOptions): string 
   const lines: string[] = [];
   for (let y = 0; y < n; y += 2) {
     let line = '';
-    for (let x = 0; x < n; x++) line += drawn(x, y) ? (drawn(x, y + 1) ? '█' : '▀') : drawn(x, y + 1) ? '▄' : ' ';
+    for (let x = 0; x < n; x++)
+      line += drawn(x, y) ? (drawn(x, y + 1) ? '█' : '▀') : drawn(x, y + 1) ? '▄' : ' ';
     lines.push(ansi ? ANSI_BLACK_ON_WHITE + line + ANSI_RESET : line);
   }
   return lines.join('\n');

@@ -24,7 +24,10 @@ const KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['algorithm', 'length'
 export function randomBytes(n: number): Uint8Array {
   const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
   if (c === undefined || typeof c.getRandomValues !== 'function')
-    throw new OtpkitError('ERR_OPTION_INVALID', 'no CSPRNG: globalThis.crypto.getRandomValues is unavailable');
+    throw new OtpkitError(
+      'ERR_OPTION_INVALID',
+      'no CSPRNG: globalThis.crypto.getRandomValues is unavailable',
+    );
   const out = new Uint8Array(n);
   // getRandomValues fills at most 65536 bytes a call.
   for (let i = 0; i < n; i += 65536) c.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));

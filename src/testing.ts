@@ -18,7 +18,14 @@ import { storeContract as rules, type StoreContractOptions } from './testing/sto
 
 export type { ContractCase } from './testing/_check.js';
 export { factorStoreContract, type FactorStoreContractOptions } from './testing/factors.js';
-export { faultContract, faultyStore, VERIFIER_ATTEMPTS, type FaultAttempt, type OtpStoreMethod, type FactorStoreMethod } from './testing/faults.js';
+export {
+  faultContract,
+  faultyStore,
+  VERIFIER_ATTEMPTS,
+  type FaultAttempt,
+  type OtpStoreMethod,
+  type FactorStoreMethod,
+} from './testing/faults.js';
 export type { StoreContractOptions } from './testing/store.js';
 
 /**
@@ -34,8 +41,18 @@ export type { StoreContractOptions } from './testing/store.js';
  * for (const c of storeContract(() => createMemoryStore())) it(c.name, c.run, c.timeoutMs);
  * ```
  */
-export function storeContract(make: () => OtpStore | Promise<OtpStore>, options?: StoreContractOptions): ContractCase[] {
-  return [...rules(make, options), ...faultContract(make, undefined, undefined, { userPrefix: options?.userPrefix })];
+export function storeContract(
+  make: () => OtpStore | Promise<OtpStore>,
+  options?: StoreContractOptions,
+): ContractCase[] {
+  return [
+    ...rules(make, options),
+    ...faultContract(make, undefined, undefined, { userPrefix: options?.userPrefix }),
+  ];
 }
-export { twoFactorContract, type TwoFactorStores, type TwoFactorContractOptions } from './testing/twofactor.js';
+export {
+  twoFactorContract,
+  type TwoFactorStores,
+  type TwoFactorContractOptions,
+} from './testing/twofactor.js';
 export { twoFactorFaultContract } from './testing/twofactor.js';

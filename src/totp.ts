@@ -66,8 +66,14 @@ export function timeStep(now: number | Date, period = 30, t0 = 0): number {
  * @see RFC 6238 §4
  */
 export function generateTOTP(secret: Uint8Array, options?: TOTPOptions): string {
-  const { algorithm, digits, allowShort, step } = resolveOptions(aoptions<TOTPOptions>(options, TOTP_KEYS), true);
+  const { algorithm, digits, allowShort, step } = resolveOptions(
+    aoptions<TOTPOptions>(options, TOTP_KEYS),
+    true,
+  );
   // The step is a non-negative safe integer: its 32-bit halves are exact float math.
   const hi = Math.floor(step / TWO_32);
-  return formatCode(truncatedHmacOnce(algorithm, asecret(secret, allowShort), hi, step - hi * TWO_32), digits);
+  return formatCode(
+    truncatedHmacOnce(algorithm, asecret(secret, allowShort), hi, step - hi * TWO_32),
+    digits,
+  );
 }

@@ -9,7 +9,14 @@
 import { aint, aoptions, kind } from './_assert.js';
 import { acounter, MAX_COUNTER, splitBigint, TWO_32 } from './_bytes.js';
 import { POW10, truncatedHmac, type PreparedKey } from './_hmac.js';
-import { keySet, OTP_KEYS, prepareSecret, resolveOptions, TIME_KEYS, type ResolvedOtp } from './_options.js';
+import {
+  keySet,
+  OTP_KEYS,
+  prepareSecret,
+  resolveOptions,
+  TIME_KEYS,
+  type ResolvedOtp,
+} from './_options.js';
 import { typeError } from './errors.js';
 import type { OtpOptions } from './hotp.js';
 import type { TimeOptions } from './totp.js';
@@ -28,7 +35,8 @@ export const MAX_RESYNC_LOOK_AHEAD = 1000;
 export type VerifyFailureReason = 'malformed' | 'invalid';
 
 /** A TOTP window: steps accepted before and after the current one, each 0–10. */
-export type TOTPWindow = number | { readonly past?: number | undefined; readonly future?: number | undefined };
+export type TOTPWindow =
+  number | { readonly past?: number | undefined; readonly future?: number | undefined };
 
 /** Options of {@link verifyTOTP}. */
 export interface VerifyTOTPOptions extends OtpOptions, TimeOptions {
@@ -79,8 +87,13 @@ export interface ResyncHOTPOptions extends OtpOptions {
   readonly lookAhead?: number | undefined;
 }
 
-const TOTP_VERIFY_KEYS: ReadonlySet<string> = /* @__PURE__ */ keySet(OTP_KEYS, TIME_KEYS, ['window']);
-const HOTP_VERIFY_KEYS: ReadonlySet<string> = /* @__PURE__ */ keySet(OTP_KEYS, ['counter', 'lookAhead']);
+const TOTP_VERIFY_KEYS: ReadonlySet<string> = /* @__PURE__ */ keySet(OTP_KEYS, TIME_KEYS, [
+  'window',
+]);
+const HOTP_VERIFY_KEYS: ReadonlySet<string> = /* @__PURE__ */ keySet(OTP_KEYS, [
+  'counter',
+  'lookAhead',
+]);
 
 const MALFORMED = Object.freeze({ ok: false, reason: 'malformed' } as const);
 const INVALID = Object.freeze({ ok: false, reason: 'invalid' } as const);
@@ -92,7 +105,10 @@ const INVALID = Object.freeze({ ok: false, reason: 'invalid' } as const);
  */
 export function parseToken(token: unknown, digits: number): number {
   if (typeof token !== 'string')
-    throw typeError('ERR_TOKEN_TYPE', `"token" expected a string of ${digits} digits, got ${kind(token)}`);
+    throw typeError(
+      'ERR_TOKEN_TYPE',
+      `"token" expected a string of ${digits} digits, got ${kind(token)}`,
+    );
   if (token.length !== digits) return -1;
   let v = 0;
   let bad = 0;
@@ -112,11 +128,16 @@ export function awindow(w: unknown): [past: number, future: number] {
     return [n, n];
   }
   if (typeof w !== 'object' || w === null || Array.isArray(w))
-    throw typeError('ERR_OPTION_WINDOW', `"window" expected a number or { past, future }, got ${kind(w)}`);
+    throw typeError(
+      'ERR_OPTION_WINDOW',
+      `"window" expected a number or { past, future }, got ${kind(w)}`,
+    );
   const o = aoptions<{ past: number; future: number }>(w, WINDOW_KEYS, 'window');
   return [
     o.past === undefined ? 1 : aint(o.past, 'window.past', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW'),
-    o.future === undefined ? 1 : aint(o.future, 'window.future', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW'),
+    o.future === undefined
+      ? 1
+      : aint(o.future, 'window.future', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW'),
   ];
 }
 const WINDOW_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['past', 'future']);
@@ -191,7 +212,11 @@ export function scanTOTP(p: PreparedTOTP, value: number, lo: number, hi: number)
  * ```
  * @see RFC 6238 §5.2, §6
  */
-export function verifyTOTP(secret: Uint8Array, token: string, options?: VerifyTOTPOptions): VerifyTOTPResult {
+export function verifyTOTP(
+  secret: Uint8Array,
+  token: string,
+  options?: VerifyTOTPOptions,
+): VerifyTOTPResult {
   const p = prepareVerifyTOTP(secret, options);
   const value = parseToken(token, p.otp.digits);
   if (value < 0) return MALFORMED;
@@ -209,14 +234,21 @@ export interface PreparedHOTP {
 }
 
 /** @internal Validates HOTP verification options (shared with the store-backed verifier). */
-export function prepareVerifyHOTP(secret: unknown, options: unknown, maxLookAhead: number = MAX_LOOK_AHEAD, defaultLookAhead: number = 10): PreparedHOTP {
+export function prepareVerifyHOTP(
+  secret: unknown,
+  options: unknown,
+  maxLookAhead: number = MAX_LOOK_AHEAD,
+  defaultLookAhead: number = 10,
+): PreparedHOTP {
   if (options === undefined) throw typeError('ERR_COUNTER_TYPE', '"options.counter" is required');
   const o = aoptions<VerifyHOTPOptions>(options, HOTP_VERIFY_KEYS);
   const { algorithm, digits, allowShort } = resolveOptions(o, false);
   const otp: ResolvedOtp = { algorithm, digits, allowShort };
   const counter = acounter(o.counter, 'counter');
   const lookAhead =
-    o.lookAhead === undefined ? defaultLookAhead : aint(o.lookAhead, 'lookAhead', 1, maxLookAhead, 'ERR_OPTION_LOOKAHEAD');
+    o.lookAhead === undefined
+      ? defaultLookAhead
+      : aint(o.lookAhead, 'lookAhead', 1, maxLookAhead, 'ERR_OPTION_LOOKAHEAD');
   return { key: prepareSecret(secret, otp), otp, counter, lookAhead };
 }
 
@@ -258,7 +290,11 @@ function codeValue(p: PreparedHOTP, c: bigint): number {
  * ```
  * @see RFC 4226 §7.2, §7.4, Appendix A.3
  */
-export function verifyHOTP(secret: Uint8Array, token: string, options: VerifyHOTPOptions): VerifyHOTPResult {
+export function verifyHOTP(
+  secret: Uint8Array,
+  token: string,
+  options: VerifyHOTPOptions,
+): VerifyHOTPResult {
   const p = prepareVerifyHOTP(secret, options);
   const value = parseToken(token, p.otp.digits);
   if (value < 0) return MALFORMED;
@@ -293,7 +329,12 @@ export function scanHOTPToken(p: PreparedHOTP, value: number): bigint {
  * ```
  * @see RFC 4226 §7.4, Appendix E.4
  */
-export function resyncHOTP(secret: Uint8Array, first: string, second: string, options: ResyncHOTPOptions): VerifyHOTPResult {
+export function resyncHOTP(
+  secret: Uint8Array,
+  first: string,
+  second: string,
+  options: ResyncHOTPOptions,
+): VerifyHOTPResult {
   const p = prepareVerifyHOTP(secret, options, MAX_RESYNC_LOOK_AHEAD, 100);
   const a = parseToken(first, p.otp.digits);
   const b = parseToken(second, p.otp.digits);
@@ -324,6 +365,7 @@ export function resyncHOTP(secret: Uint8Array, first: string, second: string, op
  * ```
  */
 export function normalizeToken(input: string): string {
-  if (typeof input !== 'string') throw typeError('ERR_TOKEN_TYPE', `"input" expected string, got ${kind(input)}`);
+  if (typeof input !== 'string')
+    throw typeError('ERR_TOKEN_TYPE', `"input" expected string, got ${kind(input)}`);
   return input.replace(/[ -]/g, '');
 }

@@ -39,7 +39,12 @@ export function otpkitError(fn: () => unknown): OtpkitError {
  * Asserts the misuse contract on one call: it throws exactly `type` (not a subclass posing as
  * it) with `code`, and the message names `arg` when given but never repeats the code.
  */
-export function expectMisuse(fn: () => unknown, type: typeof TypeError | typeof RangeError, code: string, arg?: string): Error {
+export function expectMisuse(
+  fn: () => unknown,
+  type: typeof TypeError | typeof RangeError,
+  code: string,
+  arg?: string,
+): Error {
   const e = thrown(fn) as Error;
   expect(e).toBeInstanceOf(type);
   expect(e.constructor.name).toBe(type.name);

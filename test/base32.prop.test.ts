@@ -23,11 +23,19 @@ const anyString = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.string({ unit: 'grapheme-composite', maxLength: 20 }),
   fc.string({ unit: 'binary-ascii', maxLength: 40 }),
-  fc.string({ unit: fc.constantFrom(...ALPHABET, '=', 'a', 'z', '0', '1', '8', ' ', '-', '\u0000'), maxLength: 40 }),
+  fc.string({
+    unit: fc.constantFrom(...ALPHABET, '=', 'a', 'z', '0', '1', '8', ' ', '-', '\u0000'),
+    maxLength: 40,
+  }),
   fc.string({ unit: fc.constantFrom(...ALPHABET, '='), maxLength: 24 }),
   // A valid encoding with one character changed, dropped or inserted.
   fc
-    .tuple(validText, fc.nat(), fc.string({ unit: 'binary', minLength: 0, maxLength: 2 }), fc.nat({ max: 2 }))
+    .tuple(
+      validText,
+      fc.nat(),
+      fc.string({ unit: 'binary', minLength: 0, maxLength: 2 }),
+      fc.nat({ max: 2 }),
+    )
     .map(([{ text }, at, ins, del]) => {
       const i = text.length === 0 ? 0 : at % text.length;
       return text.slice(0, i) + ins + text.slice(i + del);
@@ -46,15 +54,21 @@ function tryDecode(s: string, loose = false, ignoreTrailingBits = false): Uint8A
 
 describe('base32 properties', () => {
   it('decode(encode(b)) == b, unpadded', () => {
-    fc.assert(fc.property(bytes, (b) => {
-          expect(decodeBase32(encodeBase32(b))).toEqual(b);
-        }), RUNS);
+    fc.assert(
+      fc.property(bytes, (b) => {
+        expect(decodeBase32(encodeBase32(b))).toEqual(b);
+      }),
+      RUNS,
+    );
   });
 
   it('decode(encode(b, padded)) == b', () => {
-    fc.assert(fc.property(bytes, (b) => {
-          expect(decodeBase32(encodeBase32(b, { padding: true }))).toEqual(b);
-        }), RUNS);
+    fc.assert(
+      fc.property(bytes, (b) => {
+        expect(decodeBase32(encodeBase32(b, { padding: true }))).toEqual(b);
+      }),
+      RUNS,
+    );
   });
 
   it('padded and unpadded encodings differ only by trailing =', () => {
@@ -90,7 +104,8 @@ describe('base32 properties', () => {
     fc.assert(
       fc.property(anyString, (s) => {
         const r = tryDecode(s);
-        if (r instanceof OtpkitError) expect(r.code).toMatch(/^ERR_BASE32_(CHAR|PADDING|LENGTH|NONCANONICAL)$/);
+        if (r instanceof OtpkitError)
+          expect(r.code).toMatch(/^ERR_BASE32_(CHAR|PADDING|LENGTH|NONCANONICAL)$/);
         else expect(r).toBeInstanceOf(Uint8Array);
       }),
       MANY,
@@ -124,7 +139,11 @@ describe('base32 properties', () => {
     const looseish = fc.oneof(
       anyString,
       fc
-        .tuple(validText, fc.array(fc.tuple(fc.nat(), fc.constantFrom(' ', '-', '  ')), { maxLength: 4 }), fc.boolean())
+        .tuple(
+          validText,
+          fc.array(fc.tuple(fc.nat(), fc.constantFrom(' ', '-', '  ')), { maxLength: 4 }),
+          fc.boolean(),
+        )
         .map(([{ text }, seps, lower]) => {
           let t = lower ? text.toLowerCase() : text;
           for (const [at, sep] of seps) {
@@ -187,7 +206,8 @@ describe('ignoreTrailingBits properties', () => {
         const strict = tryDecode(s, loose);
         const lax = tryDecode(s, loose, true);
         if (!(strict instanceof OtpkitError)) expect(lax).toEqual(strict);
-        else if (strict.code !== 'ERR_BASE32_NONCANONICAL') expect((lax as OtpkitError).code).toBe(strict.code);
+        else if (strict.code !== 'ERR_BASE32_NONCANONICAL')
+          expect((lax as OtpkitError).code).toBe(strict.code);
       }),
       MANY,
     );

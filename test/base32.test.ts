@@ -91,7 +91,12 @@ describe('strict decoder rejects', () => {
 
   it('error messages never echo a secret-like input', () => {
     const secret = encodeBase32(seededBytes(20, 1));
-    for (const bad of [secret + '1', secret.toLowerCase(), secret.slice(0, 31) + '=', `${secret}\u0000`]) {
+    for (const bad of [
+      secret + '1',
+      secret.toLowerCase(),
+      secret.slice(0, 31) + '=',
+      `${secret}\u0000`,
+    ]) {
       try {
         decodeBase32(bad);
         expect.unreachable();
@@ -155,7 +160,10 @@ describe('loose decoder: lower case, ASCII spaces and hyphens, and nothing more'
 
   it('accepts grouped Google-style secrets', () => {
     const key = seededBytes(20, 2);
-    const grouped = encodeBase32(key).toLowerCase().replace(/(.{4})/g, '$1 ').trim();
+    const grouped = encodeBase32(key)
+      .toLowerCase()
+      .replace(/(.{4})/g, '$1 ')
+      .trim();
     expect(decodeBase32(grouped, { loose: true })).toEqual(new Uint8Array(key));
     expect(() => decodeBase32(grouped)).toThrow(OtpkitError);
   });
@@ -196,7 +204,7 @@ describe('loose decoder: lower case, ASCII spaces and hyphens, and nothing more'
   });
 });
 
-describe('ignoreTrailingBits: non-zero pad bits (RFC 4648 §3.5), for importing other tools\' secrets', () => {
+describe("ignoreTrailingBits: non-zero pad bits (RFC 4648 §3.5), for importing other tools' secrets", () => {
   const lax = { ignoreTrailingBits: true } as const;
 
   it('decodes every vendored row to the bytes pyotp and oathtool agree on', () => {
@@ -221,7 +229,15 @@ describe('ignoreTrailingBits: non-zero pad bits (RFC 4648 §3.5), for importing 
 
   it('every pad-bit pattern of every length class decodes to the canonical bytes', () => {
     // Unpadded length mod 8 → number of pad bits: 2 → 2, 4 → 4, 5 → 1, 7 → 3.
-    for (const [n, padBits] of [[1, 2], [2, 4], [3, 1], [4, 3], [6, 2], [16, 2], [20, 0]] as const) {
+    for (const [n, padBits] of [
+      [1, 2],
+      [2, 4],
+      [3, 1],
+      [4, 3],
+      [6, 2],
+      [16, 2],
+      [20, 0],
+    ] as const) {
       const bytes = seededBytes(n, n + 10);
       const canonical = encodeBase32(bytes);
       const last = ALPHABET.indexOf(canonical.at(-1) as string);
@@ -240,7 +256,10 @@ describe('ignoreTrailingBits: non-zero pad bits (RFC 4648 §3.5), for importing 
     for (const row of trailing.refused) {
       expect([1, 3, 6]).toContain(row.lengthMod8);
       expectOtpkitError(() => decodeBase32(row.base32, lax), 'ERR_BASE32_LENGTH');
-      expectOtpkitError(() => decodeBase32(row.base32.toLowerCase(), { ...lax, loose: true }), 'ERR_BASE32_LENGTH');
+      expectOtpkitError(
+        () => decodeBase32(row.base32.toLowerCase(), { ...lax, loose: true }),
+        'ERR_BASE32_LENGTH',
+      );
     }
     expectOtpkitError(() => decodeBase32('MZXW6YQ==', lax), 'ERR_BASE32_PADDING');
     expectOtpkitError(() => decodeBase32('MZ=XW6YQ', lax), 'ERR_BASE32_PADDING');
@@ -249,10 +268,17 @@ describe('ignoreTrailingBits: non-zero pad bits (RFC 4648 §3.5), for importing 
   });
 
   it('ignoreTrailingBits: false is the strict decoder; a non-boolean is misuse', () => {
-    expectOtpkitError(() => decodeBase32('MZXW6YR=', { ignoreTrailingBits: false }), 'ERR_BASE32_NONCANONICAL');
+    expectOtpkitError(
+      () => decodeBase32('MZXW6YR=', { ignoreTrailingBits: false }),
+      'ERR_BASE32_NONCANONICAL',
+    );
     expect(() => decodeBase32('MY', { ignoreTrailingBits: 1 } as never)).toThrow(TypeError);
-    expect(() => decodeBase32('MY', { ignoreTrailingBits: 'yes' } as never)).toThrow(/"ignoreTrailingBits"/);
-    expect(() => decodeBase32('MY', { ignoreTrailingbits: true } as never)).toThrow(expect.objectContaining({ code: 'ERR_OPTION_UNKNOWN' }));
+    expect(() => decodeBase32('MY', { ignoreTrailingBits: 'yes' } as never)).toThrow(
+      /"ignoreTrailingBits"/,
+    );
+    expect(() => decodeBase32('MY', { ignoreTrailingbits: true } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_OPTION_UNKNOWN' }),
+    );
   });
 });
 
@@ -284,12 +310,17 @@ describe('misuse', () => {
       expect(() => decodeBase32(v as unknown as string)).toThrow(/"text"/);
     },
   );
-  it.each([['MZXW6YQ='], [123], [null], [[1, 2, 3]], [new ArrayBuffer(4)]])('encodeBase32(%j) throws TypeError', (v) => {
-    expect(() => encodeBase32(v as unknown as Uint8Array)).toThrow(TypeError);
-    expect(() => encodeBase32(v as unknown as Uint8Array)).toThrow(/"bytes"/);
-  });
+  it.each([['MZXW6YQ='], [123], [null], [[1, 2, 3]], [new ArrayBuffer(4)]])(
+    'encodeBase32(%j) throws TypeError',
+    (v) => {
+      expect(() => encodeBase32(v as unknown as Uint8Array)).toThrow(TypeError);
+      expect(() => encodeBase32(v as unknown as Uint8Array)).toThrow(/"bytes"/);
+    },
+  );
   it('rejects unknown and mistyped options', () => {
-    expect(() => decodeBase32('MY', { lose: true } as never)).toThrow(expect.objectContaining({ code: 'ERR_OPTION_UNKNOWN' }));
+    expect(() => decodeBase32('MY', { lose: true } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_OPTION_UNKNOWN' }),
+    );
     expect(() => decodeBase32('MY', { loose: 'yes' } as never)).toThrow(TypeError);
     expect(() => encodeBase32(ascii('f'), { pad: true } as never)).toThrow(RangeError);
     expect(() => encodeBase32(ascii('f'), { padding: 1 } as never)).toThrow(TypeError);
@@ -329,7 +360,8 @@ describe('robustness ([RFC4648] §12: never crash)', () => {
     expect(text.length).toBe(1_048_576);
     // A plain loop (no Buffer, which a Worker without Node.js compatibility lacks): a deep
     // toEqual over 655 360 elements takes seconds.
-    const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+    const same = (a: Uint8Array, b: Uint8Array): boolean =>
+      a.length === b.length && a.every((x, i) => x === b[i]);
     expect(same(decodeBase32(text), bytes)).toBe(true);
     expect(same(decodeBase32(text.toLowerCase(), { loose: true }), bytes)).toBe(true);
   });

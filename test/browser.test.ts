@@ -63,7 +63,11 @@ function moduleSpecifiers(code: string): string[] {
   const sf = ts.createSourceFile('m.js', code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.JS);
   const out: string[] = [];
   const visit = (n: ts.Node): void => {
-    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) &&
+      n.moduleSpecifier &&
+      ts.isStringLiteral(n.moduleSpecifier)
+    ) {
       out.push(n.moduleSpecifier.text);
     } else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const a = n.arguments[0];
@@ -75,7 +79,18 @@ function moduleSpecifiers(code: string): string[] {
   return out;
 }
 
-const NODE_GLOBALS = new Set(['process', 'Buffer', 'require', 'module', 'exports', '__dirname', '__filename', 'global', 'setImmediate', 'clearImmediate']);
+const NODE_GLOBALS = new Set([
+  'process',
+  'Buffer',
+  'require',
+  'module',
+  'exports',
+  '__dirname',
+  '__filename',
+  'global',
+  'setImmediate',
+  'clearImmediate',
+]);
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /** Node-only things a module references: builtin imports and free uses of Node globals. */
@@ -83,7 +98,8 @@ function nodeReferences(file: string): string[] {
   const code = readFileSync(file, 'utf8');
   const found: string[] = [];
   for (const spec of moduleSpecifiers(code)) {
-    if (spec.startsWith('node:') || NODE_BUILTINS.has(spec.split('/')[0]!)) found.push(`import '${spec}'`);
+    if (spec.startsWith('node:') || NODE_BUILTINS.has(spec.split('/')[0]!))
+      found.push(`import '${spec}'`);
   }
   const sf = ts.createSourceFile('m.js', code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const visit = (n: ts.Node): void => {
@@ -91,7 +107,8 @@ function nodeReferences(file: string): string[] {
       const p = n.parent;
       const isPropertyName =
         (ts.isPropertyAccessExpression(p) && p.name === n) ||
-        ((ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p)) && p.name === n);
+        ((ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p)) &&
+          p.name === n);
       if (!isPropertyName) {
         const { line } = sf.getLineAndCharacterOfPosition(n.getStart(sf));
         found.push(`${n.text} (${relative(ROOT, file)}:${line + 1})`);
@@ -122,7 +139,8 @@ describe('built bundles: browser-safe', () => {
 // ---------------------------------------------------------------------------------------------
 // The page.
 
-const SAMPLE_URI = 'otpauth://totp/ACME%20Co:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME%20Co';
+const SAMPLE_URI =
+  'otpauth://totp/ACME%20Co:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME%20Co';
 const SVG_OPTIONS = { scale: 8, ecc: 'M' } as const;
 
 /** Runs in the browser as a module script; reports through `window.__otpkit`. Plain JS. */
@@ -346,7 +364,8 @@ async function importMap(): Promise<Record<string, string>> {
       const spec = imp.original;
       if (spec === undefined || spec.startsWith('.') || spec.startsWith('/')) continue;
       const url = urlOf(resolve(ROOT, imp.path));
-      if (imports[spec] !== undefined && imports[spec] !== url) throw new Error(`${spec} resolves to ${imports[spec]} and ${url}`);
+      if (imports[spec] !== undefined && imports[spec] !== url)
+        throw new Error(`${spec} resolves to ${imports[spec]} and ${url}`);
       imports[spec] = url;
     }
   }
@@ -363,7 +382,9 @@ function page(map: Record<string, string>): string {
 </head><body></body></html>`;
 }
 
-async function serve(html: string): Promise<{ server: Server; origin: string; requests: string[] }> {
+async function serve(
+  html: string,
+): Promise<{ server: Server; origin: string; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -377,7 +398,12 @@ async function serve(html: string): Promise<{ server: Server; origin: string; re
     if (path === '/favicon.ico') return send(204, 'text/plain', '');
     const file = resolve(ROOT, '.' + path);
     const type = TYPES[extname(file)];
-    if (type === undefined || !SERVED.some((d) => file.startsWith(d)) || !existsSync(file) || !statSync(file).isFile()) {
+    if (
+      type === undefined ||
+      !SERVED.some((d) => file.startsWith(d)) ||
+      !existsSync(file) ||
+      !statSync(file).isFile()
+    ) {
       return send(404, 'text/plain', 'not found');
     }
     return send(200, type, readFileSync(file));
@@ -402,7 +428,16 @@ interface PageReport {
   error?: string;
 }
 
-const GROUPS = ['env', 'rfc4226', 'rfc6238', 'base32', 'verify', 'verifier', 'envelope', 'qr'] as const;
+const GROUPS = [
+  'env',
+  'rfc4226',
+  'rfc6238',
+  'base32',
+  'verify',
+  'verifier',
+  'envelope',
+  'qr',
+] as const;
 
 describe.skipIf(!haveChromium && !IN_CI)('built ESM bundles in headless Chromium', () => {
   let browser: Browser | undefined;
@@ -414,7 +449,10 @@ describe.skipIf(!haveChromium && !IN_CI)('built ESM bundles in headless Chromium
 
   beforeAll(async () => {
     try {
-      if (!haveChromium) throw new Error(`CI: Chromium is required for the browser tests but ${CHROMIUM} does not exist`);
+      if (!haveChromium)
+        throw new Error(
+          `CI: Chromium is required for the browser tests but ${CHROMIUM} does not exist`,
+        );
       if (missingDist.length) throw new Error(NEED_BUILD);
       const map = await importMap();
       const s = await serve(page(map));
@@ -431,12 +469,20 @@ describe.skipIf(!haveChromium && !IN_CI)('built ESM bundles in headless Chromium
       p.on('response', (r) => {
         if (r.status() >= 400) failedRequests.push(`${r.status()} ${r.url()}`);
       });
-      p.on('requestfailed', (r) => failedRequests.push(`${r.failure()?.errorText ?? 'failed'} ${r.url()}`));
+      p.on('requestfailed', (r) =>
+        failedRequests.push(`${r.failure()?.errorText ?? 'failed'} ${r.url()}`),
+      );
       await p.goto(`${s.origin}/`, { waitUntil: 'load' });
-      await p.waitForFunction(() => (window as unknown as { __otpkit?: unknown }).__otpkit !== undefined, undefined, {
-        timeout: 30_000,
-      });
-      report = await p.evaluate(() => (window as unknown as { __otpkit: Promise<PageReport> }).__otpkit);
+      await p.waitForFunction(
+        () => (window as unknown as { __otpkit?: unknown }).__otpkit !== undefined,
+        undefined,
+        {
+          timeout: 30_000,
+        },
+      );
+      report = await p.evaluate(
+        () => (window as unknown as { __otpkit: Promise<PageReport> }).__otpkit,
+      );
     } catch (e) {
       setupError = e;
     }
@@ -450,11 +496,17 @@ describe.skipIf(!haveChromium && !IN_CI)('built ESM bundles in headless Chromium
   it('loads the page: no page errors, no failed requests, no exception in the checks', () => {
     // One assertion, so that a setup failure is shown together with what the page reported.
     expect({
-      setup: setupError === undefined ? undefined : String((setupError as Error).stack ?? setupError),
+      setup:
+        setupError === undefined ? undefined : String((setupError as Error).stack ?? setupError),
       pageErrors,
       failedRequests,
       exceptionInChecks: report?.error,
-    }).toEqual({ setup: undefined, pageErrors: [], failedRequests: [], exceptionInChecks: undefined });
+    }).toEqual({
+      setup: undefined,
+      pageErrors: [],
+      failedRequests: [],
+      exceptionInChecks: undefined,
+    });
     expect(report?.results.length).toBeGreaterThan(100);
   });
 
@@ -469,7 +521,9 @@ describe.skipIf(!haveChromium && !IN_CI)('built ESM bundles in headless Chromium
 
   it('qr: the SVG is byte-identical to the same call in Node', async () => {
     expect(setupError, 'setup failed: see the first test').toBeUndefined();
-    const mod = (await import(pathToFileURL(join(DIST, 'qr.js')).href)) as typeof import('../src/qr.js');
+    const mod = (await import(
+      pathToFileURL(join(DIST, 'qr.js')).href
+    )) as typeof import('../src/qr.js');
     expect(report?.extra?.svg).toBe(mod.renderQRCodeSVG(SAMPLE_URI, SVG_OPTIONS));
   });
 });

@@ -26,13 +26,20 @@ interface Run {
   err: string;
 }
 
-async function run(args: readonly string[], stdin?: string | Uint8Array, io: Partial<CliIO> = {}): Promise<Run> {
+async function run(
+  args: readonly string[],
+  stdin?: string | Uint8Array,
+  io: Partial<CliIO> = {},
+): Promise<Run> {
   let out = '';
   let err = '';
   const code = await runCli(args, {
-    stdin: stdin === undefined ? undefined : (async function* () {
-      yield stdin;
-    })(),
+    stdin:
+      stdin === undefined
+        ? undefined
+        : (async function* () {
+            yield stdin;
+          })(),
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },
     env: {},
@@ -42,7 +49,10 @@ async function run(args: readonly string[], stdin?: string | Uint8Array, io: Par
 }
 
 /** Runs with a stdout that says it is a terminal, as `process.stdout` does on one. */
-async function runOnTerminal(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+async function runOnTerminal(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Run> {
   let out = '';
   let err = '';
   const code = await runCli(args, {
@@ -73,7 +83,10 @@ function decodeTerminalQR(lines: readonly string[]): string | undefined {
   const rows: number[][] = [];
   for (const line of lines) {
     const chars = [...line];
-    rows.push(chars.map((c) => (c === '█' || c === '▀' ? 1 : 0)), chars.map((c) => (c === '█' || c === '▄' ? 1 : 0)));
+    rows.push(
+      chars.map((c) => (c === '█' || c === '▀' ? 1 : 0)),
+      chars.map((c) => (c === '█' || c === '▄' ? 1 : 0)),
+    );
   }
   const n = Math.max(...rows.map((r) => r.length));
   const px = 4;
@@ -100,7 +113,8 @@ describe('otpkit: global', () => {
   it('--help lists every command and the exit codes', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['secret', 'code', 'verify', 'uri', 'inspect', 'recovery', 'demo']) expect(r.out).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['secret', 'code', 'verify', 'uri', 'inspect', 'recovery', 'demo'])
+      expect(r.out).toMatch(new RegExp(`^  ${c} `, 'm'));
     expect(r.out).toMatch(/Exit status:/);
     for (const n of [0, 1, 2, 3]) expect(r.out).toMatch(new RegExp(`^  ${n}  `, 'm'));
     expect((await run(['-h'])).out).toBe(r.out);
@@ -131,16 +145,19 @@ describe('otpkit: global', () => {
     expect(r.err).not.toContain(B32);
   });
 
-  it.each(['secret', 'code', 'verify', 'uri', 'inspect', 'recovery', 'demo'])('%s --help', async (name) => {
-    const r = await run([name, '--help']);
-    expect(r.code).toBe(0);
-    expect(r.err).toBe('');
-    expect(r.out).toMatch(new RegExp(`^Usage: otpkit ${name}`));
-    expect((await run([name, '-h'])).out).toBe(r.out);
-    expect((await run(['help', name])).out).toBe(r.out);
-    // --help wins over other, even invalid, arguments
-    expect((await run([name, '--bogus', '--help'])).code).toBe(0);
-  });
+  it.each(['secret', 'code', 'verify', 'uri', 'inspect', 'recovery', 'demo'])(
+    '%s --help',
+    async (name) => {
+      const r = await run([name, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.err).toBe('');
+      expect(r.out).toMatch(new RegExp(`^Usage: otpkit ${name}`));
+      expect((await run([name, '-h'])).out).toBe(r.out);
+      expect((await run(['help', name])).out).toBe(r.out);
+      // --help wins over other, even invalid, arguments
+      expect((await run([name, '--bogus', '--help'])).code).toBe(0);
+    },
+  );
 
   it('an unexpected error is exit 3, one line, no stack and no message content', async () => {
     const r = await run(['secret'], undefined, {
@@ -178,16 +195,33 @@ describe('otpkit secret', () => {
 describe('otpkit code', () => {
   it('prints RFC 6238 Appendix B codes', async () => {
     expect((await run(['code', '--hex', '-N', '@59', '-d', '8', SEED20])).out).toBe('94287082\n');
-    expect((await run(['code', '--hex', '--totp=SHA256', '-N', '@59', '-d', '8', SEED32])).out).toBe('46119246\n');
-    expect((await run(['code', '--hex', '--algorithm', 'SHA512', '-N', '@59', '-d', '8', SEED64])).out).toBe('90693936\n');
-    expect((await run(['code', '--hex', '--now', '2005-03-18T01:58:29Z', '-d', '8', SEED20])).out).toBe('07081804\n');
-    expect((await run(['code', '--hex', '--now', '2603-10-11 11:33:20+00:00', '-d', '8', SEED20])).out).toBe('65353130\n');
+    expect(
+      (await run(['code', '--hex', '--totp=SHA256', '-N', '@59', '-d', '8', SEED32])).out,
+    ).toBe('46119246\n');
+    expect(
+      (await run(['code', '--hex', '--algorithm', 'SHA512', '-N', '@59', '-d', '8', SEED64])).out,
+    ).toBe('90693936\n');
+    expect(
+      (await run(['code', '--hex', '--now', '2005-03-18T01:58:29Z', '-d', '8', SEED20])).out,
+    ).toBe('07081804\n');
+    expect(
+      (await run(['code', '--hex', '--now', '2603-10-11 11:33:20+00:00', '-d', '8', SEED20])).out,
+    ).toBe('65353130\n');
   });
 
   it('prints RFC 4226 Appendix D codes with --hotp and -w', async () => {
     const r = await run(['code', '--hotp', '-c', '0', '-w', '9', '--hex', SEED20]);
     expect(r.out.split('\n').filter(Boolean)).toEqual([
-      '755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489',
+      '755224',
+      '287082',
+      '359152',
+      '969429',
+      '338314',
+      '254676',
+      '287922',
+      '162583',
+      '399871',
+      '520489',
     ]);
     expect((await run(['code', '--hotp', '--hex', SEED20])).out).toBe('755224\n'); // counter defaults to 0
   });
@@ -199,17 +233,45 @@ describe('otpkit code', () => {
       expect(r.out).toBe(`${generateHOTP(secret, c, { digits: 7 })}\n`);
     }
     // -w stops at 2^64-1 instead of wrapping
-    expect((await run(['code', '--hotp', '-c', String(2n ** 64n - 2n), '-w', '5', '--hex', SEED20])).out.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(
+      (await run(['code', '--hotp', '-c', String(2n ** 64n - 2n), '-w', '5', '--hex', SEED20])).out
+        .split('\n')
+        .filter(Boolean),
+    ).toHaveLength(2);
   });
 
   it('prints the following TOTP steps with -w, honouring --period and --t0', async () => {
     const secret = Buffer.from(SEED20, 'hex');
-    const r = await run(['code', '--hex', '-s', '60s', '-S', '@1000', '-N', '@100000', '-w', '2', SEED20]);
-    const expected = [0, 1, 2].map((k) => generateTOTP(secret, { period: 60, t0: 1000, now: (100_000 + k * 60) * 1000 }));
+    const r = await run([
+      'code',
+      '--hex',
+      '-s',
+      '60s',
+      '-S',
+      '@1000',
+      '-N',
+      '@100000',
+      '-w',
+      '2',
+      SEED20,
+    ]);
+    const expected = [0, 1, 2].map((k) =>
+      generateTOTP(secret, { period: 60, t0: 1000, now: (100_000 + k * 60) * 1000 }),
+    );
     expect(r.out).toBe(`${expected.join('\n')}\n`);
     // '30' and '30s', --t0 and --start-time, --period and --time-step-size are the same
     const a = await run(['code', '--hex', '-s', '30', '--t0', '@15', '-N', '@100000', SEED20]);
-    const b = await run(['code', '--hex', '--time-step-size', '30s', '--start-time', '@15', '-N', '@100000', SEED20]);
+    const b = await run([
+      'code',
+      '--hex',
+      '--time-step-size',
+      '30s',
+      '--start-time',
+      '@15',
+      '-N',
+      '@100000',
+      SEED20,
+    ]);
     expect(a.out).toBe(b.out);
     expect(a.out).toBe(`${generateTOTP(secret, { t0: 15, now: 100_000_000 })}\n`);
   });
@@ -222,25 +284,43 @@ describe('otpkit code', () => {
   });
 
   it('accepts base32 keys the way people type them', async () => {
-    for (const key of [B32, B32.toLowerCase(), 'gezd gnbv gy3t qojq gezd gnbv gy3t qojq', 'GEZD-GNBV-GY3T-QOJQ-GEZD-GNBV-GY3T-QOJQ']) {
+    for (const key of [
+      B32,
+      B32.toLowerCase(),
+      'gezd gnbv gy3t qojq gezd gnbv gy3t qojq',
+      'GEZD-GNBV-GY3T-QOJQ-GEZD-GNBV-GY3T-QOJQ',
+    ]) {
       expect((await run(['code', '-N', '@59', '-d', '8', key])).out).toBe('94287082\n');
       expect((await run(['code', '-b', '-N', '@59', '-d', '8', key])).out).toBe('94287082\n');
     }
   });
 
   it('reads the key from stdin (--secret-stdin or -), stripping the trailing newline', async () => {
-    expect((await run(['code', '-N', '@59', '-d', '8', '--secret-stdin'], `${B32}\n`)).out).toBe('94287082\n');
+    expect((await run(['code', '-N', '@59', '-d', '8', '--secret-stdin'], `${B32}\n`)).out).toBe(
+      '94287082\n',
+    );
     expect((await run(['code', '-N', '@59', '-d', '8', '-'], `${B32}\r\n`)).out).toBe('94287082\n');
-    expect((await run(['code', '--hex', '-N', '@59', '-d', '8', '-'], new TextEncoder().encode(`${SEED20}\n`))).out).toBe('94287082\n');
+    expect(
+      (
+        await run(
+          ['code', '--hex', '-N', '@59', '-d', '8', '-'],
+          new TextEncoder().encode(`${SEED20}\n`),
+        )
+      ).out,
+    ).toBe('94287082\n');
   });
 
   it('reads the key from --secret-file', async () => {
     const file = join(tmp, 'key.txt');
     writeFileSync(file, `${B32}\n`);
-    expect((await run(['code', '-N', '@59', '-d', '8', '--secret-file', file])).out).toBe('94287082\n');
+    expect((await run(['code', '-N', '@59', '-d', '8', '--secret-file', file])).out).toBe(
+      '94287082\n',
+    );
     const hexFile = join(tmp, 'key.hex');
     writeFileSync(hexFile, SEED20);
-    expect((await run(['code', '--hex', '-N', '@59', '-d', '8', '--secret-file', hexFile])).out).toBe('94287082\n');
+    expect(
+      (await run(['code', '--hex', '-N', '@59', '-d', '8', '--secret-file', hexFile])).out,
+    ).toBe('94287082\n');
   });
 
   it('refuses short legacy keys unless --allow-short-secret (10..15 bytes)', async () => {
@@ -250,8 +330,14 @@ describe('otpkit code', () => {
     expect(r.err).toContain('--allow-short-secret');
     expect(r.err).not.toContain(short);
     const ok = await run(['code', '--hex', '--allow-short-secret', '-N', '@59', short]);
-    expect(ok.out).toBe(`${generateTOTP(Buffer.from(short, 'hex'), { now: 59_000, allowInsecureShortSecret: true })}\n`);
-    expectOneLineError(await run(['code', '--hex', '--allow-short-secret', '313233343536373839']), 1, 'ERR_SECRET_TOO_SHORT');
+    expect(ok.out).toBe(
+      `${generateTOTP(Buffer.from(short, 'hex'), { now: 59_000, allowInsecureShortSecret: true })}\n`,
+    );
+    expectOneLineError(
+      await run(['code', '--hex', '--allow-short-secret', '313233343536373839']),
+      1,
+      'ERR_SECRET_TOO_SHORT',
+    );
     expectOneLineError(await run(['code', '--secret-stdin'], '\n'), 1, 'ERR_SECRET_EMPTY');
   });
 
@@ -327,37 +413,72 @@ describe('otpkit verify', () => {
   const at = (s: number): string => generateTOTP(secret, { now: s * 1000 });
 
   it('accepts a TOTP code and prints the delta', async () => {
-    expect(await run(['verify', at(now), '--hex', '-N', `@${now}`, SEED20])).toEqual({ code: 0, out: 'ok delta=0\n', err: '' });
-    expect((await run(['verify', at(now - 30), '--hex', '-N', `@${now}`, SEED20])).out).toBe('ok delta=-1\n');
-    expect((await run(['verify', at(now + 90), '--hex', '-N', `@${now}`, '-w', '3', SEED20])).out).toBe('ok delta=3\n');
+    expect(await run(['verify', at(now), '--hex', '-N', `@${now}`, SEED20])).toEqual({
+      code: 0,
+      out: 'ok delta=0\n',
+      err: '',
+    });
+    expect((await run(['verify', at(now - 30), '--hex', '-N', `@${now}`, SEED20])).out).toBe(
+      'ok delta=-1\n',
+    );
+    expect(
+      (await run(['verify', at(now + 90), '--hex', '-N', `@${now}`, '-w', '3', SEED20])).out,
+    ).toBe('ok delta=3\n');
   });
 
   it('refuses a wrong code (exit 1, invalid) and a malformed one (exit 1, malformed)', async () => {
     const far = at(now + 300) === at(now) ? '000000' : at(now + 300);
-    expect(await run(['verify', far, '--hex', '-N', `@${now}`, SEED20])).toEqual({ code: 1, out: 'invalid\n', err: '' });
-    expect(await run(['verify', at(now + 60), '--hex', '-N', `@${now}`, '--window', '0', SEED20])).toEqual({
+    expect(await run(['verify', far, '--hex', '-N', `@${now}`, SEED20])).toEqual({
+      code: 1,
+      out: 'invalid\n',
+      err: '',
+    });
+    expect(
+      await run(['verify', at(now + 60), '--hex', '-N', `@${now}`, '--window', '0', SEED20]),
+    ).toEqual({
       code: 1,
       out: 'invalid\n',
       err: '',
     });
     for (const token of ['12345', '1234567', '12 456', 'abcdef', '']) {
-      expect(await run(['verify', token, '--hex', '-N', `@${now}`, SEED20])).toEqual({ code: 1, out: 'malformed\n', err: '' });
+      expect(await run(['verify', token, '--hex', '-N', `@${now}`, SEED20])).toEqual({
+        code: 1,
+        out: 'malformed\n',
+        err: '',
+      });
     }
   });
 
   it('verifies HOTP with --counter and --look-ahead', async () => {
-    expect((await run(['verify', '969429', '--hotp', '--hex', SEED20])).out).toBe('ok counter=3 next=4\n');
-    expect((await run(['verify', '969429', '--hotp', '-c', '2', '--look-ahead', '2', '--hex', SEED20])).out).toBe('ok counter=3 next=4\n');
-    expect(await run(['verify', '969429', '--hotp', '-c', '4', '--hex', SEED20])).toEqual({ code: 1, out: 'invalid\n', err: '' });
-    expect(await run(['verify', '969429', '--hotp', '--look-ahead', '3', '--hex', SEED20])).toEqual({ code: 1, out: 'invalid\n', err: '' });
+    expect((await run(['verify', '969429', '--hotp', '--hex', SEED20])).out).toBe(
+      'ok counter=3 next=4\n',
+    );
+    expect(
+      (await run(['verify', '969429', '--hotp', '-c', '2', '--look-ahead', '2', '--hex', SEED20]))
+        .out,
+    ).toBe('ok counter=3 next=4\n');
+    expect(await run(['verify', '969429', '--hotp', '-c', '4', '--hex', SEED20])).toEqual({
+      code: 1,
+      out: 'invalid\n',
+      err: '',
+    });
+    expect(await run(['verify', '969429', '--hotp', '--look-ahead', '3', '--hex', SEED20])).toEqual(
+      { code: 1, out: 'invalid\n', err: '' },
+    );
   });
 
   it('reads the key from stdin and files like code', async () => {
-    expect((await run(['verify', at(now), '-N', `@${now}`, '--secret-stdin'], `${B32}\n`)).out).toBe('ok delta=0\n');
-    expect((await run(['verify', at(now), '-N', `@${now}`, '-'], `${B32}\n`)).out).toBe('ok delta=0\n');
+    expect(
+      (await run(['verify', at(now), '-N', `@${now}`, '--secret-stdin'], `${B32}\n`)).out,
+    ).toBe('ok delta=0\n');
+    expect((await run(['verify', at(now), '-N', `@${now}`, '-'], `${B32}\n`)).out).toBe(
+      'ok delta=0\n',
+    );
     const file = join(tmp, 'verify.key');
     writeFileSync(file, B32);
-    expect((await run(['verify', at(now), '-N', `@${now}`, '--secret-file', file])).out).toBe('ok delta=0\n');
+    expect((await run(['verify', at(now), '-N', `@${now}`, '--secret-file', file])).out).toBe(
+      'ok delta=0\n',
+    );
   });
 
   it('usage errors are exit 2 and never echo the token', async () => {
@@ -392,7 +513,13 @@ describe('otpkit uri', () => {
     const uri = r.out.trim();
     expect(uri).toMatch(/^otpauth:\/\/totp\//);
     const p = parseOtpauthURI(uri);
-    expect(p).toMatchObject({ type: 'totp', account: 'alice@example.com', issuer: 'ACME Co', algorithm: 'SHA1', digits: 6 });
+    expect(p).toMatchObject({
+      type: 'totp',
+      account: 'alice@example.com',
+      issuer: 'ACME Co',
+      algorithm: 'SHA1',
+      digits: 6,
+    });
     expect(encodeBase32(p.secret)).toBe(B32);
     expect(r.err).toBe(''); // defaults: nothing to warn about
   });
@@ -400,17 +527,47 @@ describe('otpkit uri', () => {
   it('supports HOTP, non-default parameters (warned about on stderr) and key files', async () => {
     const file = join(tmp, 'uri.key');
     writeFileSync(file, `${SEED32}\n`);
-    const r = await run(['uri', '--account', 'bob', '--hotp', '-c', '42', '-a', 'SHA256', '-d', '8', '--hex', '--secret-file', file]);
+    const r = await run([
+      'uri',
+      '--account',
+      'bob',
+      '--hotp',
+      '-c',
+      '42',
+      '-a',
+      'SHA256',
+      '-d',
+      '8',
+      '--hex',
+      '--secret-file',
+      file,
+    ]);
     expect(r.code).toBe(0);
     const p = parseOtpauthURI(r.out.trim());
-    expect(p).toMatchObject({ type: 'hotp', account: 'bob', algorithm: 'SHA256', digits: 8, counter: 42n });
+    expect(p).toMatchObject({
+      type: 'hotp',
+      account: 'bob',
+      algorithm: 'SHA256',
+      digits: 8,
+      counter: 42n,
+    });
     expect(Buffer.from(p.secret).toString('hex')).toBe(SEED32);
     expect(r.err).toMatch(/^otpkit: warning: /m);
     expect(r.err).not.toContain(SEED32);
   });
 
   it('--generate makes a new secret; --qr adds the terminal QR code', async () => {
-    const r = await run(['uri', '--account', 'carol', '--issuer', 'ACME', '--generate', '--qr', '--period', '30s']);
+    const r = await run([
+      'uri',
+      '--account',
+      'carol',
+      '--issuer',
+      'ACME',
+      '--generate',
+      '--qr',
+      '--period',
+      '30s',
+    ]);
     expect(r.code).toBe(0);
     const [uri, blank, ...qr] = r.out.trimEnd().split('\n');
     expect(parseOtpauthURI(uri ?? '').secret).toHaveLength(20);
@@ -461,12 +618,23 @@ describe('otpkit inspect', () => {
   });
 
   it('--show-secret prints the secret; --json gives one object', async () => {
-    expect((await run(['inspect', '--show-secret', uri])).out).toMatch(new RegExp(`^secret:\\s+${B32}$`, 'm'));
+    expect((await run(['inspect', '--show-secret', uri])).out).toMatch(
+      new RegExp(`^secret:\\s+${B32}$`, 'm'),
+    );
     const j = JSON.parse((await run(['inspect', '--json', uri])).out) as Record<string, unknown>;
-    expect(j).toMatchObject({ type: 'totp', issuer: 'ACME', account: 'alice@example.com', digits: 8, period: 60, secretBits: 160 });
+    expect(j).toMatchObject({
+      type: 'totp',
+      issuer: 'ACME',
+      account: 'alice@example.com',
+      digits: 8,
+      period: 60,
+      secretBits: 160,
+    });
     expect(j.secret).toBeUndefined();
     expect(Array.isArray(j.warnings)).toBe(true);
-    expect(JSON.parse((await run(['inspect', '--json', '--show-secret', uri])).out).secret).toBe(B32);
+    expect(JSON.parse((await run(['inspect', '--json', '--show-secret', uri])).out).secret).toBe(
+      B32,
+    );
   });
 
   it('reads the URI from stdin with -', async () => {
@@ -563,14 +731,24 @@ describe('otpkit: input is read with a bound, as it streams', () => {
     writeFileSync(exact, padded(LIMIT));
     writeFileSync(over, padded(LIMIT + 1));
     for (const args of [['--secret-file', exact], [`@${exact}`]])
-      expect(await run(['code', '-N', '@59', '-d', '8', ...args])).toEqual({ code: 0, out: '94287082\n', err: '' });
+      expect(await run(['code', '-N', '@59', '-d', '8', ...args])).toEqual({
+        code: 0,
+        out: '94287082\n',
+        err: '',
+      });
     for (const args of [['--secret-file', over], [`@${over}`]]) {
       const r = await run(['code', '-N', '@59', ...args]);
       expectOneLineError(r, 1, 'ERR_INPUT_TOO_LONG');
       expect(r.err).not.toMatch(/GEZDGNBV/);
     }
-    expect((await run(['code', '-N', '@59', '-d', '8', '--secret-stdin'], padded(LIMIT))).out).toBe('94287082\n');
-    expectOneLineError(await run(['code', '-N', '@59', '--secret-stdin'], padded(LIMIT + 1)), 1, 'ERR_INPUT_TOO_LONG');
+    expect((await run(['code', '-N', '@59', '-d', '8', '--secret-stdin'], padded(LIMIT))).out).toBe(
+      '94287082\n',
+    );
+    expectOneLineError(
+      await run(['code', '-N', '@59', '--secret-stdin'], padded(LIMIT + 1)),
+      1,
+      'ERR_INPUT_TOO_LONG',
+    );
     expectOneLineError(await run(['inspect', '-'], 'x'.repeat(LIMIT + 1)), 1, 'ERR_INPUT_TOO_LONG');
   });
 
@@ -597,13 +775,16 @@ describe('otpkit: input is read with a bound, as it streams', () => {
     let report = '';
     writer.stdout.on('data', (d: Buffer) => (report += d.toString()));
     try {
-      const hung = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000).unref());
+      const hung = new Promise<'hung'>((resolve) =>
+        setTimeout(() => resolve('hung'), 10_000).unref(),
+      );
       const r = await Promise.race([run(['code', '--secret-file', fifo]), hung]);
       expect(r, 'the reader waited for an end that never comes').not.toBe('hung');
       expectOneLineError(r as Run, 1, 'ERR_INPUT_TOO_LONG');
       // Closing the FIFO early makes the writer's next write fail: it got no further than the
       // limit plus what the pipe buffers.
-      for (let i = 0; i < 100 && !report.includes('\n'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let i = 0; i < 100 && !report.includes('\n'); i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       const [what, sent] = report.trim().split(' ');
       expect(what).toBe('EPIPE');
       expect(Number(sent)).toBeLessThan(LIMIT + 1024 * 1024);
@@ -633,7 +814,11 @@ describe('otpkit: input is read with a bound, as it streams', () => {
 
   it('counts UTF-8 bytes, not UTF-16 code units, of string chunks on stdin', async () => {
     // 30 000 characters but 90 000 bytes
-    expectOneLineError(await run(['code', '--secret-stdin'], '€'.repeat(30_000)), 1, 'ERR_INPUT_TOO_LONG');
+    expectOneLineError(
+      await run(['code', '--secret-stdin'], '€'.repeat(30_000)),
+      1,
+      'ERR_INPUT_TOO_LONG',
+    );
   });
 });
 
@@ -643,7 +828,21 @@ describe('otpkit code/verify: time arguments mean what they mean to oathtool', (
   const codesAt = async (flag: '-N' | '-S', t: string): Promise<Run> =>
     flag === '-N'
       ? run(['code', '--hex', '-s', '1s', '-d', '8', '-w', '2', '-N', t, SEED20])
-      : run(['code', '--hex', '-s', '1s', '-d', '8', '-w', '2', '-S', t, '-N', '@253402300799', SEED20]);
+      : run([
+          'code',
+          '--hex',
+          '-s',
+          '1s',
+          '-d',
+          '8',
+          '-w',
+          '2',
+          '-S',
+          t,
+          '-N',
+          '@253402300799',
+          SEED20,
+        ]);
 
   it.each([
     ['2031-06-01T12:00:00Z', 1_938_081_600],
@@ -668,7 +867,9 @@ describe('otpkit code/verify: time arguments mean what they mean to oathtool', (
       expect(r.err).toBe('');
       expect(r.out).toBe((await codesAt(flag, `@${unix}`)).out);
     }
-    expect((await codesAt('-N', text)).out.split('\n')[0]).toBe(generateTOTP(secret, { now: unix * 1000, period: 1, digits: 8 }));
+    expect((await codesAt('-N', text)).out.split('\n')[0]).toBe(
+      generateTOTP(secret, { now: unix * 1000, period: 1, digits: 8 }),
+    );
   });
 
   it('refuses a bare number, which oathtool reads as a time of day or a date, naming the @ form', async () => {
@@ -705,7 +906,14 @@ describe('otpkit code/verify: time arguments mean what they mean to oathtool', (
       '1970-01-01T00:30:00+01:00', // before the epoch
     ]) {
       for (const flag of ['-N', '-S']) {
-        const r = await run(['code', '--hex', flag, t, ...(flag === '-S' ? ['-N', '@1700000000'] : []), SEED20]);
+        const r = await run([
+          'code',
+          '--hex',
+          flag,
+          t,
+          ...(flag === '-S' ? ['-N', '@1700000000'] : []),
+          SEED20,
+        ]);
         expectOneLineError(r, 2, 'ERR_USAGE');
         expect(r.err, t).toMatch(/1970/);
       }
@@ -739,7 +947,18 @@ describe('otpkit code/verify: time arguments mean what they mean to oathtool', (
 });
 
 describe('otpkit code/verify: options mean what they mean to oathtool', () => {
-  const rfc4226 = ['755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489'];
+  const rfc4226 = [
+    '755224',
+    '287082',
+    '359152',
+    '969429',
+    '338314',
+    '254676',
+    '287922',
+    '162583',
+    '399871',
+    '520489',
+  ];
 
   it('refuses oathtool -v/--verbose (which prints the key), saying why', async () => {
     for (const args of [
@@ -773,16 +992,22 @@ describe('otpkit code/verify: options mean what they mean to oathtool', () => {
     expect((await run(['code', '--hotp', '-c', '8', '--hex', SEED20])).out).toBe('399871\n');
   });
 
-  it("accepts --totp=MODE as oathtool does (SHA1, SHA256, SHA512 in any case) and refuses the rest, which oathtool reads as SHA1", async () => {
-    expect((await run(['code', '--hex', '--totp=sha256', '-N', '@59', '-d', '8', SEED32])).out).toBe('46119246\n');
-    expect((await run(['code', '--hex', '--totp=Sha512', '-N', '@59', '-d', '8', SEED64])).out).toBe('90693936\n');
+  it('accepts --totp=MODE as oathtool does (SHA1, SHA256, SHA512 in any case) and refuses the rest, which oathtool reads as SHA1', async () => {
+    expect(
+      (await run(['code', '--hex', '--totp=sha256', '-N', '@59', '-d', '8', SEED32])).out,
+    ).toBe('46119246\n');
+    expect(
+      (await run(['code', '--hex', '--totp=Sha512', '-N', '@59', '-d', '8', SEED64])).out,
+    ).toBe('90693936\n');
     for (const mode of ['SHA-256', 'sha-1', 'MD5', 'SHA384', '']) {
       const r = await run(['code', '--hex', `--totp=${mode}`, SEED32]);
       expectOneLineError(r, 2, 'ERR_USAGE');
       expect(r.err).toContain('--totp=MODE expects SHA1, SHA256 or SHA512');
     }
     // --algorithm is otpkit's own and keeps accepting SHA-256
-    expect((await run(['code', '--hex', '--algorithm', 'SHA-256', '-N', '@59', '-d', '8', SEED32])).out).toBe('46119246\n');
+    expect(
+      (await run(['code', '--hex', '--algorithm', 'SHA-256', '-N', '@59', '-d', '8', SEED32])).out,
+    ).toBe('46119246\n');
   });
 
   it('verify --hotp -w N accepts the counters C..C+N, as oathtool does', async () => {
@@ -796,7 +1021,15 @@ describe('otpkit code/verify: options mean what they mean to oathtool', () => {
     expect(await verify(4, 99)).toEqual({ code: 1, out: 'invalid\n', err: '' });
     // -w N is --look-ahead N+1
     for (let w = 0; w <= 4; w++) {
-      const viaLookAhead = await run(['verify', rfc4226[3]!, '--hotp', '--look-ahead', String(w + 1), '--hex', SEED20]);
+      const viaLookAhead = await run([
+        'verify',
+        rfc4226[3]!,
+        '--hotp',
+        '--look-ahead',
+        String(w + 1),
+        '--hex',
+        SEED20,
+      ]);
       expect((await verify(0, w)).out).toBe(viaLookAhead.out);
     }
   });
@@ -814,16 +1047,28 @@ describe('otpkit code/verify: options mean what they mean to oathtool', () => {
       expect(r.err).toMatch(/--[a-z]+ is given more than once/);
       expect(r.err).not.toContain(SEED20);
     }
-    expect((await run(['code', '--hex', '--hex', '-N', '@59', '-d', '8', SEED20])).out).toBe('94287082\n'); // a repeated flag is harmless
+    expect((await run(['code', '--hex', '--hex', '-N', '@59', '-d', '8', SEED20])).out).toBe(
+      '94287082\n',
+    ); // a repeated flag is harmless
   });
 
   it("reads KEY '@FILE' from the file, as oathtool does", async () => {
     const file = join(tmp, 'oath.key');
     writeFileSync(file, `${SEED20}\n`);
-    expect(await run(['code', '--hex', '-N', '@59', '-d', '8', `@${file}`])).toEqual({ code: 0, out: '94287082\n', err: '' });
-    expect((await run(['verify', '94287082', '--hex', '-N', '@59', '-d', '8', `@${file}`])).out).toBe('ok delta=0\n');
+    expect(await run(['code', '--hex', '-N', '@59', '-d', '8', `@${file}`])).toEqual({
+      code: 0,
+      out: '94287082\n',
+      err: '',
+    });
+    expect(
+      (await run(['verify', '94287082', '--hex', '-N', '@59', '-d', '8', `@${file}`])).out,
+    ).toBe('ok delta=0\n');
     expectOneLineError(await run(['code', '--hex', `@${join(tmp, 'missing.key')}`]), 1, 'ERR_FILE');
-    expectOneLineError(await run(['code', '--hex', `@${file}`, '--secret-file', file]), 2, 'ERR_USAGE');
+    expectOneLineError(
+      await run(['code', '--hex', `@${file}`, '--secret-file', file]),
+      2,
+      'ERR_USAGE',
+    );
   });
 });
 
@@ -857,7 +1102,9 @@ describe('otpkit uri --qr / demo: the terminal QR code', () => {
     expect(split((await runOnTerminal(uriArgs, { NO_COLOR: '1' })).out).qr).toBe(plain);
     expect(split((await runOnTerminal(uriArgs, { NO_COLOR: '' })).out).qr).toBe(ansi); // empty: not set
     expect(split((await runOnTerminal(uriArgs, { TERM: 'dumb' })).out).qr).toBe(plain);
-    expect(split((await runOnTerminal([...uriArgs, '--color', 'always'], { NO_COLOR: '1' })).out).qr).toBe(ansi);
+    expect(
+      split((await runOnTerminal([...uriArgs, '--color', 'always'], { NO_COLOR: '1' })).out).qr,
+    ).toBe(ansi);
   });
 
   it('--invert draws the light modules, uncoloured, on a terminal too', async () => {

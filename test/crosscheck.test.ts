@@ -24,7 +24,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBase32, encodeBase32, generateHOTP, generateTOTP, parseOtpauthURI, type HashAlgorithm } from '../src/index.js';
+import {
+  decodeBase32,
+  encodeBase32,
+  generateHOTP,
+  generateTOTP,
+  parseOtpauthURI,
+  type HashAlgorithm,
+} from '../src/index.js';
 import { refHOTP, refTOTP, toHex } from './fixtures/reference-hotp.js';
 import { prng } from './_helpers.js';
 
@@ -42,7 +49,17 @@ describe('(a) node:crypto reference', () => {
     fc.bigInt({ min: 0n, max: MAX }),
     fc.bigInt({ min: MAX - 1000n, max: MAX }),
     fc.bigInt({ min: 2n ** 53n - 10n, max: 2n ** 53n + 10n }),
-    fc.constantFrom(0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, 2n ** 63n, MAX),
+    fc.constantFrom(
+      0,
+      1,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32,
+      Number.MAX_SAFE_INTEGER,
+      2n ** 63n,
+      MAX,
+    ),
   );
 
   it('generateHOTP equals createHmac-based HOTP for random keys (16..100 B), counters, algorithms, digits', () => {
@@ -65,7 +82,9 @@ describe('(a) node:crypto reference', () => {
         digits,
         (k, s, period, frac, alg, d) => {
           const t0 = Math.floor(s * frac);
-          expect(generateTOTP(k, { now: s * 1000, period, t0, algorithm: alg, digits: d })).toBe(refTOTP(alg, k, s, d, period, t0));
+          expect(generateTOTP(k, { now: s * 1000, period, t0, algorithm: alg, digits: d })).toBe(
+            refTOTP(alg, k, s, d, period, t0),
+          );
         },
       ),
       { numRuns: 1000, seed: 0xc806 },
@@ -76,7 +95,6 @@ describe('(a) node:crypto reference', () => {
 // ---------------------------------------------------------------------------------------------
 // (b) Peers
 // ---------------------------------------------------------------------------------------------
-
 
 interface PeerCase {
   readonly id: number;
@@ -145,7 +163,17 @@ function buildCases(): PeerCase[] {
     const period = pick([15, 30, 60, 90]);
     const time = (times[i % times.length] as (p: number) => number)(period);
     const t0 = pick([0, 0, 0, int(0, 1000), int(0, time), Math.min(time, 1_000_000_000)]);
-    cases.push({ id: id++, kind: 'totp', algorithm: ALGS[i % 3] as HashAlgorithm, digits: int(6, 8), keyHex: key(), time, period, t0, extra: WINDOW_EXTRA });
+    cases.push({
+      id: id++,
+      kind: 'totp',
+      algorithm: ALGS[i % 3] as HashAlgorithm,
+      digits: int(6, 8),
+      keyHex: key(),
+      time,
+      period,
+      t0,
+      extra: WINDOW_EXTRA,
+    });
   }
   return cases;
 }
@@ -156,7 +184,13 @@ function ours(c: PeerCase): string[] {
   const secret = new Uint8Array(key.buffer, key.byteOffset, key.length);
   const out: string[] = [];
   for (let i = 0; i <= c.extra; i++) {
-    if (c.kind === 'hotp') out.push(generateHOTP(secret, BigInt(c.counter as string) + BigInt(i), { algorithm: c.algorithm, digits: c.digits }));
+    if (c.kind === 'hotp')
+      out.push(
+        generateHOTP(secret, BigInt(c.counter as string) + BigInt(i), {
+          algorithm: c.algorithm,
+          digits: c.digits,
+        }),
+      );
     else
       out.push(
         generateTOTP(secret, {
@@ -227,23 +261,40 @@ describe('(b) peers: oathtool and pyotp', () => {
     expect(hotp.some((c) => BigInt(c.counter as string) > 2n ** 32n)).toBe(true);
     expect(hotp.some((c) => BigInt(c.counter as string) > 2n ** 53n)).toBe(true);
     expect(hotp.some((c) => BigInt(c.counter as string) >= 2n ** 63n)).toBe(true);
-    expect(hotp.some((c) => BigInt(c.counter as string) + BigInt(c.extra) === MAX || BigInt(c.counter as string) > MAX - 30n)).toBe(true);
+    expect(
+      hotp.some(
+        (c) =>
+          BigInt(c.counter as string) + BigInt(c.extra) === MAX ||
+          BigInt(c.counter as string) > MAX - 30n,
+      ),
+    ).toBe(true);
     expect(totp.some((c) => (c.time as number) > 2 ** 32)).toBe(true);
     expect(totp.some((c) => (c.time as number) > 250_000_000_000)).toBe(true);
     expect(totp.some((c) => c.t0 !== 0)).toBe(true);
     for (const a of ALGS) expect(totp.some((c) => c.algorithm === a)).toBe(true);
     for (const p of [15, 30, 60, 90]) expect(totp.some((c) => c.period === p)).toBe(true);
     for (const d of [6, 7, 8]) expect(cases.some((c) => c.digits === d)).toBe(true);
-    expect(cases.filter((c) => c.kind === 'totp' || c.algorithm === 'SHA1').length).toBeGreaterThanOrEqual(300);
+    expect(
+      cases.filter((c) => c.kind === 'totp' || c.algorithm === 'SHA1').length,
+    ).toBeGreaterThanOrEqual(300);
   });
 
   it('oathtool (liboath) agrees on every case it supports', (ctx) => {
     const bin = findOathtool();
-    if (!requireTool('oathtool', bin, 'apt-get install oathtool')) return ctx.skip('oathtool not installed');
+    if (!requireTool('oathtool', bin, 'apt-get install oathtool'))
+      return ctx.skip('oathtool not installed');
     // Sanity: the tool reproduces RFC 4226 / RFC 6238 vectors.
     const rfc = '3132333435363738393031323334353637383930';
-    expect(execFileSync(bin, ['--hotp', '-c', '0', '-w', '1', rfc], { encoding: 'utf8' }).trim().split('\n')).toEqual(['755224', '287082']);
-    expect(execFileSync(bin, ['--totp', '-d', '8', '-N', '@20000000000', rfc], { encoding: 'utf8' }).trim()).toBe('65353130');
+    expect(
+      execFileSync(bin, ['--hotp', '-c', '0', '-w', '1', rfc], { encoding: 'utf8' })
+        .trim()
+        .split('\n'),
+    ).toEqual(['755224', '287082']);
+    expect(
+      execFileSync(bin, ['--totp', '-d', '8', '-N', '@20000000000', rfc], {
+        encoding: 'utf8',
+      }).trim(),
+    ).toBe('65353130');
 
     const supported = cases.filter((c) => c.kind === 'totp' || c.algorithm === 'SHA1');
     let compared = 0;
@@ -251,7 +302,16 @@ describe('(b) peers: oathtool and pyotp', () => {
       // One oathtool run per case; -w batches the extra consecutive counters/steps.
       const args =
         c.kind === 'hotp'
-          ? ['--hotp', '-d', String(c.digits), '-c', c.counter as string, '-w', String(c.extra), c.keyHex]
+          ? [
+              '--hotp',
+              '-d',
+              String(c.digits),
+              '-c',
+              c.counter as string,
+              '-w',
+              String(c.extra),
+              c.keyHex,
+            ]
           : [
               `--totp=${c.algorithm}`,
               '-d',
@@ -275,7 +335,8 @@ describe('(b) peers: oathtool and pyotp', () => {
 
   it('pyotp agrees on every case (one batched python process)', (ctx) => {
     const bin = findPyotpPython();
-    if (!requireTool('python3 with pyotp', bin, 'apt-get install python3-pyotp')) return ctx.skip('pyotp not installed');
+    if (!requireTool('python3 with pyotp', bin, 'apt-get install python3-pyotp'))
+      return ctx.skip('pyotp not installed');
     const stdout = execFileSync(bin, ['-c', PYOTP_SCRIPT], {
       input: JSON.stringify(cases),
       encoding: 'utf8',
@@ -285,7 +346,10 @@ describe('(b) peers: oathtool and pyotp', () => {
     const theirs = JSON.parse(stdout) as string[][];
     expect(theirs).toHaveLength(cases.length);
     cases.forEach((c, i) => {
-      expect({ id: c.id, codes: theirs[i] }, JSON.stringify(c)).toEqual({ id: c.id, codes: ours(c) });
+      expect({ id: c.id, codes: theirs[i] }, JSON.stringify(c)).toEqual({
+        id: c.id,
+        codes: ours(c),
+      });
     });
   });
 });
@@ -331,7 +395,8 @@ function buildTrailingCases(): TrailingCase[] {
     }
     const padBits = (5 * text.length) % 8;
     const last = B32.indexOf(text.at(-1) as string);
-    if ((last & ((1 << padBits) - 1)) === 0) text = text.slice(0, -1) + B32[last | (1 << int(0, padBits - 1))];
+    if ((last & ((1 << padBits) - 1)) === 0)
+      text = text.slice(0, -1) + B32[last | (1 << int(0, padBits - 1))];
     if (id % 7 === 3) text += '='.repeat((8 - (text.length % 8)) % 8);
     const kind = id % 3 === 0 ? 'hotp' : 'totp';
     out.push({
@@ -356,7 +421,9 @@ function oursTrailing(c: TrailingCase): { hex: string; codes: string[] } {
   const codes =
     c.kind === 'hotp'
       ? [0n, 1n].map((i) => generateHOTP(secret, BigInt(c.counter) + i, o))
-      : [0, 1].map((i) => generateTOTP(secret, { ...o, now: (c.time + i * c.period) * 1000, period: c.period }));
+      : [0, 1].map((i) =>
+          generateTOTP(secret, { ...o, now: (c.time + i * c.period) * 1000, period: c.period }),
+        );
   return { hex: toHex(secret), codes };
 }
 
@@ -390,7 +457,17 @@ json.dump(out, sys.stdout)
 describe('(c) importing non-canonical base32: ignoreTrailingBits against pyotp and oathtool', () => {
   const cases = buildTrailingCases();
   /** Lengths ≡ 1, 3, 6 (mod 8): no byte string encodes to them. */
-  const badLengths = ['M', 'MZX', 'MZXW6Y', 'JBSWY3DPE', 'JBSWY3DPEHP', 'JBSWY3DPEHPK3P', 'JBSWY3DPEHPK3PXPA7Q', 'GEZDGNBVGY3TQOJQGEZDGN', 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQG'];
+  const badLengths = [
+    'M',
+    'MZX',
+    'MZXW6Y',
+    'JBSWY3DPE',
+    'JBSWY3DPEHP',
+    'JBSWY3DPEHPK3P',
+    'JBSWY3DPEHPK3PXPA7Q',
+    'GEZDGNBVGY3TQOJQGEZDGN',
+    'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQG',
+  ];
   it('the refused lengths are ≡ 1, 3 or 6 (mod 8)', () => {
     for (const t of badLengths) expect([1, 3, 6]).toContain(t.length % 8);
   });
@@ -407,56 +484,105 @@ describe('(c) importing non-canonical base32: ignoreTrailingBits against pyotp a
       expect(code, c.text).toBe('ERR_BASE32_NONCANONICAL');
     }
     expect(cases.some((c) => c.text.endsWith('='))).toBe(true);
-    expect(new Set(cases.map((c) => c.text.replace(/=+$/, '').length % 8))).toEqual(new Set([2, 4, 5, 7]));
+    expect(new Set(cases.map((c) => c.text.replace(/=+$/, '').length % 8))).toEqual(
+      new Set([2, 4, 5, 7]),
+    );
   });
 
-  it('oathtool decodes every case to otpkit\'s bytes and computes otpkit\'s codes', (ctx) => {
+  it("oathtool decodes every case to otpkit's bytes and computes otpkit's codes", (ctx) => {
     const bin = findOathtool();
-    if (!requireTool('oathtool', bin, 'apt-get install oathtool')) return ctx.skip('oathtool not installed');
+    if (!requireTool('oathtool', bin, 'apt-get install oathtool'))
+      return ctx.skip('oathtool not installed');
     for (const c of cases) {
       const args =
         c.kind === 'hotp'
           ? ['-v', '-b', '--hotp', '-d', String(c.digits), '-c', c.counter, '-w', '1', c.text]
-          : ['-v', '-b', `--totp=${c.algorithm}`, '-d', String(c.digits), '-s', `${c.period}s`, '-N', `@${c.time}`, '-w', '1', c.text];
+          : [
+              '-v',
+              '-b',
+              `--totp=${c.algorithm}`,
+              '-d',
+              String(c.digits),
+              '-s',
+              `${c.period}s`,
+              '-N',
+              `@${c.time}`,
+              '-w',
+              '1',
+              c.text,
+            ];
       const lines = execFileSync(bin, args, { encoding: 'utf8' }).trim().split('\n');
       const hex = lines.find((l) => l.startsWith('Hex secret: '))?.slice('Hex secret: '.length);
-      expect({ id: c.id, hex, codes: lines.slice(-2) }, c.text).toEqual({ id: c.id, ...oursTrailing(c) });
+      expect({ id: c.id, hex, codes: lines.slice(-2) }, c.text).toEqual({
+        id: c.id,
+        ...oursTrailing(c),
+      });
     }
   });
 
   it('oathtool refuses the lengths otpkit refuses even with the opt-in', (ctx) => {
     const bin = findOathtool();
-    if (!requireTool('oathtool', bin, 'apt-get install oathtool')) return ctx.skip('oathtool not installed');
+    if (!requireTool('oathtool', bin, 'apt-get install oathtool'))
+      return ctx.skip('oathtool not installed');
     for (const text of badLengths) {
       const r = spawnSync(bin, ['-b', '--totp', '-N', '@0', text], { encoding: 'utf8' });
       expect(r.status, text).not.toBe(0);
       expect(r.stderr).toMatch(/base32 decoding failed/);
-      expect(() => decodeBase32(text, { ignoreTrailingBits: true })).toThrow(expect.objectContaining({ code: 'ERR_BASE32_LENGTH' }));
+      expect(() => decodeBase32(text, { ignoreTrailingBits: true })).toThrow(
+        expect.objectContaining({ code: 'ERR_BASE32_LENGTH' }),
+      );
     }
   });
 
-  it('pyotp decodes every case to otpkit\'s bytes and codes, and its URIs import with the opt-in (one python process)', (ctx) => {
+  it("pyotp decodes every case to otpkit's bytes and codes, and its URIs import with the opt-in (one python process)", (ctx) => {
     const bin = findPyotpPython();
-    if (!requireTool('python3 with pyotp', bin, 'apt-get install python3-pyotp')) return ctx.skip('pyotp not installed');
+    if (!requireTool('python3 with pyotp', bin, 'apt-get install python3-pyotp'))
+      return ctx.skip('pyotp not installed');
     const stdout = execFileSync(bin, ['-c', PYOTP_TRAILING], {
       input: JSON.stringify({ cases, refused: badLengths }),
       encoding: 'utf8',
       env: { ...process.env, TZ: 'UTC' },
       maxBuffer: 16 << 20,
     });
-    const theirs = JSON.parse(stdout) as { cases: { hex: string; codes: string[]; uri: string }[]; refused: (string | null)[] };
+    const theirs = JSON.parse(stdout) as {
+      cases: { hex: string; codes: string[]; uri: string }[];
+      refused: (string | null)[];
+    };
     expect(theirs.cases).toHaveLength(cases.length);
     cases.forEach((c, i) => {
       const t = theirs.cases[i] as { hex: string; codes: string[]; uri: string };
-      expect({ id: c.id, hex: t.hex, codes: t.codes }, c.text).toEqual({ id: c.id, ...oursTrailing(c) });
+      expect({ id: c.id, hex: t.hex, codes: t.codes }, c.text).toEqual({
+        id: c.id,
+        ...oursTrailing(c),
+      });
       // The enrollment URI pyotp writes for that secret: refused strictly, imported with the opt-in.
       const opts = { allowInsecureShortSecret: true };
-      expect(() => parseOtpauthURI(t.uri, opts), t.uri).toThrow(expect.objectContaining({ code: 'ERR_URI_SECRET' }));
+      expect(() => parseOtpauthURI(t.uri, opts), t.uri).toThrow(
+        expect.objectContaining({ code: 'ERR_URI_SECRET' }),
+      );
       const p = parseOtpauthURI(t.uri, { ...opts, ignoreTrailingBits: true });
       expect(toHex(p.secret)).toBe(t.hex);
-      expect(p).toMatchObject({ type: c.kind, account: 'alice@example.com', issuer: 'ACME Co', algorithm: c.algorithm, digits: c.digits });
-      if (c.kind === 'hotp') expect(generateHOTP(p.secret, p.counter as bigint, { ...opts, digits: c.digits })).toBe(t.codes[0]);
-      else expect(generateTOTP(p.secret, { ...opts, now: c.time * 1000, period: p.period as number, algorithm: p.algorithm, digits: p.digits })).toBe(t.codes[0]);
+      expect(p).toMatchObject({
+        type: c.kind,
+        account: 'alice@example.com',
+        issuer: 'ACME Co',
+        algorithm: c.algorithm,
+        digits: c.digits,
+      });
+      if (c.kind === 'hotp')
+        expect(generateHOTP(p.secret, p.counter as bigint, { ...opts, digits: c.digits })).toBe(
+          t.codes[0],
+        );
+      else
+        expect(
+          generateTOTP(p.secret, {
+            ...opts,
+            now: c.time * 1000,
+            period: p.period as number,
+            algorithm: p.algorithm,
+            digits: p.digits,
+          }),
+        ).toBe(t.codes[0]);
     });
     // pyotp raises for the lengths otpkit refuses (binascii.Error: Incorrect padding).
     expect(theirs.refused).toEqual(badLengths.map(() => 'Error'));

@@ -8,7 +8,13 @@
  * its value.
  */
 import { describe, expect, it } from 'vitest';
-import { generateSecret, openSecret, OtpkitError, sealSecret, type OpenSecretOptions } from '../src/index.js';
+import {
+  generateSecret,
+  openSecret,
+  OtpkitError,
+  sealSecret,
+  type OpenSecretOptions,
+} from '../src/index.js';
 
 /**
  * The longest sealed string: 'otpkit-sealed:v1:' (17) + key id (64) + ':' + IV (16) + ':' +
@@ -20,13 +26,19 @@ const kek = new Uint8Array(32).map((_, i) => i);
 const kek2 = new Uint8Array(32).map((_, i) => 100 + i);
 /** A fixed 20-byte secret (what generateSecret() returns by default, but reproducible). */
 const SECRET = new Uint8Array(20).map((_, i) => (i * 37 + 11) & 0xff);
-const bytes = (n: number, seed = 1): Uint8Array => new Uint8Array(n).map((_, i) => (i * 131 + seed * 29 + 7) & 0xff);
+const bytes = (n: number, seed = 1): Uint8Array =>
+  new Uint8Array(n).map((_, i) => (i * 131 + seed * 29 + 7) & 0xff);
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 // atob/btoa rather than Buffer: the file also runs in a Worker without Node.js compatibility.
-const b64url = (b: Uint8Array): string => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (b: Uint8Array): string =>
+  btoa(String.fromCharCode(...b))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 /** Lenient base64url decoding, as atob does it: pad bits are ignored. */
-const fromB64url = (s: string): Uint8Array => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+const fromB64url = (s: string): Uint8Array =>
+  Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
 
 /** Replaces the character at `i` with the next base64url character: always a different, valid one. */
 function tamper(s: string, i: number): string {
@@ -41,9 +53,15 @@ function tamper(s: string, i: number): string {
 /** A v1 sealed string made with WebCrypto directly (fixed IV), for sizes sealSecret refuses. */
 async function sealRaw(plaintext: Uint8Array, keyId = 'k1', key = kek, aad = ''): Promise<string> {
   const iv = new Uint8Array(12).fill(7);
-  const k = await crypto.subtle.importKey('raw', key as BufferSource, { name: 'AES-GCM' }, false, ['encrypt']);
+  const k = await crypto.subtle.importKey('raw', key as BufferSource, { name: 'AES-GCM' }, false, [
+    'encrypt',
+  ]);
   const ct = new Uint8Array(
-    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(aad) }, k, plaintext as BufferSource),
+    await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(aad) },
+      k,
+      plaintext as BufferSource,
+    ),
   );
   return `otpkit-sealed:v1:${keyId}:${b64url(iv)}:${b64url(ct)}`;
 }
@@ -60,7 +78,11 @@ async function sealedError(p: Promise<unknown>): Promise<OtpkitError> {
 }
 
 /** Awaits `p` and expects a misuse error of class `cls` with `code`. */
-async function misuse(p: Promise<unknown>, cls: typeof TypeError | typeof RangeError, code: string): Promise<void> {
+async function misuse(
+  p: Promise<unknown>,
+  cls: typeof TypeError | typeof RangeError,
+  code: string,
+): Promise<void> {
   const err = await p.then(
     () => new Error(`expected ${cls.name} ${code}, nothing was thrown`),
     (e: unknown) => e,
@@ -137,7 +159,9 @@ describe('sealSecret / openSecret (AES-256-GCM envelope)', () => {
     expect(last & 3).toBe(0);
     const padded = sealed.slice(0, -1) + B64URL[last | 1];
     expect(padded).not.toBe(sealed);
-    expect(fromB64url(padded.split(':')[4] as string)).toEqual(fromB64url(sealed.split(':')[4] as string));
+    expect(fromB64url(padded.split(':')[4] as string)).toEqual(
+      fromB64url(sealed.split(':')[4] as string),
+    );
     const e = await sealedError(openSecret(padded, { keys: kek }));
     expect(e.message).toContain('ciphertext');
     expect(await openSecret(sealed, { keys: kek })).toEqual(secret);
@@ -145,15 +169,34 @@ describe('sealSecret / openSecret (AES-256-GCM envelope)', () => {
 
   it('throws for misuse', async () => {
     await misuse(sealSecret(SECRET, { key: new Uint8Array(16) }), RangeError, 'ERR_OPTION_INVALID');
-    await misuse(sealSecret('x' as unknown as Uint8Array, { key: kek }), TypeError, 'ERR_SECRET_TYPE');
+    await misuse(
+      sealSecret('x' as unknown as Uint8Array, { key: kek }),
+      TypeError,
+      'ERR_SECRET_TYPE',
+    );
     await misuse(sealSecret(SECRET, { key: kek, keyId: 'a:b' }), RangeError, 'ERR_OPTION_INVALID');
-    await misuse(sealSecret(SECRET, { key: kek, keyId: 'a'.repeat(65) }), RangeError, 'ERR_OPTION_INVALID');
-    await misuse(sealSecret(SECRET, { key: kek, kid: 'x' } as never), RangeError, 'ERR_OPTION_UNKNOWN');
-    await misuse(sealSecret(SECRET, { key: kek, allowInsecureShortSecret: 1 } as never), TypeError, 'ERR_OPTION_TYPE');
+    await misuse(
+      sealSecret(SECRET, { key: kek, keyId: 'a'.repeat(65) }),
+      RangeError,
+      'ERR_OPTION_INVALID',
+    );
+    await misuse(
+      sealSecret(SECRET, { key: kek, kid: 'x' } as never),
+      RangeError,
+      'ERR_OPTION_UNKNOWN',
+    );
+    await misuse(
+      sealSecret(SECRET, { key: kek, allowInsecureShortSecret: 1 } as never),
+      TypeError,
+      'ERR_OPTION_TYPE',
+    );
   });
 
   it('accepts a WebCrypto CryptoKey', async () => {
-    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+      'encrypt',
+      'decrypt',
+    ]);
     expect(await openSecret(await sealSecret(SECRET, { key }), { keys: key })).toEqual(SECRET);
   });
 });
@@ -161,13 +204,21 @@ describe('sealSecret / openSecret (AES-256-GCM envelope)', () => {
 describe('the secret-length rule of the rest of otpkit', () => {
   it('refuses an empty secret (ERR_SECRET_EMPTY)', async () => {
     await misuse(sealSecret(new Uint8Array(0), { key: kek }), RangeError, 'ERR_SECRET_EMPTY');
-    await misuse(sealSecret(new Uint8Array(0), { key: kek, allowInsecureShortSecret: true }), RangeError, 'ERR_SECRET_EMPTY');
+    await misuse(
+      sealSecret(new Uint8Array(0), { key: kek, allowInsecureShortSecret: true }),
+      RangeError,
+      'ERR_SECRET_EMPTY',
+    );
   });
 
   it('refuses secrets under 128 bits unless allowInsecureShortSecret, and under 80 bits always', async () => {
     await misuse(sealSecret(bytes(15), { key: kek }), RangeError, 'ERR_SECRET_TOO_SHORT');
     await misuse(sealSecret(bytes(1), { key: kek }), RangeError, 'ERR_SECRET_TOO_SHORT');
-    await misuse(sealSecret(bytes(9), { key: kek, allowInsecureShortSecret: true }), RangeError, 'ERR_SECRET_TOO_SHORT');
+    await misuse(
+      sealSecret(bytes(9), { key: kek, allowInsecureShortSecret: true }),
+      RangeError,
+      'ERR_SECRET_TOO_SHORT',
+    );
     const legacy = bytes(10);
     const sealed = await sealSecret(legacy, { key: kek, allowInsecureShortSecret: true });
     expect(await openSecret(sealed, { keys: kek })).toEqual(legacy);
@@ -192,7 +243,11 @@ describe('one size rule for sealing and opening', () => {
   it('whatever sealSecret makes, openSecret opens: every length 10..256, longest key id', async () => {
     for (let n = 10; n <= 256; n++) {
       const secret = bytes(n, n);
-      const sealed = await sealSecret(secret, { key: kek, keyId: LONGEST_KEY_ID, allowInsecureShortSecret: true });
+      const sealed = await sealSecret(secret, {
+        key: kek,
+        keyId: LONGEST_KEY_ID,
+        allowInsecureShortSecret: true,
+      });
       expect(sealed.length).toBeLessThanOrEqual(MAX_SEALED_LENGTH);
       expect(await openSecret(sealed, { keys: kek })).toEqual(secret);
     }
@@ -207,10 +262,14 @@ describe('one size rule for sealing and opening', () => {
     for (const n of [257, 300, 0, 1, 9]) {
       const s = await sealRaw(bytes(n));
       expect(s.length).toBeLessThanOrEqual(MAX_SEALED_LENGTH);
-      expect((await sealedError(openSecret(s, { keys: kek }))).message, `${n} bytes`).toContain('ciphertext');
+      expect((await sealedError(openSecret(s, { keys: kek }))).message, `${n} bytes`).toContain(
+        'ciphertext',
+      );
     }
     // The same construction at sizes sealSecret accepts opens: the refusals above are the size rule.
-    expect(await openSecret(await sealRaw(bytes(256), LONGEST_KEY_ID), { keys: kek })).toEqual(bytes(256));
+    expect(await openSecret(await sealRaw(bytes(256), LONGEST_KEY_ID), { keys: kek })).toEqual(
+      bytes(256),
+    );
     expect(await openSecret(await sealRaw(bytes(10)), { keys: kek })).toEqual(bytes(10));
   });
 
@@ -275,7 +334,8 @@ describe('messages name the field, never stored content', () => {
     ];
     for (const [s, o] of cases) {
       const e = await sealedError(openSecret(s, { keys: kek, ...o }));
-      for (const content of [iv, ct, ct.slice(0, 12), 'alice', 'mallory', 'v9']) expect(e.message).not.toContain(content);
+      for (const content of [iv, ct, ct.slice(0, 12), 'alice', 'mallory', 'v9'])
+        expect(e.message).not.toContain(content);
     }
   });
 });

@@ -105,7 +105,10 @@ const EXPECTED = {
 };
 
 function runChecks(esm: string, cjs: string): Record<string, boolean> {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHECK, esm, cjs], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHECK, esm, cjs], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   if (r.status !== 0) throw new Error(`the check process failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, boolean>;
 }
@@ -125,7 +128,12 @@ describe('instanceof OtpkitError within one build', () => {
     const e = thrown(() => decodeBase32('MZ'));
     expect(e).toBeInstanceOf(OtpkitError);
     expect(e).toBeInstanceOf(Error);
-    expect(Object.getOwnPropertyDescriptor(e, brand)).toEqual({ value: true, writable: false, enumerable: false, configurable: false });
+    expect(Object.getOwnPropertyDescriptor(e, brand)).toEqual({
+      value: true,
+      writable: false,
+      enumerable: false,
+      configurable: false,
+    });
     class Sub extends OtpkitError {}
     expect(new Sub('ERR_STORE', 'x')).toBeInstanceOf(Sub);
     expect(new Sub('ERR_STORE', 'x')).toBeInstanceOf(OtpkitError);
@@ -163,7 +171,13 @@ describe('instanceof OtpkitError across the ESM and CommonJS builds of the curre
   let dir = '';
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'otpkit-dual-'));
-    const common: esbuild.BuildOptions = { entryPoints: [join(ROOT, 'src/index.ts')], bundle: true, platform: 'node', target: 'es2022', logLevel: 'silent' };
+    const common: esbuild.BuildOptions = {
+      entryPoints: [join(ROOT, 'src/index.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'es2022',
+      logLevel: 'silent',
+    };
     await esbuild.build({ ...common, format: 'esm', outfile: join(dir, 'index.mjs') });
     await esbuild.build({ ...common, format: 'cjs', outfile: join(dir, 'index.cjs') });
   });
@@ -179,17 +193,25 @@ describe('instanceof OtpkitError across the ESM and CommonJS builds of the curre
 const DIST_ESM = join(ROOT, 'dist/index.js');
 const DIST_CJS = join(ROOT, 'dist/index.cjs');
 const distProblem = ((): string | undefined => {
-  if (!existsSync(DIST_ESM) || !existsSync(DIST_CJS)) return 'dist/index.js or dist/index.cjs is missing';
+  if (!existsSync(DIST_ESM) || !existsSync(DIST_CJS))
+    return 'dist/index.js or dist/index.cjs is missing';
   const built = Math.min(statSync(DIST_ESM).mtimeMs, statSync(DIST_CJS).mtimeMs);
-  if (built < statSync(join(ROOT, 'src/errors.ts')).mtimeMs) return 'dist/ is older than src/errors.ts';
+  if (built < statSync(join(ROOT, 'src/errors.ts')).mtimeMs)
+    return 'dist/ is older than src/errors.ts';
   return undefined;
 })();
 if (distProblem !== undefined && !IN_CI)
-  console.warn(`\n⚠⚠⚠ SKIPPING the dist/ dual-build instanceof test: ${distProblem}. Run \`npm run build\`. Under CI this is a failure. ⚠⚠⚠\n`);
+  console.warn(
+    `\n⚠⚠⚠ SKIPPING the dist/ dual-build instanceof test: ${distProblem}. Run \`npm run build\`. Under CI this is a failure. ⚠⚠⚠\n`,
+  );
 
-describe.skipIf(distProblem !== undefined && !IN_CI)('instanceof OtpkitError across the built dist/index.js and dist/index.cjs', () => {
-  it('holds both ways, with no false positives and ordinary subclass semantics', () => {
-    if (distProblem !== undefined) throw new Error(`CI requires a fresh build: ${distProblem} (run \`npm run build\` first)`);
-    expect(runChecks(DIST_ESM, DIST_CJS)).toEqual(EXPECTED);
-  });
-});
+describe.skipIf(distProblem !== undefined && !IN_CI)(
+  'instanceof OtpkitError across the built dist/index.js and dist/index.cjs',
+  () => {
+    it('holds both ways, with no false positives and ordinary subclass semantics', () => {
+      if (distProblem !== undefined)
+        throw new Error(`CI requires a fresh build: ${distProblem} (run \`npm run build\` first)`);
+      expect(runChecks(DIST_ESM, DIST_CJS)).toEqual(EXPECTED);
+    });
+  },
+);

@@ -5,7 +5,13 @@ import { sha1 } from '@noble/hashes/sha1';
 import { sha256, sha512 } from '@noble/hashes/sha2';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HMAC_LENGTH, hmacCounter, prepareKey, truncatedHmac, truncatedHmacOnce } from '../src/_hmac.js';
+import {
+  HMAC_LENGTH,
+  hmacCounter,
+  prepareKey,
+  truncatedHmac,
+  truncatedHmacOnce,
+} from '../src/_hmac.js';
 import type { HashAlgorithm } from '../src/hotp.js';
 
 const ALGORITHMS: readonly HashAlgorithm[] = ['SHA1', 'SHA256', 'SHA512'];
@@ -21,7 +27,9 @@ function counterBytes(hi: number, lo: number): Uint8Array {
 }
 
 function nodeHmac(algorithm: HashAlgorithm, key: Uint8Array, hi: number, lo: number): Uint8Array {
-  return new Uint8Array(createHmac(NODE_NAME[algorithm], key).update(counterBytes(hi, lo)).digest());
+  return new Uint8Array(
+    createHmac(NODE_NAME[algorithm], key).update(counterBytes(hi, lo)).digest(),
+  );
 }
 
 /** RFC 4226 §5.3 dynamic truncation, written independently over bytes. */
@@ -39,9 +47,9 @@ const u32 = fc.oneof(
 // Lengths straddling both block sizes (64 and 128) and the hashed-key boundary exactly.
 const keyArb = fc.oneof(
   fc.uint8Array({ minLength: 0, maxLength: 200 }),
-  fc.constantFrom(0, 1, 55, 56, 63, 64, 65, 111, 112, 127, 128, 129, 200).chain((n) =>
-    fc.uint8Array({ minLength: n, maxLength: n }),
-  ),
+  fc
+    .constantFrom(0, 1, 55, 56, 63, 64, 65, 111, 112, 127, 128, 129, 200)
+    .chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
 );
 
 describe('_hmac against node:crypto and @noble/hashes', () => {
@@ -67,7 +75,7 @@ describe('_hmac against node:crypto and @noble/hashes', () => {
     });
   }
 
-  it('hashes very long keys (many blocks) and leaves the caller\'s key untouched', () => {
+  it("hashes very long keys (many blocks) and leaves the caller's key untouched", () => {
     for (const algorithm of ALGORITHMS) {
       for (const n of [255, 256, 1000, 4096]) {
         const key = new Uint8Array(n).map((_, i) => (i * 131 + n) & 0xff);
@@ -87,7 +95,9 @@ describe('_hmac against node:crypto and @noble/hashes', () => {
 
   it('rejects an unknown algorithm', () => {
     expect(() => prepareKey('MD5' as HashAlgorithm, new Uint8Array(20))).toThrow(RangeError);
-    expect(() => truncatedHmacOnce('MD5' as HashAlgorithm, new Uint8Array(20), 0, 0)).toThrow(RangeError);
+    expect(() => truncatedHmacOnce('MD5' as HashAlgorithm, new Uint8Array(20), 0, 0)).toThrow(
+      RangeError,
+    );
   });
 
   it('does not depend on the key buffer after preparation', () => {
@@ -152,7 +162,10 @@ describe('scratch state does not leak between calls', () => {
             }
             // Preparing another key, or a one-shot HMAC on one, in between must not disturb prepared ones.
             if (pick % 3 === 0) prepareKey(algorithm, raw);
-            if (pick % 5 === 0) expect(truncatedHmacOnce(algorithm, raw, lo, hi)).toBe(truncate(nodeHmac(algorithm, raw, lo, hi)));
+            if (pick % 5 === 0)
+              expect(truncatedHmacOnce(algorithm, raw, lo, hi)).toBe(
+                truncate(nodeHmac(algorithm, raw, lo, hi)),
+              );
           }
         },
       ),
@@ -162,7 +175,10 @@ describe('scratch state does not leak between calls', () => {
 
   it('the same counter twice in a row, and after other counters, gives the same value', () => {
     for (const algorithm of ALGORITHMS) {
-      const key = prepareKey(algorithm, new Uint8Array(32).map((_, i) => i * 7 + 1));
+      const key = prepareKey(
+        algorithm,
+        new Uint8Array(32).map((_, i) => i * 7 + 1),
+      );
       const first = hex(hmacCounter(key, 1, 2));
       truncatedHmac(key, 0xffffffff, 0xffffffff);
       hmacCounter(key, 0, 0);

@@ -9,7 +9,6 @@ const RFC_SEED = new TextEncoder().encode('12345678901234567890');
 const MAX_U64 = 2n ** 64n - 1n;
 const ALGS: HashAlgorithm[] = ['SHA1', 'SHA256', 'SHA512'];
 
-
 describe('generateHOTP counters', () => {
   it('counter 0 as number and bigint', () => {
     expect(generateHOTP(RFC_SEED, 0)).toBe('755224');
@@ -20,7 +19,9 @@ describe('generateHOTP counters', () => {
   it('counter 2^64−1 as bigint matches node:crypto for every algorithm and digit count', () => {
     for (const algorithm of ALGS)
       for (const digits of [6, 7, 8])
-        expect(generateHOTP(RFC_SEED, MAX_U64, { algorithm, digits })).toBe(refHOTP(algorithm, RFC_SEED, MAX_U64, digits));
+        expect(generateHOTP(RFC_SEED, MAX_U64, { algorithm, digits })).toBe(
+          refHOTP(algorithm, RFC_SEED, MAX_U64, digits),
+        );
   });
 
   it('counter 2^53−1 as number equals the bigint form and node:crypto', () => {
@@ -62,7 +63,9 @@ describe('generateHOTP counters', () => {
 
   it('the high counter half is honoured for values past 2^53', () => {
     for (const c of [2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 63n + 1n, 0xdead_beef_cafe_f00dn])
-      expect(generateHOTP(RFC_SEED, c, { digits: 8, algorithm: 'SHA256' })).toBe(refHOTP('SHA256', RFC_SEED, c, 8));
+      expect(generateHOTP(RFC_SEED, c, { digits: 8, algorithm: 'SHA256' })).toBe(
+        refHOTP('SHA256', RFC_SEED, c, 8),
+      );
   });
 });
 
@@ -104,7 +107,9 @@ describe('generateHOTP secrets', () => {
       for (const len of [16, 20, 32, 63, 64, 65, 127, 128, 129, 200, 256]) {
         const key = new Uint8Array(randomBytes(len));
         for (const c of [0, 1, 2 ** 40, MAX_U64])
-          expect(generateHOTP(key, c, { algorithm, digits: 8 })).toBe(refHOTP(algorithm, key, c, 8));
+          expect(generateHOTP(key, c, { algorithm, digits: 8 })).toBe(
+            refHOTP(algorithm, key, c, 8),
+          );
       }
   });
 
@@ -125,8 +130,12 @@ describe('generateHOTP secrets', () => {
     const key = fromHex('48656c6c6f21deadbeef');
     expect(encodeBase32(key)).toBe('JBSWY3DPEHPK3PXP');
     for (const c of [0, 1, 42])
-      expect(generateHOTP(key, c, { allowInsecureShortSecret: true })).toBe(refHOTP('SHA1', key, c, 6));
-    expect(() => generateHOTP(key, 0)).toThrow(expect.objectContaining({ code: 'ERR_SECRET_TOO_SHORT' }));
+      expect(generateHOTP(key, c, { allowInsecureShortSecret: true })).toBe(
+        refHOTP('SHA1', key, c, 6),
+      );
+    expect(() => generateHOTP(key, 0)).toThrow(
+      expect.objectContaining({ code: 'ERR_SECRET_TOO_SHORT' }),
+    );
     expect(() => generateHOTP(key, 0, { allowInsecureShortSecret: false })).toThrow(RangeError);
   });
 });
@@ -153,21 +162,28 @@ describe('generateSecret', () => {
   });
 
   it('length 16..256 is honoured', () => {
-    for (const length of [16, 17, 20, 32, 64, 100, 128, 255, 256]) expect(generateSecret({ length })).toHaveLength(length);
+    for (const length of [16, 17, 20, 32, 64, 100, 128, 255, 256])
+      expect(generateSecret({ length })).toHaveLength(length);
     expect(generateSecret({ algorithm: 'SHA512', length: 16 })).toHaveLength(16);
   });
 
-  it.each([15, 257, 0, -1, 16.5, Number.NaN, Infinity, 1e9])('length %s is rejected with RangeError', (length) => {
-    const e = thrown(() => generateSecret({ length }));
-    expect(e).toBeInstanceOf(RangeError);
-    expect((e as Error).message).toMatch(/"length"/);
-  });
+  it.each([15, 257, 0, -1, 16.5, Number.NaN, Infinity, 1e9])(
+    'length %s is rejected with RangeError',
+    (length) => {
+      const e = thrown(() => generateSecret({ length }));
+      expect(e).toBeInstanceOf(RangeError);
+      expect((e as Error).message).toMatch(/"length"/);
+    },
+  );
 
-  it.each([['20'], [null], [20n], [{}]])('length %s (wrong type) is rejected with TypeError', (length) => {
-    const e = thrown(() => generateSecret({ length } as never));
-    expect(e).toBeInstanceOf(TypeError);
-    expect((e as Error).message).toMatch(/"length"/);
-  });
+  it.each([['20'], [null], [20n], [{}]])(
+    'length %s (wrong type) is rejected with TypeError',
+    (length) => {
+      const e = thrown(() => generateSecret({ length } as never));
+      expect(e).toBeInstanceOf(TypeError);
+      expect((e as Error).message).toMatch(/"length"/);
+    },
+  );
 
   it('differs across calls', () => {
     const seen = new Set<string>();
@@ -191,18 +207,24 @@ describe('generateSecret', () => {
 
   it('returns exactly the bytes getRandomValues produced (no Math.random mixing)', () => {
     const mathSpy = vi.spyOn(Math, 'random');
-    vi.spyOn(globalThis.crypto, 'getRandomValues').mockImplementation(<T extends ArrayBufferView | null>(a: T): T => {
-      const u = a as unknown as Uint8Array;
-      for (let i = 0; i < u.length; i++) u[i] = (i * 7 + 3) & 0xff;
-      return a;
-    });
+    vi.spyOn(globalThis.crypto, 'getRandomValues').mockImplementation(
+      <T extends ArrayBufferView | null>(a: T): T => {
+        const u = a as unknown as Uint8Array;
+        for (let i = 0; i < u.length; i++) u[i] = (i * 7 + 3) & 0xff;
+        return a;
+      },
+    );
     const s = generateSecret({ length: 20 });
     expect(Array.from(s)).toEqual(Array.from({ length: 20 }, (_, i) => (i * 7 + 3) & 0xff));
     expect(mathSpy).not.toHaveBeenCalled();
   });
 
   it('rejects an unknown algorithm or option', () => {
-    expect(() => generateSecret({ algorithm: 'MD5' } as never)).toThrow(expect.objectContaining({ code: 'ERR_OPTION_ALGORITHM' }));
-    expect(() => generateSecret({ lenght: 20 } as never)).toThrow(expect.objectContaining({ code: 'ERR_OPTION_UNKNOWN' }));
+    expect(() => generateSecret({ algorithm: 'MD5' } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_OPTION_ALGORITHM' }),
+    );
+    expect(() => generateSecret({ lenght: 20 } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_OPTION_UNKNOWN' }),
+    );
   });
 });

@@ -13,22 +13,33 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+};
 const TARBALL = `${pkg.name}-${pkg.version}.tgz`;
 const npm = (args: string[], cwd: string): string =>
-  execFileSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+  execFileSync('npm', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
 
 describe('installing the packed tarball into an empty project (README "Install")', () => {
   let work = '';
   let app = '';
 
   beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+    if (!existsSync(join(ROOT, 'dist/index.js')))
+      throw new Error('dist/ is missing: run `npm run build` first');
     work = mkdtempSync(join(tmpdir(), 'otpkit-install-'));
     npm(['pack', '--ignore-scripts', '--pack-destination', work], ROOT);
     app = join(work, 'your-app');
     execFileSync('mkdir', [app]);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'your-app', version: '1.0.0', private: true }));
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'your-app', version: '1.0.0', private: true }),
+    );
     // --prefer-offline: @noble/hashes normally comes from npm's cache, filled by `npm ci`.
     npm(['install', `../${TARBALL}`, '--prefer-offline', '--no-audit', '--no-fund'], app);
   }, 180_000);
@@ -59,7 +70,14 @@ console.log(JSON.stringify([generateTOTP(secret, { now: 59_000, digits: 8 }), co
 `,
     );
     const out = execFileSync('node', ['esm.mjs'], { cwd: app, encoding: 'utf8' });
-    expect(JSON.parse(out)).toEqual(['94287082', 'ERR_BASE32_NONCANONICAL', true, 'function', 'function', 'function']);
+    expect(JSON.parse(out)).toEqual([
+      '94287082',
+      'ERR_BASE32_NONCANONICAL',
+      true,
+      'function',
+      'function',
+      'function',
+    ]);
   });
 
   it('works from CommonJS', () => {
@@ -75,18 +93,27 @@ console.log(JSON.stringify([generateHOTP(new TextEncoder().encode('1234567890123
   });
 
   it('installs the otpkit command', () => {
-    const out = execFileSync(join(app, 'node_modules/.bin/otpkit'), ['code', '--hex', '-N', '@59', '-d', '8', '-'], {
-      cwd: app,
-      encoding: 'utf8',
-      input: '3132333435363738393031323334353637383930\n',
-    });
+    const out = execFileSync(
+      join(app, 'node_modules/.bin/otpkit'),
+      ['code', '--hex', '-N', '@59', '-d', '8', '-'],
+      {
+        cwd: app,
+        encoding: 'utf8',
+        input: '3132333435363738393031323334353637383930\n',
+      },
+    );
     expect(out.trim()).toBe('94287082');
   });
 
   it('ships the README, licence, security policy and changelog, and no source, test or benchmark files', () => {
-    const listing = execFileSync('tar', ['-tzf', join(work, TARBALL)], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const listing = execFileSync('tar', ['-tzf', join(work, TARBALL)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     expect(listing).toContain('package/package.json');
-    for (const doc of ['README.md', 'LICENSE', 'SECURITY.md', 'CHANGELOG.md']) expect(listing).toContain(`package/${doc}`);
-    expect(listing.filter((f) => /^package\/(src|test|bench|examples|scripts)\//.test(f))).toEqual([]);
+    for (const doc of ['README.md', 'LICENSE', 'SECURITY.md', 'CHANGELOG.md'])
+      expect(listing).toContain(`package/${doc}`);
+    expect(listing.filter((f) => /^package\/(src|test|bench|examples|scripts)\//.test(f))).toEqual(
+      [],
+    );
   });
 });

@@ -14,7 +14,12 @@ const URI =
 const LEVELS: readonly QRErrorCorrection[] = ['L', 'M', 'Q', 'H'];
 
 /** Rasterises a square module grid (1 = dark) with `margin` light modules around it into RGBA pixels and decodes it with jsQR. */
-function decodeGrid(grid: ArrayLike<number>, n: number, px = 4, margin = 4): { data: string; version: number } | null {
+function decodeGrid(
+  grid: ArrayLike<number>,
+  n: number,
+  px = 4,
+  margin = 4,
+): { data: string; version: number } | null {
   const w = (n + 2 * margin) * px;
   const img = new Uint8ClampedArray(w * w * 4).fill(255);
   for (let y = 0; y < n; y++) {
@@ -22,7 +27,8 @@ function decodeGrid(grid: ArrayLike<number>, n: number, px = 4, margin = 4): { d
       if (!grid[y * n + x]) continue;
       for (let dy = 0; dy < px; dy++) {
         const row = ((y + margin) * px + dy) * w;
-        for (let dx = 0; dx < px; dx++) img.fill(0, (row + (x + margin) * px + dx) * 4, (row + (x + margin) * px + dx) * 4 + 3);
+        for (let dx = 0; dx < px; dx++)
+          img.fill(0, (row + (x + margin) * px + dx) * 4, (row + (x + margin) * px + dx) * 4 + 3);
       }
     }
   }
@@ -47,10 +53,26 @@ function filler(length: number): string {
  * Byte-mode capacity per version 1..40 for each level (ISO/IEC 18004:2015 Table 7).
  */
 const BYTE_CAPACITY: Record<QRErrorCorrection, readonly number[]> = {
-  L: [17, 32, 53, 78, 106, 134, 154, 192, 230, 271, 321, 367, 425, 458, 520, 586, 644, 718, 792, 858, 929, 1003, 1091, 1171, 1273, 1367, 1465, 1528, 1628, 1732, 1840, 1952, 2068, 2188, 2303, 2431, 2563, 2699, 2809, 2953],
-  M: [14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666, 711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809, 1911, 1989, 2099, 2213, 2331],
-  Q: [11, 20, 32, 46, 60, 74, 86, 108, 130, 151, 177, 203, 241, 258, 292, 322, 364, 394, 442, 482, 509, 565, 611, 661, 715, 751, 805, 868, 908, 982, 1030, 1112, 1168, 1228, 1283, 1351, 1423, 1499, 1579, 1663],
-  H: [7, 14, 24, 34, 44, 58, 64, 84, 98, 119, 137, 155, 177, 194, 220, 250, 280, 310, 338, 382, 403, 439, 461, 511, 535, 593, 625, 658, 698, 742, 790, 842, 898, 958, 983, 1051, 1093, 1139, 1219, 1273],
+  L: [
+    17, 32, 53, 78, 106, 134, 154, 192, 230, 271, 321, 367, 425, 458, 520, 586, 644, 718, 792, 858,
+    929, 1003, 1091, 1171, 1273, 1367, 1465, 1528, 1628, 1732, 1840, 1952, 2068, 2188, 2303, 2431,
+    2563, 2699, 2809, 2953,
+  ],
+  M: [
+    14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666,
+    711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809, 1911, 1989,
+    2099, 2213, 2331,
+  ],
+  Q: [
+    11, 20, 32, 46, 60, 74, 86, 108, 130, 151, 177, 203, 241, 258, 292, 322, 364, 394, 442, 482,
+    509, 565, 611, 661, 715, 751, 805, 868, 908, 982, 1030, 1112, 1168, 1228, 1283, 1351, 1423,
+    1499, 1579, 1663,
+  ],
+  H: [
+    7, 14, 24, 34, 44, 58, 64, 84, 98, 119, 137, 155, 177, 194, 220, 250, 280, 310, 338, 382, 403,
+    439, 461, 511, 535, 593, 625, 658, 698, 742, 790, 842, 898, 958, 983, 1051, 1093, 1139, 1219,
+    1273,
+  ],
 };
 
 /** Alignment pattern centres (ISO/IEC 18004:2015 Annex E, Table E.1). */
@@ -66,10 +88,46 @@ const ALIGNMENT: Record<number, readonly number[]> = {
 
 /** The 15-bit format strings, MSB first, per level and mask 0..7 (ISO/IEC 18004:2015 Annex C, Table C.1). */
 const FORMAT: Record<QRErrorCorrection, readonly string[]> = {
-  L: ['111011111000100', '111001011110011', '111110110101010', '111100010011101', '110011000101111', '110001100011000', '110110001000001', '110100101110110'],
-  M: ['101010000010010', '101000100100101', '101111001111100', '101101101001011', '100010111111001', '100000011001110', '100111110010111', '100101010100000'],
-  Q: ['011010101011111', '011000001101000', '011111100110001', '011101000000110', '010010010110100', '010000110000011', '010111011011010', '010101111101101'],
-  H: ['001011010001001', '001001110111110', '001110011100111', '001100111010000', '000011101100010', '000001001010101', '000110100001100', '000100000111011'],
+  L: [
+    '111011111000100',
+    '111001011110011',
+    '111110110101010',
+    '111100010011101',
+    '110011000101111',
+    '110001100011000',
+    '110110001000001',
+    '110100101110110',
+  ],
+  M: [
+    '101010000010010',
+    '101000100100101',
+    '101111001111100',
+    '101101101001011',
+    '100010111111001',
+    '100000011001110',
+    '100111110010111',
+    '100101010100000',
+  ],
+  Q: [
+    '011010101011111',
+    '011000001101000',
+    '011111100110001',
+    '011101000000110',
+    '010010010110100',
+    '010000110000011',
+    '010111011011010',
+    '010101111101101',
+  ],
+  H: [
+    '001011010001001',
+    '001001110111110',
+    '001110011100111',
+    '001100111010000',
+    '000011101100010',
+    '000001001010101',
+    '000110100001100',
+    '000100000111011',
+  ],
 };
 
 /** Reads both copies of the format string, MSB first. */
@@ -105,7 +163,8 @@ function remask(qr: QRCode, from: number, to: number): Uint8Array {
   const out = qr.modules.slice();
   for (let y = 0; y < 21; y++) {
     for (let x = 0; x < 21; x++) {
-      if (!isFunctionV1(x, y)) out[y * 21 + x]! ^= (MASKS[from]!(y, x) ? 1 : 0) ^ (MASKS[to]!(y, x) ? 1 : 0);
+      if (!isFunctionV1(x, y))
+        out[y * 21 + x]! ^= (MASKS[from]!(y, x) ? 1 : 0) ^ (MASKS[to]!(y, x) ? 1 : 0);
     }
   }
   return out;
@@ -127,7 +186,8 @@ function readVersion1Codewords(qr: QRCode): number[] {
     }
   }
   const codewords: number[] = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) codewords.push(bits.slice(i, i + 8).reduce((a, b) => (a << 1) | b, 0));
+  for (let i = 0; i + 8 <= bits.length; i += 8)
+    codewords.push(bits.slice(i, i + 8).reduce((a, b) => (a << 1) | b, 0));
   return codewords;
 }
 
@@ -228,8 +288,14 @@ describe('createQRCode: known answers', () => {
   it('picks the smallest version for every level and version (ISO Table 7)', () => {
     for (const ecc of LEVELS) {
       BYTE_CAPACITY[ecc].forEach((capacity, i) => {
-        expect(createQRCode('a'.repeat(capacity), { ecc }).version, `${ecc} ${capacity}`).toBe(i + 1);
-        if (i < 39) expect(createQRCode('a'.repeat(capacity + 1), { ecc }).version, `${ecc} ${capacity + 1}`).toBe(i + 2);
+        expect(createQRCode('a'.repeat(capacity), { ecc }).version, `${ecc} ${capacity}`).toBe(
+          i + 1,
+        );
+        if (i < 39)
+          expect(
+            createQRCode('a'.repeat(capacity + 1), { ecc }).version,
+            `${ecc} ${capacity + 1}`,
+          ).toBe(i + 2);
       });
     }
   });
@@ -252,8 +318,16 @@ describe('createQRCode: known answers', () => {
     expect((error as OtpkitError).message).not.toContain('otpauth');
     expectCode(() => createQRCode('a'.repeat(2332)), OtpkitError, 'ERR_QR_TOO_LONG');
     expectCode(() => createQRCode('a'.repeat(1274), { ecc: 'H' }), OtpkitError, 'ERR_QR_TOO_LONG');
-    expectCode(() => renderQRCodeSVG('a'.repeat(2954), { ecc: 'L' }), OtpkitError, 'ERR_QR_TOO_LONG');
-    expectCode(() => renderQRCodeText('a'.repeat(2954), { ecc: 'L' }), OtpkitError, 'ERR_QR_TOO_LONG');
+    expectCode(
+      () => renderQRCodeSVG('a'.repeat(2954), { ecc: 'L' }),
+      OtpkitError,
+      'ERR_QR_TOO_LONG',
+    );
+    expectCode(
+      () => renderQRCodeText('a'.repeat(2954), { ecc: 'L' }),
+      OtpkitError,
+      'ERR_QR_TOO_LONG',
+    );
   });
 
   it('decodes version 40 and a version ≥ 35 at level M', () => {
@@ -265,25 +339,38 @@ describe('createQRCode: known answers', () => {
     expect(decode(qr, 5)).toBe(text);
   });
 
-  it.each(Object.entries(ALIGNMENT))('places the alignment patterns of version %s (Table E.1)', (v, centres) => {
-    const { size, modules } = createQRCode('x', { minVersion: Number(v) });
-    const at = (x: number, y: number): number => modules[y * size + x]!;
-    const last = centres.length - 1;
-    centres.forEach((cy, i) =>
-      centres.forEach((cx, j) => {
-        if ((i === 0 && (j === 0 || j === last)) || (i === last && j === 0)) return; // finder corners
-        for (let dy = -2; dy <= 2; dy++) {
-          for (let dx = -2; dx <= 2; dx++) expect(at(cx + dx, cy + dy), `${cx},${cy}`).toBe(Math.max(Math.abs(dx), Math.abs(dy)) === 1 ? 0 : 1);
-        }
-      }),
-    );
-  });
+  it.each(Object.entries(ALIGNMENT))(
+    'places the alignment patterns of version %s (Table E.1)',
+    (v, centres) => {
+      const { size, modules } = createQRCode('x', { minVersion: Number(v) });
+      const at = (x: number, y: number): number => modules[y * size + x]!;
+      const last = centres.length - 1;
+      centres.forEach((cy, i) =>
+        centres.forEach((cx, j) => {
+          if ((i === 0 && (j === 0 || j === last)) || (i === last && j === 0)) return; // finder corners
+          for (let dy = -2; dy <= 2; dy++) {
+            for (let dx = -2; dx <= 2; dx++)
+              expect(at(cx + dx, cy + dy), `${cx},${cy}`).toBe(
+                Math.max(Math.abs(dx), Math.abs(dy)) === 1 ? 0 : 1,
+              );
+          }
+        }),
+      );
+    },
+  );
 
   it('draws finder, timing, dark module and version information', () => {
-    for (const [version, info] of [[7, 0x07c94], [40, 0x28c69]] as const) {
+    for (const [version, info] of [
+      [7, 0x07c94],
+      [40, 0x28c69],
+    ] as const) {
       const { size, modules } = createQRCode('x', { minVersion: version });
       const at = (x: number, y: number): number => modules[y * size + x]!;
-      for (const [ox, oy] of [[0, 0], [size - 7, 0], [0, size - 7]] as const) {
+      for (const [ox, oy] of [
+        [0, 0],
+        [size - 7, 0],
+        [0, size - 7],
+      ] as const) {
         for (let y = 0; y < 7; y++) {
           for (let x = 0; x < 7; x++) {
             const d = Math.max(Math.abs(x - 3), Math.abs(y - 3));
@@ -320,8 +407,32 @@ describe('createQRCode: known answers', () => {
     const qr = createQRCode('HELLO WORLD', { ecc: 'M' });
     expect(qr.version).toBe(1);
     expect(readVersion1Codewords(qr)).toEqual([
-      32, 91, 11, 120, 209, 114, 220, 77, 67, 64, 236, 17, 236, 17, 236, 17, // data + pad codewords
-      196, 35, 39, 119, 235, 215, 231, 226, 93, 23, // error correction
+      32,
+      91,
+      11,
+      120,
+      209,
+      114,
+      220,
+      77,
+      67,
+      64,
+      236,
+      17,
+      236,
+      17,
+      236,
+      17, // data + pad codewords
+      196,
+      35,
+      39,
+      119,
+      235,
+      215,
+      231,
+      226,
+      93,
+      23, // error correction
     ]);
   });
 
@@ -329,7 +440,10 @@ describe('createQRCode: known answers', () => {
     // 0100 | 00000101 | 'h' 'e' 'l' 'l' 'o' | 0000 terminator | 0xEC 0x11 …
     const qr = createQRCode('hello');
     expect(qr.version).toBe(1);
-    expect(readVersion1Codewords(qr).slice(0, 16)).toEqual([0x40, 0x56, 0x86, 0x56, 0xc6, 0xc6, 0xf0, 0xec, 0x11, 0xec, 0x11, 0xec, 0x11, 0xec, 0x11, 0xec]);
+    expect(readVersion1Codewords(qr).slice(0, 16)).toEqual([
+      0x40, 0x56, 0x86, 0x56, 0xc6, 0xc6, 0xf0, 0xec, 0x11, 0xec, 0x11, 0xec, 0x11, 0xec, 0x11,
+      0xec,
+    ]);
   });
 
   it('chooses the mask with the lowest penalty score', () => {
@@ -358,7 +472,8 @@ describe('createQRCode: known answers', () => {
       for (let y = 0; y + 1 < n; y++) {
         for (let x = 0; x + 1 < n; x++) {
           const c = m[y * n + x];
-          if (c === m[y * n + x + 1] && c === m[(y + 1) * n + x] && c === m[(y + 1) * n + x + 1]) score += 3;
+          if (c === m[y * n + x + 1] && c === m[(y + 1) * n + x] && c === m[(y + 1) * n + x + 1])
+            score += 3;
         }
       }
       const dark = m.reduce((a, b) => a + b, 0);
@@ -373,14 +488,17 @@ describe('createQRCode: known answers', () => {
         const scores = FORMAT[ecc].map((format, mask) => {
           const variant = remask(qr, chosen, mask);
           // write this mask's format string in both copies
-          const set = (x: number, y: number, k: number): void => void (variant[y * size + x] = Number(format[k]));
+          const set = (x: number, y: number, k: number): void =>
+            void (variant[y * size + x] = Number(format[k]));
           [0, 1, 2, 3, 4, 5, 7, 8].forEach((x, k) => set(x, 8, k));
           [7, 5, 4, 3, 2, 1, 0].forEach((y, k) => set(8, y, k + 8));
           for (let k = 0; k < 7; k++) set(8, size - 1 - k, k);
           for (let k = 7; k < 15; k++) set(size - 15 + k, 8, k);
           return penalty(variant, size);
         });
-        expect(scores[chosen], `${ecc} ${JSON.stringify(text)} ${scores.join(',')}`).toBe(Math.min(...scores));
+        expect(scores[chosen], `${ecc} ${JSON.stringify(text)} ${scores.join(',')}`).toBe(
+          Math.min(...scores),
+        );
         expect(scores.indexOf(Math.min(...scores))).toBe(chosen);
       }
     }
@@ -438,7 +556,14 @@ describe('renderQRCodeSVG', () => {
   });
 
   it('honours margin, scale, colours and ecc', () => {
-    const svg = renderQRCodeSVG('Zoë 🔐', { margin: 1, scale: 10, dark: 'rgb(10, 20, 30)', light: 'none', ecc: 'H', minVersion: 3 });
+    const svg = renderQRCodeSVG('Zoë 🔐', {
+      margin: 1,
+      scale: 10,
+      dark: 'rgb(10, 20, 30)',
+      light: 'none',
+      ecc: 'H',
+      minVersion: 3,
+    });
     expect(svg).toContain('viewBox="0 0 31 31"');
     expect(svg).toContain('width="310" height="310"');
     expect(svg).toContain('fill="rgb(10, 20, 30)"');
@@ -449,11 +574,23 @@ describe('renderQRCodeSVG', () => {
   });
 
   it('rejects colours that could inject markup', () => {
-    for (const bad of ['"/><script>alert(1)</script>', '#000"', "red' onload='x", 'a&b', '<', '>', '']) {
+    for (const bad of [
+      '"/><script>alert(1)</script>',
+      '#000"',
+      "red' onload='x",
+      'a&b',
+      '<',
+      '>',
+      '',
+    ]) {
       expectCode(() => renderQRCodeSVG('x', { dark: bad }), RangeError, 'ERR_OPTION_INVALID');
       expectCode(() => renderQRCodeSVG('x', { light: bad }), RangeError, 'ERR_OPTION_INVALID');
     }
-    expectCode(() => renderQRCodeSVG('x', { dark: 0 as unknown as string }), TypeError, 'ERR_OPTION_TYPE');
+    expectCode(
+      () => renderQRCodeSVG('x', { dark: 0 as unknown as string }),
+      TypeError,
+      'ERR_OPTION_TYPE',
+    );
   });
 });
 
@@ -493,7 +630,9 @@ describe('renderQRCodeText', () => {
   });
 
   it('inverts for light-on-dark terminals', () => {
-    const { drawn, n } = parseText(renderQRCodeText('Zoë 🔐', { invert: true, margin: 4, ecc: 'Q' }));
+    const { drawn, n } = parseText(
+      renderQRCodeText('Zoë 🔐', { invert: true, margin: 4, ecc: 'Q' }),
+    );
     const qr = createQRCode('Zoë 🔐', { ecc: 'Q' });
     expect(n).toBe(qr.size + 8);
     expect(drawn.slice(0, n).every((m) => m === 1)).toBe(true); // the quiet zone is drawn
@@ -525,18 +664,66 @@ interface Palette {
 
 /** xterm's 16 colours. */
 const XTERM: readonly RGB[] = [
-  [0, 0, 0], [205, 0, 0], [0, 205, 0], [205, 205, 0], [0, 0, 238], [205, 0, 205], [0, 205, 205], [229, 229, 229],
-  [127, 127, 127], [255, 0, 0], [0, 255, 0], [255, 255, 0], [92, 92, 255], [255, 0, 255], [0, 255, 255], [255, 255, 255],
+  [0, 0, 0],
+  [205, 0, 0],
+  [0, 205, 0],
+  [205, 205, 0],
+  [0, 0, 238],
+  [205, 0, 205],
+  [0, 205, 205],
+  [229, 229, 229],
+  [127, 127, 127],
+  [255, 0, 0],
+  [0, 255, 0],
+  [255, 255, 0],
+  [92, 92, 255],
+  [255, 0, 255],
+  [0, 255, 255],
+  [255, 255, 255],
 ];
 /** Solarized's 16 colours: "black" and "white" are tinted and less far apart. */
 const SOLARIZED: readonly RGB[] = [
-  [7, 54, 66], [220, 50, 47], [133, 153, 0], [181, 137, 0], [38, 139, 210], [211, 54, 130], [42, 161, 152], [238, 232, 213],
-  [0, 43, 54], [203, 75, 22], [88, 110, 117], [101, 123, 131], [131, 148, 150], [108, 113, 196], [147, 161, 161], [253, 246, 227],
+  [7, 54, 66],
+  [220, 50, 47],
+  [133, 153, 0],
+  [181, 137, 0],
+  [38, 139, 210],
+  [211, 54, 130],
+  [42, 161, 152],
+  [238, 232, 213],
+  [0, 43, 54],
+  [203, 75, 22],
+  [88, 110, 117],
+  [101, 123, 131],
+  [131, 148, 150],
+  [108, 113, 196],
+  [147, 161, 161],
+  [253, 246, 227],
 ];
-const LIGHT: Palette = { name: 'light (xterm: black on white)', fg: [0, 0, 0], bg: [255, 255, 255], ansi: XTERM };
-const DARK: Palette = { name: 'dark (VS Code Dark+: light grey on #1e1e1e)', fg: [204, 204, 204], bg: [30, 30, 30], ansi: XTERM };
-const SOLARIZED_DARK: Palette = { name: 'Solarized dark', fg: [131, 148, 150], bg: [0, 43, 54], ansi: SOLARIZED };
-const SOLARIZED_LIGHT: Palette = { name: 'Solarized light', fg: [101, 123, 131], bg: [253, 246, 227], ansi: SOLARIZED };
+const LIGHT: Palette = {
+  name: 'light (xterm: black on white)',
+  fg: [0, 0, 0],
+  bg: [255, 255, 255],
+  ansi: XTERM,
+};
+const DARK: Palette = {
+  name: 'dark (VS Code Dark+: light grey on #1e1e1e)',
+  fg: [204, 204, 204],
+  bg: [30, 30, 30],
+  ansi: XTERM,
+};
+const SOLARIZED_DARK: Palette = {
+  name: 'Solarized dark',
+  fg: [131, 148, 150],
+  bg: [0, 43, 54],
+  ansi: SOLARIZED,
+};
+const SOLARIZED_LIGHT: Palette = {
+  name: 'Solarized light',
+  fg: [101, 123, 131],
+  bg: [253, 246, 227],
+  ansi: SOLARIZED,
+};
 
 /**
  * Shows `text` on a terminal with `palette` and photographs it: each character cell is `px` pixels
@@ -545,7 +732,12 @@ const SOLARIZED_LIGHT: Palette = { name: 'Solarized light', fg: [101, 123, 131],
  * background, as on a screen. SGR state carries over line ends, as it does in a terminal.
  * Anything but SGR sequences and `▀ ▄ █ space` is refused so the test sees exactly what is emitted.
  */
-function photograph(text: string, palette: Palette, px = 4, border = 4): { data: Uint8ClampedArray; width: number; height: number } {
+function photograph(
+  text: string,
+  palette: Palette,
+  px = 4,
+  border = 4,
+): { data: Uint8ClampedArray; width: number; height: number } {
   let fg: RGB | undefined;
   let bg: RGB | undefined;
   let reverse = false;
@@ -565,7 +757,7 @@ function photograph(text: string, palette: Palette, px = 4, border = 4): { data:
   for (const line of text.split('\n')) {
     const upper: RGB[] = [];
     const lower: RGB[] = [];
-    for (let i = 0; i < line.length; ) {
+    for (let i = 0; i < line.length;) {
       if (line[i] === '\x1b') {
         const m = /^\x1b\[([0-9;]*)m/.exec(line.slice(i));
         if (m === null) throw new Error(`unexpected escape sequence at column ${i}`);
@@ -589,7 +781,8 @@ function photograph(text: string, palette: Palette, px = 4, border = 4): { data:
   const data = new Uint8ClampedArray(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const rgb = rows[Math.floor(y / px) - 2 * border]?.[Math.floor(x / px) - border] ?? palette.bg;
+      const rgb =
+        rows[Math.floor(y / px) - 2 * border]?.[Math.floor(x / px) - border] ?? palette.bg;
       data.set([rgb[0], rgb[1], rgb[2], 255], (y * width + x) * 4);
     }
   }
@@ -615,9 +808,13 @@ describe('renderQRCodeText on a terminal (rasterised and scanned)', () => {
     expect(scan(renderQRCodeText(URI), DARK)).toBeUndefined();
   });
 
-  it.each(PALETTES.map((p) => [p.name, p] as const))('ansi: true scans on a %s terminal', (_name, palette) => {
-    for (const uri of TERMINAL_URIS) expect(scan(renderQRCodeText(uri, { ansi: true }), palette), uri).toBe(uri);
-  });
+  it.each(PALETTES.map((p) => [p.name, p] as const))(
+    'ansi: true scans on a %s terminal',
+    (_name, palette) => {
+      for (const uri of TERMINAL_URIS)
+        expect(scan(renderQRCodeText(uri, { ansi: true }), palette), uri).toBe(uri);
+    },
+  );
 
   it('without colours only one palette works: plain needs a light terminal, invert a dark one', () => {
     for (const uri of TERMINAL_URIS) {
@@ -669,38 +866,51 @@ describe('renderQRCodeText on a terminal (rasterised and scanned)', () => {
 describe('misuse', () => {
   const fns = [createQRCode, renderQRCodeSVG, renderQRCodeText] as const;
 
-  it.each(fns.map((fn) => [fn.name, fn] as const))('%s validates text and shared options', (_name, fn) => {
-    const call = fn as (text: unknown, options?: unknown) => unknown;
-    expectCode(() => call(42), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => call(undefined), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => call(new String('x')), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => call('x', null), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => call('x', 'M'), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => call('x', ['M']), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => call('x', { ecc: 'X' }), RangeError, 'ERR_OPTION_INVALID');
-    expectCode(() => call('x', { ecc: 'm' }), RangeError, 'ERR_OPTION_INVALID');
-    expectCode(() => call('x', { ecc: 'LM' }), RangeError, 'ERR_OPTION_INVALID');
-    expectCode(() => call('x', { ecc: '' }), RangeError, 'ERR_OPTION_INVALID');
-    expectCode(() => call('x', { ecc: 1 }), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => call('x', { minVersion: 0 }), RangeError, 'ERR_OPTION_INVALID');
-    expectCode(() => call('x', { minVersion: 41 }), RangeError, 'ERR_OPTION_INVALID');
-    expectCode(() => call('x', { minVersion: 2.5 }), RangeError, 'ERR_OPTION_INVALID');
-    expectCode(() => call('x', { minVersion: Number.NaN }), RangeError, 'ERR_OPTION_INVALID');
-    expectCode(() => call('x', { minVersion: '2' }), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => call('x', { eccLevel: 'M' }), RangeError, 'ERR_OPTION_UNKNOWN');
-    expect(() => call('x', { ecc: undefined, minVersion: undefined })).not.toThrow();
-  });
+  it.each(fns.map((fn) => [fn.name, fn] as const))(
+    '%s validates text and shared options',
+    (_name, fn) => {
+      const call = fn as (text: unknown, options?: unknown) => unknown;
+      expectCode(() => call(42), TypeError, 'ERR_OPTION_TYPE');
+      expectCode(() => call(undefined), TypeError, 'ERR_OPTION_TYPE');
+      expectCode(() => call(new String('x')), TypeError, 'ERR_OPTION_TYPE');
+      expectCode(() => call('x', null), TypeError, 'ERR_OPTION_TYPE');
+      expectCode(() => call('x', 'M'), TypeError, 'ERR_OPTION_TYPE');
+      expectCode(() => call('x', ['M']), TypeError, 'ERR_OPTION_TYPE');
+      expectCode(() => call('x', { ecc: 'X' }), RangeError, 'ERR_OPTION_INVALID');
+      expectCode(() => call('x', { ecc: 'm' }), RangeError, 'ERR_OPTION_INVALID');
+      expectCode(() => call('x', { ecc: 'LM' }), RangeError, 'ERR_OPTION_INVALID');
+      expectCode(() => call('x', { ecc: '' }), RangeError, 'ERR_OPTION_INVALID');
+      expectCode(() => call('x', { ecc: 1 }), TypeError, 'ERR_OPTION_TYPE');
+      expectCode(() => call('x', { minVersion: 0 }), RangeError, 'ERR_OPTION_INVALID');
+      expectCode(() => call('x', { minVersion: 41 }), RangeError, 'ERR_OPTION_INVALID');
+      expectCode(() => call('x', { minVersion: 2.5 }), RangeError, 'ERR_OPTION_INVALID');
+      expectCode(() => call('x', { minVersion: Number.NaN }), RangeError, 'ERR_OPTION_INVALID');
+      expectCode(() => call('x', { minVersion: '2' }), TypeError, 'ERR_OPTION_TYPE');
+      expectCode(() => call('x', { eccLevel: 'M' }), RangeError, 'ERR_OPTION_UNKNOWN');
+      expect(() => call('x', { ecc: undefined, minVersion: undefined })).not.toThrow();
+    },
+  );
 
   it('names the option and the value in messages', () => {
-    expect(() => createQRCode('x', { ecc: 'X' as QRErrorCorrection })).toThrow(`"ecc" expected 'L' | 'M' | 'Q' | 'H', got "X"`);
+    expect(() => createQRCode('x', { ecc: 'X' as QRErrorCorrection })).toThrow(
+      `"ecc" expected 'L' | 'M' | 'Q' | 'H', got "X"`,
+    );
     expect(() => createQRCode('x', { minVersion: 41 })).toThrow('"minVersion"');
     expect(() => createQRCode('x', { colour: 1 } as never)).toThrow('"colour"');
   });
 
   it('rejects options of the other renderer', () => {
     expectCode(() => createQRCode('x', { margin: 2 } as never), RangeError, 'ERR_OPTION_UNKNOWN');
-    expectCode(() => renderQRCodeText('x', { scale: 2 } as never), RangeError, 'ERR_OPTION_UNKNOWN');
-    expectCode(() => renderQRCodeSVG('x', { invert: true } as never), RangeError, 'ERR_OPTION_UNKNOWN');
+    expectCode(
+      () => renderQRCodeText('x', { scale: 2 } as never),
+      RangeError,
+      'ERR_OPTION_UNKNOWN',
+    );
+    expectCode(
+      () => renderQRCodeSVG('x', { invert: true } as never),
+      RangeError,
+      'ERR_OPTION_UNKNOWN',
+    );
   });
 
   it('validates renderer options', () => {
@@ -708,13 +918,37 @@ describe('misuse', () => {
     expectCode(() => renderQRCodeSVG('x', { margin: 1.5 }), RangeError, 'ERR_OPTION_INVALID');
     expectCode(() => renderQRCodeSVG('x', { scale: 0 }), RangeError, 'ERR_OPTION_INVALID');
     expectCode(() => renderQRCodeSVG('x', { scale: Infinity }), RangeError, 'ERR_OPTION_INVALID');
-    expectCode(() => renderQRCodeSVG('x', { scale: '4' as unknown as number }), TypeError, 'ERR_OPTION_TYPE');
+    expectCode(
+      () => renderQRCodeSVG('x', { scale: '4' as unknown as number }),
+      TypeError,
+      'ERR_OPTION_TYPE',
+    );
     expectCode(() => renderQRCodeText('x', { margin: 101 }), RangeError, 'ERR_OPTION_INVALID');
-    expectCode(() => renderQRCodeText('x', { invert: 'yes' as unknown as boolean }), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => renderQRCodeText('x', { invert: 1 as unknown as boolean }), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => renderQRCodeText('x', { ansi: 'yes' as unknown as boolean }), TypeError, 'ERR_OPTION_TYPE');
-    expectCode(() => renderQRCodeText('x', { ansi: true, invert: true }), RangeError, 'ERR_OPTION_INVALID');
+    expectCode(
+      () => renderQRCodeText('x', { invert: 'yes' as unknown as boolean }),
+      TypeError,
+      'ERR_OPTION_TYPE',
+    );
+    expectCode(
+      () => renderQRCodeText('x', { invert: 1 as unknown as boolean }),
+      TypeError,
+      'ERR_OPTION_TYPE',
+    );
+    expectCode(
+      () => renderQRCodeText('x', { ansi: 'yes' as unknown as boolean }),
+      TypeError,
+      'ERR_OPTION_TYPE',
+    );
+    expectCode(
+      () => renderQRCodeText('x', { ansi: true, invert: true }),
+      RangeError,
+      'ERR_OPTION_INVALID',
+    );
     expect(() => renderQRCodeText('x', { ansi: false, invert: true })).not.toThrow();
-    expectCode(() => renderQRCodeSVG('x', { ansi: true } as never), RangeError, 'ERR_OPTION_UNKNOWN');
+    expectCode(
+      () => renderQRCodeSVG('x', { ansi: true } as never),
+      RangeError,
+      'ERR_OPTION_UNKNOWN',
+    );
   });
 });

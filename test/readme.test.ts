@@ -15,7 +15,10 @@ import { describe, expect, it, vi } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(`${root}README.md`, 'utf8');
-const blocks = [...readme.matchAll(/```(ts|js)\n([\s\S]*?)```/g)].map((m) => ({ ext: m[1] === 'js' ? 'mjs' : 'ts', code: m[2] as string }));
+const blocks = [...readme.matchAll(/```(ts|js)\n([\s\S]*?)```/g)].map((m) => ({
+  ext: m[1] === 'js' ? 'mjs' : 'ts',
+  code: m[2] as string,
+}));
 const dir = `${root}test/.readme/`;
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -46,7 +49,8 @@ describe('README.md examples', () => {
     writeFileSync(file, code);
     const needsRedis = code.includes('otpkit/redis');
     const needsPg = code.includes('otpkit/postgres');
-    const missing = (needsRedis && !process.env.OTPKIT_REDIS_URL) || (needsPg && !process.env.OTPKIT_PG_URL);
+    const missing =
+      (needsRedis && !process.env.OTPKIT_REDIS_URL) || (needsPg && !process.env.OTPKIT_PG_URL);
     if (code.includes('it(c.name')) {
       describe(`block ${i} (registers tests)`, async () => {
         await import(/* @vite-ignore */ file);
@@ -54,7 +58,9 @@ describe('README.md examples', () => {
       continue;
     }
     if (missing && !process.env.CI) {
-      console.warn(`!!! README block ${i} needs ${needsRedis ? 'OTPKIT_REDIS_URL' : 'OTPKIT_PG_URL'}: skipped outside CI`);
+      console.warn(
+        `!!! README block ${i} needs ${needsRedis ? 'OTPKIT_REDIS_URL' : 'OTPKIT_PG_URL'}: skipped outside CI`,
+      );
       it.skip(`block ${i} runs`, () => {});
       continue;
     }

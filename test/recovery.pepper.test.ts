@@ -18,8 +18,17 @@ import {
   OtpkitError,
   type RecoveryPepper,
 } from '../src/index.js';
-import { hashRecoveryCode, recoveryHashNeedsRehash, verifyRecoveryCode } from '../src/recovery/hash.js';
-import { hashRecoveryCodeSet, hashRecoveryCodeSetAsync, matchRecoveryCode, matchRecoveryCodeAsync } from '../src/recovery/set.js';
+import {
+  hashRecoveryCode,
+  recoveryHashNeedsRehash,
+  verifyRecoveryCode,
+} from '../src/recovery/hash.js';
+import {
+  hashRecoveryCodeSet,
+  hashRecoveryCodeSetAsync,
+  matchRecoveryCode,
+  matchRecoveryCodeAsync,
+} from '../src/recovery/set.js';
 import { codeOf, thrown } from './_helpers.js';
 
 vi.mock('@noble/hashes/scrypt', async (importOriginal) => {
@@ -30,7 +39,9 @@ vi.mock('@noble/hashes/scrypt', async (importOriginal) => {
 const nodeCrypto = process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
 let nodeScrypt: { mock: { calls: unknown[][] } };
 const scryptCalls = (): number =>
-  vi.mocked(scrypt).mock.calls.length + vi.mocked(scryptAsync).mock.calls.length + nodeScrypt.mock.calls.length;
+  vi.mocked(scrypt).mock.calls.length +
+  vi.mocked(scryptAsync).mock.calls.length +
+  nodeScrypt.mock.calls.length;
 beforeEach(() => {
   vi.mocked(scrypt).mockClear();
   vi.mocked(scryptAsync).mockClear();
@@ -46,7 +57,8 @@ const CODE = 'K7QM-4X2P-9D3R-TB8W-0A1B-2C3D';
 const CANON = 'K7QM4X2P9D3RTB8W0A1B2C3D';
 
 /** node:crypto's HMAC of a canonical code, as the profile defines it. */
-const nodeDigest = (code: string, key: Uint8Array): Buffer => createHmac('sha256', key).update(`otpkit-recovery:v1:${code}`, 'ascii').digest();
+const nodeDigest = (code: string, key: Uint8Array): Buffer =>
+  createHmac('sha256', key).update(`otpkit-recovery:v1:${code}`, 'ascii').digest();
 
 describe('hashRecoveryCode / verifyRecoveryCode with a pepper', () => {
   it('is HMAC-SHA-256 of the canonical code, in a self-describing string (node:crypto agrees)', () => {
@@ -61,7 +73,9 @@ describe('hashRecoveryCode / verifyRecoveryCode with a pepper', () => {
     expect(verifyRecoveryCode('k7qm 4x2p 9d3r tb8w 0a1b 2c3d', h, { pepper: PEPPER })).toBe(true);
     expect(verifyRecoveryCode('K7QM-4X2P-9D3R-TB8W-0A1B-2C3E', h, { pepper: PEPPER })).toBe(false);
     expect(verifyRecoveryCode('K7QM-4X2P', h, { pepper: PEPPER })).toBe(false);
-    expect(verifyRecoveryCode(CODE, h, { pepper: { current: 'p1', keys: { p1: K2 } } })).toBe(false);
+    expect(verifyRecoveryCode(CODE, h, { pepper: { current: 'p1', keys: { p1: K2 } } })).toBe(
+      false,
+    );
     expect(scryptCalls()).toBe(0);
   });
 
@@ -79,14 +93,18 @@ describe('hashRecoveryCode / verifyRecoveryCode with a pepper', () => {
   it('needs codes of at least 112 bits: 23 characters pass, 22 are a RangeError', () => {
     const [c23] = generateRecoveryCodes({ count: 1, bits: 112 });
     expect(c23!.replace(/-/g, '')).toHaveLength(23);
-    expect(verifyRecoveryCode(c23!, hashRecoveryCode(c23!, { pepper: PEPPER }), { pepper: PEPPER })).toBe(true);
+    expect(
+      verifyRecoveryCode(c23!, hashRecoveryCode(c23!, { pepper: PEPPER }), { pepper: PEPPER }),
+    ).toBe(true);
     for (const bits of [64, 80, 110]) {
       const [c] = generateRecoveryCodes({ count: 1, bits });
       const e = thrown(() => hashRecoveryCode(c!, { pepper: PEPPER }));
       expect(e).toBeInstanceOf(RangeError);
       expect(codeOf(e)).toBe('ERR_OPTION_RECOVERY');
       expect((e as Error).message).toContain('112 bits');
-      expect(codeOf(thrown(() => hashRecoveryCodeSet([c!], { pepper: PEPPER })))).toBe('ERR_OPTION_RECOVERY');
+      expect(codeOf(thrown(() => hashRecoveryCodeSet([c!], { pepper: PEPPER })))).toBe(
+        'ERR_OPTION_RECOVERY',
+      );
     }
   });
 
@@ -114,8 +132,12 @@ describe('hashRecoveryCode / verifyRecoveryCode with a pepper', () => {
 
   it('is exclusive with the scrypt parameters and a salt', () => {
     for (const extra of [{ logN: 12 }, { r: 8 }, { p: 1 }])
-      expect(codeOf(thrown(() => hashRecoveryCode(CODE, { pepper: PEPPER, ...extra })))).toBe('ERR_OPTION_RECOVERY');
-    expect(codeOf(thrown(() => hashRecoveryCode(CODE, { pepper: PEPPER, salt: new Uint8Array(16) })))).toBe('ERR_OPTION_RECOVERY');
+      expect(codeOf(thrown(() => hashRecoveryCode(CODE, { pepper: PEPPER, ...extra })))).toBe(
+        'ERR_OPTION_RECOVERY',
+      );
+    expect(
+      codeOf(thrown(() => hashRecoveryCode(CODE, { pepper: PEPPER, salt: new Uint8Array(16) }))),
+    ).toBe('ERR_OPTION_RECOVERY');
   });
 
   it('copies the keys: changing the caller’s key afterwards changes nothing', () => {
@@ -124,20 +146,33 @@ describe('hashRecoveryCode / verifyRecoveryCode with a pepper', () => {
     const verifier = createVerifier({ store: createMemoryStore(), recoveryHash: { pepper } });
     key.fill(0);
     return verifier.issueRecoveryCodes({ userId: 'u' }).then(async (codes) => {
-      expect(await verifier.redeemRecoveryCode({ userId: 'u', code: codes[0]! })).toEqual({ ok: true, remaining: codes.length - 1 });
-      const h = hashRecoveryCode(CODE, { pepper: { current: 'p1', keys: { p1: new Uint8Array(32).fill(7) } } });
-      expect(verifyRecoveryCode(CODE, h, { pepper: { current: 'p1', keys: { p1: new Uint8Array(32).fill(7) } } })).toBe(true);
+      expect(await verifier.redeemRecoveryCode({ userId: 'u', code: codes[0]! })).toEqual({
+        ok: true,
+        remaining: codes.length - 1,
+      });
+      const h = hashRecoveryCode(CODE, {
+        pepper: { current: 'p1', keys: { p1: new Uint8Array(32).fill(7) } },
+      });
+      expect(
+        verifyRecoveryCode(CODE, h, {
+          pepper: { current: 'p1', keys: { p1: new Uint8Array(32).fill(7) } },
+        }),
+      ).toBe(true);
     });
   });
 
   it('property: every ≥ 112-bit code verifies under its key and no other code does', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 64 }), fc.integer({ min: 112, max: 160 }), (key, bits) => {
-        const pepper = { current: 'k', keys: { k: key } };
-        const [a, b] = generateRecoveryCodes({ count: 2, bits });
-        const h = hashRecoveryCode(a!, { pepper });
-        return verifyRecoveryCode(a!, h, { pepper }) && !verifyRecoveryCode(b!, h, { pepper });
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 64 }),
+        fc.integer({ min: 112, max: 160 }),
+        (key, bits) => {
+          const pepper = { current: 'k', keys: { k: key } };
+          const [a, b] = generateRecoveryCodes({ count: 2, bits });
+          const h = hashRecoveryCode(a!, { pepper });
+          return verifyRecoveryCode(a!, h, { pepper }) && !verifyRecoveryCode(b!, h, { pepper });
+        },
+      ),
       { seed: 0x5eed, numRuns: 200 },
     );
   });
@@ -156,7 +191,9 @@ describe('recoveryHashNeedsRehash across profiles', () => {
     expect(recoveryHashNeedsRehash(hashed, options)).toBe(want);
   });
   it('an unversioned identifier of ours is corrupt', () => {
-    expect(codeOf(thrown(() => recoveryHashNeedsRehash('$otpkit-hmac$k=p1', { pepper: PEPPER })))).toBe('ERR_RECOVERY_HASH');
+    expect(
+      codeOf(thrown(() => recoveryHashNeedsRehash('$otpkit-hmac$k=p1', { pepper: PEPPER }))),
+    ).toBe('ERR_RECOVERY_HASH');
   });
 });
 
@@ -165,13 +202,23 @@ describe('sets with a pepper', () => {
 
   it('give each code the first 16 bytes of its HMAC as its id, and match with no scrypt', async () => {
     const records = hashRecoveryCodeSet(codes, { pepper: PEPPER });
-    records.forEach((r, i) => expect(r.id).toBe(nodeDigest(codes[i]!.replace(/-/g, ''), K1).subarray(0, 16).toString('hex')));
+    records.forEach((r, i) =>
+      expect(r.id).toBe(
+        nodeDigest(codes[i]!.replace(/-/g, ''), K1).subarray(0, 16).toString('hex'),
+      ),
+    );
     expect(await hashRecoveryCodeSetAsync(codes, { pepper: PEPPER })).toEqual(records);
     for (const [i, c] of codes.entries()) {
       expect(matchRecoveryCode(c, records, { pepper: PEPPER })).toBe(records[i]!.id);
-      expect(await matchRecoveryCodeAsync(c.toLowerCase(), records, { pepper: PEPPER })).toBe(records[i]!.id);
+      expect(await matchRecoveryCodeAsync(c.toLowerCase(), records, { pepper: PEPPER })).toBe(
+        records[i]!.id,
+      );
     }
-    expect(matchRecoveryCode(generateRecoveryCodes({ count: 1, bits: 120 })[0]!, records, { pepper: PEPPER })).toBeNull();
+    expect(
+      matchRecoveryCode(generateRecoveryCodes({ count: 1, bits: 120 })[0]!, records, {
+        pepper: PEPPER,
+      }),
+    ).toBeNull();
     expect(matchRecoveryCode('not a code', records, { pepper: PEPPER })).toBeNull();
     expect(matchRecoveryCode(CODE, [], { pepper: PEPPER })).toBeNull();
     expect(scryptCalls()).toBe(0);
@@ -182,7 +229,13 @@ describe('sets with a pepper', () => {
     const rotated = { current: 'p2', keys: { p1: K1, p2: K2 } };
     expect(matchRecoveryCode(codes[0]!, records, { pepper: rotated })).toBe(records[0]!.id);
     expect(hashRecoveryCodeSet(codes, { pepper: rotated })[0]!.hash).toContain('k=p2,');
-    expect(codeOf(thrown(() => matchRecoveryCode(codes[0]!, records, { pepper: { current: 'p2', keys: { p2: K2 } } })))).toBe('ERR_RECOVERY_HASH');
+    expect(
+      codeOf(
+        thrown(() =>
+          matchRecoveryCode(codes[0]!, records, { pepper: { current: 'p2', keys: { p2: K2 } } }),
+        ),
+      ),
+    ).toBe('ERR_RECOVERY_HASH');
     expect(codeOf(thrown(() => matchRecoveryCode('garbage', records)))).toBe('ERR_RECOVERY_HASH');
   });
 
@@ -202,12 +255,17 @@ describe('sets with a pepper', () => {
       ['length with a leading zero', { id: r0.id, hash: r0.hash.replace('len=24', 'len=024') }],
       ['length above 160 bits', { id: r0.id, hash: r0.hash.replace('len=24', 'len=33') }],
       ['short digest', { id: r0.id, hash: r0.hash.slice(0, -2) }],
-      ['digest not base64url', { id: r0.id, hash: r0.hash.replace(digest, `${digest.slice(0, -1)}+`) }],
+      [
+        'digest not base64url',
+        { id: r0.id, hash: r0.hash.replace(digest, `${digest.slice(0, -1)}+`) },
+      ],
       ['bad key id', { id: r0.id, hash: r0.hash.replace('k=p1', 'k=p/1') }],
       ['unknown version', { id: r0.id, hash: r0.hash.replace('v=1', 'v=9') }],
     ];
     for (const [why, rec] of tampered) {
-      const e = thrown(() => matchRecoveryCode(codes[0]!, [rec, ...records.slice(1)], { pepper: PEPPER }));
+      const e = thrown(() =>
+        matchRecoveryCode(codes[0]!, [rec, ...records.slice(1)], { pepper: PEPPER }),
+      );
       expect(e, why).toBeInstanceOf(OtpkitError);
       expect(codeOf(e), why).toBe('ERR_RECOVERY_HASH');
       expect((e as Error).message, why).not.toContain(digest);
@@ -217,15 +275,29 @@ describe('sets with a pepper', () => {
 
 describe('the pepper profile in the store-backed layers', () => {
   it('createVerifier issues 120-bit codes by default, redeems each once, refuses bits under 112', async () => {
-    const verifier = createVerifier({ store: createMemoryStore(), recoveryHash: { pepper: PEPPER } });
+    const verifier = createVerifier({
+      store: createMemoryStore(),
+      recoveryHash: { pepper: PEPPER },
+    });
     const codes = await verifier.issueRecoveryCodes({ userId: 'u' });
     expect(codes).toHaveLength(10);
     for (const c of codes) expect(c).toMatch(/^([0-9A-Z]{4}-){5}[0-9A-Z]{4}$/);
-    expect(await verifier.redeemRecoveryCode({ userId: 'u', code: codes[4]! })).toEqual({ ok: true, remaining: 9 });
-    expect(await verifier.redeemRecoveryCode({ userId: 'u', code: codes[4]! })).toEqual({ ok: false, reason: 'invalid' });
+    expect(await verifier.redeemRecoveryCode({ userId: 'u', code: codes[4]! })).toEqual({
+      ok: true,
+      remaining: 9,
+    });
+    expect(await verifier.redeemRecoveryCode({ userId: 'u', code: codes[4]! })).toEqual({
+      ok: false,
+      reason: 'invalid',
+    });
     expect((await verifier.issueRecoveryCodes({ userId: 'v', bits: 160 }))[0]).toHaveLength(39);
-    await expect(verifier.issueRecoveryCodes({ userId: 'u', bits: 111 })).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_RECOVERY' });
-    expect(() => createVerifier({ recoveryHash: { pepper: { current: 'x', keys: {} } } })).toThrow(RangeError);
+    await expect(verifier.issueRecoveryCodes({ userId: 'u', bits: 111 })).rejects.toMatchObject({
+      name: 'RangeError',
+      code: 'ERR_OPTION_RECOVERY',
+    });
+    expect(() => createVerifier({ recoveryHash: { pepper: { current: 'x', keys: {} } } })).toThrow(
+      RangeError,
+    );
     expect(scryptCalls()).toBe(0);
   });
 
@@ -241,13 +313,21 @@ describe('the pepper profile in the store-backed layers', () => {
     const begun = await tf.beginEnrollment({ userId: 'alice', account: 'alice@example.com' });
     if (!begun.ok) throw new Error('begin');
     const secret = decodeBase32(begun.manualKey.replace(/ /g, ''));
-    const confirmed = await tf.confirmEnrollment({ userId: 'alice', factorId: begun.factorId, code: generateTOTP(secret, { now }) });
+    const confirmed = await tf.confirmEnrollment({
+      userId: 'alice',
+      factorId: begun.factorId,
+      code: generateTOTP(secret, { now }),
+    });
     if (!confirmed.ok || confirmed.recoveryCodes === undefined) throw new Error('confirm');
     expect(confirmed.recoveryCodes[0]).toMatch(/^([0-9A-Z]{4}-){5}[0-9A-Z]{4}$/);
     now += 60_000;
     const c = await tf.startChallenge({ userId: 'alice' });
     if (!c.required) throw new Error('challenge');
-    const r = await tf.verifyChallenge({ challengeId: c.challengeId, userId: 'alice', code: confirmed.recoveryCodes[2]! });
+    const r = await tf.verifyChallenge({
+      challengeId: c.challengeId,
+      userId: 'alice',
+      code: confirmed.recoveryCodes[2]!,
+    });
     expect(r).toMatchObject({ ok: true, method: 'recovery', recoveryCodesRemaining: 9 });
     expect(scryptCalls()).toBe(0);
     expect(() =>

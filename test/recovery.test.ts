@@ -9,7 +9,11 @@ import { scrypt, scryptAsync } from '@noble/hashes/scrypt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OtpkitError } from '../src/errors.js';
 import { generateRecoveryCodes, normalizeRecoveryCode } from '../src/recovery/codes.js';
-import { hashRecoveryCode, recoveryHashNeedsRehash, verifyRecoveryCode } from '../src/recovery/hash.js';
+import {
+  hashRecoveryCode,
+  recoveryHashNeedsRehash,
+  verifyRecoveryCode,
+} from '../src/recovery/hash.js';
 import {
   hashRecoveryCodeSet,
   hashRecoveryCodeSetAsync,
@@ -35,9 +39,9 @@ const CANON = 'K7QM4X2P9D3RTB8W';
 const nodeCrypto = process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
 let nodeScrypt: { mock: { calls: unknown[][] } };
 const scryptCalls = (): number =>
-  vi.mocked(scrypt).mock.calls.length + vi.mocked(scryptAsync).mock.calls.length + nodeScrypt.mock.calls.length;
-
-
+  vi.mocked(scrypt).mock.calls.length +
+  vi.mocked(scryptAsync).mock.calls.length +
+  nodeScrypt.mock.calls.length;
 
 function expectHashError(fn: () => unknown): void {
   const e = thrown(fn);
@@ -662,7 +666,14 @@ describe('matchRecoveryCode / matchRecoveryCodeAsync', () => {
   });
 
   it('malformed, wrong-length and unmatched codes are null at the cost of exactly one hash; corrupt records fail closed', () => {
-    const bads = ['', '   ', 'K7QM-4X2P', codes[0]!.slice(0, -1), `${codes[0]!.slice(0, -1)}U`, 'A'.repeat(1 << 20)];
+    const bads = [
+      '',
+      '   ',
+      'K7QM-4X2P',
+      codes[0]!.slice(0, -1),
+      `${codes[0]!.slice(0, -1)}U`,
+      'A'.repeat(1 << 20),
+    ];
     for (const bad of bads) expect(matchRecoveryCode(bad, stored)).toBeNull();
     // A well-formed 64-bit code fits no 80-bit group, and a user may have no codes at all: one
     // stand-in hash each, so timing tells neither whether codes exist nor their length.

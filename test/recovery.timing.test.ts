@@ -37,7 +37,11 @@ function reset(): void {
 
 describe('recovery-code redemption: no timing oracle', () => {
   it('one hash of the same cost for users with 64-bit codes, 80-bit codes or none, whatever is typed', async () => {
-    const v = createVerifier({ now: () => T, recoveryHash: { logN: 10 }, throttle: { freeFailures: 100 } });
+    const v = createVerifier({
+      now: () => T,
+      recoveryHash: { logN: 10 },
+      throttle: { freeFailures: 100 },
+    });
     await v.issueRecoveryCodes({ userId: 'short', bits: 64 });
     await v.issueRecoveryCodes({ userId: 'long' });
     // A 16-character and a 13-character well-formed guess, garbage, and nothing.
@@ -45,18 +49,27 @@ describe('recovery-code redemption: no timing oracle', () => {
     for (const userId of ['short', 'long', 'nobody'])
       for (const code of guesses) {
         reset();
-        expect(await v.redeemRecoveryCode({ userId, code })).toEqual({ ok: false, reason: 'invalid' });
+        expect(await v.redeemRecoveryCode({ userId, code })).toEqual({
+          ok: false,
+          reason: 'invalid',
+        });
         expect(hashes(), `${userId} / ${JSON.stringify(code)}`).toEqual([1024]);
       }
   });
 
   it('a throttled attempt costs no hash at all, for every user alike', async () => {
-    const v = createVerifier({ now: () => T, recoveryHash: { logN: 10 }, throttle: { freeFailures: 1, baseDelayMs: 60_000 } });
+    const v = createVerifier({
+      now: () => T,
+      recoveryHash: { logN: 10 },
+      throttle: { freeFailures: 1, baseDelayMs: 60_000 },
+    });
     await v.issueRecoveryCodes({ userId: 'has' });
     for (const userId of ['has', 'none']) {
       await v.redeemRecoveryCode({ userId, code: 'K7QM-4X2P-9D3R-TB8W' });
       reset();
-      expect(await v.redeemRecoveryCode({ userId, code: 'K7QM-4X2P-9D3R-TB8W' })).toMatchObject({ reason: 'throttled' });
+      expect(await v.redeemRecoveryCode({ userId, code: 'K7QM-4X2P-9D3R-TB8W' })).toMatchObject({
+        reason: 'throttled',
+      });
       expect(hashes()).toEqual([]);
     }
   });

@@ -23,23 +23,33 @@ afterEach(() => {
   proc.getBuiltinModule = getBuiltinModule;
 });
 
-const params = fc.record({ logN: fc.integer({ min: 1, max: 10 }), r: fc.integer({ min: 1, max: 8 }), p: fc.integer({ min: 1, max: 3 }) });
+const params = fc.record({
+  logN: fc.integer({ min: 1, max: 10 }),
+  r: fc.integer({ min: 1, max: 8 }),
+  p: fc.integer({ min: 1, max: 3 }),
+});
 const bytes = (max: number) => fc.uint8Array({ minLength: 0, maxLength: max });
 
 describe('scrypt backends', () => {
   it("Node's scrypt and @noble/hashes give the same bytes for the same parameters", async () => {
     await fc.assert(
-      fc.asyncProperty(bytes(40), bytes(32), params, fc.integer({ min: 16, max: 64 }), async (pw, salt, p, dkLen) => {
-        const native = await scryptAsync(pw, salt, p, dkLen);
-        const noble = nobleScrypt(pw, salt, { N: 2 ** p.logN, r: p.r, p: p.p, dkLen });
-        expect(Buffer.from(native).toString('hex')).toBe(Buffer.from(noble).toString('hex'));
-        expect(scryptSync(pw, salt, p, dkLen)).toEqual(noble);
-      }),
+      fc.asyncProperty(
+        bytes(40),
+        bytes(32),
+        params,
+        fc.integer({ min: 16, max: 64 }),
+        async (pw, salt, p, dkLen) => {
+          const native = await scryptAsync(pw, salt, p, dkLen);
+          const noble = nobleScrypt(pw, salt, { N: 2 ** p.logN, r: p.r, p: p.p, dkLen });
+          expect(Buffer.from(native).toString('hex')).toBe(Buffer.from(noble).toString('hex'));
+          expect(scryptSync(pw, salt, p, dkLen)).toEqual(noble);
+        },
+      ),
       { seed: 20261201, numRuns: 60 },
     );
   });
 
-  it('the default recovery parameters (N = 2^13, r = 8, p = 1) agree too, beyond Node\'s default maxmem', async () => {
+  it("the default recovery parameters (N = 2^13, r = 8, p = 1) agree too, beyond Node's default maxmem", async () => {
     const pw = new TextEncoder().encode('K7QM4X2P9D3RTB8W');
     const salt = new Uint8Array(16).fill(7);
     const native = await scryptAsync(pw, salt, { logN: 13, r: 8, p: 1 }, 32);
@@ -66,7 +76,9 @@ describe('scrypt backends', () => {
     await withoutNodeCrypto(async () => {
       setImmediate(tick);
       const jobs = Array.from({ length: 6 }, (_, i) =>
-        scryptAsync(new Uint8Array([i]), new Uint8Array(16), { logN: 12, r: 8, p: 1 }, 32).then(() => order.push(`hash${i}`)),
+        scryptAsync(new Uint8Array([i]), new Uint8Array(16), { logN: 12, r: 8, p: 1 }, 32).then(
+          () => order.push(`hash${i}`),
+        ),
       );
       await Promise.all(jobs);
       ticking = false;
@@ -74,10 +86,11 @@ describe('scrypt backends', () => {
     const hashesAt = order.flatMap((e, i) => (e.startsWith('hash') ? [i] : []));
     expect(hashesAt).toHaveLength(6);
     // Between two consecutive hashes the check phase ran at least once: no two hashes back to back.
-    for (let k = 1; k < hashesAt.length; k++) expect(hashesAt[k]! - hashesAt[k - 1]!).toBeGreaterThan(1);
+    for (let k = 1; k < hashesAt.length; k++)
+      expect(hashesAt[k]! - hashesAt[k - 1]!).toBeGreaterThan(1);
   });
 
-  it("with node:crypto, hashes run off the event loop: timers keep firing while 8 default-cost hashes run", async () => {
+  it('with node:crypto, hashes run off the event loop: timers keep firing while 8 default-cost hashes run', async () => {
     const gaps: number[] = [];
     let last = performance.now();
     const timer = setInterval(() => {
@@ -86,17 +99,27 @@ describe('scrypt backends', () => {
       last = now;
     }, 2);
     const pw = new Uint8Array(16);
-    await Promise.all(Array.from({ length: 8 }, (_, i) => scryptAsync(pw, new Uint8Array(16).fill(i), { logN: 13, r: 8, p: 1 }, 32)));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        scryptAsync(pw, new Uint8Array(16).fill(i), { logN: 13, r: 8, p: 1 }, 32),
+      ),
+    );
     clearInterval(timer);
     // The hashes together take several hundred ms of CPU; the loop never waited for one of them.
     expect(gaps.length).toBeGreaterThan(3);
   });
 
   it('a failing native scrypt rejects (and the pure-JS queue survives a failure)', async () => {
-    await expect(scryptAsync(new Uint8Array(1), new Uint8Array(1), { logN: 40, r: 8, p: 1 }, 32)).rejects.toThrow();
+    await expect(
+      scryptAsync(new Uint8Array(1), new Uint8Array(1), { logN: 40, r: 8, p: 1 }, 32),
+    ).rejects.toThrow();
     await withoutNodeCrypto(async () => {
-      await expect(scryptAsync(new Uint8Array(1), new Uint8Array(1), { logN: 0, r: 8, p: 1 }, 32)).rejects.toThrow();
-      expect(await scryptAsync(new Uint8Array(1), new Uint8Array(1), { logN: 4, r: 1, p: 1 }, 16)).toHaveLength(16);
+      await expect(
+        scryptAsync(new Uint8Array(1), new Uint8Array(1), { logN: 0, r: 8, p: 1 }, 32),
+      ).rejects.toThrow();
+      expect(
+        await scryptAsync(new Uint8Array(1), new Uint8Array(1), { logN: 4, r: 1, p: 1 }, 16),
+      ).toHaveLength(16);
     });
   });
 });

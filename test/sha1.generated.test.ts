@@ -39,13 +39,20 @@ function referenceCompress(block: readonly number[], state: readonly number[]): 
 
 describe('src/_sha1.ts (generated)', () => {
   it('is byte for byte what scripts/gen-sha1.mjs writes', () => {
-    const generated = execFileSync(process.execPath, ['scripts/gen-sha1.mjs', '--stdout'], { cwd: ROOT });
+    const generated = execFileSync(process.execPath, ['scripts/gen-sha1.mjs', '--stdout'], {
+      cwd: ROOT,
+    });
     const committed = readFileSync(`${ROOT}src/_sha1.ts`);
     expect(generated.equals(committed)).toBe(true);
   });
 
   it('--check passes on the committed file', () => {
-    expect(() => execFileSync(process.execPath, ['scripts/gen-sha1.mjs', '--check'], { cwd: ROOT, stdio: 'pipe' })).not.toThrow();
+    expect(() =>
+      execFileSync(process.execPath, ['scripts/gen-sha1.mjs', '--check'], {
+        cwd: ROOT,
+        stdio: 'pipe',
+      }),
+    ).not.toThrow();
   });
 
   it('says it is generated and how to regenerate it', () => {
@@ -56,35 +63,46 @@ describe('src/_sha1.ts (generated)', () => {
   });
 
   it('IV1 is the initial hash value of FIPS 180-4 §5.3.1', () => {
-    expect(Array.from(IV1, (x) => x >>> 0)).toEqual([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]);
+    expect(Array.from(IV1, (x) => x >>> 0)).toEqual([
+      0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0,
+    ]);
   });
 
   it('sha1Compress matches the spec-form reference on random blocks and chaining values', () => {
     const word = fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff });
     fc.assert(
-      fc.property(fc.array(word, { minLength: 16, maxLength: 16 }), fc.array(word, { minLength: 5, maxLength: 5 }), (block, state) => {
-        const expected = referenceCompress(block, state);
-        const m = Int32Array.from(block);
-        // At an offset, into a separate output.
-        const s = Int32Array.from([7, ...state, 9]);
-        const out = new Int32Array(8);
-        sha1Compress(m, s, 1, out, 2);
-        expect(Array.from(out.subarray(2, 7))).toEqual(expected);
-        expect(Array.from(m)).toEqual(block); // the block is only read
-        // Output aliasing the chaining value, and output aliasing the block.
-        const t = Int32Array.from(state);
-        sha1Compress(m, t, 0, t, 0);
-        expect(Array.from(t)).toEqual(expected);
-        const n = Int32Array.from(block);
-        sha1Compress(n, Int32Array.from(state), 0, n, 0);
-        expect(Array.from(n.subarray(0, 5))).toEqual(expected);
-      }),
+      fc.property(
+        fc.array(word, { minLength: 16, maxLength: 16 }),
+        fc.array(word, { minLength: 5, maxLength: 5 }),
+        (block, state) => {
+          const expected = referenceCompress(block, state);
+          const m = Int32Array.from(block);
+          // At an offset, into a separate output.
+          const s = Int32Array.from([7, ...state, 9]);
+          const out = new Int32Array(8);
+          sha1Compress(m, s, 1, out, 2);
+          expect(Array.from(out.subarray(2, 7))).toEqual(expected);
+          expect(Array.from(m)).toEqual(block); // the block is only read
+          // Output aliasing the chaining value, and output aliasing the block.
+          const t = Int32Array.from(state);
+          sha1Compress(m, t, 0, t, 0);
+          expect(Array.from(t)).toEqual(expected);
+          const n = Int32Array.from(block);
+          sha1Compress(n, Int32Array.from(state), 0, n, 0);
+          expect(Array.from(n.subarray(0, 5))).toEqual(expected);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('hashes FIPS 180-4 padded messages as node:crypto does', () => {
-    for (const text of ['', 'abc', 'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq', 'x'.repeat(1000)]) {
+    for (const text of [
+      '',
+      'abc',
+      'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq',
+      'x'.repeat(1000),
+    ]) {
       const bytes = new TextEncoder().encode(text);
       const padded = new Uint8Array(Math.ceil((bytes.length + 9) / 64) * 64);
       padded.set(bytes);

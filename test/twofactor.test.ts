@@ -7,11 +7,16 @@ import { createMemoryStore } from '../src/index.js';
 import { twoFactorContract } from '../src/testing.js';
 
 describe('createTwoFactor on the memory store: the two-factor contract', () => {
-  for (const c of twoFactorContract(() => ({ store: createMemoryStore() }))) it(c.name, c.run, c.timeoutMs);
+  for (const c of twoFactorContract(() => ({ store: createMemoryStore() })))
+    it(c.name, c.run, c.timeoutMs);
 });
 
 describe('createTwoFactor with the registry and the hot state in two memory stores', () => {
-  for (const c of twoFactorContract(() => ({ factors: createMemoryStore(), state: createMemoryStore() }))) it(c.name, c.run, c.timeoutMs);
+  for (const c of twoFactorContract(() => ({
+    factors: createMemoryStore(),
+    state: createMemoryStore(),
+  })))
+    it(c.name, c.run, c.timeoutMs);
 });
 
 describe('createTwoFactor: erasure on the memory store', () => {
@@ -19,10 +24,20 @@ describe('createTwoFactor: erasure on the memory store', () => {
     const { createTwoFactor, generateTOTP, decodeBase32 } = await import('../src/index.js');
     const store = createMemoryStore();
     const now = Date.UTC(2031, 0, 1);
-    const tf = createTwoFactor({ store, issuer: 'ACME', keys: { current: 'k', keys: { k: new Uint8Array(32) } }, now: () => now, recoveryCodes: { hash: { logN: 10 } } });
+    const tf = createTwoFactor({
+      store,
+      issuer: 'ACME',
+      keys: { current: 'k', keys: { k: new Uint8Array(32) } },
+      now: () => now,
+      recoveryCodes: { hash: { logN: 10 } },
+    });
     const b = await tf.beginEnrollment({ userId: 'gone', account: 'g' });
     if (!b.ok) throw new Error('begin');
-    await tf.confirmEnrollment({ userId: 'gone', factorId: b.factorId, code: generateTOTP(decodeBase32(b.manualKey.replace(/ /g, '')), { now }) });
+    await tf.confirmEnrollment({
+      userId: 'gone',
+      factorId: b.factorId,
+      code: generateTOTP(decodeBase32(b.manualKey.replace(/ /g, '')), { now }),
+    });
     await tf.startChallenge({ userId: 'gone' });
     expect(store.holds('gone')).toBe(true);
     await tf.eraseUser('gone');
@@ -32,7 +47,8 @@ describe('createTwoFactor: erasure on the memory store', () => {
 
 describe('createTwoFactor on the memory store: faults at every method fail closed', async () => {
   const { twoFactorFaultContract } = await import('../src/testing.js');
-  for (const c of twoFactorFaultContract(() => ({ store: createMemoryStore() }))) it(c.name, c.run, c.timeoutMs);
+  for (const c of twoFactorFaultContract(() => ({ store: createMemoryStore() })))
+    it(c.name, c.run, c.timeoutMs);
 });
 
 describe('factorLabelProblem', async () => {
@@ -50,12 +66,20 @@ describe('factorLabelProblem', async () => {
   ];
   it.each(cases)('%j → %s, and renameFactor agrees', async (label, want) => {
     expect(factorLabelProblem(label)).toBe(want);
-    const tf = createTwoFactor({ store: createMemoryStore(), issuer: 'ACME', keys: { current: 'k', keys: { k: new Uint8Array(32) } } });
+    const tf = createTwoFactor({
+      store: createMemoryStore(),
+      issuer: 'ACME',
+      keys: { current: 'k', keys: { k: new Uint8Array(32) } },
+    });
     const b = await tf.beginEnrollment({ userId: 'u', account: 'a' });
     if (!b.ok) throw new Error('begin');
     const renamed = tf.renameFactor({ userId: 'u', factorId: b.factorId, label });
     if (want === undefined) await expect(renamed).resolves.toBeDefined();
-    else await expect(renamed).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_INVALID' });
+    else
+      await expect(renamed).rejects.toMatchObject({
+        name: 'RangeError',
+        code: 'ERR_OPTION_INVALID',
+      });
   });
   it('a non-string is a TypeError', () => {
     expect(() => factorLabelProblem(42 as unknown as string)).toThrow(TypeError);
@@ -69,17 +93,42 @@ describe('createTwoFactor: sealing keys', () => {
     const spy = vi.spyOn(globalThis.crypto.subtle, 'importKey');
     try {
       let now = Date.UTC(2031, 0, 1);
-      const keys = { current: 'k2', keys: { k1: new Uint8Array(32).fill(1), k2: new Uint8Array(32).fill(2) } };
-      const tf = createTwoFactor({ store: createMemoryStore(), issuer: 'ACME', keys, now: () => now, recoveryCodes: { hash: { logN: 10 } } });
+      const keys = {
+        current: 'k2',
+        keys: { k1: new Uint8Array(32).fill(1), k2: new Uint8Array(32).fill(2) },
+      };
+      const tf = createTwoFactor({
+        store: createMemoryStore(),
+        issuer: 'ACME',
+        keys,
+        now: () => now,
+        recoveryCodes: { hash: { logN: 10 } },
+      });
       const b = await tf.beginEnrollment({ userId: 'u', account: 'a' });
       if (!b.ok) throw new Error('begin');
       const secret = decodeBase32(b.manualKey.replace(/ /g, ''));
-      expect((await tf.confirmEnrollment({ userId: 'u', factorId: b.factorId, code: generateTOTP(secret, { now }) })).ok).toBe(true);
+      expect(
+        (
+          await tf.confirmEnrollment({
+            userId: 'u',
+            factorId: b.factorId,
+            code: generateTOTP(secret, { now }),
+          })
+        ).ok,
+      ).toBe(true);
       for (let i = 0; i < 3; i++) {
         now += 30_000;
         const c = await tf.startChallenge({ userId: 'u' });
         if (!c.required) throw new Error('challenge');
-        expect((await tf.verifyChallenge({ challengeId: c.challengeId, userId: 'u', code: generateTOTP(secret, { now }) })).ok).toBe(true);
+        expect(
+          (
+            await tf.verifyChallenge({
+              challengeId: c.challengeId,
+              userId: 'u',
+              code: generateTOTP(secret, { now }),
+            })
+          ).ok,
+        ).toBe(true);
       }
       // One seal and four opens, two keys: two imports.
       expect(spy).toHaveBeenCalledTimes(2);
@@ -90,9 +139,16 @@ describe('createTwoFactor: sealing keys', () => {
 
   it('still refuses a key of the wrong size when it is first used, and keeps refusing it', async () => {
     const { createTwoFactor } = await import('../src/index.js');
-    const tf = createTwoFactor({ store: createMemoryStore(), issuer: 'ACME', keys: { current: 'k', keys: { k: new Uint8Array(31) } } });
+    const tf = createTwoFactor({
+      store: createMemoryStore(),
+      issuer: 'ACME',
+      keys: { current: 'k', keys: { k: new Uint8Array(31) } },
+    });
     for (let i = 0; i < 2; i++)
-      await expect(tf.beginEnrollment({ userId: 'u', account: 'a' })).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_INVALID' });
+      await expect(tf.beginEnrollment({ userId: 'u', account: 'a' })).rejects.toMatchObject({
+        name: 'RangeError',
+        code: 'ERR_OPTION_INVALID',
+      });
   });
 });
 
@@ -122,7 +178,8 @@ describe('destinationProblem', async () => {
     });
     const begun = tf.beginEnrollment({ userId: 'u', type: channel, destination });
     if (want === undefined) await expect(begun).resolves.toMatchObject({ ok: true });
-    else await expect(begun).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_INVALID' });
+    else
+      await expect(begun).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OPTION_INVALID' });
   });
   it('refuses a non-string destination and an unknown channel as misuse', () => {
     expect(() => destinationProblem('sms', 15551234567 as unknown as string)).toThrow(TypeError);

@@ -19,7 +19,8 @@ import { parseOtpauthURI } from '../src/uri/parse.js';
 type Algorithm = 'SHA1' | 'SHA256' | 'SHA512';
 
 /** A deterministic secret of `n` bytes (distinct per case). */
-const secretOf = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed * 17 + 7) & 0xff);
+const secretOf = (n: number, seed: number): Uint8Array =>
+  Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed * 17 + 7) & 0xff);
 
 /** Names that exercise encoding: spaces, reserved delimiters, '+', '%', '@', UTF-8 (2, 3 and 4 bytes). */
 const ACCOUNTS = [
@@ -37,7 +38,16 @@ const ACCOUNTS = [
   '~user.name-_',
   'bob',
 ];
-const ISSUERS = ['ACME Co', 'Zoë Bank', 'A+B', 'Example', 'R&D = fun?', '例え', 'Percent %20 Inc', undefined];
+const ISSUERS = [
+  'ACME Co',
+  'Zoë Bank',
+  'A+B',
+  'Example',
+  'R&D = fun?',
+  '例え',
+  'Percent %20 Inc',
+  undefined,
+];
 const ALGORITHMS: readonly Algorithm[] = ['SHA1', 'SHA256', 'SHA512'];
 const DIGITS = [6, 7, 8];
 const PERIODS = [30, 60, 15, 1, 120];
@@ -86,7 +96,10 @@ function fields(c: Case): OtpauthParams {
 
 /** What parsing a URI made from `c` must give: {@link fields}, plus the image where the generator wrote it. */
 function expected(c: Case, opts: { image?: boolean } = {}): OtpauthParams {
-  return { ...fields(c), ...(opts.image === true && c.image !== undefined ? { image: c.image } : {}) };
+  return {
+    ...fields(c),
+    ...(opts.image === true && c.image !== undefined ? { image: c.image } : {}),
+  };
 }
 
 function ours(c: Case): string {
@@ -137,7 +150,8 @@ json.dump(out, sys.stdout, ensure_ascii=False)
  * reserved characters (`?`, `&`, `#`, `%`, `/`, `+`, `=`) cannot survive its parser whoever
  * encoded them; our URIs are checked against it with names it can represent.
  */
-const pyotpSafe = (s: string | undefined): boolean => s === undefined || /^[\p{L}\p{N} @._~'()*!-]+$/u.test(s);
+const pyotpSafe = (s: string | undefined): boolean =>
+  s === undefined || /^[\p{L}\p{N} @._~'()*!-]+$/u.test(s);
 
 describe.skipIf(!hasPyotp && !process.env.CI)('pyotp (python3-pyotp)', () => {
   const ourCases = CASES.filter((c) => pyotpSafe(c.account) && pyotpSafe(c.issuer));
@@ -159,7 +173,11 @@ describe.skipIf(!hasPyotp && !process.env.CI)('pyotp (python3-pyotp)', () => {
       })),
       parse: ourCases.map(ours),
     };
-    const r = spawnSync(PYTHON, ['-c', PYOTP_SCRIPT], { input: JSON.stringify(job), encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(PYTHON, ['-c', PYOTP_SCRIPT], {
+      input: JSON.stringify(job),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     if (r.status !== 0) throw new Error(`pyotp failed: ${r.stderr}`);
     result = JSON.parse(r.stdout) as NonNullable<typeof result>;
     return result;
@@ -178,7 +196,9 @@ describe.skipIf(!hasPyotp && !process.env.CI)('pyotp (python3-pyotp)', () => {
     const { generated } = run();
     const uri = generated[CASES.findIndex((c) => c.account === 'john doe')] as string;
     expect(uri).toContain('john%20doe');
-    expect(generated[CASES.findIndex((c) => c.account === 'alice@example.com')]).toContain('alice%40example.com');
+    expect(generated[CASES.findIndex((c) => c.account === 'alice@example.com')]).toContain(
+      'alice%40example.com',
+    );
     expect(generated[CASES.findIndex((c) => c.account === 'x/y')]).toMatch(/[/:]x\/y\?/);
   });
 
@@ -250,7 +270,12 @@ describe('otpauth (hectorm)', () => {
       if (c.type === 'totp') {
         const t = 1_700_000_000_000;
         expect((o as OTPAuth.TOTP).generate({ timestamp: t })).toBe(
-          new OTPAuth.TOTP({ secret: new OTPAuth.Secret({ buffer: c.secret.slice().buffer }), algorithm: c.algorithm, digits: c.digits, period: c.period }).generate({ timestamp: t }),
+          new OTPAuth.TOTP({
+            secret: new OTPAuth.Secret({ buffer: c.secret.slice().buffer }),
+            algorithm: c.algorithm,
+            digits: c.digits,
+            period: c.period,
+          }).generate({ timestamp: t }),
         );
       }
     }
@@ -264,7 +289,8 @@ describe('otpauth (hectorm)', () => {
 describe('otplib v13', () => {
   /** otplib keeps counters as safe-integer numbers. */
   const cases = CASES.filter((c) => c.counter <= BigInt(Number.MAX_SAFE_INTEGER));
-  const lower = (a: Algorithm): 'sha1' | 'sha256' | 'sha512' => a.toLowerCase() as 'sha1' | 'sha256' | 'sha512';
+  const lower = (a: Algorithm): 'sha1' | 'sha256' | 'sha512' =>
+    a.toLowerCase() as 'sha1' | 'sha256' | 'sha512';
 
   it('generateURI() URIs parse with ours', () => {
     for (const c of cases) {

@@ -14,8 +14,42 @@ import { parseOtpauthURI } from '../src/uri/parse.js';
 const RUNS = { numRuns: 1000, seed: 0x0a7e1 };
 
 /** The characters that break naive URI code: every reserved delimiter, '%', '+', space. */
-const SPECIAL = [' ', '%', '&', '=', '?', '#', '/', '+', '@', '!', '$', "'", '(', ')', '*', ',', ';', '[', ']', '~', '.', '-', '_', '"', '<', '>', '\\', '^', '`', '{', '|', '}'];
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069:]|\p{Cs}/u;
+const SPECIAL = [
+  ' ',
+  '%',
+  '&',
+  '=',
+  '?',
+  '#',
+  '/',
+  '+',
+  '@',
+  '!',
+  '$',
+  "'",
+  '(',
+  ')',
+  '*',
+  ',',
+  ';',
+  '[',
+  ']',
+  '~',
+  '.',
+  '-',
+  '_',
+  '"',
+  '<',
+  '>',
+  '\\',
+  '^',
+  '`',
+  '{',
+  '|',
+  '}',
+];
+const FORBIDDEN =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069:]|\p{Cs}/u;
 
 /** One "character" of a name: specials, ASCII, any Unicode code point (astral included), or %XX-looking text. */
 const nameUnit = fc.oneof(
@@ -32,33 +66,55 @@ const name = fc
   .filter((s) => s.length > 0 && !FORBIDDEN.test(s) && !/^\s|\s$/u.test(s));
 
 const paramValue = fc
-  .string({ unit: fc.oneof(fc.constantFrom(...SPECIAL), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 10 })
+  .string({
+    unit: fc.oneof(
+      fc.constantFrom(...SPECIAL),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    ),
+    maxLength: 10,
+  })
   .filter((s) => !/[\u0000-\u001f\u007f-\u009f]|\p{Cs}/u.test(s));
 
 const KNOWN = new Set(['secret', 'issuer', 'algorithm', 'digits', 'period', 'counter', 'image']);
-const extraKey = fc.stringMatching(/^[A-Za-z0-9_.-]{1,10}$/).filter((k) => !KNOWN.has(k.toLowerCase()));
+const extraKey = fc
+  .stringMatching(/^[A-Za-z0-9_.-]{1,10}$/)
+  .filter((k) => !KNOWN.has(k.toLowerCase()));
 
 const common = {
   secret: fc.uint8Array({ minLength: 16, maxLength: 64 }),
   account: name,
   issuer: fc.option(name, { nil: undefined }),
-  algorithm: fc.option(fc.constantFrom('SHA1', 'SHA256', 'SHA512') as fc.Arbitrary<'SHA1' | 'SHA256' | 'SHA512'>, { nil: undefined }),
+  algorithm: fc.option(
+    fc.constantFrom('SHA1', 'SHA256', 'SHA512') as fc.Arbitrary<'SHA1' | 'SHA256' | 'SHA512'>,
+    { nil: undefined },
+  ),
   digits: fc.option(fc.constantFrom(6, 7, 8), { nil: undefined }),
-  image: fc.option(paramValue.filter((s) => s.length > 0), { nil: undefined }),
+  image: fc.option(
+    paramValue.filter((s) => s.length > 0),
+    { nil: undefined },
+  ),
   extra: fc.option(fc.dictionary(extraKey, paramValue, { maxKeys: 3 }), { nil: undefined }),
 };
 
 /** Any input the builder accepts (optional fields sometimes absent). */
 const validInput: fc.Arbitrary<OtpauthParamsInput> = fc.oneof(
   fc.record(
-    { type: fc.constant('totp' as const), ...common, period: fc.option(fc.integer({ min: 1, max: 120 }), { nil: undefined }) },
+    {
+      type: fc.constant('totp' as const),
+      ...common,
+      period: fc.option(fc.integer({ min: 1, max: 120 }), { nil: undefined }),
+    },
     { requiredKeys: ['type', 'secret', 'account'] },
   ),
   fc.record(
     {
       type: fc.constant('hotp' as const),
       ...common,
-      counter: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.nat(), fc.constantFrom(0, 0n, 2n ** 64n - 1n)),
+      counter: fc.oneof(
+        fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        fc.nat(),
+        fc.constantFrom(0, 0n, 2n ** 64n - 1n),
+      ),
     },
     { requiredKeys: ['type', 'secret', 'account', 'counter'] },
   ),
@@ -70,10 +126,11 @@ function tryParse(s: string, ignoreTrailingBits = false): OtpauthParams | Otpkit
     return parseOtpauthURI(s, { allowInsecureShortSecret: true, ignoreTrailingBits });
   } catch (e) {
     if (e instanceof OtpkitError) return e;
-    throw new Error(`parseOtpauthURI threw a non-OtpkitError for ${JSON.stringify(s)}: ${String(e)}`);
+    throw new Error(
+      `parseOtpauthURI threw a non-OtpkitError for ${JSON.stringify(s)}: ${String(e)}`,
+    );
   }
 }
-
 
 /**
  * What `fn` returns and the milliseconds it takes, timed again (up to three times in all) while over `boundMs`: a parse
@@ -122,7 +179,9 @@ describe('parse(build(x)) equals x', () => {
         expect(label.split(':')).toHaveLength(input.issuer === undefined ? 1 : 2);
         // The label parts are plain RFC 3986 components: decodeURIComponent agrees with us.
         const parts = label.split(':').map(decodeURIComponent);
-        expect(parts).toEqual(input.issuer === undefined ? [input.account] : [input.issuer, input.account]);
+        expect(parts).toEqual(
+          input.issuer === undefined ? [input.account] : [input.issuer, input.account],
+        );
         expect(uri.length).toBeLessThanOrEqual(2048);
       }),
       RUNS,
@@ -143,7 +202,20 @@ describe('parse(build(x)) equals x', () => {
 describe('whatever parse accepts, build accepts and reproduces', () => {
   const ALPHA = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   /** Whitespace String#trim removes, encoded and raw: space, NBSP, U+2000, U+200A, U+202F, U+205F, U+3000, BOM. */
-  const WS = [' ', '%20', '%C2%A0', '%E2%80%80', '%E2%80%8A', '%E2%80%AF', '%E2%81%9F', '%E3%80%80', '%EF%BB%BF', '\u00A0', '\u3000', '\uFEFF'];
+  const WS = [
+    ' ',
+    '%20',
+    '%C2%A0',
+    '%E2%80%80',
+    '%E2%80%8A',
+    '%E2%80%AF',
+    '%E2%81%9F',
+    '%E3%80%80',
+    '%EF%BB%BF',
+    '\u00A0',
+    '\u3000',
+    '\uFEFF',
+  ];
   const ws = fc.array(fc.constantFrom(...WS), { maxLength: 3 }).map((a) => a.join(''));
   /**
    * A name as some generator might write it: builder-valid text (`core`), percent-encoded or raw
@@ -154,17 +226,25 @@ describe('whatever parse accepts, build accepts and reproduces', () => {
       weight: 4,
       arbitrary: fc
         .tuple(ws, name, fc.boolean(), ws)
-        .map(([pre, core, raw, post]) => ({ core, text: pre + (raw ? core.replace(/[%?#&+]/g, encodeURIComponent) : encodeURIComponent(core)) + post })),
+        .map(([pre, core, raw, post]) => ({
+          core,
+          text:
+            pre +
+            (raw ? core.replace(/[%?#&+]/g, encodeURIComponent) : encodeURIComponent(core)) +
+            post,
+        })),
     },
     { weight: 1, arbitrary: ws.map((text) => ({ core: '', text })) },
   );
   /** Random bytes as base32, with random (often non-zero) pad bits in the last character. */
-  const secret = fc.tuple(fc.uint8Array({ minLength: 10, maxLength: 40 }), fc.nat({ max: 15 })).map(([bytes, noise]) => {
-    const text = encodeBase32(bytes);
-    const padBits = (5 - ((8 * bytes.length) % 5)) % 5;
-    const last = ALPHA.indexOf(text.at(-1) as string) | (noise & ((1 << padBits) - 1));
-    return { bytes, text: text.slice(0, -1) + (ALPHA[last] as string) };
-  });
+  const secret = fc
+    .tuple(fc.uint8Array({ minLength: 10, maxLength: 40 }), fc.nat({ max: 15 }))
+    .map(([bytes, noise]) => {
+      const text = encodeBase32(bytes);
+      const padBits = (5 - ((8 * bytes.length) % 5)) % 5;
+      const last = ALPHA.indexOf(text.at(-1) as string) | (noise & ((1 << padBits) - 1));
+      return { bytes, text: text.slice(0, -1) + (ALPHA[last] as string) };
+    });
   const enrollment = fc.record({
     issuer: fc.option(written, { nil: undefined }),
     account: written,
@@ -201,12 +281,43 @@ describe('whatever parse accepts, build accepts and reproduces', () => {
 });
 
 describe('the parser never throws anything but OtpkitError, in bounded time', () => {
-  const PREFIXES = ['', 'otpauth://', 'otpauth://totp/', 'otpauth://hotp/', 'OTPAUTH://TOTP/A:b?', 'otpauth://totp/A:b?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&'];
+  const PREFIXES = [
+    '',
+    'otpauth://',
+    'otpauth://totp/',
+    'otpauth://hotp/',
+    'OTPAUTH://TOTP/A:b?',
+    'otpauth://totp/A:b?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&',
+  ];
   const tail = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 60 }),
     fc.string({ unit: 'grapheme', maxLength: 30 }),
     fc.string({
-      unit: fc.constantFrom(...SPECIAL, ':', '%', '3', 'A', 'a', 'F', 'E', '0', 'secret', 'issuer', 'counter', 'period', 'digits', 'algorithm', 'GEZDGNBV', '%3A', '%C3', '%A9', '%E2%80%AE', '\n', '\u0000', '\uD800'),
+      unit: fc.constantFrom(
+        ...SPECIAL,
+        ':',
+        '%',
+        '3',
+        'A',
+        'a',
+        'F',
+        'E',
+        '0',
+        'secret',
+        'issuer',
+        'counter',
+        'period',
+        'digits',
+        'algorithm',
+        'GEZDGNBV',
+        '%3A',
+        '%C3',
+        '%A9',
+        '%E2%80%AE',
+        '\n',
+        '\u0000',
+        '\uD800',
+      ),
       maxLength: 40,
     }),
   );
@@ -215,7 +326,13 @@ describe('the parser never throws anything but OtpkitError, in bounded time', ()
     fc.tuple(fc.constantFrom(...PREFIXES), tail).map(([p, t]) => p + t),
     // A valid URI with a few characters changed, dropped or inserted.
     fc
-      .tuple(validInput, fc.array(fc.tuple(fc.nat(), fc.string({ unit: 'binary', maxLength: 3 }), fc.nat({ max: 3 })), { maxLength: 3 }))
+      .tuple(
+        validInput,
+        fc.array(
+          fc.tuple(fc.nat(), fc.string({ unit: 'binary', maxLength: 3 }), fc.nat({ max: 3 })),
+          { maxLength: 3 },
+        ),
+      )
       .map(([input, edits]) =>
         edits.reduce((s, [at, ins, del]) => {
           const i = at % (s.length + 1);
@@ -236,7 +353,11 @@ describe('the parser never throws anything but OtpkitError, in bounded time', ()
         } else {
           expect(Object.isFrozen(r)).toBe(true);
           // Whatever parses, the builder accepts, and it parses back to the same data.
-          expect(parseOtpauthURI(buildOtpauthURI(r, { allowInsecureShortSecret: true }), { allowInsecureShortSecret: true })).toEqual(r);
+          expect(
+            parseOtpauthURI(buildOtpauthURI(r, { allowInsecureShortSecret: true }), {
+              allowInsecureShortSecret: true,
+            }),
+          ).toEqual(r);
         }
       }),
       { numRuns: 3000, seed: 0x5eed },

@@ -3,8 +3,22 @@ import { describe, expect, it } from 'vitest';
 import rfc4226 from '../vectors/rfc4226.json' with { type: 'json' };
 import rfc6238 from '../vectors/rfc6238.json' with { type: 'json' };
 import base32 from '../vectors/base32.json' with { type: 'json' };
-import { decodeBase32, encodeBase32, generateHOTP, generateTOTP, timeStep, verifyTOTP } from '../src/index.js';
-import { fromHex, refHmac, refHOTP, refTruncate, toHex, type RefAlgorithm } from './fixtures/reference-hotp.js';
+import {
+  decodeBase32,
+  encodeBase32,
+  generateHOTP,
+  generateTOTP,
+  timeStep,
+  verifyTOTP,
+} from '../src/index.js';
+import {
+  fromHex,
+  refHmac,
+  refHOTP,
+  refTruncate,
+  toHex,
+  type RefAlgorithm,
+} from './fixtures/reference-hotp.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -33,8 +47,12 @@ describe('RFC 4226 Appendix D', () => {
       // otpkit, as number and bigint counters.
       expect(generateHOTP(secret, v.count)).toBe(v.hotp);
       expect(generateHOTP(secret, BigInt(v.count))).toBe(v.hotp);
-      expect(generateHOTP(secret, v.count, { digits: 8 })).toBe(String(v.truncatedDec % 1e8).padStart(8, '0'));
-      expect(generateHOTP(secret, v.count, { digits: 7 })).toBe(String(v.truncatedDec % 1e7).padStart(7, '0'));
+      expect(generateHOTP(secret, v.count, { digits: 8 })).toBe(
+        String(v.truncatedDec % 1e8).padStart(8, '0'),
+      );
+      expect(generateHOTP(secret, v.count, { digits: 7 })).toBe(
+        String(v.truncatedDec % 1e7).padStart(7, '0'),
+      );
     });
   }
 
@@ -52,7 +70,8 @@ describe('RFC 4226 Appendix D', () => {
 describe('RFC 6238 Appendix B (Erratum 2866 seeds)', () => {
   it('has 18 rows, 6 per algorithm', () => {
     expect(rfc6238.vectors).toHaveLength(18);
-    for (const a of ['SHA1', 'SHA256', 'SHA512']) expect(rfc6238.vectors.filter((v) => v.algorithm === a)).toHaveLength(6);
+    for (const a of ['SHA1', 'SHA256', 'SHA512'])
+      expect(rfc6238.vectors.filter((v) => v.algorithm === a)).toHaveLength(6);
   });
 
   it('seed hex, ASCII, base32 and length agree', () => {
@@ -145,7 +164,9 @@ describe('RFC 4648 §10 base32', () => {
 
   for (const s of base32.nonCanonical) {
     it(`${s} is rejected as non-canonical`, () => {
-      expect(() => decodeBase32(s)).toThrow(expect.objectContaining({ code: 'ERR_BASE32_NONCANONICAL' }));
+      expect(() => decodeBase32(s)).toThrow(
+        expect.objectContaining({ code: 'ERR_BASE32_NONCANONICAL' }),
+      );
     });
   }
 });

@@ -5,7 +5,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generateHOTP, generateTOTP, verifyHOTP, verifyTOTP, type HashAlgorithm } from '../src/index.js';
+import {
+  generateHOTP,
+  generateTOTP,
+  verifyHOTP,
+  verifyTOTP,
+  type HashAlgorithm,
+} from '../src/index.js';
 import { refHOTP } from './fixtures/reference-hotp.js';
 
 const algorithm = fc.constantFrom<HashAlgorithm>('SHA1', 'SHA256', 'SHA512');
@@ -20,7 +26,12 @@ const seconds = fc.oneof(
 );
 /** A time in ms and a t0 ≤ that time. */
 const timeAndT0 = fc
-  .tuple(seconds, fc.integer({ min: 0, max: 999 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean())
+  .tuple(
+    seconds,
+    fc.integer({ min: 0, max: 999 }),
+    fc.double({ min: 0, max: 1, noNaN: true }),
+    fc.boolean(),
+  )
   .map(([s, ms, frac, zeroT0]) => ({ now: s * 1000 + ms, t0: zeroT0 ? 0 : Math.floor(s * frac) }));
 const windowSide = fc.integer({ min: 0, max: 10 });
 
@@ -40,29 +51,59 @@ describe('TOTP invariants', () => {
 
   it('generateTOTP → verifyTOTP is ok with delta 0 for random parameters', () => {
     fc.assert(
-      fc.property(secret, timeAndT0, period, digits, algorithm, windowSide, windowSide, (key, { now, t0 }, p, d, alg, past, future) => {
-        const o = { now, t0, period: p, digits: d, algorithm: alg };
-        const token = generateTOTP(key, o);
-        const step = Math.floor((Math.floor(now / 1000) - t0) / p);
-        expect(verifyTOTP(key, token, { ...o, window: { past, future } })).toEqual({ ok: true, delta: 0, step });
-      }),
+      fc.property(
+        secret,
+        timeAndT0,
+        period,
+        digits,
+        algorithm,
+        windowSide,
+        windowSide,
+        (key, { now, t0 }, p, d, alg, past, future) => {
+          const o = { now, t0, period: p, digits: d, algorithm: alg };
+          const token = generateTOTP(key, o);
+          const step = Math.floor((Math.floor(now / 1000) - t0) / p);
+          expect(verifyTOTP(key, token, { ...o, window: { past, future } })).toEqual({
+            ok: true,
+            delta: 0,
+            step,
+          });
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('drift inside the window is accepted, with |delta| ≤ the drift and a code that really matches', () => {
     fc.assert(
-      fc.property(secret, timeAndT0, period, digits, algorithm, windowSide, windowSide, fc.integer({ min: -10, max: 10 }), (key, { now, t0 }, p, d, alg, past, future, drift) => {
-        const step = Math.floor((Math.floor(now / 1000) - t0) / p);
-        fc.pre(drift >= -past && drift <= future && step + drift >= 0);
-        const token = generateHOTP(key, step + drift, { digits: d, algorithm: alg });
-        const r = verifyTOTP(key, token, { now, t0, period: p, digits: d, algorithm: alg, window: { past, future } });
-        expect(r.ok).toBe(true);
-        if (!r.ok) return;
-        expect(Math.abs(r.delta)).toBeLessThanOrEqual(Math.abs(drift));
-        expect(r.step).toBe(step + r.delta);
-        expect(generateHOTP(key, r.step, { digits: d, algorithm: alg })).toBe(token);
-      }),
+      fc.property(
+        secret,
+        timeAndT0,
+        period,
+        digits,
+        algorithm,
+        windowSide,
+        windowSide,
+        fc.integer({ min: -10, max: 10 }),
+        (key, { now, t0 }, p, d, alg, past, future, drift) => {
+          const step = Math.floor((Math.floor(now / 1000) - t0) / p);
+          fc.pre(drift >= -past && drift <= future && step + drift >= 0);
+          const token = generateHOTP(key, step + drift, { digits: d, algorithm: alg });
+          const r = verifyTOTP(key, token, {
+            now,
+            t0,
+            period: p,
+            digits: d,
+            algorithm: alg,
+            window: { past, future },
+          });
+          expect(r.ok).toBe(true);
+          if (!r.ok) return;
+          expect(Math.abs(r.delta)).toBeLessThanOrEqual(Math.abs(drift));
+          expect(r.step).toBe(step + r.delta);
+          expect(generateHOTP(key, r.step, { digits: d, algorithm: alg })).toBe(token);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -76,7 +117,10 @@ describe('TOTP invariants', () => {
         algorithm,
         windowSide,
         windowSide,
-        fc.oneof(fc.integer({ min: -15, max: 15 }).map((drift) => ({ drift })), fc.integer({ min: 0, max: 999_999 }).map((raw) => ({ raw }))),
+        fc.oneof(
+          fc.integer({ min: -15, max: 15 }).map((drift) => ({ drift })),
+          fc.integer({ min: 0, max: 999_999 }).map((raw) => ({ raw })),
+        ),
         (key, { now, t0 }, p, alg, past, future, pick) => {
           const step = Math.floor((Math.floor(now / 1000) - t0) / p);
           const token =
@@ -90,7 +134,13 @@ describe('TOTP invariants', () => {
             if (refHOTP(alg, key, step + d, 6) !== token) continue;
             if (expected === undefined || Math.abs(d) < Math.abs(expected)) expected = d;
           }
-          const r = verifyTOTP(key, token, { now, t0, period: p, algorithm: alg, window: { past, future } });
+          const r = verifyTOTP(key, token, {
+            now,
+            t0,
+            period: p,
+            algorithm: alg,
+            window: { past, future },
+          });
           if (expected === undefined) expect(r).toEqual({ ok: false, reason: 'invalid' });
           else expect(r).toEqual({ ok: true, delta: expected, step: step + expected });
         },
@@ -127,7 +177,10 @@ describe('HOTP invariants', () => {
         counter,
         fc.integer({ min: 1, max: 30 }),
         algorithm,
-        fc.oneof(fc.integer({ min: -3, max: 33 }).map((k) => ({ k })), fc.integer({ min: 0, max: 999_999 }).map((raw) => ({ raw }))),
+        fc.oneof(
+          fc.integer({ min: -3, max: 33 }).map((k) => ({ k })),
+          fc.integer({ min: 0, max: 999_999 }).map((raw) => ({ raw })),
+        ),
         (key, C, L, alg, pick) => {
           let token: string;
           if ('raw' in pick) token = String(pick.raw).padStart(6, '0');
@@ -154,15 +207,26 @@ describe('HOTP invariants', () => {
 
   it('generateHOTP(C+k) verifies with counter C+k′ where k′ ≤ k, for k < lookAhead', () => {
     fc.assert(
-      fc.property(secret, fc.bigInt({ min: 0n, max: MAX - 200n }), fc.integer({ min: 1, max: 100 }), fc.nat(), digits, (key, C, L, kRaw, d) => {
-        const k = BigInt(kRaw % L);
-        const r = verifyHOTP(key, generateHOTP(key, C + k, { digits: d }), { counter: C, lookAhead: L, digits: d });
-        expect(r.ok).toBe(true);
-        if (r.ok) {
-          expect(r.counter >= C && r.counter <= C + k).toBe(true);
-          expect(r.next).toBe(r.counter + 1n);
-        }
-      }),
+      fc.property(
+        secret,
+        fc.bigInt({ min: 0n, max: MAX - 200n }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.nat(),
+        digits,
+        (key, C, L, kRaw, d) => {
+          const k = BigInt(kRaw % L);
+          const r = verifyHOTP(key, generateHOTP(key, C + k, { digits: d }), {
+            counter: C,
+            lookAhead: L,
+            digits: d,
+          });
+          expect(r.ok).toBe(true);
+          if (r.ok) {
+            expect(r.counter >= C && r.counter <= C + k).toBe(true);
+            expect(r.next).toBe(r.counter + 1n);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });

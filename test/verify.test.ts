@@ -39,8 +39,16 @@ describe('verifyTOTP', () => {
       for (const digits of [6, 7, 8]) {
         const secret = SECRET.subarray(0, algorithm === 'SHA1' ? 20 : 32);
         const token = generateTOTP(secret, { now: NOW, algorithm, digits });
-        expect(verifyTOTP(secret, token, { now: NOW, algorithm, digits })).toEqual({ ok: true, delta: 0, step: STEP });
-        expect(verifyTOTP(secret, token, { now: new Date(NOW), algorithm, digits })).toEqual({ ok: true, delta: 0, step: STEP });
+        expect(verifyTOTP(secret, token, { now: NOW, algorithm, digits })).toEqual({
+          ok: true,
+          delta: 0,
+          step: STEP,
+        });
+        expect(verifyTOTP(secret, token, { now: new Date(NOW), algorithm, digits })).toEqual({
+          ok: true,
+          delta: 0,
+          step: STEP,
+        });
       }
   });
 
@@ -51,14 +59,24 @@ describe('verifyTOTP', () => {
   });
 
   it('default window is ±1: deltas −1, 0, +1 accepted, ±2 rejected', () => {
-    for (const d of [-1, 0, 1]) expect(verifyTOTP(SECRET, codeAtStep(STEP + d), { now: NOW })).toEqual({ ok: true, delta: d, step: STEP + d });
-    for (const d of [-2, 2, -3, 3]) expect(verifyTOTP(SECRET, codeAtStep(STEP + d), { now: NOW })).toEqual(INVALID);
+    for (const d of [-1, 0, 1])
+      expect(verifyTOTP(SECRET, codeAtStep(STEP + d), { now: NOW })).toEqual({
+        ok: true,
+        delta: d,
+        step: STEP + d,
+      });
+    for (const d of [-2, 2, -3, 3])
+      expect(verifyTOTP(SECRET, codeAtStep(STEP + d), { now: NOW })).toEqual(INVALID);
   });
 
   it('drift inside a symmetric window is accepted with the right delta; outside rejected', () => {
     for (const w of [0, 1, 2, 5, MAX_WINDOW]) {
       for (let d = -w - 2; d <= w + 2; d++) {
-        const r = verifyTOTP(SECRET, codeAtStep(STEP + d, { digits: 8 }), { now: NOW, window: w, digits: 8 });
+        const r = verifyTOTP(SECRET, codeAtStep(STEP + d, { digits: 8 }), {
+          now: NOW,
+          window: w,
+          digits: 8,
+        });
         if (Math.abs(d) <= w) expect(r).toEqual({ ok: true, delta: d, step: STEP + d });
         else expect(r).toEqual(INVALID);
       }
@@ -66,9 +84,18 @@ describe('verifyTOTP', () => {
   });
 
   it('asymmetric windows { past, future }', () => {
-    const check = (window: { past?: number; future?: number }, accepted: number[], rejected: number[]): void => {
-      for (const d of accepted) expect(verifyTOTP(SECRET, codeAtStep(STEP + d), { now: NOW, window })).toMatchObject({ ok: true, delta: d });
-      for (const d of rejected) expect(verifyTOTP(SECRET, codeAtStep(STEP + d), { now: NOW, window })).toEqual(INVALID);
+    const check = (
+      window: { past?: number; future?: number },
+      accepted: number[],
+      rejected: number[],
+    ): void => {
+      for (const d of accepted)
+        expect(verifyTOTP(SECRET, codeAtStep(STEP + d), { now: NOW, window })).toMatchObject({
+          ok: true,
+          delta: d,
+        });
+      for (const d of rejected)
+        expect(verifyTOTP(SECRET, codeAtStep(STEP + d), { now: NOW, window })).toEqual(INVALID);
     };
     check({ past: 2, future: 0 }, [-2, -1, 0], [1, -3]);
     check({ past: 0, future: 3 }, [0, 1, 2, 3], [-1, 4]);
@@ -97,7 +124,10 @@ describe('verifyTOTP', () => {
   });
 
   it('window caps: 10 accepted, 11 RangeError (number and each side)', () => {
-    expect(verifyTOTP(SECRET, codeAtStep(STEP - 10), { now: NOW, window: 10 })).toMatchObject({ ok: true, delta: -10 });
+    expect(verifyTOTP(SECRET, codeAtStep(STEP - 10), { now: NOW, window: 10 })).toMatchObject({
+      ok: true,
+      delta: -10,
+    });
     for (const window of [11, { past: 11 }, { future: 11 }, 100])
       expect(() => verifyTOTP(SECRET, '123456', { now: NOW, window })).toThrow(
         expect.objectContaining({ name: 'RangeError', code: 'ERR_OPTION_WINDOW' }),
@@ -105,9 +135,21 @@ describe('verifyTOTP', () => {
   });
 
   it('near the epoch the past side is clamped at step 0 (no negative steps)', () => {
-    expect(verifyTOTP(SECRET, codeAtStep(0), { now: 45_000, window: 10 })).toEqual({ ok: true, delta: -1, step: 0 });
-    expect(verifyTOTP(SECRET, codeAtStep(0), { now: 0, window: 10 })).toEqual({ ok: true, delta: 0, step: 0 });
-    expect(verifyTOTP(SECRET, codeAtStep(3), { now: 0, window: 3 })).toEqual({ ok: true, delta: 3, step: 3 });
+    expect(verifyTOTP(SECRET, codeAtStep(0), { now: 45_000, window: 10 })).toEqual({
+      ok: true,
+      delta: -1,
+      step: 0,
+    });
+    expect(verifyTOTP(SECRET, codeAtStep(0), { now: 0, window: 10 })).toEqual({
+      ok: true,
+      delta: 0,
+      step: 0,
+    });
+    expect(verifyTOTP(SECRET, codeAtStep(3), { now: 0, window: 3 })).toEqual({
+      ok: true,
+      delta: 3,
+      step: 3,
+    });
   });
 
   it('t0 and period move the window', () => {
@@ -115,7 +157,11 @@ describe('verifyTOTP', () => {
     const period = 60;
     const step = Math.floor((NOW / 1000 - t0) / period);
     const token = generateHOTP(SECRET, step + 1);
-    expect(verifyTOTP(SECRET, token, { now: NOW, t0, period })).toEqual({ ok: true, delta: 1, step: step + 1 });
+    expect(verifyTOTP(SECRET, token, { now: NOW, t0, period })).toEqual({
+      ok: true,
+      delta: 1,
+      step: step + 1,
+    });
     expect(verifyTOTP(SECRET, token, { now: NOW })).toEqual(INVALID);
   });
 
@@ -123,7 +169,11 @@ describe('verifyTOTP', () => {
     for (const seconds of [2 ** 31, 2 ** 32, 20_000_000_000, 253_402_300_799]) {
       const now = seconds * 1000;
       const step = Math.floor(seconds / 30);
-      expect(verifyTOTP(SEED, refHOTP('SHA1', SEED, step - 1, 8), { now, digits: 8 })).toEqual({ ok: true, delta: -1, step: step - 1 });
+      expect(verifyTOTP(SEED, refHOTP('SHA1', SEED, step - 1, 8), { now, digits: 8 })).toEqual({
+        ok: true,
+        delta: -1,
+        step: step - 1,
+      });
     }
   });
 
@@ -133,34 +183,61 @@ describe('verifyTOTP', () => {
         expect(refHOTP('SHA1', SEED, p.a, 6)).toBe(p.code);
         expect(refHOTP('SHA1', SEED, p.b, 6)).toBe(p.code);
         const hits = [];
-        for (let s = p.a - 10; s <= p.b + 10; s++) if (generateHOTP(SEED, s) === p.code) hits.push(s);
+        for (let s = p.a - 10; s <= p.b + 10; s++)
+          if (generateHOTP(SEED, s) === p.code) hits.push(s);
         expect(hits).toEqual([p.a, p.b]);
       }
     });
 
     it('past closer than future: −3 beats +5', () => {
       const step = PAIR_8.a + 3; // a = step−3, b = step+5
-      expect(verifyTOTP(SEED, PAIR_8.code, { now: nowAtStep(step), window: 10 })).toEqual({ ok: true, delta: -3, step: PAIR_8.a });
+      expect(verifyTOTP(SEED, PAIR_8.code, { now: nowAtStep(step), window: 10 })).toEqual({
+        ok: true,
+        delta: -3,
+        step: PAIR_8.a,
+      });
     });
 
     it('future closer than past: +2 beats −6', () => {
       const step = PAIR_8.b - 2; // a = step−6, b = step+2
-      expect(verifyTOTP(SEED, PAIR_8.code, { now: nowAtStep(step), window: 10 })).toEqual({ ok: true, delta: 2, step: PAIR_8.b });
+      expect(verifyTOTP(SEED, PAIR_8.code, { now: nowAtStep(step), window: 10 })).toEqual({
+        ok: true,
+        delta: 2,
+        step: PAIR_8.b,
+      });
     });
 
     it('a tie goes to the past step (deterministic)', () => {
-      expect(verifyTOTP(SEED, PAIR_8.code, { now: nowAtStep(PAIR_8.a + 4), window: 10 })).toEqual({ ok: true, delta: -4, step: PAIR_8.a });
-      expect(verifyTOTP(SEED, PAIR_2.code, { now: nowAtStep(PAIR_2.a + 1), window: 1 })).toEqual({ ok: true, delta: -1, step: PAIR_2.a });
+      expect(verifyTOTP(SEED, PAIR_8.code, { now: nowAtStep(PAIR_8.a + 4), window: 10 })).toEqual({
+        ok: true,
+        delta: -4,
+        step: PAIR_8.a,
+      });
+      expect(verifyTOTP(SEED, PAIR_2.code, { now: nowAtStep(PAIR_2.a + 1), window: 1 })).toEqual({
+        ok: true,
+        delta: -1,
+        step: PAIR_2.a,
+      });
     });
 
     it('a match outside the window does not count; the one inside does', () => {
       // step = a+3: b is at +5; with window {past: 2, future: 5} only b is in range.
-      expect(verifyTOTP(SEED, PAIR_8.code, { now: nowAtStep(PAIR_8.a + 3), window: { past: 2, future: 5 } })).toEqual({
+      expect(
+        verifyTOTP(SEED, PAIR_8.code, {
+          now: nowAtStep(PAIR_8.a + 3),
+          window: { past: 2, future: 5 },
+        }),
+      ).toEqual({
         ok: true,
         delta: 5,
         step: PAIR_8.b,
       });
-      expect(verifyTOTP(SEED, PAIR_8.code, { now: nowAtStep(PAIR_8.a + 3), window: { past: 2, future: 4 } })).toEqual(INVALID);
+      expect(
+        verifyTOTP(SEED, PAIR_8.code, {
+          now: nowAtStep(PAIR_8.a + 3),
+          window: { past: 2, future: 4 },
+        }),
+      ).toEqual(INVALID);
     });
   });
 });
@@ -169,25 +246,52 @@ describe('verifyHOTP look-ahead', () => {
   const C = 1000;
   it('finds C+k for every k < lookAhead, returning counter and next', () => {
     for (const lookAhead of [1, 2, 10, 37, MAX_LOOK_AHEAD]) {
-      for (const k of [0, 1, Math.floor(lookAhead / 2), lookAhead - 1].filter((x) => x < lookAhead)) {
-        const r = verifyHOTP(SECRET, codeAtStep(C + k, { digits: 8 }), { counter: C, lookAhead, digits: 8 });
+      for (const k of [0, 1, Math.floor(lookAhead / 2), lookAhead - 1].filter(
+        (x) => x < lookAhead,
+      )) {
+        const r = verifyHOTP(SECRET, codeAtStep(C + k, { digits: 8 }), {
+          counter: C,
+          lookAhead,
+          digits: 8,
+        });
         expect(r).toEqual({ ok: true, counter: BigInt(C + k), next: BigInt(C + k + 1) });
       }
       // Never C−1 (a past counter), never C+lookAhead.
-      expect(verifyHOTP(SECRET, codeAtStep(C - 1, { digits: 8 }), { counter: C, lookAhead, digits: 8 })).toEqual(INVALID);
-      expect(verifyHOTP(SECRET, codeAtStep(C + lookAhead, { digits: 8 }), { counter: C, lookAhead, digits: 8 })).toEqual(INVALID);
+      expect(
+        verifyHOTP(SECRET, codeAtStep(C - 1, { digits: 8 }), { counter: C, lookAhead, digits: 8 }),
+      ).toEqual(INVALID);
+      expect(
+        verifyHOTP(SECRET, codeAtStep(C + lookAhead, { digits: 8 }), {
+          counter: C,
+          lookAhead,
+          digits: 8,
+        }),
+      ).toEqual(INVALID);
     }
   });
 
   it('default look-ahead is 10', () => {
-    expect(verifyHOTP(SECRET, codeAtStep(C + 9), { counter: C })).toMatchObject({ ok: true, counter: BigInt(C + 9) });
-    expect(verifyHOTP(SECRET, codeAtStep(C + 10, { digits: 8 }), { counter: C, digits: 8 })).toEqual(INVALID);
+    expect(verifyHOTP(SECRET, codeAtStep(C + 9), { counter: C })).toMatchObject({
+      ok: true,
+      counter: BigInt(C + 9),
+    });
+    expect(
+      verifyHOTP(SECRET, codeAtStep(C + 10, { digits: 8 }), { counter: C, digits: 8 }),
+    ).toEqual(INVALID);
   });
 
   it('accepts number and bigint counters alike; counters past 2^53', () => {
-    expect(verifyHOTP(SECRET, codeAtStep(C + 2), { counter: BigInt(C) })).toEqual({ ok: true, counter: BigInt(C + 2), next: BigInt(C + 3) });
+    expect(verifyHOTP(SECRET, codeAtStep(C + 2), { counter: BigInt(C) })).toEqual({
+      ok: true,
+      counter: BigInt(C + 2),
+      next: BigInt(C + 3),
+    });
     const big = 2n ** 60n + 5n;
-    expect(verifyHOTP(SECRET, generateHOTP(SECRET, big + 4n), { counter: big })).toEqual({ ok: true, counter: big + 4n, next: big + 5n });
+    expect(verifyHOTP(SECRET, generateHOTP(SECRET, big + 4n), { counter: big })).toEqual({
+      ok: true,
+      counter: big + 4n,
+      next: big + 5n,
+    });
   });
 
   it('the smallest matching counter wins on a collision', () => {
@@ -205,21 +309,35 @@ describe('verifyHOTP look-ahead', () => {
 
   it('from 2^64−3 with lookAhead 10 it clamps and `next` never exceeds 2^64−1', () => {
     const start = MAX - 2n;
-    expect(verifyHOTP(SECRET, generateHOTP(SECRET, start), { counter: start, lookAhead: 10 })).toEqual({ ok: true, counter: start, next: start + 1n });
-    expect(verifyHOTP(SECRET, generateHOTP(SECRET, MAX - 1n), { counter: start, lookAhead: 10 })).toEqual({ ok: true, counter: MAX - 1n, next: MAX });
+    expect(
+      verifyHOTP(SECRET, generateHOTP(SECRET, start), { counter: start, lookAhead: 10 }),
+    ).toEqual({ ok: true, counter: start, next: start + 1n });
+    expect(
+      verifyHOTP(SECRET, generateHOTP(SECRET, MAX - 1n), { counter: start, lookAhead: 10 }),
+    ).toEqual({ ok: true, counter: MAX - 1n, next: MAX });
     // Matching 2^64−1 would need next = 2^64: refused. No wrap to 0..6.
     const mx = generateHOTP(SECRET, MAX, { digits: 8 });
     expect(verifyHOTP(SECRET, mx, { counter: start, lookAhead: 10, digits: 8 })).toEqual(INVALID);
     expect(verifyHOTP(SECRET, mx, { counter: MAX, lookAhead: 10, digits: 8 })).toEqual(INVALID);
     for (let c = 0; c < 7; c++)
-      expect(verifyHOTP(SECRET, generateHOTP(SECRET, c, { digits: 8 }), { counter: start, lookAhead: 10, digits: 8 })).toEqual(INVALID);
+      expect(
+        verifyHOTP(SECRET, generateHOTP(SECRET, c, { digits: 8 }), {
+          counter: start,
+          lookAhead: 10,
+          digits: 8,
+        }),
+      ).toEqual(INVALID);
   });
 
   it('every successful result has next ≤ 2^64−1', () => {
     for (let back = 1n; back <= 12n; back++) {
       const start = MAX - back;
       for (let k = 0n; k < 10n && start + k <= MAX; k++) {
-        const r = verifyHOTP(SECRET, generateHOTP(SECRET, start + k, { digits: 8 }), { counter: start, lookAhead: 10, digits: 8 });
+        const r = verifyHOTP(SECRET, generateHOTP(SECRET, start + k, { digits: 8 }), {
+          counter: start,
+          lookAhead: 10,
+          digits: 8,
+        });
         if (r.ok) expect(r.next <= MAX).toBe(true);
         expect(r.ok).toBe(start + k < MAX);
       }
@@ -237,13 +355,25 @@ describe('resyncHOTP', () => {
   });
 
   it('respects lookAhead (default 100, max 1000)', () => {
-    expect(resyncHOTP(SECRET, codeAtStep(C + 100, { digits: 8 }), codeAtStep(C + 101, { digits: 8 }), { counter: C, digits: 8 })).toEqual(INVALID);
-    expect(resyncHOTP(SECRET, codeAtStep(C + 100), codeAtStep(C + 101), { counter: C, lookAhead: 101 })).toMatchObject({
+    expect(
+      resyncHOTP(SECRET, codeAtStep(C + 100, { digits: 8 }), codeAtStep(C + 101, { digits: 8 }), {
+        counter: C,
+        digits: 8,
+      }),
+    ).toEqual(INVALID);
+    expect(
+      resyncHOTP(SECRET, codeAtStep(C + 100), codeAtStep(C + 101), { counter: C, lookAhead: 101 }),
+    ).toMatchObject({
       ok: true,
       counter: BigInt(C + 101),
     });
     const far = MAX_RESYNC_LOOK_AHEAD - 1;
-    expect(resyncHOTP(SECRET, codeAtStep(C + far), codeAtStep(C + far + 1), { counter: C, lookAhead: MAX_RESYNC_LOOK_AHEAD })).toMatchObject({
+    expect(
+      resyncHOTP(SECRET, codeAtStep(C + far), codeAtStep(C + far + 1), {
+        counter: C,
+        lookAhead: MAX_RESYNC_LOOK_AHEAD,
+      }),
+    ).toMatchObject({
       ok: true,
       counter: BigInt(C + far + 1),
     });
@@ -260,18 +390,32 @@ describe('resyncHOTP', () => {
   });
 
   it('malformed first or second code → malformed', () => {
-    expect(resyncHOTP(SECRET, '12345', codeAtStep(C + 1), { counter: C })).toEqual({ ok: false, reason: 'malformed' });
-    expect(resyncHOTP(SECRET, codeAtStep(C), ' 12345', { counter: C })).toEqual({ ok: false, reason: 'malformed' });
+    expect(resyncHOTP(SECRET, '12345', codeAtStep(C + 1), { counter: C })).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
+    expect(resyncHOTP(SECRET, codeAtStep(C), ' 12345', { counter: C })).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
   });
 
   it('clamps at the top: the pair (2^64−3, 2^64−2) works; (2^64−2, 2^64−1) does not', () => {
     const o = { counter: MAX - 5n, digits: 8 } as const;
     const at = (c: bigint): string => generateHOTP(SECRET, c, { digits: 8 });
-    expect(resyncHOTP(SECRET, at(MAX - 2n), at(MAX - 1n), o)).toEqual({ ok: true, counter: MAX - 1n, next: MAX });
+    expect(resyncHOTP(SECRET, at(MAX - 2n), at(MAX - 1n), o)).toEqual({
+      ok: true,
+      counter: MAX - 1n,
+      next: MAX,
+    });
     expect(resyncHOTP(SECRET, at(MAX - 1n), at(MAX), o)).toEqual(INVALID);
   });
 
   it('RFC 4226 Appendix D: 399871, 520489 from counter 0 → counter 9, next 10', () => {
-    expect(resyncHOTP(SEED, '399871', '520489', { counter: 0 })).toEqual({ ok: true, counter: 9n, next: 10n });
+    expect(resyncHOTP(SEED, '399871', '520489', { counter: 0 })).toEqual({
+      ok: true,
+      counter: 9n,
+      next: 10n,
+    });
   });
 });

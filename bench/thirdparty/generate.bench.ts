@@ -32,7 +32,8 @@ const scure = new ScureBase32Plugin();
     generateSync({ secret: b32, epoch: NOW / 1000 }),
     generateSync({ secret: key, epoch: NOW / 1000 }),
   ];
-  if (others.some((c) => c !== expected)) throw new Error(`libraries disagree: ${expected} vs ${others.join(', ')}`);
+  if (others.some((c) => c !== expected))
+    throw new Error(`libraries disagree: ${expected} vs ${others.join(', ')}`);
 }
 
 let sink = 0;

@@ -18,7 +18,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
 import { verifySync } from 'otplib';
-import { verifyTOTP as osloVerifyTOTP, verifyTOTPWithGracePeriod as osloVerifyTOTPWithGracePeriod } from '@oslojs/otp';
+import {
+  verifyTOTP as osloVerifyTOTP,
+  verifyTOTPWithGracePeriod as osloVerifyTOTPWithGracePeriod,
+} from '@oslojs/otp';
 import { bench, describe } from 'vitest';
 import { encodeBase32, generateTOTP, verifyTOTP } from '../../src/index.js';
 
@@ -69,12 +72,17 @@ const wrong = String(n).padStart(6, '0');
 
 const VERIFIERS: Readonly<Record<string, (token: string, w: number) => boolean>> = {
   'otpkit verifyTOTP': (token, w) => verifyTOTP(key, token, { now: NOW, window: w }).ok,
-  'otpauth TOTP#validate (object built once)': (token, w) => otpauthTotp.validate({ token, timestamp: NOW, window: w }) !== null,
+  'otpauth TOTP#validate (object built once)': (token, w) =>
+    otpauthTotp.validate({ token, timestamp: NOW, window: w }) !== null,
   'otpauth new TOTP(...).validate (per call)': (token, w) =>
-    new OTPAuth.TOTP({ secret: otpauthSecret }).validate({ token, timestamp: NOW, window: w }) !== null,
-  'otplib v13 verifySync (base32 secret)': (token, w) => verifySync({ secret: b32, token, epoch: NOW / 1000, epochTolerance: 30 * w }).valid,
-  'otplib v13 verifySync (Uint8Array secret)': (token, w) => verifySync({ secret: key, token, epoch: NOW / 1000, epochTolerance: 30 * w }).valid,
-  '@oslojs/otp verifyTOTPWithGracePeriod (30 s per step)': (token, w) => atNow(() => osloVerifyTOTPWithGracePeriod(key, 30, 6, token, 30 * w)),
+    new OTPAuth.TOTP({ secret: otpauthSecret }).validate({ token, timestamp: NOW, window: w }) !==
+    null,
+  'otplib v13 verifySync (base32 secret)': (token, w) =>
+    verifySync({ secret: b32, token, epoch: NOW / 1000, epochTolerance: 30 * w }).valid,
+  'otplib v13 verifySync (Uint8Array secret)': (token, w) =>
+    verifySync({ secret: key, token, epoch: NOW / 1000, epochTolerance: 30 * w }).valid,
+  '@oslojs/otp verifyTOTPWithGracePeriod (30 s per step)': (token, w) =>
+    atNow(() => osloVerifyTOTPWithGracePeriod(key, 30, 6, token, 30 * w)),
   'baseline: node:crypto createHmac per step + timingSafeEqual': (token, w) => nodeVerify(token, w),
 };
 
@@ -84,11 +92,15 @@ for (const [name, verify] of Object.entries(VERIFIERS)) {
     if (!verify(good, w)) throw new Error(`${name} rejects the correct token (window ${w})`);
     if (verify(wrong, w)) throw new Error(`${name} accepts the wrong token (window ${w})`);
     for (const d of [-w, w]) {
-      if (!verify(generateTOTP(key, { now: NOW + d * 30_000 }), w)) throw new Error(`${name} rejects delta ${d} (window ${w})`);
+      if (!verify(generateTOTP(key, { now: NOW + d * 30_000 }), w))
+        throw new Error(`${name} rejects delta ${d} (window ${w})`);
     }
   }
 }
-if (!atNow(() => osloVerifyTOTP(key, 30, 6, good)) || atNow(() => osloVerifyTOTP(key, 30, 6, wrong)))
+if (
+  !atNow(() => osloVerifyTOTP(key, 30, 6, good)) ||
+  atNow(() => osloVerifyTOTP(key, 30, 6, wrong))
+)
   throw new Error('@oslojs/otp verifyTOTP disagrees');
 
 let sink = 0;

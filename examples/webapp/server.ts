@@ -35,8 +35,17 @@ function parse(argv: readonly string[]) {
     return parseArgs({
       args: [...argv],
       options: {
-        ...{ port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, pg: { type: 'string' }, redis: { type: 'string' } },
-        ...{ memory: { type: 'boolean', default: false }, admin: { type: 'string', multiple: true, default: [] }, help: { type: 'boolean', short: 'h', default: false } },
+        ...{
+          port: { type: 'string' },
+          host: { type: 'string', default: '127.0.0.1' },
+          pg: { type: 'string' },
+          redis: { type: 'string' },
+        },
+        ...{
+          memory: { type: 'boolean', default: false },
+          admin: { type: 'string', multiple: true, default: [] },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
       },
     }).values;
   } catch (e) {
@@ -49,23 +58,40 @@ export async function main(argv: readonly string[]): Promise<void> {
   const a = parse(argv);
   if (a.help) return void console.log(USAGE);
   const port = Number(a.port ?? process.env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port expects 0..65535');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error('--port expects 0..65535');
   let { pg, redis } = a;
   if (a.memory) pg = redis = undefined;
   else if (pg === undefined && redis === undefined) {
     pg = process.env.OTPKIT_PG_URL || undefined;
     redis = process.env.OTPKIT_REDIS_URL || undefined;
     if (pg !== undefined && redis !== undefined)
-      throw new Error('both OTPKIT_PG_URL and OTPKIT_REDIS_URL are set: choose with --pg URL, --redis URL or --memory');
+      throw new Error(
+        'both OTPKIT_PG_URL and OTPKIT_REDIS_URL are set: choose with --pg URL, --redis URL or --memory',
+      );
   }
   const opened = await openStore({ pg, redis });
   const env = (name: string): string | undefined => process.env[name] || undefined;
-  const delivery = { smtpUrl: env('OTPKIT_SMTP_URL'), smsUrl: env('OTPKIT_SMS_URL'), smsFrom: env('OTPKIT_SMS_FROM') };
-  const app = await startServer({ port, host: a.host, store: opened.store, storeName: opened.name, admins: a.admin, delivery });
+  const delivery = {
+    smtpUrl: env('OTPKIT_SMTP_URL'),
+    smsUrl: env('OTPKIT_SMS_URL'),
+    smsFrom: env('OTPKIT_SMS_FROM'),
+  };
+  const app = await startServer({
+    port,
+    host: a.host,
+    store: opened.store,
+    storeName: opened.name,
+    admins: a.admin,
+    delivery,
+  });
   console.log(`otpkit demo listening on ${app.url} (otpkit state: ${opened.name} store)`);
   const stop = (): void => {
     console.log('shutting down');
-    void app.close().then(() => opened.close()).finally(() => process.exit(0));
+    void app
+      .close()
+      .then(() => opened.close())
+      .finally(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

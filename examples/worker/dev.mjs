@@ -66,7 +66,8 @@ let secrets;
 if (args.persist !== undefined) {
   mkdirSync(args.persist, { recursive: true });
   const file = join(args.persist, 'secrets.json');
-  if (!existsSync(file)) writeFileSync(file, JSON.stringify(local.randomSecrets(), null, 2), { mode: 0o600 });
+  if (!existsSync(file))
+    writeFileSync(file, JSON.stringify(local.randomSecrets(), null, 2), { mode: 0o600 });
   secrets = JSON.parse(readFileSync(file, 'utf8'));
 }
 // A temporary D1 is made here, not by startLocalWorker: miniflare exits the process on SIGINT and
@@ -81,5 +82,8 @@ const worker = await local.startLocalWorker({ port: Number(args.port), persistDi
 console.log(`otpkit Worker example on ${worker.url}  (D1 in ${worker.persistDir}; Ctrl-C stops)`);
 for (const signal of ['SIGINT', 'SIGTERM'])
   process.once(signal, () => {
-    worker.close().then(() => process.exit(0), () => process.exit(1));
+    worker.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   });

@@ -55,11 +55,16 @@ export interface LocalWorker {
   close(): Promise<void>;
 }
 
-const randomHex = (bytes: number): string => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
+const randomHex = (bytes: number): string =>
+  Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
 
 /** Fresh random secrets (enrollments then live as long as the keys are kept). */
 export function randomSecrets(): WorkerSecrets {
-  return { OTPKIT_SEALING_KEYS: `k1:${randomHex(32)}`, OTPKIT_RECOVERY_PEPPER: `p1:${randomHex(32)}`, SESSION_KEY: randomHex(32) };
+  return {
+    OTPKIT_SEALING_KEYS: `k1:${randomHex(32)}`,
+    OTPKIT_RECOVERY_PEPPER: `p1:${randomHex(32)}`,
+    SESSION_KEY: randomHex(32),
+  };
 }
 
 /** The `compatibility_date` of wrangler.toml: local runs behave like the deployment. */
@@ -101,7 +106,9 @@ export async function bundleWorker(options: { readonly minify?: boolean } = {}):
         setup(b) {
           b.onResolve({ filter: /^otpkit(\/.*)?$/ }, (a) => {
             const file = OTPKIT_SOURCES[a.path];
-            return file === undefined ? { errors: [{ text: `unknown otpkit entry point ${a.path}` }] } : { path: join(root, file) };
+            return file === undefined
+              ? { errors: [{ text: `unknown otpkit entry point ${a.path}` }] }
+              : { path: join(root, file) };
           });
         },
       },

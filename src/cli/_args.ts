@@ -20,19 +20,31 @@ export function parse<const O extends Options>(
   argv: readonly string[],
   options: O,
   command: string,
-): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
+): ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+> {
   try {
-    const { values, positionals, tokens } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, tokens: true });
+    const { values, positionals, tokens } = parseArgs({
+      args: [...argv],
+      options,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
     // oathtool refuses an option given twice (`-N @1 -N @2`); parseArgs would keep the last one.
     const seen = new Set<string>();
     for (const t of tokens) {
       if (t.kind !== 'option' || options[t.name]?.type !== 'string') continue;
-      if (seen.has(t.name)) throw new UsageError(`--${t.name} is given more than once; give it once`, command);
+      if (seen.has(t.name))
+        throw new UsageError(`--${t.name} is given more than once; give it once`, command);
       seen.add(t.name);
     }
     return { values, positionals };
   } catch (e) {
-    const code = typeof e === 'object' && e !== null && 'code' in e ? (e as { code: unknown }).code : undefined;
+    const code =
+      typeof e === 'object' && e !== null && 'code' in e
+        ? (e as { code: unknown }).code
+        : undefined;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
       // Node's first line quotes only the option name ("Unknown option '--foo'"); later lines
       // (the "ambiguous" hint) are dropped to keep the error on one line.
@@ -44,9 +56,17 @@ export function parse<const O extends Options>(
 }
 
 /** @internal The value of the one option of `names` that was given; a usage error if several were. */
-export function oneOf(values: Record<string, unknown>, names: readonly string[], command: string): string | undefined {
+export function oneOf(
+  values: Record<string, unknown>,
+  names: readonly string[],
+  command: string,
+): string | undefined {
   const given = names.filter((n) => values[n] !== undefined);
-  if (given.length > 1) throw new UsageError(`${given.map((n) => `--${n}`).join(' and ')} are the same option; give one`, command);
+  if (given.length > 1)
+    throw new UsageError(
+      `${given.map((n) => `--${n}`).join(' and ')} are the same option; give one`,
+      command,
+    );
   const v = given[0] === undefined ? undefined : values[given[0]];
   return typeof v === 'string' ? v : undefined;
 }
@@ -58,20 +78,35 @@ export function oneOf(values: Record<string, unknown>, names: readonly string[],
 const OCTAL_NOTE = 'without leading zeros (oathtool reads 010 as octal 8)';
 
 /** @internal A decimal integer option in `min..max`, written without leading zeros. */
-export function intOption(text: string, flag: string, min: number, max: number, command: string): number {
-  if (/^0\d/.test(text)) throw new UsageError(`${flag} expects an integer ${min}..${max} ${OCTAL_NOTE}`, command);
-  if (!/^\d{1,15}$/.test(text)) throw new UsageError(`${flag} expects an integer ${min}..${max}`, command);
+export function intOption(
+  text: string,
+  flag: string,
+  min: number,
+  max: number,
+  command: string,
+): number {
+  if (/^0\d/.test(text))
+    throw new UsageError(`${flag} expects an integer ${min}..${max} ${OCTAL_NOTE}`, command);
+  if (!/^\d{1,15}$/.test(text))
+    throw new UsageError(`${flag} expects an integer ${min}..${max}`, command);
   const n = Number(text);
-  if (n < min || n > max) throw new UsageError(`${flag} expects an integer ${min}..${max}, got ${n}`, command);
+  if (n < min || n > max)
+    throw new UsageError(`${flag} expects an integer ${min}..${max}, got ${n}`, command);
   return n;
 }
 
 /** @internal An unsigned 64-bit decimal counter (RFC 4226 §5.1), written without leading zeros. */
 export function counterOption(text: string, flag: string, command: string): bigint {
-  if (/^0\d/.test(text)) throw new UsageError(`${flag} expects a decimal integer 0..2^64-1 ${OCTAL_NOTE}`, command);
-  if (!/^\d{1,20}$/.test(text)) throw new UsageError(`${flag} expects a decimal integer 0..2^64-1`, command);
+  if (/^0\d/.test(text))
+    throw new UsageError(`${flag} expects a decimal integer 0..2^64-1 ${OCTAL_NOTE}`, command);
+  if (!/^\d{1,20}$/.test(text))
+    throw new UsageError(`${flag} expects a decimal integer 0..2^64-1`, command);
   const n = BigInt(text);
-  if (n > MAX_COUNTER) throw new UsageError(`${flag} expects a decimal integer 0..2^64-1 (18446744073709551615)`, command);
+  if (n > MAX_COUNTER)
+    throw new UsageError(
+      `${flag} expects a decimal integer 0..2^64-1 (18446744073709551615)`,
+      command,
+    );
   return n;
 }
 
@@ -101,10 +136,12 @@ export function totpModeOption(text: string, command: string): HashAlgorithm {
  */
 export function periodOption(text: string, flag: string, command: string): number {
   const m = /^(\d{1,6})([smh]?)$/.exec(text);
-  if (m === null) throw new UsageError(`${flag} expects seconds such as '30' or '30s' (or '1m')`, command);
+  if (m === null)
+    throw new UsageError(`${flag} expects seconds such as '30' or '30s' (or '1m')`, command);
   const unit = m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1;
   const seconds = Number(m[1]) * unit;
-  if (seconds < 1 || seconds > 120) throw new UsageError(`${flag} expects 1..120 seconds, got ${seconds}`, command);
+  if (seconds < 1 || seconds > 120)
+    throw new UsageError(`${flag} expects 1..120 seconds, got ${seconds}`, command);
   return seconds;
 }
 
@@ -112,7 +149,9 @@ export function periodOption(text: string, flag: string, command: string): numbe
 export function maxPositionals(positionals: readonly string[], max: number, command: string): void {
   if (positionals.length > max)
     throw new UsageError(
-      max === 0 ? 'this command takes no arguments' : `too many arguments (expected at most ${max})`,
+      max === 0
+        ? 'this command takes no arguments'
+        : `too many arguments (expected at most ${max})`,
       command,
     );
 }
@@ -121,7 +160,10 @@ export function maxPositionals(positionals: readonly string[], max: number, comm
  * @internal Rewrites oathtool's optional-value `--totp=MODE` (which `parseArgs` cannot express)
  * into `--totp` and returns MODE. Stops at `--`.
  */
-export function extractTotpMode(argv: readonly string[]): { argv: string[]; totpMode: string | undefined } {
+export function extractTotpMode(argv: readonly string[]): {
+  argv: string[];
+  totpMode: string | undefined;
+} {
   const out: string[] = [];
   let totpMode: string | undefined;
   let done = false;

@@ -61,10 +61,14 @@ export function terminalQR(
   const when = values.color ?? 'auto';
   if (when !== 'auto' && when !== 'always' && when !== 'never')
     throw new UsageError('--color expects auto, always or never', command);
-  if (hidden !== undefined && (values.color !== undefined || values.invert === true)) throw new UsageError(hidden, command);
+  if (hidden !== undefined && (values.color !== undefined || values.invert === true))
+    throw new UsageError(hidden, command);
   const invert = values.invert === true;
   if (invert && when === 'always')
-    throw new UsageError('--invert draws an uncoloured code; it excludes --color always, whose code scans on any terminal', command);
+    throw new UsageError(
+      '--invert draws an uncoloured code; it excludes --color always, whose code scans on any terminal',
+      command,
+    );
   const env = ctx.io.env ?? {};
   // NO_COLOR (no-color.org): present and not empty disables colours that are not asked for.
   const auto = ctx.io.stdout.isTTY === true && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb';

@@ -27,16 +27,17 @@ export interface CliIO {
 }
 
 /** Exit codes a script can rely on. */
-export const EXIT: { readonly OK: 0; readonly FAILED: 1; readonly USAGE: 2; readonly INTERNAL: 3 } = Object.freeze({
-  /** Success (a code printed, a token accepted). */
-  OK: 0,
-  /** Verification failed, or the input data is invalid (bad URI, bad base32/hex, short secret, unreadable file). */
-  FAILED: 1,
-  /** Usage error: unknown command or option, missing or malformed argument. */
-  USAGE: 2,
-  /** Unexpected internal error (a bug): please report it. */
-  INTERNAL: 3,
-} as const);
+export const EXIT: { readonly OK: 0; readonly FAILED: 1; readonly USAGE: 2; readonly INTERNAL: 3 } =
+  Object.freeze({
+    /** Success (a code printed, a token accepted). */
+    OK: 0,
+    /** Verification failed, or the input data is invalid (bad URI, bad base32/hex, short secret, unreadable file). */
+    FAILED: 1,
+    /** Usage error: unknown command or option, missing or malformed argument. */
+    USAGE: 2,
+    /** Unexpected internal error (a bug): please report it. */
+    INTERNAL: 3,
+  } as const);
 
 /** @internal A usage error (exit 2). `command` names the help to point to. */
 export class UsageError extends Error {
@@ -98,7 +99,8 @@ const tooLong = (where: string): InputError =>
  * chunk of memory, not all of it. Leaving the loop early closes the stream.
  */
 export async function readStdin(io: CliIO, what: string): Promise<string> {
-  if (io.stdin === undefined) throw new UsageError(`${what} from stdin requested, but no stdin is available`);
+  if (io.stdin === undefined)
+    throw new UsageError(`${what} from stdin requested, but no stdin is available`);
   const decoder = new TextDecoder('utf-8', { fatal: false });
   let text = '';
   let bytes = 0;
@@ -119,7 +121,10 @@ export async function readStdin(io: CliIO, what: string): Promise<string> {
 export async function readTextFile(path: string, what: string): Promise<string> {
   // The path is the user's own argument, not a secret; the errno says why.
   const unreadable = (e: unknown): InputError => {
-    const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : 'unknown error';
+    const code =
+      typeof e === 'object' && e !== null && 'code' in e
+        ? String((e as { code: unknown }).code)
+        : 'unknown error';
     return new InputError('ERR_FILE', `cannot read ${what} '${path}': ${code}`);
   };
   let handle: FileHandle;

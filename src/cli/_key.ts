@@ -8,11 +8,23 @@
  * @module
  * @internal
  */
-import { MAX_SECRET_BYTES, MIN_INSECURE_SECRET_BYTES, MIN_SECRET_BYTES, secretLengthProblem } from '../_assert.js';
+import {
+  MAX_SECRET_BYTES,
+  MIN_INSECURE_SECRET_BYTES,
+  MIN_SECRET_BYTES,
+  secretLengthProblem,
+} from '../_assert.js';
 import { fromDigits, HEX, IMPOSSIBLE_LENGTH } from '../_encoding.js';
 import { decodeBase32 } from '../base32.js';
 import { OtpkitError } from '../errors.js';
-import { InputError, readStdin, readTextFile, stripNewline, UsageError, type CliContext } from './_io.js';
+import {
+  InputError,
+  readStdin,
+  readTextFile,
+  stripNewline,
+  UsageError,
+  type CliContext,
+} from './_io.js';
 
 /** @internal `parseArgs` options shared by every command that takes a key. */
 export const KEY_OPTIONS = {
@@ -46,7 +58,11 @@ export interface KeyValues {
 
 /** @internal Whether any key source was given. */
 export function hasKeySource(values: KeyValues, positional: string | undefined): boolean {
-  return positional !== undefined || values['secret-file'] !== undefined || values['secret-stdin'] === true;
+  return (
+    positional !== undefined ||
+    values['secret-file'] !== undefined ||
+    values['secret-stdin'] === true
+  );
 }
 
 /**
@@ -60,18 +76,25 @@ export async function readKey(
   positional: string | undefined,
   command: string,
 ): Promise<{ secret: Uint8Array; allowShort: boolean }> {
-  if (values.hex === true && values.base32 === true) throw new UsageError('--hex and --base32 exclude each other', command);
+  if (values.hex === true && values.base32 === true)
+    throw new UsageError('--hex and --base32 exclude each other', command);
   const fromStdin = values['secret-stdin'] === true || positional === '-';
-  const sources = [positional !== undefined && positional !== '-', values['secret-file'] !== undefined, fromStdin].filter(Boolean).length;
+  const sources = [
+    positional !== undefined && positional !== '-',
+    values['secret-file'] !== undefined,
+    fromStdin,
+  ].filter(Boolean).length;
   if (sources === 0)
     throw new UsageError('missing key: give KEY, --secret-file F or --secret-stdin', command);
   if (sources > 1 || (values['secret-stdin'] === true && positional === '-'))
     throw new UsageError('give the key once: KEY, --secret-file F or --secret-stdin', command);
   let text: string;
   if (fromStdin) text = stripNewline(await readStdin(ctx.io, 'the key'));
-  else if (values['secret-file'] !== undefined) text = stripNewline(await readTextFile(values['secret-file'], '--secret-file'));
+  else if (values['secret-file'] !== undefined)
+    text = stripNewline(await readTextFile(values['secret-file'], '--secret-file'));
   // '@FILE' is oathtool's KEY syntax for a key file; '@' is in neither the base32 nor the hex alphabet.
-  else if (positional?.startsWith('@') === true) text = stripNewline(await readTextFile(positional.slice(1), 'KEY @FILE'));
+  else if (positional?.startsWith('@') === true)
+    text = stripNewline(await readTextFile(positional.slice(1), 'KEY @FILE'));
   else text = positional as string;
   const allowShort = values['allow-short-secret'] === true;
   const secret = values.hex === true ? decodeHex(text) : decodeBase32Key(text);
@@ -85,7 +108,8 @@ function decodeBase32Key(text: string): Uint8Array {
   } catch (e) {
     if (e instanceof OtpkitError) {
       // Digits 0, 1, 8, 9 are not base32: a hex key given without --hex is the likely cause.
-      const hint = /^[0-9a-fA-F\s]+$/.test(text) && /[0189]/.test(text) ? '; for a hex key add --hex' : '';
+      const hint =
+        /^[0-9a-fA-F\s]+$/.test(text) && /[0189]/.test(text) ? '; for a hex key add --hex' : '';
       throw new OtpkitError(e.code, `the key is not valid base32: ${e.message}${hint}`);
     }
     throw e;
@@ -95,9 +119,18 @@ function decodeBase32Key(text: string): Uint8Array {
 /** @internal Decodes hex (either case; ASCII spaces and ':' between bytes are ignored). */
 export function decodeHex(text: string): Uint8Array {
   const s = text.trim().replace(/[ :]/g, '');
-  const r = fromDigits(HEX, s.replace(/[A-F]+/g, (m) => m.toLowerCase()), s.length, false);
+  const r = fromDigits(
+    HEX,
+    s.replace(/[A-F]+/g, (m) => m.toLowerCase()),
+    s.length,
+    false,
+  );
   if (typeof r !== 'number') return r;
-  if (r === IMPOSSIBLE_LENGTH) throw new InputError('ERR_HEX_LENGTH', `the key is not valid hex: odd number of digits (${s.length})`);
+  if (r === IMPOSSIBLE_LENGTH)
+    throw new InputError(
+      'ERR_HEX_LENGTH',
+      `the key is not valid hex: odd number of digits (${s.length})`,
+    );
   throw new InputError('ERR_HEX_CHAR', `the key is not valid hex: invalid character at index ${r}`);
 }
 
@@ -107,7 +140,10 @@ export function checkLength(n: number, allowShort: boolean): void {
   if (problem === undefined) return;
   if (problem === 'ERR_SECRET_EMPTY') throw new InputError(problem, 'the key is empty');
   if (problem === 'ERR_SECRET_TOO_LONG')
-    throw new InputError(problem, `the key is ${n} bytes; at most ${MAX_SECRET_BYTES} bytes are allowed`);
+    throw new InputError(
+      problem,
+      `the key is ${n} bytes; at most ${MAX_SECRET_BYTES} bytes are allowed`,
+    );
   if (!allowShort)
     throw new InputError(
       problem,

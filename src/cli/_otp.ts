@@ -8,7 +8,14 @@
  * @internal
  */
 import type { HashAlgorithm } from '../hotp.js';
-import { algorithmOption, counterOption, intOption, oneOf, periodOption, totpModeOption } from './_args.js';
+import {
+  algorithmOption,
+  counterOption,
+  intOption,
+  oneOf,
+  periodOption,
+  totpModeOption,
+} from './_args.js';
 import { UsageError } from './_io.js';
 import { parseTimeArg } from './_time.js';
 
@@ -64,7 +71,12 @@ export type OtpParams =
       /** Milliseconds since the epoch. */
       readonly now: number;
     }
-  | { readonly mode: 'hotp'; readonly algorithm: HashAlgorithm; readonly digits: number; readonly counter: bigint };
+  | {
+      readonly mode: 'hotp';
+      readonly algorithm: HashAlgorithm;
+      readonly digits: number;
+      readonly counter: bigint;
+    };
 
 /** @internal The raw values of {@link OTP_OPTIONS}. */
 export interface OtpValues {
@@ -101,7 +113,8 @@ export function resolveOtpParams(
     throw new UsageError('--totp and --hotp exclude each other', command);
   let algorithm: HashAlgorithm = 'SHA1';
   const fromMode = totpMode === undefined ? undefined : totpModeOption(totpMode, command);
-  const fromFlag = v.algorithm === undefined ? undefined : algorithmOption(v.algorithm, '--algorithm', command);
+  const fromFlag =
+    v.algorithm === undefined ? undefined : algorithmOption(v.algorithm, '--algorithm', command);
   if (fromMode !== undefined && fromFlag !== undefined && fromMode !== fromFlag)
     throw new UsageError(`--totp=${fromMode} and --algorithm ${fromFlag} disagree`, command);
   algorithm = fromMode ?? fromFlag ?? algorithm;
@@ -114,14 +127,17 @@ export function resolveOtpParams(
       [t0Text, '--start-time'],
       [v.now, '--now'],
     ] as const;
-    for (const [value, flag] of totpOnly) if (value !== undefined) throw new UsageError(`${flag} applies to TOTP only`, command);
+    for (const [value, flag] of totpOnly)
+      if (value !== undefined) throw new UsageError(`${flag} applies to TOTP only`, command);
     const counter = v.counter === undefined ? 0n : counterOption(v.counter, '--counter', command);
     return { mode: 'hotp', algorithm, digits, counter };
   }
-  if (v.counter !== undefined) throw new UsageError('--counter applies to HOTP only (add --hotp)', command);
+  if (v.counter !== undefined)
+    throw new UsageError('--counter applies to HOTP only (add --hotp)', command);
   const period = periodText === undefined ? 30 : periodOption(periodText, '--period', command);
   const t0 = t0Text === undefined ? 0 : parseTimeArg(t0Text, '--start-time', command) / 1000;
   const now = v.now === undefined ? clock() : parseTimeArg(v.now, '--now', command);
-  if (t0 * 1000 > now) throw new UsageError('--start-time lies after the current time (--now)', command);
+  if (t0 * 1000 > now)
+    throw new UsageError('--start-time lies after the current time (--now)', command);
   return { mode: 'totp', algorithm, digits, period, t0, now };
 }

@@ -31,7 +31,8 @@ const DATE_TIME =
 /** Latest time `Date` represents, ms (the library's limit too). */
 const MAX_MS = 8.64e15;
 
-const FORMS = '@<unix seconds> (e.g. @1700000000) or an ISO 8601 date-time (e.g. 2031-06-01T12:00:00Z)';
+const FORMS =
+  '@<unix seconds> (e.g. @1700000000) or an ISO 8601 date-time (e.g. 2031-06-01T12:00:00Z)';
 
 /**
  * @internal Parses a time argument into milliseconds since the epoch (whole seconds).
@@ -53,7 +54,8 @@ export function parseTimeArg(text: string, flag: string, command: string): numbe
     if (m === null) {
       if (/^\d{4}-\d{2}-\d{2} ?[+-]/.test(text))
         throw bad('takes a UTC offset only after a time, e.g. 2031-06-01T00:00:00+02:00');
-      if (/^[+-]?(\d{1,3}|\d{5,})-\d/.test(text)) throw bad('expects a four-digit year 1970..9999 (YYYY-MM-DD)');
+      if (/^[+-]?(\d{1,3}|\d{5,})-\d/.test(text))
+        throw bad('expects a four-digit year 1970..9999 (YYYY-MM-DD)');
       throw bad(`expects ${FORMS}`);
     }
     const [y, mo, d, h = 0, mi = 0, s = 0] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((v) =>
@@ -71,7 +73,8 @@ export function parseTimeArg(text: string, flag: string, command: string): numbe
       const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
       const oh = Number(z?.[2]);
       const om = Number(z?.[3] ?? '0');
-      if (z === null || oh > 23 || om > 59) throw bad('expects a UTC offset ±hh, ±hhmm or ±hh:mm (hours 00..23, minutes 00..59)');
+      if (z === null || oh > 23 || om > 59)
+        throw bad('expects a UTC offset ±hh, ±hhmm or ±hh:mm (hours 00..23, minutes 00..59)');
       ms = utc - (z[1] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
     }
   }

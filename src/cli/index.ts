@@ -93,7 +93,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (name === '--help' || name === '-h' || name === 'help') {
       const topic = name === 'help' ? rest[0] : undefined;
       const target = topic === undefined ? undefined : COMMANDS.find((c) => c.name === topic);
-      if (topic !== undefined && target === undefined) throw new UsageError(`unknown command '${topic}'`);
+      if (topic !== undefined && target === undefined)
+        throw new UsageError(`unknown command '${topic}'`);
       ctx.out(target === undefined ? mainHelp() : target.help);
       return EXIT.OK;
     }
@@ -104,7 +105,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     command = COMMANDS.find((c) => c.name === name);
     if (command === undefined) {
       // Not echoed verbatim if long: a mistaken first argument could be a secret.
-      const shown = name.startsWith('-') ? `option '${name.split('=')[0]}'` : `command '${name.length > 20 ? `${name.slice(0, 8)}…` : name}'`;
+      const shown = name.startsWith('-')
+        ? `option '${name.split('=')[0]}'`
+        : `command '${name.length > 20 ? `${name.slice(0, 8)}…` : name}'`;
       throw new UsageError(`unknown ${shown}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     }
     if (wantsHelp(rest)) {
@@ -127,7 +130,8 @@ function report(
   command: Command | undefined,
   env: Readonly<Record<string, string | undefined>>,
 ): number {
-  const line = (message: string, code: string): void => err(`otpkit: ${cliWording(oneLine(message))} (${code})`);
+  const line = (message: string, code: string): void =>
+    err(`otpkit: ${cliWording(oneLine(message))} (${code})`);
   if (e instanceof UsageError) {
     const cmd = e.command ?? command?.name;
     line(`${e.message}; see 'otpkit ${cmd === undefined ? '' : `${cmd} `}--help'`, e.code);
@@ -139,14 +143,20 @@ function report(
   }
   // The library's misuse errors (TypeError/RangeError with a stable code): its messages never
   // carry secrets. A bad key is input data; a bad option value is a usage error.
-  if ((e instanceof TypeError || e instanceof RangeError) && typeof (e as { code?: unknown }).code === 'string') {
+  if (
+    (e instanceof TypeError || e instanceof RangeError) &&
+    typeof (e as { code?: unknown }).code === 'string'
+  ) {
     const code = (e as unknown as { code: string }).code;
     if (!code.startsWith('ERR_NODE') && code.startsWith('ERR_')) {
       if (INPUT_MISUSE.test(code)) {
         line(e.message, code);
         return EXIT.FAILED;
       }
-      line(`${e.message}; see 'otpkit ${command === undefined ? '' : `${command.name} `}--help'`, code);
+      line(
+        `${e.message}; see 'otpkit ${command === undefined ? '' : `${command.name} `}--help'`,
+        code,
+      );
       return EXIT.USAGE;
     }
   }
@@ -154,14 +164,18 @@ function report(
   // unless the user asks for details.
   const name = e instanceof Error ? e.name : typeof e;
   if (env.OTPKIT_DEBUG === '1' && e instanceof Error) err(e.stack ?? String(e));
-  line(`unexpected internal error (${name}); please report it, OTPKIT_DEBUG=1 shows details`, 'ERR_INTERNAL');
+  line(
+    `unexpected internal error (${name}); please report it, OTPKIT_DEBUG=1 shows details`,
+    'ERR_INTERNAL',
+  );
   return EXIT.INTERNAL;
 }
 
 /** Library messages name the API option; on the command line the flag is what to type. */
 function cliWording(s: string): string {
-  return s.replace(/(pass )?\{ ?allowInsecureShortSecret: true ?\}|allowInsecureShortSecret/g, (_m, pass?: string) =>
-    `${pass ?? ''}--allow-short-secret`,
+  return s.replace(
+    /(pass )?\{ ?allowInsecureShortSecret: true ?\}|allowInsecureShortSecret/g,
+    (_m, pass?: string) => `${pass ?? ''}--allow-short-secret`,
   );
 }
 

@@ -56,12 +56,15 @@ function charsFor(bits: number): number {
 }
 
 function abits(v: unknown): number {
-  return v === undefined ? DEFAULT_BITS : aint(v, 'bits', MIN_BITS, MAX_BITS, 'ERR_OPTION_RECOVERY');
+  return v === undefined
+    ? DEFAULT_BITS
+    : aint(v, 'bits', MIN_BITS, MAX_BITS, 'ERR_OPTION_RECOVERY');
 }
 
 /** @internal A code argument: a string, else TypeError `ERR_RECOVERY_TYPE`. */
 export function acode(code: unknown, title = 'code'): string {
-  if (typeof code !== 'string') throw typeError('ERR_RECOVERY_TYPE', `"${title}" expected string, got ${kind(code)}`);
+  if (typeof code !== 'string')
+    throw typeError('ERR_RECOVERY_TYPE', `"${title}" expected string, got ${kind(code)}`);
   return code;
 }
 
@@ -140,7 +143,10 @@ export function codeForHashing(code: unknown, title: string): string {
  * ```
  * @see Crockford base32 (https://www.crockford.com/base32.html)
  */
-export function normalizeRecoveryCode(input: string, options?: NormalizeRecoveryCodeOptions): string | null {
+export function normalizeRecoveryCode(
+  input: string,
+  options?: NormalizeRecoveryCodeOptions,
+): string | null {
   acode(input, 'input');
   const o = aoptions<NormalizeRecoveryCodeOptions>(options, NORMALIZE_KEYS);
   const len = charsFor(abits(o.bits));
@@ -181,7 +187,10 @@ function group(code: string, size: number): string {
  */
 export function generateRecoveryCodes(options?: GenerateRecoveryCodesOptions): string[] {
   const o = aoptions<GenerateRecoveryCodesOptions>(options, GENERATE_KEYS);
-  const count = o.count === undefined ? DEFAULT_COUNT : aint(o.count, 'count', 1, MAX_COUNT, 'ERR_OPTION_RECOVERY');
+  const count =
+    o.count === undefined
+      ? DEFAULT_COUNT
+      : aint(o.count, 'count', 1, MAX_COUNT, 'ERR_OPTION_RECOVERY');
   const len = charsFor(abits(o.bits));
   const size =
     o.groupSize === undefined

@@ -55,7 +55,13 @@ const HASH_RE =
   /^\$otpkit-scrypt\$v=1\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2}),len=(\d{1,2})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
 
 const HASH_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['logN', 'r', 'p', 'pepper']);
-const HASH_SALT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['logN', 'r', 'p', 'pepper', 'salt']);
+const HASH_SALT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'logN',
+  'r',
+  'p',
+  'pepper',
+  'salt',
+]);
 
 /**
  * How recovery codes are hashed: scrypt (RFC 7914; the default; limits r · p · 2^logN ≤ 2^22), or,
@@ -89,7 +95,8 @@ export type HashProfile =
   | { readonly kind: 'hmac'; readonly pepper: Pepper };
 
 /** @internal A parsed stored hash of either profile. */
-export type ParsedStored = ({ readonly kind: 'scrypt' } & ParsedHash) | ({ readonly kind: 'hmac' } & ParsedPepperHash);
+export type ParsedStored =
+  ({ readonly kind: 'scrypt' } & ParsedHash) | ({ readonly kind: 'hmac' } & ParsedPepperHash);
 
 /** @internal A parsed hash string. */
 export interface ParsedHash extends ScryptParams {
@@ -105,7 +112,9 @@ const withinCost = (p: ScryptParams): boolean => p.r * p.p * 2 ** p.logN <= 2 **
 export function scryptParams(o: Partial<RecoveryHashOptions>): ScryptParams {
   const param = (name: keyof ScryptParams): number => {
     const [min, max] = BOUNDS[name];
-    return o[name] === undefined ? DEFAULTS[name] : aint(o[name], name, min, max, 'ERR_OPTION_RECOVERY');
+    return o[name] === undefined
+      ? DEFAULTS[name]
+      : aint(o[name], name, min, max, 'ERR_OPTION_RECOVERY');
   };
   const params = { logN: param('logN'), r: param('r'), p: param('p') };
   if (!withinCost(params))
@@ -120,7 +129,10 @@ export function scryptParams(o: Partial<RecoveryHashOptions>): ScryptParams {
 function profileOf(o: RecoveryHashOptions): HashProfile {
   if (o.pepper === undefined) return { kind: 'scrypt', params: scryptParams(o) };
   if (o.logN !== undefined || o.r !== undefined || o.p !== undefined)
-    throw rangeError('ERR_OPTION_RECOVERY', '"pepper" and the scrypt parameters "logN", "r", "p" are exclusive');
+    throw rangeError(
+      'ERR_OPTION_RECOVERY',
+      '"pepper" and the scrypt parameters "logN", "r", "p" are exclusive',
+    );
   return { kind: 'hmac', pepper: apepper(o.pepper) };
 }
 
@@ -133,9 +145,13 @@ export function hashOptions(options: unknown): HashProfile {
  * @internal Validates hashing options once, for a layer that keeps them: a frozen copy (so later
  * changes to the caller's object do not apply) and whether it is the pepper profile.
  */
-export function keptHashOptions(options: unknown): { readonly options: RecoveryHashOptions; readonly peppered: boolean } {
+export function keptHashOptions(options: unknown): {
+  readonly options: RecoveryHashOptions;
+  readonly peppered: boolean;
+} {
   const profile = hashOptions(options);
-  if (profile.kind === 'scrypt') return { options: Object.freeze({ ...profile.params }), peppered: false };
+  if (profile.kind === 'scrypt')
+    return { options: Object.freeze({ ...profile.params }), peppered: false };
   const { current, keys } = profile.pepper;
   const pepper = Object.freeze({ current, keys: Object.freeze(Object.fromEntries(keys)) });
   return { options: Object.freeze({ pepper }), peppered: true };
@@ -167,12 +183,21 @@ export function deriveSync(code: string, salt: Uint8Array, params: ScryptParams)
 }
 
 /** @internal The scrypt hash of a canonical code, off the event loop where the runtime allows. */
-export function deriveAsync(code: string, salt: Uint8Array, params: ScryptParams): Promise<Uint8Array> {
+export function deriveAsync(
+  code: string,
+  salt: Uint8Array,
+  params: ScryptParams,
+): Promise<Uint8Array> {
   return scryptAsync(passwordBytes(code), salt, params, HASH_BYTES);
 }
 
 /** @internal The hash string of a derived hash. */
-export function formatHash(params: ScryptParams, len: number, salt: Uint8Array, hash: Uint8Array): string {
+export function formatHash(
+  params: ScryptParams,
+  len: number,
+  salt: Uint8Array,
+  hash: Uint8Array,
+): string {
   return `${PREFIX}ln=${params.logN},r=${params.r},p=${params.p},len=${len}$${encodeBase64url(salt)}$${encodeBase64url(hash)}`;
 }
 
@@ -191,8 +216,10 @@ export function parseHash(hashed: string): ParsedHash {
   const num = (s: string): number => (s.length > 1 && s.startsWith('0') ? Number.NaN : Number(s));
   const params = { logN: num(ln), r: num(r), p: num(p) };
   const n = num(len);
-  const inBounds = (name: keyof ScryptParams): boolean => params[name] >= BOUNDS[name][0] && params[name] <= BOUNDS[name][1];
-  if (!(inBounds('logN') && inBounds('r') && inBounds('p'))) throw corrupt('scrypt parameters out of range');
+  const inBounds = (name: keyof ScryptParams): boolean =>
+    params[name] >= BOUNDS[name][0] && params[name] <= BOUNDS[name][1];
+  if (!(inBounds('logN') && inBounds('r') && inBounds('p')))
+    throw corrupt('scrypt parameters out of range');
   if (!withinCost(params)) throw corrupt('scrypt cost out of range');
   if (!(n >= MIN_CHARS && n <= MAX_CHARS)) throw corrupt('code length out of range');
   const salt = decodeBase64url(saltText);
@@ -208,24 +235,28 @@ export function parseHash(hashed: string): ParsedHash {
  */
 export function parseStored(hashed: string): ParsedStored {
   if (hashed.length > MAX_HASH_STRING) throw corrupt('too long');
-  if (hashed.startsWith(PEPPER_PREFIX)) return { kind: 'hmac', ...parsePepperHash(hashed, corrupt) };
+  if (hashed.startsWith(PEPPER_PREFIX))
+    return { kind: 'hmac', ...parsePepperHash(hashed, corrupt) };
   return { kind: 'scrypt', ...parseHash(hashed) };
 }
 
 /** @internal Whether `code` (canonical) is the code of one parsed hash; the pepper is needed for `hmac`. */
 function matchesParsed(code: string, h: ParsedStored, pepper: Pepper | undefined): boolean {
-  if (h.kind === 'hmac') return constantTimeEqualBytes(pepperDigest(code, pepperKey(pepper, h.keyId)), h.digest);
+  if (h.kind === 'hmac')
+    return constantTimeEqualBytes(pepperDigest(code, pepperKey(pepper, h.keyId)), h.digest);
   return constantTimeEqualBytes(deriveSync(code, h.salt, h), h.hash);
 }
 
 /** @internal A stored-hash argument: a string, else TypeError `ERR_RECOVERY_HASH`. */
 function ahashed(hashed: unknown): string {
-  if (typeof hashed !== 'string') throw typeError('ERR_RECOVERY_HASH', `"hashed" expected string, got ${kind(hashed)}`);
+  if (typeof hashed !== 'string')
+    throw typeError('ERR_RECOVERY_HASH', `"hashed" expected string, got ${kind(hashed)}`);
   return hashed;
 }
 
 function asalt(v: unknown): Uint8Array {
-  if (!(v instanceof Uint8Array)) throw typeError('ERR_OPTION_RECOVERY', `"salt" expected Uint8Array, got ${kind(v)}`);
+  if (!(v instanceof Uint8Array))
+    throw typeError('ERR_OPTION_RECOVERY', `"salt" expected Uint8Array, got ${kind(v)}`);
   if (v.length !== SALT_BYTES)
     throw rangeError('ERR_OPTION_RECOVERY', `"salt" expected ${SALT_BYTES} bytes, got ${v.length}`);
   return v;
@@ -260,11 +291,15 @@ export function hashRecoveryCode(
   options?: RecoveryHashOptions & { readonly salt?: Uint8Array | undefined },
 ): string {
   const c = codeForHashing(code, 'code');
-  const o = aoptions<RecoveryHashOptions & { readonly salt?: Uint8Array | undefined }>(options, HASH_SALT_KEYS);
+  const o = aoptions<RecoveryHashOptions & { readonly salt?: Uint8Array | undefined }>(
+    options,
+    HASH_SALT_KEYS,
+  );
   const profile = profileOf(o);
   fitsProfile(c, profile, 'code');
   if (profile.kind === 'hmac') {
-    if (o.salt !== undefined) throw rangeError('ERR_OPTION_RECOVERY', '"salt" does not apply with "pepper"');
+    if (o.salt !== undefined)
+      throw rangeError('ERR_OPTION_RECOVERY', '"salt" does not apply with "pepper"');
     const { current, keys } = profile.pepper;
     return formatPepperHash(current, c.length, pepperDigest(c, keys.get(current) as Uint8Array));
   }
@@ -295,7 +330,11 @@ export function hashRecoveryCode(
  * ```
  * @see RFC 7914 (scrypt); RFC 2104 (HMAC); NIST SP 800-63B §5.1.2.2
  */
-export function verifyRecoveryCode(code: string, hashed: string, options?: { readonly pepper?: RecoveryPepper | undefined }): boolean {
+export function verifyRecoveryCode(
+  code: string,
+  hashed: string,
+  options?: { readonly pepper?: RecoveryPepper | undefined },
+): boolean {
   acode(code, 'code');
   const o = aoptions<{ pepper?: unknown }>(options, VERIFY_KEYS);
   const pepper = o.pepper === undefined ? undefined : apepper(o.pepper);
@@ -333,7 +372,11 @@ export function recoveryHashNeedsRehash(hashed: string, options?: RecoveryHashOp
     // Another scheme (PHC-style `$id$…`) or another version of ours is migrated; anything else,
     // including our own identifiers without a version, is corrupt data.
     if (hashed.length <= MAX_HASH_STRING && /^\$[a-z0-9-]{1,32}\$[\x21-\x7e]+$/.test(hashed)) {
-      if (!/^\$otpkit-(scrypt|hmac)\$/.test(hashed) || /^\$otpkit-(scrypt|hmac)\$v=[1-9][0-9]{0,3}\$/.test(hashed)) return true;
+      if (
+        !/^\$otpkit-(scrypt|hmac)\$/.test(hashed) ||
+        /^\$otpkit-(scrypt|hmac)\$v=[1-9][0-9]{0,3}\$/.test(hashed)
+      )
+        return true;
     }
     throw corrupt('unknown format');
   }

@@ -56,21 +56,39 @@ export function apepper(v: unknown): Pepper {
   if (typeof o !== 'object' || o === null)
     throw typeError('ERR_OPTION_RECOVERY', `"pepper" expected { current, keys }, got ${kind(v)}`);
   for (const k of Object.keys(o))
-    if (k !== 'current' && k !== 'keys') throw rangeError('ERR_OPTION_RECOVERY', `"pepper" has an unknown key "${k}"`);
+    if (k !== 'current' && k !== 'keys')
+      throw rangeError('ERR_OPTION_RECOVERY', `"pepper" has an unknown key "${k}"`);
   if (typeof o.current !== 'string' || !KEY_ID.test(o.current))
-    throw rangeError('ERR_OPTION_RECOVERY', '"pepper.current" expected 1..64 characters of [A-Za-z0-9_.-]');
+    throw rangeError(
+      'ERR_OPTION_RECOVERY',
+      '"pepper.current" expected 1..64 characters of [A-Za-z0-9_.-]',
+    );
   if (typeof o.keys !== 'object' || o.keys === null)
-    throw typeError('ERR_OPTION_RECOVERY', `"pepper.keys" expected an object of keys, got ${kind(o.keys)}`);
+    throw typeError(
+      'ERR_OPTION_RECOVERY',
+      `"pepper.keys" expected an object of keys, got ${kind(o.keys)}`,
+    );
   const keys = new Map<string, Uint8Array>();
   for (const [id, key] of Object.entries(o.keys as Record<string, unknown>)) {
-    if (!KEY_ID.test(id)) throw rangeError('ERR_OPTION_RECOVERY', '"pepper.keys" has an id that is not 1..64 characters of [A-Za-z0-9_.-]');
+    if (!KEY_ID.test(id))
+      throw rangeError(
+        'ERR_OPTION_RECOVERY',
+        '"pepper.keys" has an id that is not 1..64 characters of [A-Za-z0-9_.-]',
+      );
     if (!(key instanceof Uint8Array))
-      throw typeError('ERR_OPTION_RECOVERY', `"pepper.keys.${id}" expected Uint8Array, got ${kind(key)}`);
+      throw typeError(
+        'ERR_OPTION_RECOVERY',
+        `"pepper.keys.${id}" expected Uint8Array, got ${kind(key)}`,
+      );
     if (key.length < MIN_KEY_BYTES)
-      throw rangeError('ERR_OPTION_RECOVERY', `"pepper.keys.${id}" expected at least ${MIN_KEY_BYTES} bytes, got ${key.length}`);
+      throw rangeError(
+        'ERR_OPTION_RECOVERY',
+        `"pepper.keys.${id}" expected at least ${MIN_KEY_BYTES} bytes, got ${key.length}`,
+      );
     keys.set(id, key.slice());
   }
-  if (!keys.has(o.current)) throw rangeError('ERR_OPTION_RECOVERY', '"pepper.current" names no key of "pepper.keys"');
+  if (!keys.has(o.current))
+    throw rangeError('ERR_OPTION_RECOVERY', '"pepper.current" names no key of "pepper.keys"');
   return { current: o.current, keys };
 }
 
@@ -93,12 +111,16 @@ export function formatPepperHash(keyId: string, len: number, digest: Uint8Array)
 }
 
 /** @internal Strictly parses a hash string of this profile; `corrupt` builds the stored-data error. */
-export function parsePepperHash(hashed: string, corrupt: (why: string) => OtpkitError): ParsedPepperHash {
+export function parsePepperHash(
+  hashed: string,
+  corrupt: (why: string) => OtpkitError,
+): ParsedPepperHash {
   const m = PEPPER_RE.exec(hashed);
   if (m === null) throw corrupt('bad syntax');
   const [keyId = '', lenText = '', digestText = ''] = m.slice(1);
   const len = Number(lenText);
-  if (lenText.startsWith('0') || len < PEPPER_MIN_CHARS || len > 32) throw corrupt('code length out of range');
+  if (lenText.startsWith('0') || len < PEPPER_MIN_CHARS || len > 32)
+    throw corrupt('code length out of range');
   const digest = decodeBase64url(digestText);
   if (digest === null || digest.length !== DIGEST_BYTES) throw corrupt('bad digest encoding');
   return { keyId, len, digest };
@@ -108,6 +130,9 @@ export function parsePepperHash(hashed: string, corrupt: (why: string) => Otpkit
 export function pepperKey(pepper: Pepper | undefined, keyId: string): Uint8Array {
   const key = pepper?.keys.get(keyId);
   if (key === undefined)
-    throw new OtpkitError('ERR_RECOVERY_HASH', `recovery-code hash uses pepper key "${keyId}", which is not configured`);
+    throw new OtpkitError(
+      'ERR_RECOVERY_HASH',
+      `recovery-code hash uses pepper key "${keyId}", which is not configured`,
+    );
   return key;
 }

@@ -46,18 +46,28 @@ function newId(): string {
 // Hashing a set
 
 function prepareSet(codes: unknown, options: unknown): { canon: string[]; profile: HashProfile } {
-  if (!Array.isArray(codes)) throw typeError('ERR_RECOVERY_TYPE', `"codes" expected array, got ${kind(codes)}`);
+  if (!Array.isArray(codes))
+    throw typeError('ERR_RECOVERY_TYPE', `"codes" expected array, got ${kind(codes)}`);
   if (codes.length < 1 || codes.length > MAX_COUNT)
-    throw rangeError('ERR_OPTION_RECOVERY', `"codes" expected 1..${MAX_COUNT} codes, got ${codes.length}`);
+    throw rangeError(
+      'ERR_OPTION_RECOVERY',
+      `"codes" expected 1..${MAX_COUNT} codes, got ${codes.length}`,
+    );
   const profile = hashOptions(options);
-  const canon = codes.map((c: unknown, i) => fitsProfile(codeForHashing(c, `codes[${i}]`), profile, `codes[${i}]`));
+  const canon = codes.map((c: unknown, i) =>
+    fitsProfile(codeForHashing(c, `codes[${i}]`), profile, `codes[${i}]`),
+  );
   // Equal codes would share one hash (and, with a pepper, one id) and could be redeemed twice.
-  if (new Set(canon).size !== canon.length) throw rangeError('ERR_OPTION_RECOVERY', '"codes" contains duplicates');
+  if (new Set(canon).size !== canon.length)
+    throw rangeError('ERR_OPTION_RECOVERY', '"codes" contains duplicates');
   return { canon, profile };
 }
 
 /** The records of a set hashed with a pepper: one HMAC per code, the id derived from it. */
-function pepperRecords(canon: readonly string[], profile: HashProfile & { kind: 'hmac' }): StoredRecoveryCode[] {
+function pepperRecords(
+  canon: readonly string[],
+  profile: HashProfile & { kind: 'hmac' },
+): StoredRecoveryCode[] {
   const { current, keys } = profile.pepper;
   const key = keys.get(current) as Uint8Array;
   return canon.map((c) => {
@@ -90,12 +100,18 @@ function pepperRecords(canon: readonly string[], profile: HashProfile & { kind: 
  * ```
  * @see RFC 7914 (scrypt); RFC 2104 (HMAC); NIST SP 800-63B §5.1.2.2
  */
-export function hashRecoveryCodeSet(codes: readonly string[], options?: RecoveryHashOptions): StoredRecoveryCode[] {
+export function hashRecoveryCodeSet(
+  codes: readonly string[],
+  options?: RecoveryHashOptions,
+): StoredRecoveryCode[] {
   const { canon, profile } = prepareSet(codes, options);
   if (profile.kind === 'hmac') return pepperRecords(canon, profile);
   const salt = randomBytes(SALT_BYTES);
   const { params } = profile;
-  return canon.map((c) => ({ id: newId(), hash: formatHash(params, c.length, salt, deriveSync(c, salt, params)) }));
+  return canon.map((c) => ({
+    id: newId(),
+    hash: formatHash(params, c.length, salt, deriveSync(c, salt, params)),
+  }));
 }
 
 /**
@@ -122,7 +138,10 @@ export async function hashRecoveryCodeSetAsync(
   const salt = randomBytes(SALT_BYTES);
   const { params } = profile;
   const hashes = await Promise.all(canon.map((c) => deriveAsync(c, salt, params)));
-  return canon.map((c, i) => ({ id: newId(), hash: formatHash(params, c.length, salt, hashes[i] as Uint8Array) }));
+  return canon.map((c, i) => ({
+    id: newId(),
+    hash: formatHash(params, c.length, salt, hashes[i] as Uint8Array),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,15 +156,31 @@ interface Group {
 
 /** One evaluation of a match and the records it is compared with (none for the stand-in). */
 type MatchJob =
-  | { readonly kind: 'scrypt'; readonly code: string; readonly salt: Uint8Array; readonly params: ScryptParams; readonly group: Group | undefined }
-  | { readonly kind: 'hmac'; readonly code: string; readonly key: Uint8Array; readonly group: Group | undefined };
+  | {
+      readonly kind: 'scrypt';
+      readonly code: string;
+      readonly salt: Uint8Array;
+      readonly params: ScryptParams;
+      readonly group: Group | undefined;
+    }
+  | {
+      readonly kind: 'hmac';
+      readonly code: string;
+      readonly key: Uint8Array;
+      readonly group: Group | undefined;
+    };
 
 /** A fixed random salt (or HMAC key) for the stand-in evaluation, drawn once per process. */
 let standInSalt: Uint8Array | undefined;
 /** A well-formed code that is never compared with anything: the stand-in's input. */
 const STAND_IN = '0000000000000000';
 
-function jobFor(code: string, h: ParsedStored, group: Group | undefined, profile: HashProfile): MatchJob {
+function jobFor(
+  code: string,
+  h: ParsedStored,
+  group: Group | undefined,
+  profile: HashProfile,
+): MatchJob {
   if (h.kind === 'hmac') {
     const pepper = profile.kind === 'hmac' ? profile.pepper : undefined;
     return { kind: 'hmac', code, key: pepperKey(pepper, h.keyId), group };
@@ -164,23 +199,33 @@ function jobFor(code: string, h: ParsedStored, group: Group | undefined, profile
 function planMatch(code: unknown, stored: unknown, options: unknown): MatchJob[] {
   const profile = hashOptions(options);
   acode(code, 'code');
-  if (!Array.isArray(stored)) throw typeError('ERR_OPTION_TYPE', `"stored" expected array, got ${kind(stored)}`);
+  if (!Array.isArray(stored))
+    throw typeError('ERR_OPTION_TYPE', `"stored" expected array, got ${kind(stored)}`);
   // Parse every record before looking at the code, so corrupt storage always surfaces (fail closed),
   // and so does a pepper key that is no longer configured.
   const groups = new Map<string, { group: Group; job: MatchJob }>();
   for (const rec of stored as unknown[]) {
     const r = rec as { id?: unknown; hash?: unknown } | null;
-    if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || typeof r.hash !== 'string')
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      typeof r.id !== 'string' ||
+      typeof r.hash !== 'string'
+    )
       throw corrupt('record is not { id: string, hash: string }');
     const h = parseStored(r.hash);
-    const key = h.kind === 'hmac' ? `hmac,${h.keyId},${h.len}` : `scrypt,${h.logN},${h.r},${h.p},${h.len},${h.saltText}`;
+    const key =
+      h.kind === 'hmac'
+        ? `hmac,${h.keyId},${h.len}`
+        : `scrypt,${h.logN},${h.r},${h.p},${h.len},${h.saltText}`;
     let g = groups.get(key);
     if (g === undefined) {
       const group: Group = { h, members: new Map() };
       groups.set(key, (g = { group, job: jobFor('', h, group, profile) }));
     }
     const digest = h.kind === 'hmac' ? h.digest : h.hash;
-    if (h.kind === 'hmac' && r.id !== pepperId(h.digest)) throw corrupt('record id does not match its hash');
+    if (h.kind === 'hmac' && r.id !== pepperId(h.digest))
+      throw corrupt('record id does not match its hash');
     if (g.group.members.has(r.id)) throw corrupt('duplicate record id');
     g.group.members.set(r.id, digest);
   }
@@ -196,7 +241,13 @@ function planMatch(code: unknown, stored: unknown, options: unknown): MatchJob[]
         ? { ...first.job, group: undefined }
         : profile.kind === 'hmac'
           ? { kind: 'hmac', code: '', key: standInSalt, group: undefined }
-          : { kind: 'scrypt', code: '', salt: standInSalt.subarray(0, SALT_BYTES), params: profile.params, group: undefined };
+          : {
+              kind: 'scrypt',
+              code: '',
+              salt: standInSalt.subarray(0, SALT_BYTES),
+              params: profile.params,
+              group: undefined,
+            };
     jobs.push({ ...stand, code: STAND_IN });
   }
   return jobs;
@@ -279,6 +330,9 @@ export async function matchRecoveryCodeAsync(
 ): Promise<string | null> {
   const jobs = planMatch(code, stored, options);
   const derived: Uint8Array[] = [];
-  for (const j of jobs) derived.push(j.kind === 'hmac' ? deriveJobSync(j) : await deriveAsync(j.code, j.salt, j.params));
+  for (const j of jobs)
+    derived.push(
+      j.kind === 'hmac' ? deriveJobSync(j) : await deriveAsync(j.code, j.salt, j.params),
+    );
   return settleMatch(jobs, derived);
 }

@@ -29,14 +29,23 @@ export function corrupt(adapter: string, what: string): OtpkitError {
  * command and its arguments (hashes, sealed secrets) to their errors, and some servers print the
  * failing row.
  */
-export function storeFailure(adapter: string, op: string, e: unknown, timeout = false): OtpkitError {
+export function storeFailure(
+  adapter: string,
+  op: string,
+  e: unknown,
+  timeout = false,
+): OtpkitError {
   if (e instanceof OtpkitError) return e;
   const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
   const cause = new Error(message);
   if (e instanceof Error) cause.name = e.name;
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
   if (typeof code === 'string') Object.assign(cause, { code });
-  return new OtpkitError(timeout ? 'ERR_STORE_TIMEOUT' : 'ERR_STORE', `${adapter} store: ${op} failed`, { cause });
+  return new OtpkitError(
+    timeout ? 'ERR_STORE_TIMEOUT' : 'ERR_STORE',
+    `${adapter} store: ${op} failed`,
+    { cause },
+  );
 }
 
 /** @internal An id an adapter stores (the one rule of `_assert.aid`). */
@@ -56,15 +65,22 @@ export function sdrift(v: unknown): number {
 
 /** @internal An HOTP counter an adapter stores: a bigint in 0..2^64 − 1. */
 export function scounter(v: unknown, title: string): bigint {
-  if (typeof v !== 'bigint') throw typeError('ERR_COUNTER_TYPE', `"${title}" expected bigint, got ${kind(v)}`);
-  if (v < 0n || v > MAX_COUNTER) throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${v}`);
+  if (typeof v !== 'bigint')
+    throw typeError('ERR_COUNTER_TYPE', `"${title}" expected bigint, got ${kind(v)}`);
+  if (v < 0n || v > MAX_COUNTER)
+    throw rangeError('ERR_COUNTER_RANGE', `"${title}" expected 0..2^64-1, got ${v}`);
   return v;
 }
 
 /** @internal A string an adapter stores verbatim, of bounded length (payloads, hashes, sealed secrets). */
 export function stext(v: unknown, title: string, max: number): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (v.length > max) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected at most ${max} characters, got ${v.length}`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (v.length > max)
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"${title}" expected at most ${max} characters, got ${v.length}`,
+    );
   return v;
 }
 
@@ -74,7 +90,12 @@ export const DECIMAL: RegExp = /^(?:0|[1-9][0-9]*)$/;
 export const SIGNED_DECIMAL: RegExp = /^(?:0|-?[1-9][0-9]*)$/;
 
 /** @internal Reads a stored non-negative safe integer written as canonical decimal text, or throws `corrupt`. */
-export function readUint(adapter: string, v: unknown, what: string, max: number = Number.MAX_SAFE_INTEGER): number {
+export function readUint(
+  adapter: string,
+  v: unknown,
+  what: string,
+  max: number = Number.MAX_SAFE_INTEGER,
+): number {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max) return v;
   if (typeof v !== 'string' || v.length > 16 || !DECIMAL.test(v)) throw corrupt(adapter, what);
   const n = Number(v);
@@ -83,9 +104,16 @@ export function readUint(adapter: string, v: unknown, what: string, max: number 
 }
 
 /** @internal Reads a stored signed integer in `min..max` written as canonical decimal text. */
-export function readInt(adapter: string, v: unknown, what: string, min: number, max: number): number {
+export function readInt(
+  adapter: string,
+  v: unknown,
+  what: string,
+  min: number,
+  max: number,
+): number {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max) return v;
-  if (typeof v !== 'string' || v.length > 17 || !SIGNED_DECIMAL.test(v)) throw corrupt(adapter, what);
+  if (typeof v !== 'string' || v.length > 17 || !SIGNED_DECIMAL.test(v))
+    throw corrupt(adapter, what);
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min || n > max) throw corrupt(adapter, what);
   return n;
@@ -122,58 +150,87 @@ export const SET_ID: RegExp = /^[A-Za-z0-9_-]{1,64}$/;
  * @internal What no store can keep faithfully: NUL (PostgreSQL text refuses it, SQLite's text
  * functions stop at it) and lone surrogates (UTF-8 turns them into U+FFFD, merging distinct strings).
  */
-export const UNSTORABLE: RegExp = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const UNSTORABLE: RegExp =
+  /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** @internal */
-export const FACTOR_TYPES: ReadonlySet<string> = /* @__PURE__ */ new Set(['totp', 'hotp', 'email', 'sms']);
+export const FACTOR_TYPES: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'totp',
+  'hotp',
+  'email',
+  'sms',
+]);
 /** @internal */
 export const OOB_TYPES: ReadonlySet<string> = /* @__PURE__ */ new Set(['email', 'sms']);
 /** @internal */
 export const DEVICE_KINDS: ReadonlySet<string> = /* @__PURE__ */ new Set(['trusted', 'known']);
 /** @internal */
-export const CLAIM_KINDS: ReadonlySet<string> = /* @__PURE__ */ new Set(['totp', 'hotp', 'recovery', 'oob']);
+export const CLAIM_KINDS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'totp',
+  'hotp',
+  'recovery',
+  'oob',
+]);
 /** @internal */
 export const FACTOR_STATUS: ReadonlySet<string> = /* @__PURE__ */ new Set(['pending', 'confirmed']);
 
 /** @internal A long text stored verbatim: no NUL, no lone surrogate. */
 export function sstorable(v: unknown, title: string, max: number): string {
   const s = stext(v, title, max);
-  if (UNSTORABLE.test(s)) throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
+  if (UNSTORABLE.test(s))
+    throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
   return s;
 }
 
 /** @internal A list of at most `max` ids. */
 export function aids(v: unknown, title: string, max: number): string[] {
-  if (!Array.isArray(v)) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an array, got ${kind(v)}`);
-  if (v.length > max) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected at most ${max} ids, got ${v.length}`);
+  if (!Array.isArray(v))
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected an array, got ${kind(v)}`);
+  if (v.length > max)
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"${title}" expected at most ${max} ids, got ${v.length}`,
+    );
   return v.map((id: unknown) => sid(id, `${title}[]`));
 }
 
 /** @internal An object whose fields the caller checks one by one. */
 export function arecord(v: unknown, title: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an object, got ${kind(v)}`);
+  if (typeof v !== 'object' || v === null)
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected an object, got ${kind(v)}`);
   return v as Record<string, unknown>;
 }
 
 /** @internal A recovery-code set id. */
 export function asetId(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!SET_ID.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..64 characters of [A-Za-z0-9_-]`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!SET_ID.test(v))
+    throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..64 characters of [A-Za-z0-9_-]`);
   return v;
 }
 
 /** @internal One of the strings of `allowed`. */
-export function aoneOf<T extends string>(v: unknown, title: string, allowed: ReadonlySet<string>): T {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!allowed.has(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected one of ${[...allowed].join(', ')}`);
+export function aoneOf<T extends string>(
+  v: unknown,
+  title: string,
+  allowed: ReadonlySet<string>,
+): T {
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!allowed.has(v))
+    throw rangeError('ERR_OPTION_INVALID', `"${title}" expected one of ${[...allowed].join(', ')}`);
   return v as T;
 }
 
 /** @internal A time in ms, or null. */
-export const optTime = (v: unknown, title: string): number | null => (v === null ? null : suint(v, title));
+export const optTime = (v: unknown, title: string): number | null =>
+  v === null ? null : suint(v, title);
 
 /** @internal A SHA-256 hex digest the store keeps (token and code hashes that readers check as such). */
 export function ahash(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!HEX64.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 64 lower-case hex digits`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!HEX64.test(v))
+    throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 64 lower-case hex digits`);
   return v;
 }

@@ -89,7 +89,8 @@ export const PREFIX_RE: RegExp = /^(?!sqlite_|_cf_)[a-z_][a-z0-9_]{0,40}$/;
 /** @internal Validates the `prefix` option. */
 export function aprefix(v: unknown): string {
   if (v === undefined) return DEFAULT_PREFIX;
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"prefix" expected string, got ${kind(v)}`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"prefix" expected string, got ${kind(v)}`);
   if (!PREFIX_RE.test(v))
     throw rangeError(
       'ERR_OPTION_INVALID',
@@ -135,22 +136,29 @@ function names(prefix: string): Names {
 // SQL helpers
 
 /** An integer of the given range (a tampered row may hold anything: text, a REAL, NULL). */
-const isInt = (x: string, lo: number, hi: number): string => `(typeof(${x}) = 'integer' AND ${x} BETWEEN ${lo} AND ${hi})`;
-const isOptInt = (x: string, lo: number, hi: number): string => `(${x} IS NULL OR ${isInt(x, lo, hi)})`;
-const isText = (x: string, lo: number, hi: number): string => `(typeof(${x}) = 'text' AND length(${x}) BETWEEN ${lo} AND ${hi})`;
-const isHex = (x: string): string => `(typeof(${x}) = 'text' AND length(${x}) = 64 AND ${x} NOT GLOB '*[^0-9a-f]*')`;
+const isInt = (x: string, lo: number, hi: number): string =>
+  `(typeof(${x}) = 'integer' AND ${x} BETWEEN ${lo} AND ${hi})`;
+const isOptInt = (x: string, lo: number, hi: number): string =>
+  `(${x} IS NULL OR ${isInt(x, lo, hi)})`;
+const isText = (x: string, lo: number, hi: number): string =>
+  `(typeof(${x}) = 'text' AND length(${x}) BETWEEN ${lo} AND ${hi})`;
+const isHex = (x: string): string =>
+  `(typeof(${x}) = 'text' AND length(${x}) = 64 AND ${x} NOT GLOB '*[^0-9a-f]*')`;
 /** An HOTP counter: canonical decimal text of 0..2^64 − 1, compared by (length, text). */
 const isCounter = (x: string): string =>
   `(typeof(${x}) = 'text' AND length(${x}) BETWEEN 1 AND 20 AND ${x} NOT GLOB '*[^0-9]*' AND (${x} = '0' OR ${x} NOT GLOB '0*') AND (length(${x}) < 20 OR ${x} <= '18446744073709551615'))`;
-const isSetId = (x: string): string => `(typeof(${x}) = 'text' AND length(${x}) BETWEEN 1 AND 64 AND ${x} NOT GLOB '*[^A-Za-z0-9_-]*')`;
+const isSetId = (x: string): string =>
+  `(typeof(${x}) = 'text' AND length(${x}) BETWEEN 1 AND 64 AND ${x} NOT GLOB '*[^A-Za-z0-9_-]*')`;
 /** A JSON array of at most `max` ids (strings of 1..256 characters); CASE keeps json_* away from invalid JSON. */
 const isIdArray = (x: string, max: number): string =>
   `(CASE WHEN typeof(${x}) <> 'text' OR NOT json_valid(${x}) THEN 0 WHEN json_type(${x}) <> 'array' OR json_array_length(${x}) > ${max} THEN 0
   WHEN EXISTS (SELECT 1 FROM json_each(${x}) AS e WHERE e.type <> 'text' OR length(e.value) NOT BETWEEN 1 AND 256) THEN 0 ELSE 1 END)`;
 /** Read-back of an integer column: its decimal text, NULL, or a marker no parser accepts (a wrong type). */
-const num = (x: string): string => `(CASE typeof(${x}) WHEN 'integer' THEN CAST(${x} AS TEXT) WHEN 'null' THEN NULL ELSE '-' END)`;
+const num = (x: string): string =>
+  `(CASE typeof(${x}) WHEN 'integer' THEN CAST(${x} AS TEXT) WHEN 'null' THEN NULL ELSE '-' END)`;
 /** Read-back of a text column: the text, NULL, or a blob (a wrong type, which no parser accepts). */
-const txt = (x: string): string => `(CASE typeof(${x}) WHEN 'text' THEN ${x} WHEN 'null' THEN NULL ELSE X'2D' END)`;
+const txt = (x: string): string =>
+  `(CASE typeof(${x}) WHEN 'text' THEN ${x} WHEN 'null' THEN NULL ELSE X'2D' END)`;
 /** The first non-NULL of the `CASE` arms: the name of the first malformed column of a row. */
 const firstBad = (arms: ReadonlyArray<readonly [string, string]>): string =>
   `CASE ${arms.map(([ok, what]) => `WHEN NOT ${ok} THEN '${what}'`).join(' ')} END`;
@@ -170,7 +178,8 @@ function compile(sql: string): Compiled {
       return '?';
     });
     // D1 binds at most 100 parameters per statement.
-    if (order.length > 100) throw new Error(`internal: a statement with ${order.length} parameters`);
+    if (order.length > 100)
+      throw new Error(`internal: a statement with ${order.length} parameters`);
     c = { text, order };
     compiled.set(sql, c);
   }
@@ -190,7 +199,11 @@ export interface Step {
  * @internal Runs `steps` as ONE atomic unit, nothing else interleaving, and resolves the rows of
  * each (an empty array for a statement without rows). `write`: whether any step writes.
  */
-export type Executor = (method: string, steps: readonly Step[], write: boolean) => Promise<readonly unknown[][]>;
+export type Executor = (
+  method: string,
+  steps: readonly Step[],
+  write: boolean,
+) => Promise<readonly unknown[][]>;
 
 function step(sql: string, values: Readonly<Record<string, SqlArg>>, rows = false): Step {
   const c = compile(sql);
@@ -323,7 +336,9 @@ export function schemaStatements(prefix: string): string[] {
 
 /** @internal The schema as one script, for apps that ship their own migrations. */
 export function schemaText(prefix: string, engine: string): string {
-  return `-- otpkit ${engine} store schema v1 (prefix "${prefix}"). Idempotent; needs SQLite 3.37+ (STRICT tables).\n${schemaStatements(prefix)
+  return `-- otpkit ${engine} store schema v1 (prefix "${prefix}"). Idempotent; needs SQLite 3.37+ (STRICT tables).\n${schemaStatements(
+    prefix,
+  )
     .map((s) => `${s};\n`)
     .join('')}`;
 }
@@ -335,9 +350,13 @@ type Row = Record<string, unknown>;
 
 /** Defines `key` as an own property even for `__proto__`: ids are opaque strings. */
 function put<T>(target: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
-
 
 class Reader {
   constructor(readonly adapter: string) {}
@@ -380,13 +399,19 @@ class Reader {
       this.id(r.id, 'credentials.credential_id'),
       {
         lastStep: r.last_step === null ? null : this.uint(r.last_step, 'credentials.last_step'),
-        hotpCounter: r.hotp_counter === null ? null : readCounter(this.adapter, r.hotp_counter, 'credentials.hotp_counter'),
+        hotpCounter:
+          r.hotp_counter === null
+            ? null
+            : readCounter(this.adapter, r.hotp_counter, 'credentials.hotp_counter'),
         drift: this.sint(r.drift, 'credentials.drift', -MAX_DRIFT, MAX_DRIFT),
         lastUsedAt: this.optTime(r.last_used_at, 'credentials.last_used_at'),
       },
     ];
   }
-  credentials(rows: readonly Row[], ids: readonly string[]): Record<string, CredentialRecord | null> {
+  credentials(
+    rows: readonly Row[],
+    ids: readonly string[],
+  ): Record<string, CredentialRecord | null> {
     const found = new Map<string, CredentialRecord>();
     for (const r of rows) {
       const [id, c] = this.credential(r);
@@ -406,7 +431,8 @@ class Reader {
     const codes: StoredRecoveryCode[] = [];
     const seen = new Set<string>();
     for (const r of rows) {
-      if (r.set_id !== setId || r.issued_at !== issuedAt || r.total !== total) throw this.bad('recovery_sets (duplicate rows)');
+      if (r.set_id !== setId || r.issued_at !== issuedAt || r.total !== total)
+        throw this.bad('recovery_sets (duplicate rows)');
       if (r.code_id === null && r.code_hash === null && rows.length === 1) break; // a set with no unused code
       const id = this.id(r.code_id, 'recovery_codes.id');
       const hash = this.text(r.code_hash, 'recovery_codes.hash', MAX_HASH);
@@ -426,7 +452,11 @@ class Reader {
     const status = this.one(r.status, 'factors.status', FACTOR_STATUS) as FactorRecord['status'];
     const confirmedAt = this.optTime(r.confirmed_at, 'factors.confirmed_at');
     const expiresAt = this.optTime(r.expires_at, 'factors.expires_at');
-    if (status === 'pending' ? confirmedAt !== null || expiresAt === null : confirmedAt === null || expiresAt !== null)
+    if (
+      status === 'pending'
+        ? confirmedAt !== null || expiresAt === null
+        : confirmedAt === null || expiresAt !== null
+    )
       throw this.bad('factors.status');
     const label = this.text(r.label, 'factors.label', MAX_LABEL);
     if (label === '') throw this.bad('factors.label');
@@ -438,7 +468,11 @@ class Reader {
       status,
       sealedSecret: this.text(r.sealed_secret, 'factors.sealed_secret', MAX_SEALED),
       hint,
-      algorithm: this.one(r.algorithm, 'factors.algorithm', ALGORITHMS) as FactorRecord['algorithm'],
+      algorithm: this.one(
+        r.algorithm,
+        'factors.algorithm',
+        ALGORITHMS,
+      ) as FactorRecord['algorithm'],
       digits: this.sint(r.digits, 'factors.digits', 6, 8),
       period: this.sint(r.period, 'factors.period', 1, 120),
       createdAt: this.time(r.created_at, 'factors.created_at'),
@@ -452,7 +486,8 @@ class Reader {
       id: this.id(r.id, 'devices.id'),
       kind: this.one(r.kind, 'devices.kind', DEVICE_KINDS) as DeviceRecord['kind'],
       tokenHash: this.hash(r.token_hash, 'devices.token_hash'),
-      previousHash: r.previous_hash === null ? null : this.hash(r.previous_hash, 'devices.previous_hash'),
+      previousHash:
+        r.previous_hash === null ? null : this.hash(r.previous_hash, 'devices.previous_hash'),
       label: this.text(r.label, 'devices.label', MAX_LABEL),
       createdAt: this.time(r.created_at, 'devices.created_at'),
       lastUsedAt: this.optTime(r.last_used_at, 'devices.last_used_at'),
@@ -460,7 +495,8 @@ class Reader {
     };
   }
   oob(r: Row): OobCode | null {
-    if (r.oob_factor_id === null && r.oob_code_hash === null && r.oob_expires_at === null) return null;
+    if (r.oob_factor_id === null && r.oob_code_hash === null && r.oob_expires_at === null)
+      return null;
     return {
       factorId: this.id(r.oob_factor_id, 'challenges.oob_factor_id'),
       codeHash: this.hash(r.oob_code_hash, 'challenges.oob_code_hash'),
@@ -474,7 +510,8 @@ class Reader {
     } catch {
       ids = undefined;
     }
-    if (!Array.isArray(ids) || ids.length > MAX_CHALLENGE_IDS) throw this.bad('challenges.credential_ids');
+    if (!Array.isArray(ids) || ids.length > MAX_CHALLENGE_IDS)
+      throw this.bad('challenges.credential_ids');
     const credentialIds = ids.map((id: unknown) => this.id(id, 'challenges.credential_ids'));
     const maxAttempts = this.sint(r.max_attempts, 'challenges.max_attempts', 1, 100);
     return {
@@ -495,7 +532,10 @@ class Reader {
   outcome(rows: readonly Row[] | undefined, method: string): Row {
     if (rows === undefined || rows.length !== 1) throw this.bad(`${method} result`);
     const r = rows[0] as Row;
-    if (r.status === 'corrupt') throw this.bad(typeof r.corrupt === 'string' && CORRUPT_WHAT.test(r.corrupt) ? r.corrupt : 'row');
+    if (r.status === 'corrupt')
+      throw this.bad(
+        typeof r.corrupt === 'string' && CORRUPT_WHAT.test(r.corrupt) ? r.corrupt : 'row',
+      );
     return r;
   }
 }
@@ -503,11 +543,13 @@ class Reader {
 // ---------------------------------------------------------------------------------------------
 // Arguments: what the store is about to write, checked again (the layers above validate already)
 
-
-
-
 /** The policy as the parameters of the gate: first delayed failure, base, longest delay, lock. */
-function apolicy(v: unknown): { first: number; base: number; maxDelay: number; maxFailures: number } {
+function apolicy(v: unknown): {
+  first: number;
+  base: number;
+  maxDelay: number;
+  maxFailures: number;
+} {
   const p = arecord(v, 'policy') as Partial<Record<keyof AttemptPolicy, unknown>>;
   const maxFailures = aint(p.maxFailures, 'policy.maxFailures', 1, 100, 'ERR_OPTION_INVALID');
   const free = suint(p.freeFailures, 'policy.freeFailures', maxFailures);
@@ -520,20 +562,27 @@ function apolicy(v: unknown): { first: number; base: number; maxDelay: number; m
   };
 }
 
-
-
-
-
 /** An out-of-band code as its three columns. */
-function aoob(v: unknown, title: string): { factor: string | null; code: string | null; expires: number | null } {
+function aoob(
+  v: unknown,
+  title: string,
+): { factor: string | null; code: string | null; expires: number | null } {
   if (v === null) return { factor: null, code: null, expires: null };
   const o = arecord(v, title);
-  return { factor: sid(o.factorId, `${title}.factorId`), code: ahash(o.codeHash, `${title}.codeHash`), expires: suint(o.expiresAt, `${title}.expiresAt`) };
+  return {
+    factor: sid(o.factorId, `${title}.factorId`),
+    code: ahash(o.codeHash, `${title}.codeHash`),
+    expires: suint(o.expiresAt, `${title}.expiresAt`),
+  };
 }
 
 function abucket(v: unknown): { kind: string; subject: string } {
   const b = arecord(v, 'bucket');
-  const k = aoneOf<SendBucket['kind']>(b.kind, 'bucket.kind', new Set(['user', 'destination', 'app']));
+  const k = aoneOf<SendBucket['kind']>(
+    b.kind,
+    'bucket.kind',
+    new Set(['user', 'destination', 'app']),
+  );
   if (k === 'user') return { kind: k, subject: sid(b.userId, 'bucket.userId') };
   if (k === 'destination') return { kind: k, subject: sid(b.hash, 'bucket.hash') };
   return { kind: k, subject: '' };
@@ -563,29 +612,41 @@ function opId(): string {
 export interface SqlStore extends OtpStore, FactorStore {}
 
 /** @internal Builds the store on `exec`; `adapter` names it in errors ("SQLite", "D1"). */
-export function createSqlStore(adapter: string, prefix: string, exec: Executor, distributedSafe: boolean): SqlStore {
+export function createSqlStore(
+  adapter: string,
+  prefix: string,
+  exec: Executor,
+  distributedSafe: boolean,
+): SqlStore {
   const { T, C, RS, RC, CH, SU, D, Q, F, X } = names(prefix);
   const read = new Reader(adapter);
-  const won = (status: string): string => `EXISTS (SELECT 1 FROM ${X} WHERE id = $op AND status = '${status}')`;
+  const won = (status: string): string =>
+    `EXISTS (SELECT 1 FROM ${X} WHERE id = $op AND status = '${status}')`;
   const finish = `DELETE FROM ${X} WHERE id = $op RETURNING status, corrupt, user_id, scope, ref,
   CAST(a AS TEXT) AS a, CAST(b AS TEXT) AS b, CAST(c AS TEXT) AS c`;
 
   const run = async (method: string, steps: readonly Step[], write: boolean): Promise<Row[][]> => {
     const results = await exec(method, steps, write);
-    if (!Array.isArray(results) || results.length !== steps.length) throw read.bad(`${method} result`);
+    if (!Array.isArray(results) || results.length !== steps.length)
+      throw read.bad(`${method} result`);
     return results.map((rows) => {
-      if (!Array.isArray(rows) || !rows.every((r) => typeof r === 'object' && r !== null)) throw read.bad(`${method} result`);
+      if (!Array.isArray(rows) || !rows.every((r) => typeof r === 'object' && r !== null))
+        throw read.bad(`${method} result`);
       return rows as Row[];
     });
   };
   /** Runs a decision whose last step is `finish`; resolves its outcome row and every step's rows. */
-  const decide = async (method: string, steps: readonly Step[]): Promise<{ out: Row; rows: Row[][] }> => {
+  const decide = async (
+    method: string,
+    steps: readonly Step[],
+  ): Promise<{ out: Row; rows: Row[][] }> => {
     const rows = await run(method, steps, true);
     return { out: read.outcome(rows[rows.length - 1], method), rows };
   };
 
   // -- the throttle gate, in SQL, on the columns f (failures) and a (last failure) of `v`
-  const delay = (v: string): string => `min(${v}.max_delay, ${v}.base * (1 << min(${v}.f - ${v}.first, 30)))`;
+  const delay = (v: string): string =>
+    `min(${v}.max_delay, ${v}.base * (1 << min(${v}.f - ${v}.first, 30)))`;
   const gate = (v: string): string =>
     `(${v}.f < ${v}.max_failures AND (${v}.f < ${v}.first OR ${delay(v)} = 0 OR ${v}.now - ${v}.a >= ${delay(v)}))`;
   const policyParams = `CAST($now AS INTEGER) AS now, CAST($first AS INTEGER) AS first, CAST($base AS INTEGER) AS base,
@@ -595,13 +656,18 @@ export function createSqlStore(adapter: string, prefix: string, exec: Executor, 
       WHEN ${t}.n = 1 AND NOT ${isInt(`${t}.f`, 0, I4)} THEN 'throttle.failures'
       WHEN ${t}.n = 1 AND NOT ${isInt(`${t}.a`, 0, SAFE)} THEN 'throttle.last_failure_at' END`;
   /** Counts one failure in the bucket (user_id, scope) of the scratch row when its status is one of `statuses`. */
-  const countFailure = (statuses: string): string => `INSERT INTO ${T} (user_id, scope, failures, last_failure_at)
+  const countFailure = (
+    statuses: string,
+  ): string => `INSERT INTO ${T} (user_id, scope, failures, last_failure_at)
 SELECT s.user_id, s.scope, s.a + 1, CAST($now AS INTEGER) FROM ${X} AS s WHERE s.id = $op AND s.status IN (${statuses})
 ON CONFLICT (user_id, scope) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at`;
   const credentialBad = (c: string): string =>
     firstBad([
       [isOptInt(`${c}.last_step`, 0, SAFE), 'credentials.last_step'],
-      [`(${c}.hotp_counter IS NULL OR ${isCounter(`${c}.hotp_counter`)})`, 'credentials.hotp_counter'],
+      [
+        `(${c}.hotp_counter IS NULL OR ${isCounter(`${c}.hotp_counter`)})`,
+        'credentials.hotp_counter',
+      ],
       [isInt(`${c}.drift`, -MAX_DRIFT, MAX_DRIFT), 'credentials.drift'],
       [isOptInt(`${c}.last_used_at`, 0, SAFE), 'credentials.last_used_at'],
     ]);
@@ -614,9 +680,18 @@ ON CONFLICT (user_id, scope) DO UPDATE SET failures = excluded.failures, last_fa
       [isIdArray(`${ch}.credential_ids`, MAX_CHALLENGE_IDS), 'challenges.credential_ids'],
       [isInt(`${ch}.created_at`, 0, SAFE), 'challenges.created_at'],
       [isText(`${ch}.payload`, 0, MAX_PAYLOAD), 'challenges.payload'],
-      [`(${ch}.oob_factor_id IS NULL AND ${ch}.oob_code_hash IS NULL AND ${ch}.oob_expires_at IS NULL OR ${isText(`${ch}.oob_factor_id`, 1, 256)})`, 'challenges.oob_factor_id'],
-      [`(${ch}.oob_factor_id IS NULL AND ${ch}.oob_code_hash IS NULL AND ${ch}.oob_expires_at IS NULL OR ${isHex(`${ch}.oob_code_hash`)})`, 'challenges.oob_code_hash'],
-      [`(${ch}.oob_factor_id IS NULL AND ${ch}.oob_code_hash IS NULL AND ${ch}.oob_expires_at IS NULL OR ${isInt(`${ch}.oob_expires_at`, 0, SAFE)})`, 'challenges.oob_expires_at'],
+      [
+        `(${ch}.oob_factor_id IS NULL AND ${ch}.oob_code_hash IS NULL AND ${ch}.oob_expires_at IS NULL OR ${isText(`${ch}.oob_factor_id`, 1, 256)})`,
+        'challenges.oob_factor_id',
+      ],
+      [
+        `(${ch}.oob_factor_id IS NULL AND ${ch}.oob_code_hash IS NULL AND ${ch}.oob_expires_at IS NULL OR ${isHex(`${ch}.oob_code_hash`)})`,
+        'challenges.oob_code_hash',
+      ],
+      [
+        `(${ch}.oob_factor_id IS NULL AND ${ch}.oob_code_hash IS NULL AND ${ch}.oob_expires_at IS NULL OR ${isInt(`${ch}.oob_expires_at`, 0, SAFE)})`,
+        'challenges.oob_expires_at',
+      ],
     ]);
   const CHALLENGE_COLUMNS = `${txt('hash')} AS hash, ${txt('user_id')} AS user_id, ${txt('scope')} AS scope, ${txt('recovery_scope')} AS recovery_scope,
   ${num('created_at')} AS created_at, ${num('expires_at')} AS expires_at, ${num('attempts')} AS attempts, ${num('max_attempts')} AS max_attempts,
@@ -640,7 +715,9 @@ ON CONFLICT (user_id, scope) DO UPDATE SET failures = excluded.failures, last_fa
   ${num('digits')} AS digits, ${num('period')} AS period, ${num('created_at')} AS created_at, ${num('confirmed_at')} AS confirmed_at,
   ${num('expires_at')} AS expires_at`;
   /** The user's set and its unused codes; one row with NULL code columns if none is left. */
-  const SET_ROWS = (user: string): string => `SELECT ${txt('s.set_id')} AS set_id, ${num('s.issued_at')} AS issued_at, ${num('s.total')} AS total,
+  const SET_ROWS = (
+    user: string,
+  ): string => `SELECT ${txt('s.set_id')} AS set_id, ${num('s.issued_at')} AS issued_at, ${num('s.total')} AS total,
   ${txt('c.id')} AS code_id, ${txt('c.hash')} AS code_hash
 FROM ${RS} AS s LEFT JOIN ${RC} AS c ON c.user_id = s.user_id AND c.set_id = s.set_id WHERE s.user_id = ${user} ORDER BY c.seq, c.id`;
   /** The first malformed column of the user's set and codes (the read-back checks the rest). */
@@ -779,21 +856,41 @@ FROM k`,
         now: suint(x.now, 'now'),
         ...apolicy(x.policy),
         step: suint(x.step, 'step', SAFE - MAX_DRIFT),
-        candidates: JSON.stringify(candidates.map((d: unknown) => aint(d, 'candidates[]', -MAX_DRIFT, MAX_DRIFT, 'ERR_OPTION_WINDOW'))),
+        candidates: JSON.stringify(
+          candidates.map((d: unknown) =>
+            aint(d, 'candidates[]', -MAX_DRIFT, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
+          ),
+        ),
         past: aint(x.past, 'past', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
         future: aint(x.future, 'future', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
         centre: abool(x.centreOnDrift, 'centreOnDrift') ? 1 : 0,
-        maxDrift: x.maxDrift === null ? null : aint(x.maxDrift, 'maxDrift', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
+        maxDrift:
+          x.maxDrift === null
+            ? null
+            : aint(x.maxDrift, 'maxDrift', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
       };
-      const { out } = await decide('attemptTotp', [...SQL.attemptTotp.map((s) => step(s, v)), step(finish, v, true)]);
+      const { out } = await decide('attemptTotp', [
+        ...SQL.attemptTotp.map((s) => step(s, v)),
+        step(finish, v, true),
+      ]);
       switch (out.status) {
         case 'closed':
-          return { status: 'closed', failures: read.uint(out.a, 'throttle.failures', I4), lastFailureAt: read.time(out.b, 'throttle.last_failure_at') };
+          return {
+            status: 'closed',
+            failures: read.uint(out.a, 'throttle.failures', I4),
+            lastFailureAt: read.time(out.b, 'throttle.last_failure_at'),
+          };
         case 'invalid':
         case 'replayed':
-          return { status: out.status, failures: read.uint(out.a, 'throttle.failures', I4 - 1) + 1 };
+          return {
+            status: out.status,
+            failures: read.uint(out.a, 'throttle.failures', I4 - 1) + 1,
+          };
         case 'ok':
-          return { status: 'ok', delta: read.sint(out.b, 'attemptTotp result', -MAX_DRIFT, MAX_DRIFT) };
+          return {
+            status: 'ok',
+            delta: read.sint(out.b, 'attemptTotp result', -MAX_DRIFT, MAX_DRIFT),
+          };
         default:
           throw read.bad('attemptTotp result');
       }
@@ -804,23 +901,40 @@ FROM k`,
       const hash = x.challengeHash === undefined ? null : sid(x.challengeHash, 'challengeHash');
       const user = x.userId === null ? null : sid(x.userId, 'userId');
       const scope = x.scope === undefined ? null : sid(x.scope, 'scope');
-      if (hash === null && (user === null || scope === null)) throw typeError('ERR_OPTION_TYPE', 'beginAttempt needs a userId and a scope, or a challenge');
+      if (hash === null && (user === null || scope === null))
+        throw typeError(
+          'ERR_OPTION_TYPE',
+          'beginAttempt needs a userId and a scope, or a challenge',
+        );
       const ids = aids(x.credentialIds, 'credentialIds', MAX_IDS);
       const withSet = abool(x.recoverySet, 'recoverySet');
-      const v = { op: opId(), user, hash, scope, now: suint(x.now, 'now'), ...apolicy(x.policy), ids: JSON.stringify(ids), withSet: withSet ? 1 : 0 };
+      const v = {
+        op: opId(),
+        user,
+        hash,
+        scope,
+        now: suint(x.now, 'now'),
+        ...apolicy(x.policy),
+        ids: JSON.stringify(ids),
+        withSet: withSet ? 1 : 0,
+      };
       const admitted = `EXISTS (SELECT 1 FROM ${X} WHERE id = $op AND status = 'admitted')`;
-      const steps: Step[] = [
-        step(SQL.beginAttempt, v),
-        step(countFailure(`'admitted'`), v),
-      ];
+      const steps: Step[] = [step(SQL.beginAttempt, v), step(countFailure(`'admitted'`), v)];
       if (hash !== null) {
         steps.push(
           step(`DELETE FROM ${CH} WHERE hash = $hash AND ${won('dead')}`, v),
           step(`UPDATE ${CH} SET attempts = attempts + 1 WHERE hash = $hash AND ${admitted}`, v),
-          step(`SELECT ${CHALLENGE_COLUMNS} FROM ${CH} WHERE hash = $hash AND ${admitted}`, v, true),
+          step(
+            `SELECT ${CHALLENGE_COLUMNS} FROM ${CH} WHERE hash = $hash AND ${admitted}`,
+            v,
+            true,
+          ),
         );
       }
-      const challengeIds = hash === null ? `'[]'` : `coalesce((SELECT credential_ids FROM ${CH} WHERE hash = $hash), '[]')`;
+      const challengeIds =
+        hash === null
+          ? `'[]'`
+          : `coalesce((SELECT credential_ids FROM ${CH} WHERE hash = $hash), '[]')`;
       const credAt = steps.length;
       steps.push(
         step(
@@ -831,7 +945,14 @@ FROM k`,
         ),
       );
       const setAt = steps.length;
-      if (withSet) steps.push(step(`${SET_ROWS(`(SELECT user_id FROM ${X} WHERE id = $op AND status = 'admitted')`)}`, v, true));
+      if (withSet)
+        steps.push(
+          step(
+            `${SET_ROWS(`(SELECT user_id FROM ${X} WHERE id = $op AND status = 'admitted')`)}`,
+            v,
+            true,
+          ),
+        );
       steps.push(step(finish, v, true));
       const { out, rows } = await decide('beginAttempt', steps);
       const status = out.status;
@@ -845,15 +966,24 @@ FROM k`,
         return { status: 'exhausted', userId: owner };
       }
       if (status === 'closed')
-        return { status: 'closed', userId: owner, failures: read.uint(out.a, 'throttle.failures', I4), lastFailureAt: read.time(out.b, 'throttle.last_failure_at') };
+        return {
+          status: 'closed',
+          userId: owner,
+          failures: read.uint(out.a, 'throttle.failures', I4),
+          lastFailureAt: read.time(out.b, 'throttle.last_failure_at'),
+        };
       if (status !== 'admitted') throw read.bad('beginAttempt result');
       let challenge: ChallengeRecord | null = null;
       if (hash !== null) {
         const chRows = rows[4] ?? [];
-        if (chRows.length !== 1) throw read.bad(chRows.length > 1 ? 'challenges (duplicate rows)' : 'beginAttempt result');
+        if (chRows.length !== 1)
+          throw read.bad(chRows.length > 1 ? 'challenges (duplicate rows)' : 'beginAttempt result');
         challenge = read.challenge(chRows[0] as Row);
       }
-      const credentials = read.credentials(rows[credAt] ?? [], [...ids, ...(challenge?.credentialIds ?? [])]);
+      const credentials = read.credentials(rows[credAt] ?? [], [
+        ...ids,
+        ...(challenge?.credentialIds ?? []),
+      ]);
       return {
         status: 'admitted',
         userId: owner,
@@ -879,18 +1009,33 @@ FROM k`,
         cred: credential ? sid(claim.credentialId, 'claim.credentialId') : null,
         step: k === 'totp' ? suint(claim.step, 'claim.step') : null,
         drift: k === 'totp' ? sdrift(claim.drift) : null,
-        expected: k === 'hotp' && claim.expected !== null ? scounter(claim.expected, 'claim.expected').toString() : null,
+        expected:
+          k === 'hotp' && claim.expected !== null
+            ? scounter(claim.expected, 'claim.expected').toString()
+            : null,
         next: k === 'hotp' ? scounter(claim.next, 'claim.next').toString() : null,
         create: credential ? (abool(claim.create, 'claim.create') ? 1 : 0) : 0,
         setId: k === 'recovery' ? asetId(claim.setId, 'claim.setId') : null,
-        code: k === 'recovery' ? sid(claim.codeId, 'claim.codeId') : k === 'oob' ? ahash(claim.codeHash, 'claim.codeHash') : null,
+        code:
+          k === 'recovery'
+            ? sid(claim.codeId, 'claim.codeId')
+            : k === 'oob'
+              ? ahash(claim.codeHash, 'claim.codeHash')
+              : null,
         hash: x.challengeHash === undefined ? null : sid(x.challengeHash, 'challengeHash'),
         stepUpHash: stepUp === undefined ? null : sid(stepUp.hash, 'stepUp.hash'),
         stepUpExpires: stepUp === undefined ? null : suint(stepUp.expiresAt, 'stepUp.expiresAt'),
       };
       const steps: Step[] = [step(SQL.settleHead, v)];
-      if (v.hash !== null) steps.push(step(`DELETE FROM ${CH} WHERE hash = $hash AND ${won('dead')}`, v));
-      if (k === 'recovery') steps.push(step(`DELETE FROM ${RC} WHERE user_id = $user AND set_id = $setId AND id = $code AND ${won('ok')}`, v));
+      if (v.hash !== null)
+        steps.push(step(`DELETE FROM ${CH} WHERE hash = $hash AND ${won('dead')}`, v));
+      if (k === 'recovery')
+        steps.push(
+          step(
+            `DELETE FROM ${RC} WHERE user_id = $user AND set_id = $setId AND id = $code AND ${won('ok')}`,
+            v,
+          ),
+        );
       else if (k === 'totp')
         steps.push(
           step(
@@ -909,8 +1054,11 @@ ON CONFLICT (user_id, credential_id) DO UPDATE SET hotp_counter = excluded.hotp_
             v,
           ),
         );
-      steps.push(step(`DELETE FROM ${T} WHERE user_id = $user AND scope = $scope AND ${won('ok')}`, v));
-      if (v.hash !== null) steps.push(step(`DELETE FROM ${CH} WHERE hash = $hash AND ${won('ok')}`, v));
+      steps.push(
+        step(`DELETE FROM ${T} WHERE user_id = $user AND scope = $scope AND ${won('ok')}`, v),
+      );
+      if (v.hash !== null)
+        steps.push(step(`DELETE FROM ${CH} WHERE hash = $hash AND ${won('ok')}`, v));
       if (stepUp !== undefined)
         steps.push(
           step(
@@ -930,31 +1078,62 @@ ON CONFLICT (user_id, hash) DO UPDATE SET expires_at = excluded.expires_at`,
 
     async getThrottle(userId: string, scope: string): Promise<ThrottleRecord> {
       const v = { user: sid(userId, 'userId'), scope: sid(scope, 'scope') };
-      const [rows = []] = await run('getThrottle', [step(`SELECT ${num('failures')} AS failures, ${num('last_failure_at')} AS last_failure_at FROM ${T} WHERE user_id = $user AND scope = $scope`, v, true)], false);
+      const [rows = []] = await run(
+        'getThrottle',
+        [
+          step(
+            `SELECT ${num('failures')} AS failures, ${num('last_failure_at')} AS last_failure_at FROM ${T} WHERE user_id = $user AND scope = $scope`,
+            v,
+            true,
+          ),
+        ],
+        false,
+      );
       if (rows.length > 1) throw read.bad('throttle (duplicate rows)');
       const r = rows[0];
       if (r === undefined) return { failures: 0, lastFailureAt: 0 };
-      return { failures: read.uint(r.failures, 'throttle.failures', I4), lastFailureAt: read.time(r.last_failure_at, 'throttle.last_failure_at') };
+      return {
+        failures: read.uint(r.failures, 'throttle.failures', I4),
+        lastFailureAt: read.time(r.last_failure_at, 'throttle.last_failure_at'),
+      };
     },
 
     async resetThrottle(userId: string, scope: string | null): Promise<void> {
       const v = { user: sid(userId, 'userId'), scope: scope === null ? null : sid(scope, 'scope') };
-      await run('resetThrottle', [step(`DELETE FROM ${T} WHERE user_id = $user AND ($scope IS NULL OR scope = $scope)`, v)], true);
+      await run(
+        'resetThrottle',
+        [step(`DELETE FROM ${T} WHERE user_id = $user AND ($scope IS NULL OR scope = $scope)`, v)],
+        true,
+      );
     },
 
-    async getCredentials(userId: string, credentialIds: readonly string[]): Promise<Readonly<Record<string, CredentialRecord | null>>> {
+    async getCredentials(
+      userId: string,
+      credentialIds: readonly string[],
+    ): Promise<Readonly<Record<string, CredentialRecord | null>>> {
       const ids = aids(credentialIds, 'credentialIds', MAX_IDS);
       const v = { user: sid(userId, 'userId'), ids: JSON.stringify(ids) };
       if (ids.length === 0) return {};
       const [rows = []] = await run(
         'getCredentials',
-        [step(`SELECT ${CREDENTIAL_COLUMNS} FROM ${C} AS c WHERE c.user_id = $user AND c.credential_id IN (SELECT value FROM json_each($ids))`, v, true)],
+        [
+          step(
+            `SELECT ${CREDENTIAL_COLUMNS} FROM ${C} AS c WHERE c.user_id = $user AND c.credential_id IN (SELECT value FROM json_each($ids))`,
+            v,
+            true,
+          ),
+        ],
         false,
       );
       return read.credentials(rows, ids);
     },
 
-    async initCredential(userId: string, credentialId: string, lastStep: number | null, hotpCounter: bigint | null): Promise<boolean> {
+    async initCredential(
+      userId: string,
+      credentialId: string,
+      lastStep: number | null,
+      hotpCounter: bigint | null,
+    ): Promise<boolean> {
       const v = {
         user: sid(userId, 'userId'),
         cred: sid(credentialId, 'credentialId'),
@@ -981,23 +1160,41 @@ VALUES ($user, $cred, CAST($step AS INTEGER), $counter, 0, NULL) ON CONFLICT DO 
       const ids = aids(credentialIds, 'credentialIds', MAX_IDS);
       const v = { user: sid(userId, 'userId'), ids: JSON.stringify(ids) };
       if (ids.length > 0)
-        await run('deleteCredentials', [step(`DELETE FROM ${C} WHERE user_id = $user AND credential_id IN (SELECT value FROM json_each($ids))`, v)], true);
+        await run(
+          'deleteCredentials',
+          [
+            step(
+              `DELETE FROM ${C} WHERE user_id = $user AND credential_id IN (SELECT value FROM json_each($ids))`,
+              v,
+            ),
+          ],
+          true,
+        );
     },
 
     async getRecoveryCodeSet(userId: string): Promise<RecoveryCodeSet | null> {
       const v = { user: sid(userId, 'userId') };
-      const [rows = []] = await run('getRecoveryCodeSet', [step(SET_ROWS('$user'), v, true)], false);
+      const [rows = []] = await run(
+        'getRecoveryCodeSet',
+        [step(SET_ROWS('$user'), v, true)],
+        false,
+      );
       return read.recoverySet(rows);
     },
 
-    async replaceRecoveryCodes(userId: string, set: RecoveryCodeSet | null, expectedSetId: string | null): Promise<boolean> {
+    async replaceRecoveryCodes(
+      userId: string,
+      set: RecoveryCodeSet | null,
+      expectedSetId: string | null,
+    ): Promise<boolean> {
       const user = sid(userId, 'userId');
       const expected = expectedSetId === null ? null : asetId(expectedSetId, 'expectedSetId');
       let codes: string | null = null;
       let head: { setId: string; issuedAt: number; total: number } | null = null;
       if (set !== null) {
         const x = arecord(set, 'set') as Partial<Record<keyof RecoveryCodeSet, unknown>>;
-        if (!Array.isArray(x.codes)) throw typeError('ERR_OPTION_TYPE', `"set.codes" expected an array, got ${kind(x.codes)}`);
+        if (!Array.isArray(x.codes))
+          throw typeError('ERR_OPTION_TYPE', `"set.codes" expected an array, got ${kind(x.codes)}`);
         const pairs: Array<[string, string]> = [];
         const seen = new Set<string>();
         for (const code of x.codes as readonly unknown[]) {
@@ -1006,14 +1203,27 @@ VALUES ($user, $cred, CAST($step AS INTEGER), $counter, 0, NULL) ON CONFLICT DO 
           // Messages name the field, never the hash.
           const hash = sstorable(c.hash, 'set.codes[].hash', MAX_HASH);
           if (hash === '') throw rangeError('ERR_OPTION_INVALID', '"set.codes[].hash" is empty');
-          if (seen.has(id)) throw rangeError('ERR_OPTION_INVALID', '"set.codes" contains a duplicate id');
+          if (seen.has(id))
+            throw rangeError('ERR_OPTION_INVALID', '"set.codes" contains a duplicate id');
           seen.add(id);
           pairs.push([id, hash]);
         }
-        head = { setId: asetId(x.setId, 'set.setId'), issuedAt: suint(x.issuedAt, 'set.issuedAt'), total: aint(x.total, 'set.total', pairs.length, 100, 'ERR_OPTION_INVALID') };
+        head = {
+          setId: asetId(x.setId, 'set.setId'),
+          issuedAt: suint(x.issuedAt, 'set.issuedAt'),
+          total: aint(x.total, 'set.total', pairs.length, 100, 'ERR_OPTION_INVALID'),
+        };
         codes = JSON.stringify(pairs);
       }
-      const v = { op: opId(), user, expected, setId: head?.setId ?? null, issued: head?.issuedAt ?? null, total: head?.total ?? null, codes };
+      const v = {
+        op: opId(),
+        user,
+        expected,
+        setId: head?.setId ?? null,
+        issued: head?.issuedAt ?? null,
+        total: head?.total ?? null,
+        codes,
+      };
       const steps: Step[] = [
         step(
           `INSERT INTO ${X} (id, status, corrupt)
@@ -1026,7 +1236,10 @@ FROM (SELECT count(*) AS n, min(set_id) AS set_id FROM ${RS} WHERE user_id = $us
       ];
       if (head !== null)
         steps.push(
-          step(`INSERT INTO ${RS} (user_id, set_id, issued_at, total) SELECT $user, $setId, CAST($issued AS INTEGER), CAST($total AS INTEGER) WHERE ${won('ok')}`, v),
+          step(
+            `INSERT INTO ${RS} (user_id, set_id, issued_at, total) SELECT $user, $setId, CAST($issued AS INTEGER), CAST($total AS INTEGER) WHERE ${won('ok')}`,
+            v,
+          ),
           step(
             `INSERT INTO ${RC} (user_id, set_id, id, hash, seq)
 SELECT $user, $setId, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), j.key + 1 FROM json_each($codes) AS j WHERE ${won('ok')}`,
@@ -1064,12 +1277,18 @@ SELECT $user, $setId, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]
       await decide('createChallenge', [
         step(
           `INSERT INTO ${X} (id, status, corrupt) SELECT $op, CASE WHEN bad IS NULL THEN 'ok' ELSE 'corrupt' END, bad
-FROM (SELECT (SELECT bad FROM (SELECT ${firstBad([[isInt('expires_at', 0, SAFE), 'challenges.expires_at'], [isInt('created_at', 0, SAFE), 'challenges.created_at']])} AS bad
+FROM (SELECT (SELECT bad FROM (SELECT ${firstBad([
+            [isInt('expires_at', 0, SAFE), 'challenges.expires_at'],
+            [isInt('created_at', 0, SAFE), 'challenges.created_at'],
+          ])} AS bad
   FROM ${CH} WHERE user_id = $user) WHERE bad IS NOT NULL LIMIT 1) AS bad)`,
           v,
         ),
         // The dead, then the oldest live ones beyond maxLive − 1 (oldest: created first, inserted first on a tie).
-        step(`DELETE FROM ${CH} WHERE user_id = $user AND expires_at <= CAST($created AS INTEGER) AND ${won('ok')}`, v),
+        step(
+          `DELETE FROM ${CH} WHERE user_id = $user AND expires_at <= CAST($created AS INTEGER) AND ${won('ok')}`,
+          v,
+        ),
         step(
           `DELETE FROM ${CH} WHERE seq IN (SELECT seq FROM (SELECT seq, row_number() OVER (ORDER BY created_at DESC, seq DESC) AS r
   FROM ${CH} WHERE user_id = $user) WHERE r >= CAST($maxLive AS INTEGER)) AND ${won('ok')}`,
@@ -1089,7 +1308,11 @@ SELECT $hash, $user, $scope, $recoveryScope, CAST($created AS INTEGER), CAST($ex
     },
 
     async deleteChallenges(userId: string): Promise<void> {
-      await run('deleteChallenges', [step(`DELETE FROM ${CH} WHERE user_id = $user`, { user: sid(userId, 'userId') })], true);
+      await run(
+        'deleteChallenges',
+        [step(`DELETE FROM ${CH} WHERE user_id = $user`, { user: sid(userId, 'userId') })],
+        true,
+      );
     },
 
     async consumeStepUp(userId: string, hash: string, now: number): Promise<boolean> {
@@ -1099,8 +1322,16 @@ SELECT $hash, $user, $scope, $recoveryScope, CAST($created AS INTEGER), CAST($ex
       const [seen = [], gone = []] = await run(
         'consumeStepUp',
         [
-          step(`SELECT ${num('expires_at')} AS expires_at FROM ${SU} WHERE user_id = $user AND hash = $hash`, v, true),
-          step(`DELETE FROM ${SU} WHERE user_id = $user AND hash = $hash AND ${isInt('expires_at', 0, SAFE)} RETURNING ${num('expires_at')} AS expires_at`, v, true),
+          step(
+            `SELECT ${num('expires_at')} AS expires_at FROM ${SU} WHERE user_id = $user AND hash = $hash`,
+            v,
+            true,
+          ),
+          step(
+            `DELETE FROM ${SU} WHERE user_id = $user AND hash = $hash AND ${isInt('expires_at', 0, SAFE)} RETURNING ${num('expires_at')} AS expires_at`,
+            v,
+            true,
+          ),
         ],
         true,
       );
@@ -1112,7 +1343,13 @@ SELECT $hash, $user, $scope, $recoveryScope, CAST($created AS INTEGER), CAST($ex
       return r !== undefined && read.time(r.expires_at, 'step_ups.expires_at') > at;
     },
 
-    async setChallengeCode(userId: string, challengeHash: string, code: OobCode | null, now: number, expected?: string): Promise<boolean> {
+    async setChallengeCode(
+      userId: string,
+      challengeHash: string,
+      code: OobCode | null,
+      now: number,
+      expected?: string,
+    ): Promise<boolean> {
       const oob = aoob(code, 'code');
       const v = {
         op: opId(),
@@ -1135,7 +1372,10 @@ FROM (SELECT count(*) AS n, min(user_id) AS u, min(expires_at) AS e, min(oob_cod
           v,
         ),
         step(`DELETE FROM ${CH} WHERE hash = $hash AND ${won('dead')}`, v),
-        step(`UPDATE ${CH} SET oob_factor_id = $factor, oob_code_hash = $code, oob_expires_at = CAST($expires AS INTEGER) WHERE hash = $hash AND ${won('ok')}`, v),
+        step(
+          `UPDATE ${CH} SET oob_factor_id = $factor, oob_code_hash = $code, oob_expires_at = CAST($expires AS INTEGER) WHERE hash = $hash AND ${won('ok')}`,
+          v,
+        ),
         step(finish, v, true),
       ]);
       if (out.status === 'ok') return true;
@@ -1161,11 +1401,17 @@ FROM (SELECT count(*) AS n, min(user_id) AS u, min(expires_at) AS e, min(oob_cod
       await decide('createDevice', [
         step(
           `INSERT INTO ${X} (id, status, corrupt) SELECT $op, CASE WHEN bad IS NULL THEN 'ok' ELSE 'corrupt' END, bad
-FROM (SELECT (SELECT bad FROM (SELECT ${firstBad([[isInt('expires_at', 0, SAFE), 'devices.expires_at'], [isInt('created_at', 0, SAFE), 'devices.created_at']])} AS bad
+FROM (SELECT (SELECT bad FROM (SELECT ${firstBad([
+            [isInt('expires_at', 0, SAFE), 'devices.expires_at'],
+            [isInt('created_at', 0, SAFE), 'devices.created_at'],
+          ])} AS bad
   FROM ${D} WHERE user_id = $user AND kind = $kind) WHERE bad IS NOT NULL LIMIT 1) AS bad)`,
           v,
         ),
-        step(`DELETE FROM ${D} WHERE user_id = $user AND kind = $kind AND expires_at <= CAST($created AS INTEGER) AND ${won('ok')}`, v),
+        step(
+          `DELETE FROM ${D} WHERE user_id = $user AND kind = $kind AND expires_at <= CAST($created AS INTEGER) AND ${won('ok')}`,
+          v,
+        ),
         step(
           `DELETE FROM ${D} WHERE seq IN (SELECT seq FROM (SELECT seq, row_number() OVER (ORDER BY created_at DESC, seq DESC) AS r
   FROM ${D} WHERE user_id = $user AND kind = $kind) WHERE r >= CAST($max AS INTEGER)) AND ${won('ok')}`,
@@ -1183,7 +1429,14 @@ ON CONFLICT (user_id, id) DO UPDATE SET kind = excluded.kind, token_hash = exclu
       ]);
     },
 
-    async rotateDevice(userId: string, kind: 'trusted' | 'known', tokenHash: string, newHash: string, now: number, expiresAt: number | null): Promise<DeviceRotation> {
+    async rotateDevice(
+      userId: string,
+      kind: 'trusted' | 'known',
+      tokenHash: string,
+      newHash: string,
+      now: number,
+      expiresAt: number | null,
+    ): Promise<DeviceRotation> {
       const v = {
         op: opId(),
         user: sid(userId, 'userId'),
@@ -1215,16 +1468,31 @@ WHERE user_id = $user AND id = (SELECT ref FROM ${X} WHERE id = $op AND status =
         step(finish, v, true),
       ]);
       if (out.status === 'unknown') return { status: 'unknown' };
-      if (out.status === 'replayed') return { status: 'replayed', deviceId: read.id(out.ref, 'devices.id') };
+      if (out.status === 'replayed')
+        return { status: 'replayed', deviceId: read.id(out.ref, 'devices.id') };
       const updated = rows[1] ?? [];
       if (out.status !== 'rotated' || updated.length !== 1) throw read.bad('rotateDevice result');
       return { status: 'rotated', device: read.device(updated[0] as Row) };
     },
 
-    async listDevices(userId: string, kind: 'trusted' | 'known', now: number): Promise<readonly DeviceRecord[]> {
+    async listDevices(
+      userId: string,
+      kind: 'trusted' | 'known',
+      now: number,
+    ): Promise<readonly DeviceRecord[]> {
       const v = { user: sid(userId, 'userId'), kind: aoneOf(kind, 'kind', DEVICE_KINDS) };
       const at = suint(now, 'now');
-      const [rows = []] = await run('listDevices', [step(`SELECT ${DEVICE_COLUMNS} FROM ${D} WHERE user_id = $user AND kind = $kind ORDER BY seq`, v, true)], false);
+      const [rows = []] = await run(
+        'listDevices',
+        [
+          step(
+            `SELECT ${DEVICE_COLUMNS} FROM ${D} WHERE user_id = $user AND kind = $kind ORDER BY seq`,
+            v,
+            true,
+          ),
+        ],
+        false,
+      );
       // Oldest first; a stable sort keeps creation order among devices created at the same instant.
       return rows
         .map((r) => read.device(r))
@@ -1232,16 +1500,46 @@ WHERE user_id = $user AND id = (SELECT ref FROM ${X} WHERE id = $op AND status =
         .sort((x, y) => x.createdAt - y.createdAt);
     },
 
-    async revokeDevices(userId: string, kind: 'trusted' | 'known', deviceId: string | null): Promise<number> {
-      const v = { user: sid(userId, 'userId'), kind: aoneOf(kind, 'kind', DEVICE_KINDS), id: deviceId === null ? null : sid(deviceId, 'deviceId') };
-      const [rows = []] = await run('revokeDevices', [step(`DELETE FROM ${D} WHERE user_id = $user AND kind = $kind AND ($id IS NULL OR id = $id) RETURNING '1' AS gone`, v, true)], true);
+    async revokeDevices(
+      userId: string,
+      kind: 'trusted' | 'known',
+      deviceId: string | null,
+    ): Promise<number> {
+      const v = {
+        user: sid(userId, 'userId'),
+        kind: aoneOf(kind, 'kind', DEVICE_KINDS),
+        id: deviceId === null ? null : sid(deviceId, 'deviceId'),
+      };
+      const [rows = []] = await run(
+        'revokeDevices',
+        [
+          step(
+            `DELETE FROM ${D} WHERE user_id = $user AND kind = $kind AND ($id IS NULL OR id = $id) RETURNING '1' AS gone`,
+            v,
+            true,
+          ),
+        ],
+        true,
+      );
       return rows.length;
     },
 
-    async reserveSend(bucket: SendBucket, rule: SendRule, now: number): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number }> {
+    async reserveSend(
+      bucket: SendBucket,
+      rule: SendRule,
+      now: number,
+    ): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number }> {
       const b = abucket(bucket);
       const r = arule(rule);
-      const v = { op: opId(), kind: b.kind, subject: b.subject, limit: r.limit, windowMs: r.windowMs, cooldown: r.cooldown, now: suint(now, 'now') };
+      const v = {
+        op: opId(),
+        kind: b.kind,
+        subject: b.subject,
+        limit: r.limit,
+        windowMs: r.windowMs,
+        cooldown: r.cooldown,
+        now: suint(now, 'now'),
+      };
       const { out } = await decide('reserveSend', [
         step(
           `WITH p AS (SELECT CAST($now AS INTEGER) AS now, CAST($windowMs AS INTEGER) AS window_ms, CAST($limit AS INTEGER) AS lim,
@@ -1282,7 +1580,11 @@ ON CONFLICT (kind, subject) DO UPDATE SET window_no = excluded.window_no, sends 
       const [seen = []] = await run(
         'releaseSend',
         [
-          step(`SELECT ${num('window_no')} AS window_no, ${num('sends')} AS sends FROM ${Q} WHERE kind = $kind AND subject = $subject`, v, true),
+          step(
+            `SELECT ${num('window_no')} AS window_no, ${num('sends')} AS sends FROM ${Q} WHERE kind = $kind AND subject = $subject`,
+            v,
+            true,
+          ),
           step(
             `UPDATE ${Q} SET sends = sends - 1 WHERE kind = $kind AND subject = $subject AND ${isInt('window_no', 0, SAFE)} AND ${isInt('sends', 1, I4)}
   AND window_no = CAST($now AS INTEGER) / CAST($windowMs AS INTEGER)`,
@@ -1303,7 +1605,9 @@ ON CONFLICT (kind, subject) DO UPDATE SET window_no = excluded.window_no, sends 
       await run(
         'eraseUser',
         [
-          ...[CH, T, C, RS, RC, SU, D].map((t) => step(`DELETE FROM ${t} WHERE user_id = $user`, v)),
+          ...[CH, T, C, RS, RC, SU, D].map((t) =>
+            step(`DELETE FROM ${t} WHERE user_id = $user`, v),
+          ),
           step(`DELETE FROM ${Q} WHERE kind = 'user' AND subject = $user`, v),
         ],
         true,
@@ -1311,20 +1615,36 @@ ON CONFLICT (kind, subject) DO UPDATE SET window_no = excluded.window_no, sends 
     },
 
     // ---- the factor registry
-    async addFactor(record: FactorRecord, limits: { readonly maxPending: number; readonly maxConfirmed: number }, now: number): Promise<'added' | 'limit'> {
+    async addFactor(
+      record: FactorRecord,
+      limits: { readonly maxPending: number; readonly maxConfirmed: number },
+      now: number,
+    ): Promise<'added' | 'limit'> {
       const f = arecord(record, 'record') as Partial<Record<keyof FactorRecord, unknown>>;
       const l = arecord(limits, 'limits');
       const status = aoneOf<FactorRecord['status']>(f.status, 'record.status', FACTOR_STATUS);
       const confirmedAt = optTime(f.confirmedAt, 'record.confirmedAt');
       const expiresAt = optTime(f.expiresAt, 'record.expiresAt');
       // The registry's invariant (the schema CHECKs it too): pending ⇔ expires, confirmed ⇔ confirmedAt.
-      if (status === 'pending' ? confirmedAt !== null || expiresAt === null : confirmedAt === null || expiresAt !== null)
-        throw rangeError('ERR_OPTION_INVALID', '"record" pending needs expiresAt and no confirmedAt; confirmed the reverse');
+      if (
+        status === 'pending'
+          ? confirmedAt !== null || expiresAt === null
+          : confirmedAt === null || expiresAt !== null
+      )
+        throw rangeError(
+          'ERR_OPTION_INVALID',
+          '"record" pending needs expiresAt and no confirmedAt; confirmed the reverse',
+        );
       const type = aoneOf<FactorRecord['type']>(f.type, 'record.type', FACTOR_TYPES);
       const hint = f.hint === null ? null : sstorable(f.hint, 'record.hint', MAX_HINT);
-      if (hint !== null && !OOB_TYPES.has(type)) throw rangeError('ERR_OPTION_INVALID', '"record.hint" is for email and SMS factors only');
+      if (hint !== null && !OOB_TYPES.has(type))
+        throw rangeError('ERR_OPTION_INVALID', '"record.hint" is for email and SMS factors only');
       const label = sid(f.label, 'record.label');
-      if (label.length > MAX_LABEL) throw rangeError('ERR_OPTION_INVALID', `"record.label" expected 1..${MAX_LABEL} characters, got ${label.length}`);
+      if (label.length > MAX_LABEL)
+        throw rangeError(
+          'ERR_OPTION_INVALID',
+          `"record.label" expected 1..${MAX_LABEL} characters, got ${label.length}`,
+        );
       const v = {
         op: opId(),
         user: sid(f.userId, 'record.userId'),
@@ -1362,7 +1682,10 @@ FROM k`,
           v,
         ),
         // The dead pending factors go whatever the outcome (as in the memory store).
-        step(`DELETE FROM ${F} WHERE user_id = $user AND ${dead} AND EXISTS (SELECT 1 FROM ${X} WHERE id = $op AND status <> 'corrupt')`, v),
+        step(
+          `DELETE FROM ${F} WHERE user_id = $user AND ${dead} AND EXISTS (SELECT 1 FROM ${X} WHERE id = $op AND status <> 'corrupt')`,
+          v,
+        ),
         step(
           `INSERT INTO ${F} (user_id, id, type, label, status, sealed_secret, hint, algorithm, digits, period, created_at, confirmed_at, expires_at)
 SELECT $user, $id, $type, $label, $status, $sealed, $hint, $algorithm, CAST($digits AS INTEGER), CAST($period AS INTEGER), CAST($created AS INTEGER),
@@ -1372,17 +1695,42 @@ SELECT $user, $id, $type, $label, $status, $sealed, $hint, $algorithm, CAST($dig
         step(finish, v, true),
       ]);
       if (out.status === 'added' || out.status === 'limit') return out.status;
-      if (out.status === 'duplicate') throw new OtpkitError('ERR_STORE', `${adapter} store: addFactor failed: the user already has a factor with this id`);
+      if (out.status === 'duplicate')
+        throw new OtpkitError(
+          'ERR_STORE',
+          `${adapter} store: addFactor failed: the user already has a factor with this id`,
+        );
       throw read.bad('addFactor result');
     },
 
     async listFactors(userId: string): Promise<readonly FactorRecord[]> {
-      const [rows = []] = await run('listFactors', [step(`SELECT ${FACTOR_COLUMNS} FROM ${F} WHERE user_id = $user ORDER BY seq`, { user: sid(userId, 'userId') }, true)], false);
+      const [rows = []] = await run(
+        'listFactors',
+        [
+          step(
+            `SELECT ${FACTOR_COLUMNS} FROM ${F} WHERE user_id = $user ORDER BY seq`,
+            { user: sid(userId, 'userId') },
+            true,
+          ),
+        ],
+        false,
+      );
       return rows.map((r) => read.factor(r));
     },
 
-    async confirmFactor(userId: string, factorId: string, now: number, maxConfirmed: number): Promise<'confirmed' | 'not-found' | 'expired' | 'limit'> {
-      const v = { op: opId(), user: sid(userId, 'userId'), id: sid(factorId, 'factorId'), now: suint(now, 'now'), max: suint(maxConfirmed, 'maxConfirmed', I4) };
+    async confirmFactor(
+      userId: string,
+      factorId: string,
+      now: number,
+      maxConfirmed: number,
+    ): Promise<'confirmed' | 'not-found' | 'expired' | 'limit'> {
+      const v = {
+        op: opId(),
+        user: sid(userId, 'userId'),
+        id: sid(factorId, 'factorId'),
+        now: suint(now, 'now'),
+        max: suint(maxConfirmed, 'maxConfirmed', I4),
+      };
       const { out } = await decide('confirmFactor', [
         step(
           `INSERT INTO ${X} (id, status, corrupt)
@@ -1394,7 +1742,10 @@ SELECT $op, CASE WHEN n = 0 THEN 'not-found' WHEN n > 1 THEN 'corrupt' WHEN s IS
 FROM (SELECT count(*) AS n, min(status) AS s, min(expires_at) AS e FROM ${F} WHERE user_id = $user AND id = $id)`,
           v,
         ),
-        step(`UPDATE ${F} SET status = 'confirmed', confirmed_at = CAST($now AS INTEGER), expires_at = NULL WHERE user_id = $user AND id = $id AND ${won('confirmed')}`, v),
+        step(
+          `UPDATE ${F} SET status = 'confirmed', confirmed_at = CAST($now AS INTEGER), expires_at = NULL WHERE user_id = $user AND id = $id AND ${won('confirmed')}`,
+          v,
+        ),
         step(finish, v, true),
       ]);
       const s = out.status;
@@ -1404,26 +1755,59 @@ FROM (SELECT count(*) AS n, min(status) AS s, min(expires_at) AS e FROM ${F} WHE
 
     async renameFactor(userId: string, factorId: string, label: string): Promise<boolean> {
       const l = sid(label, 'label');
-      if (l.length > MAX_LABEL) throw rangeError('ERR_OPTION_INVALID', `"label" expected 1..${MAX_LABEL} characters, got ${l.length}`);
+      if (l.length > MAX_LABEL)
+        throw rangeError(
+          'ERR_OPTION_INVALID',
+          `"label" expected 1..${MAX_LABEL} characters, got ${l.length}`,
+        );
       const v = { user: sid(userId, 'userId'), id: sid(factorId, 'factorId'), label: l };
-      const [rows = []] = await run('renameFactor', [step(`UPDATE ${F} SET label = $label WHERE user_id = $user AND id = $id RETURNING '1' AS won`, v, true)], true);
+      const [rows = []] = await run(
+        'renameFactor',
+        [
+          step(
+            `UPDATE ${F} SET label = $label WHERE user_id = $user AND id = $id RETURNING '1' AS won`,
+            v,
+            true,
+          ),
+        ],
+        true,
+      );
       if (rows.length > 1) throw read.bad('factors (duplicate rows)');
       return rows.length === 1;
     },
 
     async removeFactor(userId: string, factorId: string): Promise<boolean> {
       const v = { user: sid(userId, 'userId'), id: sid(factorId, 'factorId') };
-      const [rows = []] = await run('removeFactor', [step(`DELETE FROM ${F} WHERE user_id = $user AND id = $id RETURNING '1' AS won`, v, true)], true);
+      const [rows = []] = await run(
+        'removeFactor',
+        [step(`DELETE FROM ${F} WHERE user_id = $user AND id = $id RETURNING '1' AS won`, v, true)],
+        true,
+      );
       if (rows.length > 1) throw read.bad('factors (duplicate rows)');
       return rows.length === 1;
     },
 
     async removeFactors(userId: string): Promise<number> {
-      const [rows = []] = await run('removeFactors', [step(`DELETE FROM ${F} WHERE user_id = $user RETURNING '1' AS won`, { user: sid(userId, 'userId') }, true)], true);
+      const [rows = []] = await run(
+        'removeFactors',
+        [
+          step(
+            `DELETE FROM ${F} WHERE user_id = $user RETURNING '1' AS won`,
+            { user: sid(userId, 'userId') },
+            true,
+          ),
+        ],
+        true,
+      );
       return rows.length;
     },
 
-    async resealFactor(userId: string, factorId: string, expected: string, sealed: string): Promise<boolean> {
+    async resealFactor(
+      userId: string,
+      factorId: string,
+      expected: string,
+      sealed: string,
+    ): Promise<boolean> {
       const v = {
         user: sid(userId, 'userId'),
         id: sid(factorId, 'factorId'),
@@ -1432,25 +1816,50 @@ FROM (SELECT count(*) AS n, min(status) AS s, min(expires_at) AS e FROM ${F} WHE
       };
       const [rows = []] = await run(
         'resealFactor',
-        [step(`UPDATE ${F} SET sealed_secret = $sealed WHERE user_id = $user AND id = $id AND sealed_secret = $expected RETURNING '1' AS won`, v, true)],
+        [
+          step(
+            `UPDATE ${F} SET sealed_secret = $sealed WHERE user_id = $user AND id = $id AND sealed_secret = $expected RETURNING '1' AS won`,
+            v,
+            true,
+          ),
+        ],
         true,
       );
       if (rows.length > 1) throw read.bad('factors (duplicate rows)');
       return rows.length === 1;
     },
 
-    async scanFactors(after: { readonly userId: string; readonly id: string } | null, limit: number): Promise<readonly FactorRecord[]> {
+    async scanFactors(
+      after: { readonly userId: string; readonly id: string } | null,
+      limit: number,
+    ): Promise<readonly FactorRecord[]> {
       const l = suint(limit, 'limit', I4);
       // Keyset pagination in SQLite's BINARY collation: the byte order of UTF-8, total and stable.
       if (after === null) {
-        const [rows = []] = await run('scanFactors', [step(`SELECT ${FACTOR_COLUMNS} FROM ${F} ORDER BY user_id, id LIMIT CAST($limit AS INTEGER)`, { limit: l }, true)], false);
+        const [rows = []] = await run(
+          'scanFactors',
+          [
+            step(
+              `SELECT ${FACTOR_COLUMNS} FROM ${F} ORDER BY user_id, id LIMIT CAST($limit AS INTEGER)`,
+              { limit: l },
+              true,
+            ),
+          ],
+          false,
+        );
         return rows.map((r) => read.factor(r));
       }
       const a = arecord(after, 'after');
       const v = { user: sid(a.userId, 'after.userId'), id: sid(a.id, 'after.id'), limit: l };
       const [rows = []] = await run(
         'scanFactors',
-        [step(`SELECT ${FACTOR_COLUMNS} FROM ${F} WHERE user_id > $user OR (user_id = $user AND id > $id) ORDER BY user_id, id LIMIT CAST($limit AS INTEGER)`, v, true)],
+        [
+          step(
+            `SELECT ${FACTOR_COLUMNS} FROM ${F} WHERE user_id > $user OR (user_id = $user AND id > $id) ORDER BY user_id, id LIMIT CAST($limit AS INTEGER)`,
+            v,
+            true,
+          ),
+        ],
         false,
       );
       return rows.map((r) => read.factor(r));

@@ -62,22 +62,36 @@ const SCHEMA_KEYS: ReadonlySet<string> = new Set(['prefix']);
 
 function adb(v: unknown): D1DatabaseLike {
   const d = v as { prepare?: unknown; batch?: unknown } | null;
-  if (typeof d !== 'object' || d === null || typeof d.prepare !== 'function' || typeof d.batch !== 'function')
-    throw typeError('ERR_OPTION_TYPE', `"db" expected a D1 binding (an object with prepare() and batch()), got ${kind(v)}`);
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.prepare !== 'function' ||
+    typeof d.batch !== 'function'
+  )
+    throw typeError(
+      'ERR_OPTION_TYPE',
+      `"db" expected a D1 binding (an object with prepare() and batch()), got ${kind(v)}`,
+    );
   return v as D1DatabaseLike;
 }
 
 /** D1's own overload and time-out errors (the request was shed or cut short; nothing was decided for sure). */
 function isTimeout(e: unknown): boolean {
-  const message = typeof e === 'object' && e !== null ? (e as { message?: unknown }).message : undefined;
-  return typeof message === 'string' && /timed? ?out|timeout|overloaded|too many requests queued/i.test(message);
+  const message =
+    typeof e === 'object' && e !== null ? (e as { message?: unknown }).message : undefined;
+  return (
+    typeof message === 'string' &&
+    /timed? ?out|timeout|overloaded|too many requests queued/i.test(message)
+  );
 }
 
-const failure = (method: string, e: unknown): OtpkitError => storeFailure(ADAPTER, method, e, isTimeout(e));
+const failure = (method: string, e: unknown): OtpkitError =>
+  storeFailure(ADAPTER, method, e, isTimeout(e));
 
 /** The rows of one statement's result (`{ results: [...] }`), or corrupt. */
 function rowsOf(r: unknown, method: string): unknown[] {
-  const rows = typeof r === 'object' && r !== null ? (r as { results?: unknown }).results : undefined;
+  const rows =
+    typeof r === 'object' && r !== null ? (r as { results?: unknown }).results : undefined;
   if (!Array.isArray(rows)) throw corrupt(ADAPTER, `${method} result`);
   return rows;
 }
@@ -178,7 +192,8 @@ export async function migrateD1(db: D1DatabaseLike, options?: D1SchemaOptions): 
  *   "Read replication" (the Sessions API)
  */
 export function createD1Store(options: D1StoreOptions): D1Store {
-  if (options === undefined) throw typeError('ERR_OPTION_TYPE', '"options" expected an object, got undefined');
+  if (options === undefined)
+    throw typeError('ERR_OPTION_TYPE', '"options" expected an object, got undefined');
   const o = aoptions<D1StoreOptions>(options, STORE_KEYS);
   const db = adb(o.db);
   const prefix = aprefix(o.prefix);
@@ -186,11 +201,15 @@ export function createD1Store(options: D1StoreOptions): D1Store {
     let raw: unknown;
     try {
       const bound = steps.map((s) => db.prepare(s.sql).bind(...s.args));
-      raw = bound.length === 1 ? [await (bound[0] as D1PreparedStatementLike).all()] : await db.batch(bound);
+      raw =
+        bound.length === 1
+          ? [await (bound[0] as D1PreparedStatementLike).all()]
+          : await db.batch(bound);
     } catch (e) {
       throw failure(method, e);
     }
-    if (!Array.isArray(raw) || raw.length !== steps.length) throw corrupt(ADAPTER, `${method} result`);
+    if (!Array.isArray(raw) || raw.length !== steps.length)
+      throw corrupt(ADAPTER, `${method} result`);
     return raw.map((r) => rowsOf(r, method));
   };
   return createSqlStore(ADAPTER, prefix, exec, true) as D1Store;

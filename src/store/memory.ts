@@ -86,18 +86,35 @@ export function createMemoryStore(): MemoryStore {
   const users = new Map<string, User>();
   /** Send quotas by bucket key: the count in the current window and the last send. */
   const sends = new Map<string, { window: number; count: number; lastAt: number }>();
-  const bucketKey = (b: SendBucket): string => (b.kind === 'user' ? `user:${b.userId}` : b.kind === 'destination' ? `destination:${b.hash}` : 'app');
-  const challenges = new Map<string, { -readonly [K in keyof ChallengeRecord]: ChallengeRecord[K] }>();
+  const bucketKey = (b: SendBucket): string =>
+    b.kind === 'user'
+      ? `user:${b.userId}`
+      : b.kind === 'destination'
+        ? `destination:${b.hash}`
+        : 'app';
+  const challenges = new Map<
+    string,
+    { -readonly [K in keyof ChallengeRecord]: ChallengeRecord[K] }
+  >();
 
   const user = (id: string): User => {
     let u = users.get(id);
     if (u === undefined) {
-      u = { devices: new Map(), throttles: new Map(), credentials: new Map(), recovery: null, challenges: new Set(), stepUps: new Map(), factors: new Map() };
+      u = {
+        devices: new Map(),
+        throttles: new Map(),
+        credentials: new Map(),
+        recovery: null,
+        challenges: new Set(),
+        stepUps: new Map(),
+        factors: new Map(),
+      };
       users.set(id, u);
     }
     return u;
   };
-  const throttleOf = (u: User | undefined, scope: string): ThrottleRecord => u?.throttles.get(scope) ?? EMPTY_THROTTLE;
+  const throttleOf = (u: User | undefined, scope: string): ThrottleRecord =>
+    u?.throttles.get(scope) ?? EMPTY_THROTTLE;
   /** Counts one failure in the bucket and returns the new count. */
   const count = (u: User, scope: string, now: number): number => {
     const t = u.throttles.get(scope) ?? { failures: 0, lastFailureAt: 0 };
@@ -107,9 +124,23 @@ export function createMemoryStore(): MemoryStore {
     return t.failures;
   };
   const credentialRecord = (c: Credential | undefined): CredentialRecord | null =>
-    c === undefined ? null : { lastStep: c.lastStep, hotpCounter: c.hotpCounter, drift: c.drift, lastUsedAt: c.lastUsedAt };
+    c === undefined
+      ? null
+      : {
+          lastStep: c.lastStep,
+          hotpCounter: c.hotpCounter,
+          drift: c.drift,
+          lastUsedAt: c.lastUsedAt,
+        };
   const setRecord = (r: RecoverySet | null): RecoveryCodeSet | null =>
-    r === null ? null : { setId: r.setId, issuedAt: r.issuedAt, total: r.total, codes: Array.from(r.codes, ([id, hash]) => ({ id, hash })) };
+    r === null
+      ? null
+      : {
+          setId: r.setId,
+          issuedAt: r.issuedAt,
+          total: r.total,
+          codes: Array.from(r.codes, ([id, hash]) => ({ id, hash })),
+        };
   /** Sets an own property, even one named `__proto__`: a credential id is any string. */
   const own = <T>(o: Record<string, T>, key: string, value: T): void => {
     Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
@@ -180,10 +211,17 @@ export function createMemoryStore(): MemoryStore {
       }
       if (delta === undefined) return { status: 'invalid', failures };
       const claimed = a.step + delta;
-      if (c !== undefined && c.lastStep !== null && c.lastStep >= claimed) return { status: 'replayed', failures };
+      if (c !== undefined && c.lastStep !== null && c.lastStep >= claimed)
+        return { status: 'replayed', failures };
       // `+ 0` turns a clamped -0 into 0: stores that write text must read back what memory holds.
-      const drift = a.maxDrift === null ? 0 : Math.max(-a.maxDrift, Math.min(a.maxDrift, delta)) + 0;
-      u.credentials.set(a.credentialId, { lastStep: claimed, hotpCounter: c?.hotpCounter ?? null, drift, lastUsedAt: a.now });
+      const drift =
+        a.maxDrift === null ? 0 : Math.max(-a.maxDrift, Math.min(a.maxDrift, delta)) + 0;
+      u.credentials.set(a.credentialId, {
+        lastStep: claimed,
+        hotpCounter: c?.hotpCounter ?? null,
+        drift,
+        lastUsedAt: a.now,
+      });
       u.throttles.delete(a.scope);
       return { status: 'ok', delta };
     },
@@ -192,14 +230,16 @@ export function createMemoryStore(): MemoryStore {
       let userId = b.userId;
       let scope = b.scope;
       let challenge: ChallengeRecord | null = null;
-      const ch = b.challengeHash === undefined ? undefined : liveChallenge(b.challengeHash, userId, b.now);
+      const ch =
+        b.challengeHash === undefined ? undefined : liveChallenge(b.challengeHash, userId, b.now);
       if (b.challengeHash !== undefined) {
         if (ch === undefined) return { status: 'no-challenge' };
         if (ch.attempts >= ch.maxAttempts) return { status: 'exhausted', userId: ch.userId };
         userId = ch.userId;
         scope = b.recoverySet ? ch.recoveryScope : ch.scope;
       }
-      if (userId === null || scope === undefined) throw new TypeError('beginAttempt needs a userId and a scope, or a challenge');
+      if (userId === null || scope === undefined)
+        throw new TypeError('beginAttempt needs a userId and a scope, or a challenge');
       const u = user(userId);
       const t = throttleOf(u, scope);
       if (!gateOpen(b.policy, t.failures, t.lastFailureAt, b.now)) {
@@ -212,28 +252,52 @@ export function createMemoryStore(): MemoryStore {
         challenge = { ...ch };
       }
       const credentials: Record<string, CredentialRecord | null> = {};
-      for (const id of [...b.credentialIds, ...(ch?.credentialIds ?? [])]) own(credentials, id, credentialRecord(u.credentials.get(id)));
-      return { status: 'admitted', userId, failures, challenge, credentials, recoverySet: b.recoverySet ? setRecord(u.recovery) : null };
+      for (const id of [...b.credentialIds, ...(ch?.credentialIds ?? [])])
+        own(credentials, id, credentialRecord(u.credentials.get(id)));
+      return {
+        status: 'admitted',
+        userId,
+        failures,
+        challenge,
+        credentials,
+        recoverySet: b.recoverySet ? setRecord(u.recovery) : null,
+      };
     },
 
     async settleAttempt(s: SettleAttempt): Promise<SettleOutcome> {
-      const ch = s.challengeHash === undefined ? undefined : liveChallenge(s.challengeHash, s.userId, s.now);
+      const ch =
+        s.challengeHash === undefined ? undefined : liveChallenge(s.challengeHash, s.userId, s.now);
       if (s.challengeHash !== undefined && ch === undefined) return { status: 'no-challenge' };
       const u = users.get(s.userId);
       const claim = s.claim;
       let remaining: number | null = null;
       if (claim.kind === 'oob') {
         const live = ch?.oob;
-        if (live === undefined || live === null || live.codeHash !== claim.codeHash || live.expiresAt <= s.now) return { status: 'replayed' };
+        if (
+          live === undefined ||
+          live === null ||
+          live.codeHash !== claim.codeHash ||
+          live.expiresAt <= s.now
+        )
+          return { status: 'replayed' };
       } else if (claim.kind === 'recovery') {
         const r = u?.recovery;
-        if (u === undefined || r === undefined || r === null || r.setId !== claim.setId || !r.codes.delete(claim.codeId))
+        if (
+          u === undefined ||
+          r === undefined ||
+          r === null ||
+          r.setId !== claim.setId ||
+          !r.codes.delete(claim.codeId)
+        )
           return { status: 'replayed' };
         remaining = r.codes.size;
       } else {
         const c = u?.credentials.get(claim.credentialId);
         if (c === undefined && !claim.create) return { status: 'replayed' };
-        const next: Credential = c === undefined ? { lastStep: null, hotpCounter: null, drift: 0, lastUsedAt: null } : { ...c };
+        const next: Credential =
+          c === undefined
+            ? { lastStep: null, hotpCounter: null, drift: 0, lastUsedAt: null }
+            : { ...c };
         if (claim.kind === 'totp') {
           if (next.lastStep !== null && next.lastStep >= claim.step) return { status: 'replayed' };
           next.lastStep = claim.step;
@@ -289,7 +353,15 @@ export function createMemoryStore(): MemoryStore {
         return false;
       }
       // A new record swapped in one assignment: no reader sees old and new codes together.
-      u.recovery = set === null ? null : { setId: set.setId, issuedAt: set.issuedAt, total: set.total, codes: new Map(set.codes.map((c) => [c.id, c.hash])) };
+      u.recovery =
+        set === null
+          ? null
+          : {
+              setId: set.setId,
+              issuedAt: set.issuedAt,
+              total: set.total,
+              codes: new Map(set.codes.map((c) => [c.id, c.hash])),
+            };
       tidy(userId);
       return true;
     },
@@ -301,7 +373,8 @@ export function createMemoryStore(): MemoryStore {
         if (c !== undefined) live.push(c);
       }
       live.sort((x, y) => x.createdAt - y.createdAt);
-      for (const c of live.slice(0, Math.max(0, live.length - (maxLive - 1)))) dropChallenge(c.hash);
+      for (const c of live.slice(0, Math.max(0, live.length - (maxLive - 1))))
+        dropChallenge(c.hash);
       dropChallenge(record.hash); // hashes are unique; a reused one must not stay in its old owner's list
       challenges.set(record.hash, { ...record, credentialIds: [...record.credentialIds] });
       u.challenges.add(record.hash);
@@ -347,7 +420,8 @@ export function createMemoryStore(): MemoryStore {
         else live.push(d);
       }
       live.sort((x, y) => x.createdAt - y.createdAt);
-      for (const d of live.slice(0, Math.max(0, live.length - (maxPerUser - 1)))) u.devices.delete(d.id);
+      for (const d of live.slice(0, Math.max(0, live.length - (maxPerUser - 1))))
+        u.devices.delete(d.id);
       u.devices.set(record.id, { ...record });
     },
     async rotateDevice(userId, kind, tokenHash, newHash, now, expiresAt): Promise<DeviceRotation> {
@@ -355,7 +429,13 @@ export function createMemoryStore(): MemoryStore {
       for (const d of u?.devices.values() ?? []) {
         if (d.kind !== kind) continue;
         if (d.tokenHash === tokenHash && d.expiresAt > now) {
-          const next: DeviceRecord = { ...d, tokenHash: newHash, previousHash: tokenHash, lastUsedAt: now, expiresAt: expiresAt ?? d.expiresAt };
+          const next: DeviceRecord = {
+            ...d,
+            tokenHash: newHash,
+            previousHash: tokenHash,
+            lastUsedAt: now,
+            expiresAt: expiresAt ?? d.expiresAt,
+          };
           u?.devices.set(d.id, next);
           return { status: 'rotated', device: { ...next } };
         }
@@ -387,14 +467,21 @@ export function createMemoryStore(): MemoryStore {
       const count = q !== undefined && q.window === window ? q.count : 0;
       const cooldownLeft = q === undefined ? 0 : q.lastAt + rule.cooldownMs - now;
       if (cooldownLeft > 0 || count >= rule.limit)
-        return { ok: false, retryAfterMs: Math.max(cooldownLeft, count >= rule.limit ? (window + 1) * rule.windowMs - now : 0) };
+        return {
+          ok: false,
+          retryAfterMs: Math.max(
+            cooldownLeft,
+            count >= rule.limit ? (window + 1) * rule.windowMs - now : 0,
+          ),
+        };
       sends.set(key, { window, count: count + 1, lastAt: now });
       return { ok: true };
     },
     async releaseSend(bucket, rule, now): Promise<void> {
       const key = bucketKey(bucket);
       const q = sends.get(key);
-      if (q !== undefined && q.window === Math.floor(now / rule.windowMs) && q.count > 0) q.count -= 1;
+      if (q !== undefined && q.window === Math.floor(now / rule.windowMs) && q.count > 0)
+        q.count -= 1;
     },
 
     // ---- the factor registry
@@ -403,12 +490,17 @@ export function createMemoryStore(): MemoryStore {
       let pending = 0;
       let confirmed = 0;
       for (const f of [...u.factors.values()]) {
-        if (f.status === 'pending' && f.expiresAt !== null && f.expiresAt <= now) u.factors.delete(f.id);
+        if (f.status === 'pending' && f.expiresAt !== null && f.expiresAt <= now)
+          u.factors.delete(f.id);
         else if (f.status === 'pending') pending++;
         else confirmed++;
       }
       if (u.factors.has(record.id)) throw new Error('memory store: duplicate factor id');
-      if (record.status === 'pending' ? pending >= limits.maxPending : confirmed >= limits.maxConfirmed) {
+      if (
+        record.status === 'pending'
+          ? pending >= limits.maxPending
+          : confirmed >= limits.maxConfirmed
+      ) {
         tidy(record.userId);
         return 'limit';
       }
@@ -458,8 +550,15 @@ export function createMemoryStore(): MemoryStore {
     async scanFactors(after, limit): Promise<readonly FactorRecord[]> {
       const all: FactorRecord[] = [];
       for (const u of users.values()) for (const f of u.factors.values()) all.push(f);
-      all.sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-      const from = after === null ? all : all.filter((f) => f.userId > after.userId || (f.userId === after.userId && f.id > after.id));
+      all.sort((x, y) =>
+        x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0,
+      );
+      const from =
+        after === null
+          ? all
+          : all.filter(
+              (f) => f.userId > after.userId || (f.userId === after.userId && f.id > after.id),
+            );
       return from.slice(0, limit).map((f) => ({ ...f }));
     },
   };

@@ -121,15 +121,22 @@ const MAX_IDS = 100;
 
 function aprefix(v: unknown): string {
   if (v === undefined) return DEFAULT_PREFIX;
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"prefix" expected string, got ${kind(v)}`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"prefix" expected string, got ${kind(v)}`);
   if (!PREFIX_RE.test(v))
-    throw rangeError('ERR_OPTION_INVALID', `"prefix" expected /^[a-z_][a-z0-9_]{0,40}$/, got ${JSON.stringify(v.slice(0, 48))}`);
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"prefix" expected /^[a-z_][a-z0-9_]{0,40}$/, got ${JSON.stringify(v.slice(0, 48))}`,
+    );
   return v;
 }
 
 function aclient(v: unknown): PgQueryable {
   if (typeof v !== 'object' || v === null || typeof (v as { query?: unknown }).query !== 'function')
-    throw typeError('ERR_OPTION_TYPE', `"client" expected a pg Pool or Client (an object with query()), got ${kind(v)}`);
+    throw typeError(
+      'ERR_OPTION_TYPE',
+      `"client" expected a pg Pool or Client (an object with query()), got ${kind(v)}`,
+    );
   return v as PgQueryable;
 }
 
@@ -165,15 +172,27 @@ function names(prefix: string): Names {
 }
 
 /** Raises the "corrupt" SQLSTATE naming `what` (a column, never a value). */
-const raise = (what: string): string => `RAISE EXCEPTION USING ERRCODE = '${CORRUPT_STATE}', MESSAGE = '${what}'`;
+const raise = (what: string): string =>
+  `RAISE EXCEPTION USING ERRCODE = '${CORRUPT_STATE}', MESSAGE = '${what}'`;
 
 function schemaSql(prefix: string): string {
   const n = names(prefix);
-  const { throttle: T, credentials: C, sets: S, codes: RC, challenges: CH, stepUps: SU, factors: F, devices: D, sends: Q } = n;
+  const {
+    throttle: T,
+    credentials: C,
+    sets: S,
+    codes: RC,
+    challenges: CH,
+    stepUps: SU,
+    factors: F,
+    devices: D,
+    sends: Q,
+  } = n;
   const int = n.fn('read_int');
   const u64 = n.fn('read_u64');
   const gate = n.fn('gate');
-  const userLock = (user: string): string => `PERFORM pg_advisory_xact_lock(${LOCK_KEY}, hashtext('${prefix}' || ${user}))`;
+  const userLock = (user: string): string =>
+    `PERFORM pg_advisory_xact_lock(${LOCK_KEY}, hashtext('${prefix}' || ${user}))`;
   const nulls = (k: number): string => Array<string>(k).fill('NULL').join(', ');
   // Every function takes its row locks in one order (the user's advisory lock, challenge,
   // throttle, credential, recovery set, recovery codes, step-up tokens; devices and send quotas
@@ -776,7 +795,10 @@ export function postgresSchema(options?: PostgresSchemaOptions): string {
  * ```
  * @see PostgreSQL documentation, "Advisory Locks"
  */
-export async function migratePostgres(client: PgQueryable, options?: PostgresSchemaOptions): Promise<void> {
+export async function migratePostgres(
+  client: PgQueryable,
+  options?: PostgresSchemaOptions,
+): Promise<void> {
   const c = aclient(client);
   const sql = postgresSchema(options);
   // One simple-protocol query runs every statement in one implicit transaction, so the
@@ -798,7 +820,10 @@ function isTimeout(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   if (code === '57014' || code === '55P03') return true;
   const message = (e as { message?: unknown }).message;
-  return typeof message === 'string' && /Query read timeout|timeout exceeded when trying to connect|connection timeout/i.test(message);
+  return (
+    typeof message === 'string' &&
+    /Query read timeout|timeout exceeded when trying to connect|connection timeout/i.test(message)
+  );
 }
 
 /**
@@ -829,7 +854,8 @@ function readText(v: unknown, what: string, max: number): string {
 }
 
 const readTime = (v: unknown, what: string): number => readUint(ADAPTER, v, what);
-const readOptTime = (v: unknown, what: string): number | null => (v === null ? null : readUint(ADAPTER, v, what));
+const readOptTime = (v: unknown, what: string): number | null =>
+  v === null ? null : readUint(ADAPTER, v, what);
 
 function readOne(v: unknown, what: string, allowed: ReadonlySet<string>): string {
   if (typeof v !== 'string' || !allowed.has(v)) throw corrupt(ADAPTER, what);
@@ -838,15 +864,27 @@ function readOne(v: unknown, what: string, allowed: ReadonlySet<string>): string
 
 /** Defines `key` as an own property even for `__proto__`: ids are opaque strings. */
 function put<T>(target: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
-function credentialOf(id: unknown, lastStep: unknown, counter: unknown, drift: unknown, usedAt: unknown): [string, CredentialRecord] {
+function credentialOf(
+  id: unknown,
+  lastStep: unknown,
+  counter: unknown,
+  drift: unknown,
+  usedAt: unknown,
+): [string, CredentialRecord] {
   return [
     readId(id, 'credentials.credential_id'),
     {
       lastStep: lastStep === null ? null : readUint(ADAPTER, lastStep, 'credentials.last_step'),
-      hotpCounter: counter === null ? null : readCounter(ADAPTER, counter, 'credentials.hotp_counter'),
+      hotpCounter:
+        counter === null ? null : readCounter(ADAPTER, counter, 'credentials.hotp_counter'),
       drift: readInt(ADAPTER, drift, 'credentials.drift', -MAX_DRIFT, MAX_DRIFT),
       lastUsedAt: readOptTime(usedAt, 'credentials.last_used_at'),
     },
@@ -854,13 +892,19 @@ function credentialOf(id: unknown, lastStep: unknown, counter: unknown, drift: u
 }
 
 /** The replay state of `ids` from the rows read (`null` for a missing one); a row twice is corrupt. */
-function credentialMap(ids: readonly string[], found: ReadonlyMap<string, CredentialRecord>): Record<string, CredentialRecord | null> {
+function credentialMap(
+  ids: readonly string[],
+  found: ReadonlyMap<string, CredentialRecord>,
+): Record<string, CredentialRecord | null> {
   const out: Record<string, CredentialRecord | null> = {};
   for (const id of ids) put(out, id, found.get(id) ?? null);
   return out;
 }
 
-function addCredential(found: Map<string, CredentialRecord>, entry: [string, CredentialRecord]): void {
+function addCredential(
+  found: Map<string, CredentialRecord>,
+  entry: [string, CredentialRecord],
+): void {
   if (found.has(entry[0])) throw corrupt(ADAPTER, 'credentials (duplicate rows)');
   found.set(entry[0], entry[1]);
 }
@@ -870,11 +914,13 @@ function recoverySet(rows: ReadonlyArray<readonly unknown[]>): RecoveryCodeSet |
   const head = rows[0];
   if (head === undefined) return null;
   const [setId, issuedAt, total] = head;
-  if (typeof setId !== 'string' || !SET_ID.test(setId)) throw corrupt(ADAPTER, 'recovery_sets.set_id');
+  if (typeof setId !== 'string' || !SET_ID.test(setId))
+    throw corrupt(ADAPTER, 'recovery_sets.set_id');
   const codes: StoredRecoveryCode[] = [];
   const seen = new Set<string>();
   for (const r of rows) {
-    if (r[0] !== setId || r[1] !== issuedAt || r[2] !== total) throw corrupt(ADAPTER, 'recovery_sets (duplicate rows)');
+    if (r[0] !== setId || r[1] !== issuedAt || r[2] !== total)
+      throw corrupt(ADAPTER, 'recovery_sets (duplicate rows)');
     if (r[3] === null && r[4] === null && rows.length === 1) break; // a set with no unused code
     const id = readId(r[3], 'recovery_codes.id');
     const hash = readText(r[4], 'recovery_codes.hash', MAX_HASH);
@@ -888,7 +934,6 @@ function recoverySet(rows: ReadonlyArray<readonly unknown[]>): RecoveryCodeSet |
   return { setId, issuedAt: readTime(issuedAt, 'recovery_sets.issued_at'), total: n, codes };
 }
 
-
 function readHash(v: unknown, what: string): string {
   if (typeof v !== 'string' || !HEX64.test(v)) throw corrupt(ADAPTER, what);
   return v;
@@ -901,7 +946,11 @@ function factorOf(r: Row): FactorRecord {
   const status = readOne(r.status, 'factors.status', FACTOR_STATUS) as FactorRecord['status'];
   const confirmedAt = readOptTime(r.confirmed_at, 'factors.confirmed_at');
   const expiresAt = readOptTime(r.expires_at, 'factors.expires_at');
-  if (status === 'pending' ? confirmedAt !== null || expiresAt === null : confirmedAt === null || expiresAt !== null)
+  if (
+    status === 'pending'
+      ? confirmedAt !== null || expiresAt === null
+      : confirmedAt === null || expiresAt !== null
+  )
     throw corrupt(ADAPTER, 'factors.status');
   const label = readText(r.label, 'factors.label', MAX_LABEL);
   if (label === '') throw corrupt(ADAPTER, 'factors.label');
@@ -950,9 +999,6 @@ function oobOf(factorId: unknown, codeHash: unknown, expiresAt: unknown): OobCod
 // ---------------------------------------------------------------------------------------------
 // Arguments: what the store is about to write, checked again (the layers above validate already)
 
-
-
-
 function apolicy(v: unknown): [number, number, number, number] {
   const p = arecord(v, 'policy') as Partial<Record<keyof AttemptPolicy, unknown>>;
   const maxFailures = aint(p.maxFailures, 'policy.maxFailures', 1, 100, 'ERR_OPTION_INVALID');
@@ -965,21 +1011,25 @@ function apolicy(v: unknown): [number, number, number, number] {
   ];
 }
 
-
-
-
-
 /** An out-of-band code as its three columns. */
 function aoob(v: unknown, title: string): [string | null, string | null, number | null] {
   if (v === null) return [null, null, null];
   const o = arecord(v, title);
-  return [sid(o.factorId, `${title}.factorId`), ahash(o.codeHash, `${title}.codeHash`), suint(o.expiresAt, `${title}.expiresAt`)];
+  return [
+    sid(o.factorId, `${title}.factorId`),
+    ahash(o.codeHash, `${title}.codeHash`),
+    suint(o.expiresAt, `${title}.expiresAt`),
+  ];
 }
 
 /** A send-quota bucket as (kind, subject). */
 function abucket(v: unknown): [string, string] {
   const b = arecord(v, 'bucket');
-  const k = aoneOf<SendBucket['kind']>(b.kind, 'bucket.kind', new Set(['user', 'destination', 'app']));
+  const k = aoneOf<SendBucket['kind']>(
+    b.kind,
+    'bucket.kind',
+    new Set(['user', 'destination', 'app']),
+  );
   if (k === 'user') return [k, sid(b.userId, 'bucket.userId')];
   if (k === 'destination') return [k, sid(b.hash, 'bucket.hash')];
   return [k, ''];
@@ -1029,12 +1079,21 @@ function arule(v: unknown): [number, number, number] {
  *   "Transaction Isolation" (READ COMMITTED re-checks a locked row's newest version)
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
-  if (options === undefined) throw typeError('ERR_OPTION_TYPE', '"options" expected an object, got undefined');
+  if (options === undefined)
+    throw typeError('ERR_OPTION_TYPE', '"options" expected an object, got undefined');
   const o = aoptions<PostgresStoreOptions>(options, STORE_KEYS);
   const client = aclient(o.client);
   const prefix = aprefix(o.prefix);
   const n = names(prefix);
-  const { throttle: T, credentials: C, sets: S, codes: RC, challenges: CH, stepUps: SU, factors: F } = n;
+  const {
+    throttle: T,
+    credentials: C,
+    sets: S,
+    codes: RC,
+    challenges: CH,
+    stepUps: SU,
+    factors: F,
+  } = n;
   const FACTOR_COLUMNS = `user_id::text AS user_id, id::text AS id, type::text AS type, label::text AS label, status::text AS status,
   sealed_secret::text AS sealed_secret, hint::text AS hint, algorithm::text AS algorithm, digits::text AS digits, period::text AS period,
   created_at::text AS created_at, confirmed_at::text AS confirmed_at, expires_at::text AS expires_at`;
@@ -1108,7 +1167,8 @@ SELECT count(*)::text AS won FROM rs`;
   // All sub-statements share one snapshot, so `del` never sees the rows `ins` adds; a concurrent
   // replacement waits for the set row's lock, then finds the id changed and replaces nothing.
   const replace = {
-    fromNone: replaceSql(`INSERT INTO ${S} AS s (user_id, set_id, issued_at, total) VALUES ($1, $4, $5::bigint, $6::integer)
+    fromNone:
+      replaceSql(`INSERT INTO ${S} AS s (user_id, set_id, issued_at, total) VALUES ($1, $4, $5::bigint, $6::integer)
   ON CONFLICT (user_id) DO NOTHING RETURNING s.set_id`),
     from: replaceSql(`UPDATE ${S} AS s SET set_id = $4, issued_at = $5::bigint, total = $6::integer
   WHERE s.user_id = $1 AND s.set_id = $7 RETURNING s.set_id`),
@@ -1126,8 +1186,12 @@ SELECT count(*)::text AS won FROM rs`,
     } catch (e) {
       throw failure(method, e);
     }
-    const rows = typeof result === 'object' && result !== null ? (result as { rows?: unknown }).rows : undefined;
-    if (!Array.isArray(rows) || !rows.every((r) => typeof r === 'object' && r !== null)) throw corrupt(ADAPTER, `${method} result`);
+    const rows =
+      typeof result === 'object' && result !== null
+        ? (result as { rows?: unknown }).rows
+        : undefined;
+    if (!Array.isArray(rows) || !rows.every((r) => typeof r === 'object' && r !== null))
+      throw corrupt(ADAPTER, `${method} result`);
     return rows as Row[];
   };
   const one = async (method: string, text: string, values: unknown[]): Promise<Row> => {
@@ -1136,7 +1200,12 @@ SELECT count(*)::text AS won FROM rs`,
     return rows[0] as Row;
   };
   /** `RETURNING 1` statements: whether this statement changed the row. */
-  const won = async (method: string, table: string, text: string, values: unknown[]): Promise<boolean> => {
+  const won = async (
+    method: string,
+    table: string,
+    text: string,
+    values: unknown[],
+  ): Promise<boolean> => {
     const rows = await run(method, text, values);
     if (rows.length > 1) throw corrupt(ADAPTER, `${table} (duplicate rows)`);
     return rows.length === 1;
@@ -1162,11 +1231,15 @@ SELECT count(*)::text AS won FROM rs`,
         suint(x.now, 'now'),
         ...apolicy(x.policy),
         suint(x.step, 'step', MAX_SAFE - MAX_DRIFT),
-        candidates.map((d: unknown) => aint(d, 'candidates[]', -MAX_DRIFT, MAX_DRIFT, 'ERR_OPTION_WINDOW')),
+        candidates.map((d: unknown) =>
+          aint(d, 'candidates[]', -MAX_DRIFT, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
+        ),
         aint(x.past, 'past', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
         aint(x.future, 'future', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
         abool(x.centreOnDrift, 'centreOnDrift'),
-        x.maxDrift === null ? null : aint(x.maxDrift, 'maxDrift', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
+        x.maxDrift === null
+          ? null
+          : aint(x.maxDrift, 'maxDrift', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW'),
       ];
       const r = await one('attemptTotp', sql.attemptTotp, values);
       switch (r.r_status) {
@@ -1178,9 +1251,15 @@ SELECT count(*)::text AS won FROM rs`,
           };
         case 'invalid':
         case 'replayed':
-          return { status: r.r_status, failures: readInt(ADAPTER, r.r_failures, 'throttle.failures', 1, MAX_INT4) };
+          return {
+            status: r.r_status,
+            failures: readInt(ADAPTER, r.r_failures, 'throttle.failures', 1, MAX_INT4),
+          };
         case 'ok':
-          return { status: 'ok', delta: readInt(ADAPTER, r.r_delta, 'attemptTotp result', -MAX_DRIFT, MAX_DRIFT) };
+          return {
+            status: 'ok',
+            delta: readInt(ADAPTER, r.r_delta, 'attemptTotp result', -MAX_DRIFT, MAX_DRIFT),
+          };
         default:
           throw corrupt(ADAPTER, 'attemptTotp result');
       }
@@ -1188,14 +1267,26 @@ SELECT count(*)::text AS won FROM rs`,
 
     async beginAttempt(b: BeginAttempt): Promise<BeginOutcome> {
       const x = arecord(b, 'begin') as Partial<Record<keyof BeginAttempt, unknown>>;
-      const challengeHash = x.challengeHash === undefined ? null : sid(x.challengeHash, 'challengeHash');
+      const challengeHash =
+        x.challengeHash === undefined ? null : sid(x.challengeHash, 'challengeHash');
       const userId = x.userId === null ? null : sid(x.userId, 'userId');
       const scope = x.scope === undefined ? null : sid(x.scope, 'scope');
       if (challengeHash === null && (userId === null || scope === null))
-        throw typeError('ERR_OPTION_TYPE', 'beginAttempt needs a userId and a scope, or a challenge');
+        throw typeError(
+          'ERR_OPTION_TYPE',
+          'beginAttempt needs a userId and a scope, or a challenge',
+        );
       const ids = aids(x.credentialIds, 'credentialIds', MAX_IDS);
       const withSet = abool(x.recoverySet, 'recoverySet');
-      const values = [userId, challengeHash, scope, suint(x.now, 'now'), ...apolicy(x.policy), ids, withSet];
+      const values = [
+        userId,
+        challengeHash,
+        scope,
+        suint(x.now, 'now'),
+        ...apolicy(x.policy),
+        ids,
+        withSet,
+      ];
       const rows = await run('beginAttempt', sql.beginAttempt, values);
 
       let head: Row | undefined;
@@ -1214,7 +1305,10 @@ SELECT count(*)::text AS won FROM rs`,
             challengeRow = r;
             break;
           case 'challenge_credential':
-            challengeIds.push([readUint(ADAPTER, r.r1, 'challenges.credential_ids', MAX_CHALLENGE_IDS), readId(r.r2, 'challenges.credential_ids')]);
+            challengeIds.push([
+              readUint(ADAPTER, r.r1, 'challenges.credential_ids', MAX_CHALLENGE_IDS),
+              readId(r.r2, 'challenges.credential_ids'),
+            ]);
             break;
           case 'credential':
             addCredential(found, credentialOf(r.r1, r.r2, r.r3, r.r4, r.r5));
@@ -1227,7 +1321,10 @@ SELECT count(*)::text AS won FROM rs`,
         }
       }
       const status = head?.r1;
-      if (head === undefined || ((status === 'no-challenge' || status === 'exhausted') && challengeHash === null))
+      if (
+        head === undefined ||
+        ((status === 'no-challenge' || status === 'exhausted') && challengeHash === null)
+      )
         throw corrupt(ADAPTER, 'beginAttempt result');
       if (status === 'no-challenge') return { status: 'no-challenge' };
       const owner = readId(head.r2, 'challenges.user_id');
@@ -1259,7 +1356,8 @@ SELECT count(*)::text AS won FROM rs`,
           payload: readText(c.r9, 'challenges.payload', MAX_PAYLOAD),
           oob: oobOf(c.r10, c.r11, c.r12),
         };
-      } else if (challengeRow !== undefined || challengeIds.length > 0) throw corrupt(ADAPTER, 'beginAttempt result');
+      } else if (challengeRow !== undefined || challengeIds.length > 0)
+        throw corrupt(ADAPTER, 'beginAttempt result');
       if (!withSet && codeRows.length > 0) throw corrupt(ADAPTER, 'beginAttempt result');
       return {
         status: 'admitted',
@@ -1285,11 +1383,17 @@ SELECT count(*)::text AS won FROM rs`,
         credential ? sid(claim.credentialId, 'claim.credentialId') : null,
         k === 'totp' ? suint(claim.step, 'claim.step') : null,
         k === 'totp' ? sdrift(claim.drift) : null,
-        k === 'hotp' && claim.expected !== null ? scounter(claim.expected, 'claim.expected').toString() : null,
+        k === 'hotp' && claim.expected !== null
+          ? scounter(claim.expected, 'claim.expected').toString()
+          : null,
         k === 'hotp' ? scounter(claim.next, 'claim.next').toString() : null,
         credential ? abool(claim.create, 'claim.create') : null,
         k === 'recovery' ? asetId(claim.setId, 'claim.setId') : null,
-        k === 'recovery' ? sid(claim.codeId, 'claim.codeId') : k === 'oob' ? ahash(claim.codeHash, 'claim.codeHash') : null,
+        k === 'recovery'
+          ? sid(claim.codeId, 'claim.codeId')
+          : k === 'oob'
+            ? ahash(claim.codeHash, 'claim.codeHash')
+            : null,
         x.challengeHash === undefined ? null : sid(x.challengeHash, 'challengeHash'),
         stepUp === undefined ? null : sid(stepUp.hash, 'stepUp.hash'),
         stepUp === undefined ? null : suint(stepUp.expiresAt, 'stepUp.expiresAt'),
@@ -1298,11 +1402,17 @@ SELECT count(*)::text AS won FROM rs`,
       if (r.r_status === 'replayed' || r.r_status === 'no-challenge') return { status: r.r_status };
       if (r.r_status !== 'ok') throw corrupt(ADAPTER, 'settleAttempt result');
       if (k !== 'recovery') return { status: 'ok', remaining: null };
-      return { status: 'ok', remaining: readUint(ADAPTER, r.r_remaining, 'recovery_codes (count)', 100) };
+      return {
+        status: 'ok',
+        remaining: readUint(ADAPTER, r.r_remaining, 'recovery_codes (count)', 100),
+      };
     },
 
     async getThrottle(userId: string, scope: string): Promise<ThrottleRecord> {
-      const rows = await run('getThrottle', sql.getThrottle, [sid(userId, 'userId'), sid(scope, 'scope')]);
+      const rows = await run('getThrottle', sql.getThrottle, [
+        sid(userId, 'userId'),
+        sid(scope, 'scope'),
+      ]);
       if (rows.length > 1) throw corrupt(ADAPTER, 'throttle (duplicate rows)');
       const r = rows[0];
       if (r === undefined) return { failures: 0, lastFailureAt: 0 };
@@ -1318,18 +1428,29 @@ SELECT count(*)::text AS won FROM rs`,
       else await run('resetThrottle', sql.resetScope, [u, sid(scope, 'scope')]);
     },
 
-    async getCredentials(userId: string, credentialIds: readonly string[]): Promise<Readonly<Record<string, CredentialRecord | null>>> {
+    async getCredentials(
+      userId: string,
+      credentialIds: readonly string[],
+    ): Promise<Readonly<Record<string, CredentialRecord | null>>> {
       const u = sid(userId, 'userId');
       const ids = aids(credentialIds, 'credentialIds', MAX_IDS);
       const found = new Map<string, CredentialRecord>();
       if (ids.length > 0) {
         for (const r of await run('getCredentials', sql.getCredentials, [u, ids]))
-          addCredential(found, credentialOf(r.id, r.last_step, r.hotp_counter, r.drift, r.last_used_at));
+          addCredential(
+            found,
+            credentialOf(r.id, r.last_step, r.hotp_counter, r.drift, r.last_used_at),
+          );
       }
       return credentialMap(ids, found);
     },
 
-    async initCredential(userId: string, credentialId: string, lastStep: number | null, hotpCounter: bigint | null): Promise<boolean> {
+    async initCredential(
+      userId: string,
+      credentialId: string,
+      lastStep: number | null,
+      hotpCounter: bigint | null,
+    ): Promise<boolean> {
       const values = [
         sid(userId, 'userId'),
         sid(credentialId, 'credentialId'),
@@ -1350,7 +1471,11 @@ SELECT count(*)::text AS won FROM rs`,
       return recoverySet(rows.map((r) => [r.set_id, r.issued_at, r.total, r.id, r.hash]));
     },
 
-    async replaceRecoveryCodes(userId: string, set: RecoveryCodeSet | null, expectedSetId: string | null): Promise<boolean> {
+    async replaceRecoveryCodes(
+      userId: string,
+      set: RecoveryCodeSet | null,
+      expectedSetId: string | null,
+    ): Promise<boolean> {
       const u = sid(userId, 'userId');
       const expected = expectedSetId === null ? null : asetId(expectedSetId, 'expectedSetId');
       if (set === null) {
@@ -1362,7 +1487,8 @@ SELECT count(*)::text AS won FROM rs`,
       }
       const x = arecord(set, 'set') as Partial<Record<keyof RecoveryCodeSet, unknown>>;
       const codes = x.codes;
-      if (!Array.isArray(codes)) throw typeError('ERR_OPTION_TYPE', `"set.codes" expected an array, got ${kind(codes)}`);
+      if (!Array.isArray(codes))
+        throw typeError('ERR_OPTION_TYPE', `"set.codes" expected an array, got ${kind(codes)}`);
       const ids: string[] = [];
       const hashes: string[] = [];
       const seen = new Set<string>();
@@ -1372,13 +1498,21 @@ SELECT count(*)::text AS won FROM rs`,
         // Messages name the field, never the hash.
         const hash = sstorable(c.hash, 'set.codes[].hash', MAX_HASH);
         if (hash === '') throw rangeError('ERR_OPTION_INVALID', '"set.codes[].hash" is empty');
-        if (seen.has(id)) throw rangeError('ERR_OPTION_INVALID', '"set.codes" contains a duplicate id');
+        if (seen.has(id))
+          throw rangeError('ERR_OPTION_INVALID', '"set.codes" contains a duplicate id');
         seen.add(id);
         ids.push(id);
         hashes.push(hash);
       }
       const total = aint(x.total, 'set.total', ids.length, 100, 'ERR_OPTION_INVALID');
-      const values = [u, ids, hashes, asetId(x.setId, 'set.setId'), suint(x.issuedAt, 'set.issuedAt'), total];
+      const values = [
+        u,
+        ids,
+        hashes,
+        asetId(x.setId, 'set.setId'),
+        suint(x.issuedAt, 'set.issuedAt'),
+        total,
+      ];
       const r =
         expected === null
           ? await one('replaceRecoveryCodes', replace.fromNone, values)
@@ -1420,7 +1554,13 @@ SELECT count(*)::text AS won FROM rs`,
       return r !== undefined && readTime(r.expires_at, 'step_ups.expires_at') > at;
     },
 
-    async setChallengeCode(userId: string, challengeHash: string, code: OobCode | null, now: number, expected?: string): Promise<boolean> {
+    async setChallengeCode(
+      userId: string,
+      challengeHash: string,
+      code: OobCode | null,
+      now: number,
+      expected?: string,
+    ): Promise<boolean> {
       const values = [
         sid(userId, 'userId'),
         sid(challengeHash, 'challengeHash'),
@@ -1429,7 +1569,10 @@ SELECT count(*)::text AS won FROM rs`,
         expected !== undefined,
         expected === undefined ? null : ahash(expected, 'expected'),
       ];
-      return flag((await one('setChallengeCode', sql.setChallengeCode, values)).won, 'setChallengeCode');
+      return flag(
+        (await one('setChallengeCode', sql.setChallengeCode, values)).won,
+        'setChallengeCode',
+      );
     },
 
     async createDevice(record: DeviceRecord, maxPerUser: number): Promise<void> {
@@ -1467,25 +1610,55 @@ SELECT count(*)::text AS won FROM rs`,
       ];
       const r = await one('rotateDevice', sql.rotateDevice, values);
       if (r.r_status === 'unknown') return { status: 'unknown' };
-      if (r.r_status === 'replayed') return { status: 'replayed', deviceId: readId(r.r1, 'devices.id') };
+      if (r.r_status === 'replayed')
+        return { status: 'replayed', deviceId: readId(r.r1, 'devices.id') };
       if (r.r_status !== 'rotated') throw corrupt(ADAPTER, 'rotateDevice result');
-      return { status: 'rotated', device: deviceOf([r.r1, r.r2, r.r3, r.r4, r.r5, r.r6, r.r7, r.r8, r.r9]) };
+      return {
+        status: 'rotated',
+        device: deviceOf([r.r1, r.r2, r.r3, r.r4, r.r5, r.r6, r.r7, r.r8, r.r9]),
+      };
     },
 
-    async listDevices(userId: string, kind: 'trusted' | 'known', now: number): Promise<readonly DeviceRecord[]> {
+    async listDevices(
+      userId: string,
+      kind: 'trusted' | 'known',
+      now: number,
+    ): Promise<readonly DeviceRecord[]> {
       const values = [sid(userId, 'userId'), aoneOf(kind, 'kind', DEVICE_KINDS)];
       const at = suint(now, 'now');
       const rows = await run('listDevices', sql.listDevices, values);
       const all = rows.map((r) =>
-        deviceOf([r.user_id, r.id, r.kind, r.token_hash, r.previous_hash, r.label, r.created_at, r.last_used_at, r.expires_at]),
+        deviceOf([
+          r.user_id,
+          r.id,
+          r.kind,
+          r.token_hash,
+          r.previous_hash,
+          r.label,
+          r.created_at,
+          r.last_used_at,
+          r.expires_at,
+        ]),
       );
       // Oldest first; a stable sort keeps creation order among devices created at the same instant.
       return all.filter((d) => d.expiresAt > at).sort((x, y) => x.createdAt - y.createdAt);
     },
 
-    async revokeDevices(userId: string, kind: 'trusted' | 'known', deviceId: string | null): Promise<number> {
-      const values = [sid(userId, 'userId'), aoneOf(kind, 'kind', DEVICE_KINDS), deviceId === null ? null : sid(deviceId, 'deviceId')];
-      return readUint(ADAPTER, (await one('revokeDevices', sql.revokeDevices, values)).n, 'revokeDevices result');
+    async revokeDevices(
+      userId: string,
+      kind: 'trusted' | 'known',
+      deviceId: string | null,
+    ): Promise<number> {
+      const values = [
+        sid(userId, 'userId'),
+        aoneOf(kind, 'kind', DEVICE_KINDS),
+        deviceId === null ? null : sid(deviceId, 'deviceId'),
+      ];
+      return readUint(
+        ADAPTER,
+        (await one('revokeDevices', sql.revokeDevices, values)).n,
+        'revokeDevices result',
+      );
     },
 
     async reserveSend(
@@ -1493,7 +1666,11 @@ SELECT count(*)::text AS won FROM rs`,
       rule: SendRule,
       now: number,
     ): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number }> {
-      const r = await one('reserveSend', sql.reserveSend, [...abucket(bucket), ...arule(rule), suint(now, 'now')]);
+      const r = await one('reserveSend', sql.reserveSend, [
+        ...abucket(bucket),
+        ...arule(rule),
+        suint(now, 'now'),
+      ]);
       if (r.r_ok === '1') return { ok: true };
       if (r.r_ok !== '0') throw corrupt(ADAPTER, 'reserveSend result');
       return { ok: false, retryAfterMs: readUint(ADAPTER, r.r_retry, 'send_quotas (retry)') };
@@ -1502,7 +1679,11 @@ SELECT count(*)::text AS won FROM rs`,
     async releaseSend(bucket: SendBucket, rule: SendRule, now: number): Promise<void> {
       const [k, subject] = abucket(bucket);
       const [, windowMs] = arule(rule);
-      await run('releaseSend', sql.releaseSend, [k, subject, Math.floor(suint(now, 'now') / windowMs)]);
+      await run('releaseSend', sql.releaseSend, [
+        k,
+        subject,
+        Math.floor(suint(now, 'now') / windowMs),
+      ]);
     },
 
     async eraseUser(userId: string): Promise<void> {
@@ -1521,13 +1702,25 @@ SELECT count(*)::text AS won FROM rs`,
       const confirmedAt = optTime(f.confirmedAt, 'record.confirmedAt');
       const expiresAt = optTime(f.expiresAt, 'record.expiresAt');
       // The registry's invariant (the schema CHECKs it too): pending ⇔ expires, confirmed ⇔ confirmedAt.
-      if (status === 'pending' ? confirmedAt !== null || expiresAt === null : confirmedAt === null || expiresAt !== null)
-        throw rangeError('ERR_OPTION_INVALID', '"record" pending needs expiresAt and no confirmedAt; confirmed the reverse');
+      if (
+        status === 'pending'
+          ? confirmedAt !== null || expiresAt === null
+          : confirmedAt === null || expiresAt !== null
+      )
+        throw rangeError(
+          'ERR_OPTION_INVALID',
+          '"record" pending needs expiresAt and no confirmedAt; confirmed the reverse',
+        );
       const type = aoneOf<FactorRecord['type']>(f.type, 'record.type', FACTOR_TYPES);
       const hint = f.hint === null ? null : sstorable(f.hint, 'record.hint', MAX_HINT);
-      if (hint !== null && !OOB_TYPES.has(type)) throw rangeError('ERR_OPTION_INVALID', '"record.hint" is for email and SMS factors only');
+      if (hint !== null && !OOB_TYPES.has(type))
+        throw rangeError('ERR_OPTION_INVALID', '"record.hint" is for email and SMS factors only');
       const label = sid(f.label, 'record.label');
-      if (label.length > MAX_LABEL) throw rangeError('ERR_OPTION_INVALID', `"record.label" expected 1..${MAX_LABEL} characters, got ${label.length}`);
+      if (label.length > MAX_LABEL)
+        throw rangeError(
+          'ERR_OPTION_INVALID',
+          `"record.label" expected 1..${MAX_LABEL} characters, got ${label.length}`,
+        );
       const values = [
         sid(f.userId, 'record.userId'),
         sid(f.id, 'record.id'),
@@ -1549,7 +1742,10 @@ SELECT count(*)::text AS won FROM rs`,
       const r = await one('addFactor', sql.addFactor, values);
       if (r.outcome === 'added' || r.outcome === 'limit') return r.outcome;
       if (r.outcome === 'duplicate')
-        throw new OtpkitError('ERR_STORE', `${ADAPTER} store: addFactor failed: the user already has a factor with this id`);
+        throw new OtpkitError(
+          'ERR_STORE',
+          `${ADAPTER} store: addFactor failed: the user already has a factor with this id`,
+        );
       throw corrupt(ADAPTER, 'addFactor result');
     },
 
@@ -1563,21 +1759,43 @@ SELECT count(*)::text AS won FROM rs`,
       now: number,
       maxConfirmed: number,
     ): Promise<'confirmed' | 'not-found' | 'expired' | 'limit'> {
-      const values = [sid(userId, 'userId'), sid(factorId, 'factorId'), suint(now, 'now'), suint(maxConfirmed, 'maxConfirmed', MAX_INT4)];
+      const values = [
+        sid(userId, 'userId'),
+        sid(factorId, 'factorId'),
+        suint(now, 'now'),
+        suint(maxConfirmed, 'maxConfirmed', MAX_INT4),
+      ];
       const r = await one('confirmFactor', sql.confirmFactor, values);
       const outcome = r.outcome;
-      if (outcome === 'confirmed' || outcome === 'not-found' || outcome === 'expired' || outcome === 'limit') return outcome;
+      if (
+        outcome === 'confirmed' ||
+        outcome === 'not-found' ||
+        outcome === 'expired' ||
+        outcome === 'limit'
+      )
+        return outcome;
       throw corrupt(ADAPTER, 'confirmFactor result');
     },
 
     async renameFactor(userId: string, factorId: string, label: string): Promise<boolean> {
       const l = sid(label, 'label');
-      if (l.length > MAX_LABEL) throw rangeError('ERR_OPTION_INVALID', `"label" expected 1..${MAX_LABEL} characters, got ${l.length}`);
-      return won('renameFactor', 'factors', sql.renameFactor, [sid(userId, 'userId'), sid(factorId, 'factorId'), l]);
+      if (l.length > MAX_LABEL)
+        throw rangeError(
+          'ERR_OPTION_INVALID',
+          `"label" expected 1..${MAX_LABEL} characters, got ${l.length}`,
+        );
+      return won('renameFactor', 'factors', sql.renameFactor, [
+        sid(userId, 'userId'),
+        sid(factorId, 'factorId'),
+        l,
+      ]);
     },
 
     async removeFactor(userId: string, factorId: string): Promise<boolean> {
-      return won('removeFactor', 'factors', sql.removeFactor, [sid(userId, 'userId'), sid(factorId, 'factorId')]);
+      return won('removeFactor', 'factors', sql.removeFactor, [
+        sid(userId, 'userId'),
+        sid(factorId, 'factorId'),
+      ]);
     },
 
     async removeFactors(userId: string): Promise<number> {
@@ -1585,7 +1803,12 @@ SELECT count(*)::text AS won FROM rs`,
       return readUint(ADAPTER, r.n, 'removeFactors result');
     },
 
-    async resealFactor(userId: string, factorId: string, expected: string, sealed: string): Promise<boolean> {
+    async resealFactor(
+      userId: string,
+      factorId: string,
+      expected: string,
+      sealed: string,
+    ): Promise<boolean> {
       const values = [
         sid(userId, 'userId'),
         sid(factorId, 'factorId'),
@@ -1595,11 +1818,20 @@ SELECT count(*)::text AS won FROM rs`,
       return won('resealFactor', 'factors', sql.resealFactor, values);
     },
 
-    async scanFactors(after: { readonly userId: string; readonly id: string } | null, limit: number): Promise<readonly FactorRecord[]> {
+    async scanFactors(
+      after: { readonly userId: string; readonly id: string } | null,
+      limit: number,
+    ): Promise<readonly FactorRecord[]> {
       const l = suint(limit, 'limit', MAX_INT4);
       if (after === null) return (await run('scanFactors', sql.scanFirst, [l])).map(factorOf);
       const a = arecord(after, 'after');
-      return (await run('scanFactors', sql.scanAfter, [sid(a.userId, 'after.userId'), sid(a.id, 'after.id'), l])).map(factorOf);
+      return (
+        await run('scanFactors', sql.scanAfter, [
+          sid(a.userId, 'after.userId'),
+          sid(a.id, 'after.id'),
+          l,
+        ])
+      ).map(factorOf);
     },
   };
   return store;

@@ -116,7 +116,11 @@ export interface RedisStore extends OtpStore, FactorStore {
 }
 
 const ADAPTER = 'Redis';
-const STORE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['client', 'prefix', 'waitForReplicas']);
+const STORE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'client',
+  'prefix',
+  'waitForReplicas',
+]);
 const DAY_MS = 86_400_000;
 const MAX_CODE_ID = 1024;
 const MAX_CODE_HASH = 4096;
@@ -461,7 +465,10 @@ return { 'ok', remaining }`,
 );
 
 // KEYS: throttle. ARGV: scope.
-const GET_THROTTLE = /* @__PURE__ */ script('getThrottle', `return redis.call('HGET', KEYS[1], ARGV[1])`);
+const GET_THROTTLE = /* @__PURE__ */ script(
+  'getThrottle',
+  `return redis.call('HGET', KEYS[1], ARGV[1])`,
+);
 
 // KEYS: throttle. ARGV: '1' (every bucket) or '0' and the scope.
 const RESET_THROTTLE = /* @__PURE__ */ script(
@@ -471,7 +478,10 @@ return 0`,
 );
 
 // KEYS: credentials. ARGV: credential ids.
-const GET_CREDENTIALS = /* @__PURE__ */ script('getCredentials', `return redis.call('HMGET', KEYS[1], unpack(ARGV))`);
+const GET_CREDENTIALS = /* @__PURE__ */ script(
+  'getCredentials',
+  `return redis.call('HMGET', KEYS[1], unpack(ARGV))`,
+);
 
 // KEYS: credentials. ARGV: credential id, its new state.
 const INIT_CREDENTIAL = /* @__PURE__ */ script(
@@ -484,8 +494,11 @@ return 1`,
 );
 
 // KEYS: credentials. ARGV: credential ids.
-const DELETE_CREDENTIALS = /* @__PURE__ */ script('deleteCredentials', `redis.call('HDEL', KEYS[1], unpack(ARGV))
-return 0`);
+const DELETE_CREDENTIALS = /* @__PURE__ */ script(
+  'deleteCredentials',
+  `redis.call('HDEL', KEYS[1], unpack(ARGV))
+return 0`,
+);
 
 // KEYS: recovery codes, recovery set.
 const GET_SET = /* @__PURE__ */ script(
@@ -738,9 +751,15 @@ return 0`,
 );
 
 // The challenge index, one key per challenge in its own slot: hash -> userId.
-const INDEX_SET = /* @__PURE__ */ script('createChallenge (index)', `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`);
-const INDEX_GET = /* @__PURE__ */ script('beginAttempt (index)', `return redis.call('GET', KEYS[1])`);
+const INDEX_SET = /* @__PURE__ */ script(
+  'createChallenge (index)',
+  `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`,
+);
+const INDEX_GET = /* @__PURE__ */ script(
+  'beginAttempt (index)',
+  `return redis.call('GET', KEYS[1])`,
+);
 const INDEX_DROP = /* @__PURE__ */ script(
   'deleteChallenges (index)',
   `if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -781,7 +800,10 @@ return out`,
 );
 
 const LIST_FACTORS = /* @__PURE__ */ script('listFactors', `return redis.call('HGETALL', KEYS[1])`);
-const GET_FACTORS = /* @__PURE__ */ script('scanFactors', `return redis.call('HMGET', KEYS[1], unpack(ARGV))`);
+const GET_FACTORS = /* @__PURE__ */ script(
+  'scanFactors',
+  `return redis.call('HMGET', KEYS[1], unpack(ARGV))`,
+);
 
 // ARGV: id, now, maxConfirmed.
 const CONFIRM_FACTOR = /* @__PURE__ */ script(
@@ -831,7 +853,10 @@ redis.call('HSET', KEYS[1], ARGV[1], factorText(r, r.status, r.confirmed, r.expi
 return 1`,
 );
 
-const REMOVE_FACTOR = /* @__PURE__ */ script('removeFactor', `return redis.call('HDEL', KEYS[1], ARGV[1])`);
+const REMOVE_FACTOR = /* @__PURE__ */ script(
+  'removeFactor',
+  `return redis.call('HDEL', KEYS[1], ARGV[1])`,
+);
 const REMOVE_FACTORS = /* @__PURE__ */ script(
   'removeFactors',
   `local bad = wrongType({ 'factors' })
@@ -842,10 +867,16 @@ return ids`,
 );
 
 // The global factor index: a sorted set, every score 0, so members sort by their bytes.
-const FACTOR_INDEX_ADD = /* @__PURE__ */ script('addFactor (index)', `redis.call('ZADD', KEYS[1], 0, ARGV[1])
-return 1`);
-const FACTOR_INDEX_REMOVE = /* @__PURE__ */ script('removeFactor (index)', `redis.call('ZREM', KEYS[1], unpack(ARGV))
-return 1`);
+const FACTOR_INDEX_ADD = /* @__PURE__ */ script(
+  'addFactor (index)',
+  `redis.call('ZADD', KEYS[1], 0, ARGV[1])
+return 1`,
+);
+const FACTOR_INDEX_REMOVE = /* @__PURE__ */ script(
+  'removeFactor (index)',
+  `redis.call('ZREM', KEYS[1], unpack(ARGV))
+return 1`,
+);
 const FACTOR_INDEX_RANGE = /* @__PURE__ */ script(
   'scanFactors (index)',
   `return redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))`,
@@ -859,7 +890,10 @@ function isSafeChar(c: number): boolean {
     (c >= 0x30 && c <= 0x39) || // 0-9
     (c >= 0x41 && c <= 0x5a) || // A-Z
     (c >= 0x61 && c <= 0x7a) || // a-z
-    c === 0x5f || c === 0x2e || c === 0x40 || c === 0x2d // _ . @ -
+    c === 0x5f ||
+    c === 0x2e ||
+    c === 0x40 ||
+    c === 0x2d // _ . @ -
   );
 }
 
@@ -930,13 +964,24 @@ function list(v: unknown, what: string): unknown[] {
 }
 
 /** Reads an integer reply (RESP number, or a decimal string under custom type mappings). */
-function integer(v: unknown, what: string, min: number = Number.MIN_SAFE_INTEGER, max: number = Number.MAX_SAFE_INTEGER): number {
+function integer(
+  v: unknown,
+  what: string,
+  min: number = Number.MIN_SAFE_INTEGER,
+  max: number = Number.MAX_SAFE_INTEGER,
+): number {
   let n: number | undefined;
   if (typeof v === 'number' && Number.isSafeInteger(v)) n = v;
-  else if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) n = Number(v);
+  else if (
+    typeof v === 'bigint' &&
+    v >= BigInt(Number.MIN_SAFE_INTEGER) &&
+    v <= BigInt(Number.MAX_SAFE_INTEGER)
+  )
+    n = Number(v);
   else if (typeof v === 'string' || v instanceof Uint8Array) {
     const s = bulk(v, what);
-    if (s !== null && /^-?(?:0|[1-9][0-9]{0,15})$/.test(s) && Number.isSafeInteger(Number(s))) n = Number(s);
+    if (s !== null && /^-?(?:0|[1-9][0-9]{0,15})$/.test(s) && Number.isSafeInteger(Number(s)))
+      n = Number(s);
   }
   if (n === undefined || n < min || n > max) throw corrupt(what);
   return n;
@@ -981,7 +1026,10 @@ function parseBucket(v: unknown): ThrottleRecord {
   if (s === null) return { failures: 0, lastFailureAt: 0 };
   const m = BUCKET.exec(s);
   if (m === null) throw corrupt('throttle bucket');
-  return { failures: readUint(ADAPTER, m[1], 'failures'), lastFailureAt: readUint(ADAPTER, m[2], 'lastFailureAt') };
+  return {
+    failures: readUint(ADAPTER, m[1], 'failures'),
+    lastFailureAt: readUint(ADAPTER, m[2], 'lastFailureAt'),
+  };
 }
 
 function parseCredential(v: unknown): CredentialRecord | null {
@@ -1029,21 +1077,30 @@ function parseOob(v: string): OobCode | null {
   if (v === '') return null;
   const m = OOB.exec(v);
   if (m === null) throw corrupt('challenge code');
-  return { factorId: readId(m[3], 'challenge code factor id'), codeHash: m[2] as string, expiresAt: readUint(ADAPTER, m[1], 'challenge code expiresAt') };
+  return {
+    factorId: readId(m[3], 'challenge code factor id'),
+    codeHash: m[2] as string,
+    expiresAt: readUint(ADAPTER, m[1], 'challenge code expiresAt'),
+  };
 }
 
 const DEVICE_HEAD = /^([0-9]+):(trusted|known):([0-9]+):([0-9]*):([0-9]+)$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** A stored device with its insertion sequence number. */
-function parseDevice(userId: string, id: unknown, v: unknown): { seq: number; record: DeviceRecord } {
+function parseDevice(
+  userId: string,
+  id: unknown,
+  v: unknown,
+): { seq: number; record: DeviceRecord } {
   const deviceId = readId(id, 'device id');
   const parts = text(v, 'device').split('\0');
   const m = parts.length === 4 ? DEVICE_HEAD.exec(parts[0] as string) : null;
   if (m === null) throw corrupt('device');
   const [, seq, kind, createdAt, lastUsedAt, expiresAt] = m as unknown as string[];
   const [, tokenHash, previousHash, label] = parts as [string, string, string, string];
-  if (!HEX64.test(tokenHash) || (previousHash !== '' && !HEX64.test(previousHash))) throw corrupt('device token hash');
+  if (!HEX64.test(tokenHash) || (previousHash !== '' && !HEX64.test(previousHash)))
+    throw corrupt('device token hash');
   const record: DeviceRecord = {
     userId,
     id: deviceId,
@@ -1067,20 +1124,34 @@ function parseSet(reply: unknown): RecoveryCodeSet | null {
   const setId = bulk(m[0], 'recovery-code set id');
   if (setId === null) {
     // Codes without their set record, or half a set record, means the keys were edited.
-    if (flat.length > 0 || bulk(m[1], 'recovery-code set') !== null || bulk(m[2], 'recovery-code set') !== null)
+    if (
+      flat.length > 0 ||
+      bulk(m[1], 'recovery-code set') !== null ||
+      bulk(m[2], 'recovery-code set') !== null
+    )
       throw corrupt('recovery-code set');
     return null;
   }
   if (!SET_ID.test(setId)) throw corrupt('recovery-code set id');
-  const issuedAt = readUint(ADAPTER, bulk(m[1], 'recovery-code set issuedAt'), 'recovery-code set issuedAt');
-  const total = readUint(ADAPTER, bulk(m[2], 'recovery-code set total'), 'recovery-code set total', MAX_CODES);
+  const issuedAt = readUint(
+    ADAPTER,
+    bulk(m[1], 'recovery-code set issuedAt'),
+    'recovery-code set issuedAt',
+  );
+  const total = readUint(
+    ADAPTER,
+    bulk(m[2], 'recovery-code set total'),
+    'recovery-code set total',
+    MAX_CODES,
+  );
   if (flat.length / 2 > total) throw corrupt('recovery-code set');
   // Stored as position:hash, so the codes read back in the order they were issued.
   const slots: (StoredRecoveryCode | undefined)[] = [];
   for (let i = 0; i < flat.length; i += 2) {
     const id = bulk(flat[i], 'recovery-code id');
     const value = bulk(flat[i + 1], 'recovery-code hash');
-    if (id === null || id.length === 0 || id.length > MAX_CODE_ID) throw corrupt('recovery-code id');
+    if (id === null || id.length === 0 || id.length > MAX_CODE_ID)
+      throw corrupt('recovery-code id');
     const at = value === null ? -1 : value.indexOf(':');
     if (value === null || at < 1) throw corrupt('recovery-code hash');
     const pos = readUint(ADAPTER, value.slice(0, at), 'recovery-code position', total - 1);
@@ -1093,16 +1164,22 @@ function parseSet(reply: unknown): RecoveryCodeSet | null {
   return { setId, issuedAt, total, codes };
 }
 
-const FACTOR_HEAD = /^([0-9]+):(totp|hotp|email|sms):(pending|confirmed):(SHA1|SHA256|SHA512):([0-9]+):([0-9]+):([0-9]+):([0-9]*):([0-9]*)$/;
+const FACTOR_HEAD =
+  /^([0-9]+):(totp|hotp|email|sms):(pending|confirmed):(SHA1|SHA256|SHA512):([0-9]+):([0-9]+):([0-9]+):([0-9]*):([0-9]*)$/;
 
 /** A stored factor with its insertion sequence number (what "oldest first" sorts by). */
-function parseFactor(userId: string, id: unknown, v: unknown): { seq: number; record: FactorRecord } {
+function parseFactor(
+  userId: string,
+  id: unknown,
+  v: unknown,
+): { seq: number; record: FactorRecord } {
   const factorId = readId(id, 'factor id');
   const parts = text(v, 'factor').split('\0');
   if (parts.length !== 4) throw corrupt('factor');
   const m = FACTOR_HEAD.exec(parts[0] as string);
   if (m === null) throw corrupt('factor');
-  const [, seq, type, status, algorithm, digits, period, createdAt, confirmedAt, expiresAt] = m as unknown as string[];
+  const [, seq, type, status, algorithm, digits, period, createdAt, confirmedAt, expiresAt] =
+    m as unknown as string[];
   const record: FactorRecord = {
     userId,
     id: factorId,
@@ -1118,8 +1195,17 @@ function parseFactor(userId: string, id: unknown, v: unknown): { seq: number; re
     confirmedAt: confirmedAt === '' ? null : readUint(ADAPTER, confirmedAt, 'factor confirmedAt'),
     expiresAt: expiresAt === '' ? null : readUint(ADAPTER, expiresAt, 'factor expiresAt'),
   };
-  if (record.digits < 6 || record.period < 1 || (record.hint !== null && (record.type === 'totp' || record.type === 'hotp'))) throw corrupt('factor');
-  if (record.status === 'pending' ? record.expiresAt === null || record.confirmedAt !== null : record.expiresAt !== null || record.confirmedAt === null)
+  if (
+    record.digits < 6 ||
+    record.period < 1 ||
+    (record.hint !== null && (record.type === 'totp' || record.type === 'hotp'))
+  )
+    throw corrupt('factor');
+  if (
+    record.status === 'pending'
+      ? record.expiresAt === null || record.confirmedAt !== null
+      : record.expiresAt !== null || record.confirmedAt === null
+  )
     throw corrupt('factor status');
   return { seq: readUint(ADAPTER, seq, 'factor'), record };
 }
@@ -1134,8 +1220,13 @@ function aobject<T>(v: unknown, title: string): T {
 }
 
 function aids(v: unknown, title: string, max: number): string[] {
-  if (!Array.isArray(v)) throw typeError('ERR_OPTION_TYPE', `"${title}" expected an array, got ${kind(v)}`);
-  if (v.length > max) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected at most ${max} ids, got ${v.length}`);
+  if (!Array.isArray(v))
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected an array, got ${kind(v)}`);
+  if (v.length > max)
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"${title}" expected at most ${max} ids, got ${v.length}`,
+    );
   return v.map((id: unknown, i) => sid(id, `${title}[${i}]`));
 }
 
@@ -1150,12 +1241,17 @@ function apolicy(v: unknown): AttemptPolicy {
   };
 }
 
-const policyArgs = (p: AttemptPolicy): string[] => [String(p.freeFailures), String(p.baseDelayMs), String(p.maxDelayMs), String(p.maxFailures)];
-
+const policyArgs = (p: AttemptPolicy): string[] => [
+  String(p.freeFailures),
+  String(p.baseDelayMs),
+  String(p.maxDelayMs),
+  String(p.maxFailures),
+];
 
 /** A string stored as raw UTF-8 must survive it: no lone surrogates, no NUL. */
 function astorable(v: string, title: string): string {
-  if (UNSTORABLE.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
+  if (UNSTORABLE.test(v))
+    throw rangeError('ERR_OPTION_INVALID', `"${title}" contains NUL or a lone surrogate`);
   return v;
 }
 
@@ -1164,7 +1260,8 @@ function aset(set: unknown): RecoveryCodeSet {
   const { setId, issuedAt, total, codes } = aobject<Partial<RecoveryCodeSet>>(set, 'set');
   const id = asetId(setId, 'set.setId');
   const at = suint(issuedAt, 'set.issuedAt');
-  if (!Array.isArray(codes)) throw typeError('ERR_OPTION_TYPE', `"set.codes" expected an array, got ${kind(codes)}`);
+  if (!Array.isArray(codes))
+    throw typeError('ERR_OPTION_TYPE', `"set.codes" expected an array, got ${kind(codes)}`);
   const n = aint(total, 'set.total', codes.length, MAX_CODES, 'ERR_OPTION_INVALID');
   const seen = new Set<string>();
   const out: StoredRecoveryCode[] = [];
@@ -1175,7 +1272,8 @@ function aset(set: unknown): RecoveryCodeSet {
     if ((codeId as string).length === 0 || (hash as string).length === 0)
       throw rangeError('ERR_OPTION_INVALID', '"set.codes" ids and hashes must not be empty');
     // A duplicate id would silently merge two codes into one hash field.
-    if (seen.has(codeId as string)) throw rangeError('ERR_OPTION_INVALID', '"set.codes" has a duplicate id');
+    if (seen.has(codeId as string))
+      throw rangeError('ERR_OPTION_INVALID', '"set.codes" has a duplicate id');
     seen.add(codeId as string);
     out.push({ id: codeId as string, hash: hash as string });
   }
@@ -1205,17 +1303,31 @@ function aclaim(v: unknown): Claim {
       return { kind: 'oob', codeHash: ahash(c.codeHash, 'claim.codeHash') };
     case 'recovery': {
       const codeId = stext(c.codeId, 'claim.codeId', MAX_CODE_ID);
-      if (codeId.length === 0) throw rangeError('ERR_OPTION_INVALID', '"claim.codeId" must not be empty');
-      return { kind: 'recovery', setId: asetId(c.setId, 'claim.setId'), codeId: astorable(codeId, 'claim.codeId') };
+      if (codeId.length === 0)
+        throw rangeError('ERR_OPTION_INVALID', '"claim.codeId" must not be empty');
+      return {
+        kind: 'recovery',
+        setId: asetId(c.setId, 'claim.setId'),
+        codeId: astorable(codeId, 'claim.codeId'),
+      };
     }
     default:
-      throw typeError('ERR_OPTION_TYPE', `"claim.kind" expected 'totp' | 'hotp' | 'recovery' | 'oob'`);
+      throw typeError(
+        'ERR_OPTION_TYPE',
+        `"claim.kind" expected 'totp' | 'hotp' | 'recovery' | 'oob'`,
+      );
   }
 }
 
 function achallenge(v: unknown): ChallengeRecord {
   const r = aobject<Partial<ChallengeRecord>>(v, 'record');
-  const maxAttempts = aint(r.maxAttempts, 'record.maxAttempts', 1, MAX_ATTEMPTS, 'ERR_OPTION_INVALID');
+  const maxAttempts = aint(
+    r.maxAttempts,
+    'record.maxAttempts',
+    1,
+    MAX_ATTEMPTS,
+    'ERR_OPTION_INVALID',
+  );
   return {
     hash: sid(r.hash, 'record.hash'),
     userId: sid(r.userId, 'record.userId'),
@@ -1232,17 +1344,24 @@ function achallenge(v: unknown): ChallengeRecord {
 }
 
 function ahash(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (!HEX64.test(v)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 64 lowercase hex digits (SHA-256)`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (!HEX64.test(v))
+    throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 64 lowercase hex digits (SHA-256)`);
   return v;
 }
 
 function aoob(v: unknown, title: string): OobCode {
   const o = aobject<Partial<OobCode>>(v, title);
-  return { factorId: sid(o.factorId, `${title}.factorId`), codeHash: ahash(o.codeHash, `${title}.codeHash`), expiresAt: suint(o.expiresAt, `${title}.expiresAt`) };
+  return {
+    factorId: sid(o.factorId, `${title}.factorId`),
+    codeHash: ahash(o.codeHash, `${title}.codeHash`),
+    expiresAt: suint(o.expiresAt, `${title}.expiresAt`),
+  };
 }
 
-const oobText = (o: OobCode | null): string => (o === null ? '' : `${o.expiresAt}:${o.codeHash}:${o.factorId}`);
+const oobText = (o: OobCode | null): string =>
+  o === null ? '' : `${o.expiresAt}:${o.codeHash}:${o.factorId}`;
 
 function adevice(v: unknown): DeviceRecord {
   const r = aobject<Partial<DeviceRecord>>(v, 'record');
@@ -1260,7 +1379,8 @@ function adevice(v: unknown): DeviceRecord {
 }
 
 function akind(v: unknown, title: string): DeviceRecord['kind'] {
-  if (v !== 'trusted' && v !== 'known') throw typeError('ERR_OPTION_TYPE', `"${title}" expected 'trusted' | 'known'`);
+  if (v !== 'trusted' && v !== 'known')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected 'trusted' | 'known'`);
   return v;
 }
 
@@ -1281,20 +1401,38 @@ const FACTOR_TYPES: ReadonlySet<string> = /* @__PURE__ */ new Set(['totp', 'hotp
 function afactor(v: unknown): FactorRecord {
   const r = aobject<Partial<FactorRecord>>(v, 'record');
   const oneOf = <T extends string>(x: unknown, title: string, allowed: ReadonlySet<string>): T => {
-    if (typeof x !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(x)}`);
-    if (!allowed.has(x)) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected one of ${[...allowed].join(', ')}`);
+    if (typeof x !== 'string')
+      throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(x)}`);
+    if (!allowed.has(x))
+      throw rangeError(
+        'ERR_OPTION_INVALID',
+        `"${title}" expected one of ${[...allowed].join(', ')}`,
+      );
     return x as T;
   };
   const label = stext(r.label, 'record.label', MAX_LABEL);
-  if (label.length === 0) throw rangeError('ERR_OPTION_INVALID', '"record.label" must not be empty');
-  const status = oneOf<FactorRecord['status']>(r.status, 'record.status', new Set(['pending', 'confirmed']));
+  if (label.length === 0)
+    throw rangeError('ERR_OPTION_INVALID', '"record.label" must not be empty');
+  const status = oneOf<FactorRecord['status']>(
+    r.status,
+    'record.status',
+    new Set(['pending', 'confirmed']),
+  );
   const confirmedAt = r.confirmedAt === null ? null : suint(r.confirmedAt, 'record.confirmedAt');
   const expiresAt = r.expiresAt === null ? null : suint(r.expiresAt, 'record.expiresAt');
-  if (status === 'pending' ? expiresAt === null || confirmedAt !== null : expiresAt !== null || confirmedAt === null)
-    throw rangeError('ERR_OPTION_INVALID', '"record" expected a pending factor with expiresAt and no confirmedAt, or a confirmed one with confirmedAt and no expiresAt');
+  if (
+    status === 'pending'
+      ? expiresAt === null || confirmedAt !== null
+      : expiresAt !== null || confirmedAt === null
+  )
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      '"record" expected a pending factor with expiresAt and no confirmedAt, or a confirmed one with confirmedAt and no expiresAt',
+    );
   const type = oneOf<FactorRecord['type']>(r.type, 'record.type', FACTOR_TYPES);
   const hint = r.hint === null ? null : stext(r.hint, 'record.hint', MAX_HINT);
-  if (hint !== null && (type === 'totp' || type === 'hotp')) throw rangeError('ERR_OPTION_INVALID', '"record.hint" expected null for a TOTP or HOTP factor');
+  if (hint !== null && (type === 'totp' || type === 'hotp'))
+    throw rangeError('ERR_OPTION_INVALID', '"record.hint" expected null for a TOTP or HOTP factor');
   return {
     userId: sid(r.userId, 'record.userId'),
     id: sid(r.id, 'record.id'),
@@ -1376,25 +1514,41 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw typeError('ERR_OPTION_TYPE', `"options" expected an object, got ${kind(options)}`);
   for (const key in options) {
-    if (!STORE_KEYS.has(key)) throw rangeError('ERR_OPTION_UNKNOWN', `"options" has unknown option "${key}"`);
+    if (!STORE_KEYS.has(key))
+      throw rangeError('ERR_OPTION_UNKNOWN', `"options" has unknown option "${key}"`);
   }
   const client: unknown = options.client;
   let send: (args: string[]) => Promise<unknown>;
-  if (typeof client === 'object' && client !== null && typeof (client as IORedisClientLike).call === 'function') {
+  if (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof (client as IORedisClientLike).call === 'function'
+  ) {
     // ioredis also has a `sendCommand`, taking a Command object: test `call` first.
     const c = client as IORedisClientLike;
     send = (args) => c.call(args[0] as string, ...args.slice(1));
-  } else if (typeof client === 'object' && client !== null && typeof (client as NodeRedisClientLike).sendCommand === 'function') {
+  } else if (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof (client as NodeRedisClientLike).sendCommand === 'function'
+  ) {
     const c = client as NodeRedisClientLike;
     send = (args) => c.sendCommand(args);
   } else {
-    throw typeError('ERR_OPTION_TYPE', `"client" expected an ioredis or node-redis client, got ${kind(client)}`);
+    throw typeError(
+      'ERR_OPTION_TYPE',
+      `"client" expected an ioredis or node-redis client, got ${kind(client)}`,
+    );
   }
   const prefix = options.prefix ?? 'otpkit:';
-  if (typeof prefix !== 'string') throw typeError('ERR_OPTION_TYPE', `"prefix" expected string, got ${kind(prefix)}`);
+  if (typeof prefix !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"prefix" expected string, got ${kind(prefix)}`);
   // A brace in the prefix would become the cluster hash tag and split a user's keys over slots.
   if (/[{}]/.test(prefix) || prefix.length > 128)
-    throw rangeError('ERR_OPTION_INVALID', '"prefix" expected at most 128 characters without "{" or "}"');
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      '"prefix" expected at most 128 characters without "{" or "}"',
+    );
   const wait = options.waitForReplicas;
   if (wait !== undefined) {
     if (typeof wait !== 'object' || wait === null)
@@ -1423,7 +1577,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const quotaKey = (b: SendBucket): string => {
     const x = aobject<Partial<Record<string, unknown>>>(b, 'bucket');
     if (x.kind === 'user') return keysOf(sid(x.userId, 'bucket.userId')).sends;
-    if (x.kind === 'destination') return `${prefix}{send:d:${escapeId(sid(x.hash, 'bucket.hash'))}}`;
+    if (x.kind === 'destination')
+      return `${prefix}{send:d:${escapeId(sid(x.hash, 'bucket.hash'))}}`;
     if (x.kind === 'app') return `${prefix}{send:app}`;
     throw typeError('ERR_OPTION_TYPE', `"bucket.kind" expected 'user' | 'destination' | 'app'`);
   };
@@ -1432,7 +1587,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const factorIndex = `${prefix}factors:index`;
 
   /** Runs a script by SHA; on NOSCRIPT (nothing ran) sends its source once, which also caches it. */
-  const run = async (s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> => {
+  const run = async (
+    s: Script,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<unknown> => {
     const tail = [String(keys.length), ...keys, ...args];
     try {
       try {
@@ -1456,22 +1615,33 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       throw storeFailure(ADAPTER, `${op} (WAIT)`, e);
     }
     if (integer(acked, 'WAIT reply') < wait.replicas)
-      throw new OtpkitError('ERR_STORE', `Redis store: ${op} was not acknowledged by ${wait.replicas} replica(s) in time`);
+      throw new OtpkitError(
+        'ERR_STORE',
+        `Redis store: ${op} was not acknowledged by ${wait.replicas} replica(s) in time`,
+      );
   };
 
   /** Deletes the index keys of `hashes` that still point to `userId` (one slot each, in parallel). */
   const dropIndex = async (userId: string, hashes: unknown): Promise<void> => {
     const names = list(hashes, 'challenge ledger').map((h) => bulk(h, 'challenge ledger'));
     // A name that is not an id cannot be one the store indexed.
-    const valid = names.filter((h): h is string => h !== null && h.length > 0 && h.length <= 256 && !UNSTORABLE.test(h));
+    const valid = names.filter(
+      (h): h is string => h !== null && h.length > 0 && h.length <= 256 && !UNSTORABLE.test(h),
+    );
     await Promise.all(valid.map((h) => run(INDEX_DROP, [indexKey(h)], [userId])));
   };
 
   const removeFromIndex = async (userId: string, ids: readonly string[]): Promise<void> => {
-    if (ids.length > 0) await run(FACTOR_INDEX_REMOVE, [factorIndex], ids.map((id) => indexMember(userId, id)));
+    if (ids.length > 0)
+      await run(
+        FACTOR_INDEX_REMOVE,
+        [factorIndex],
+        ids.map((id) => indexMember(userId, id)),
+      );
   };
 
-  const factorIds = (reply: unknown, what: string): string[] => list(reply, what).map((id) => readId(bulk(id, what), what));
+  const factorIds = (reply: unknown, what: string): string[] =>
+    list(reply, what).map((id) => readId(bulk(id, what), what));
 
   const store: RedisStore = {
     distributedSafe: true as const,
@@ -1485,23 +1655,51 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const now = suint(a.now, 'now');
       const policy = apolicy(a.policy);
       const step = suint(a.step, 'step');
-      if (!Array.isArray(a.candidates)) throw typeError('ERR_OPTION_TYPE', `"candidates" expected an array, got ${kind(a.candidates)}`);
+      if (!Array.isArray(a.candidates))
+        throw typeError(
+          'ERR_OPTION_TYPE',
+          `"candidates" expected an array, got ${kind(a.candidates)}`,
+        );
       if (a.candidates.length > MAX_CANDIDATES)
-        throw rangeError('ERR_OPTION_INVALID', `"candidates" expected at most ${MAX_CANDIDATES} deltas, got ${a.candidates.length}`);
-      const candidates = a.candidates.map((d: unknown) => String(aint(d, 'candidates[]', -10, 10, 'ERR_OPTION_WINDOW') + 0));
+        throw rangeError(
+          'ERR_OPTION_INVALID',
+          `"candidates" expected at most ${MAX_CANDIDATES} deltas, got ${a.candidates.length}`,
+        );
+      const candidates = a.candidates.map((d: unknown) =>
+        String(aint(d, 'candidates[]', -10, 10, 'ERR_OPTION_WINDOW') + 0),
+      );
       const past = aint(a.past, 'past', 0, 10, 'ERR_OPTION_WINDOW');
       const future = aint(a.future, 'future', 0, 10, 'ERR_OPTION_WINDOW');
       const centre = abool(a.centreOnDrift, 'centreOnDrift');
-      const maxDrift = a.maxDrift === null ? null : aint(a.maxDrift, 'maxDrift', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW');
+      const maxDrift =
+        a.maxDrift === null
+          ? null
+          : aint(a.maxDrift, 'maxDrift', 0, MAX_DRIFT, 'ERR_OPTION_WINDOW');
       const k = keysOf(userId);
-      const args = [scope, credentialId, String(now), ...policyArgs(policy), String(step), String(past), String(future)];
+      const args = [
+        scope,
+        credentialId,
+        String(now),
+        ...policyArgs(policy),
+        String(step),
+        String(past),
+        String(future),
+      ];
       args.push(centre ? '1' : '0', maxDrift === null ? '' : String(maxDrift), ...candidates);
-      const r = list(await run(ATTEMPT_TOTP, [k.throttle, k.credentials], args), 'attemptTotp reply');
+      const r = list(
+        await run(ATTEMPT_TOTP, [k.throttle, k.credentials], args),
+        'attemptTotp reply',
+      );
       const status = text(r[0], 'attemptTotp reply');
       if (status === 'closed')
-        return { status, failures: integer(r[1], 'failures', 0), lastFailureAt: integer(r[2], 'lastFailureAt', 0) };
+        return {
+          status,
+          failures: integer(r[1], 'failures', 0),
+          lastFailureAt: integer(r[2], 'lastFailureAt', 0),
+        };
       let out: TotpAttemptOutcome;
-      if (status === 'invalid' || status === 'replayed') out = { status, failures: integer(r[1], 'failures', 1) };
+      if (status === 'invalid' || status === 'replayed')
+        out = { status, failures: integer(r[1], 'failures', 1) };
       else if (status === 'ok') out = { status, delta: integer(r[1], 'delta', -10, 10) };
       else throw corrupt('attemptTotp reply');
       await durable('attemptTotp');
@@ -1511,14 +1709,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     async beginAttempt(begin: BeginAttempt): Promise<BeginOutcome> {
       const b = aobject<BeginAttempt>(begin, 'begin');
       const userId = b.userId === null ? null : sid(b.userId, 'userId');
-      const hash = b.challengeHash === undefined ? undefined : sid(b.challengeHash, 'challengeHash');
+      const hash =
+        b.challengeHash === undefined ? undefined : sid(b.challengeHash, 'challengeHash');
       const scope = b.scope === undefined ? undefined : sid(b.scope, 'scope');
       const now = suint(b.now, 'now');
       const policy = apolicy(b.policy);
       const ids = aids(b.credentialIds, 'credentialIds', MAX_IDS);
       const withSet = abool(b.recoverySet, 'recoverySet');
       if (hash === undefined && (userId === null || scope === undefined))
-        throw typeError('ERR_OPTION_TYPE', 'beginAttempt needs a userId and a scope, or a challenge');
+        throw typeError(
+          'ERR_OPTION_TYPE',
+          'beginAttempt needs a userId and a scope, or a challenge',
+        );
       let owner = userId;
       if (owner === null) {
         // Found by hash alone: the index names the user (one more round trip), and the script
@@ -1528,17 +1730,33 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         owner = readId(found, 'challenge index');
       }
       const k = keysOf(owner);
-      const args = [String(now), ...policyArgs(policy), hash ?? '', scope ?? '', withSet ? '1' : '0', ...ids];
-      const r = list(await run(BEGIN_ATTEMPT, [k.throttle, k.credentials, k.challenges, k.codes, k.set], args), 'beginAttempt reply');
+      const args = [
+        String(now),
+        ...policyArgs(policy),
+        hash ?? '',
+        scope ?? '',
+        withSet ? '1' : '0',
+        ...ids,
+      ];
+      const r = list(
+        await run(BEGIN_ATTEMPT, [k.throttle, k.credentials, k.challenges, k.codes, k.set], args),
+        'beginAttempt reply',
+      );
       const status = text(r[0], 'beginAttempt reply');
       if (status === 'no-challenge' && hash !== undefined) return { status };
       if (status === 'exhausted' && hash !== undefined) return { status, userId: owner };
       if (status === 'closed')
-        return { status, userId: owner, failures: integer(r[1], 'failures', 0), lastFailureAt: integer(r[2], 'lastFailureAt', 0) };
+        return {
+          status,
+          userId: owner,
+          failures: integer(r[1], 'failures', 0),
+          lastFailureAt: integer(r[2], 'lastFailureAt', 0),
+        };
       if (status !== 'admitted') throw corrupt('beginAttempt reply');
       const failures = integer(r[1], 'failures', 1);
       const challenge = hash === undefined ? null : parseChallenge(hash, owner, r[2]);
-      if (hash === undefined && r[2] !== null && r[2] !== undefined) throw corrupt('beginAttempt reply');
+      if (hash === undefined && r[2] !== null && r[2] !== undefined)
+        throw corrupt('beginAttempt reply');
       const pairs = list(r[3], 'credentials');
       const wanted = [...ids, ...(challenge?.credentialIds ?? [])];
       if (pairs.length !== wanted.length * 2) throw corrupt('credentials');
@@ -1568,22 +1786,37 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       }
       const claimArgs =
         claim.kind === 'totp'
-          ? [claim.credentialId, String(claim.step), String(claim.drift + 0), claim.create ? '1' : '0']
+          ? [
+              claim.credentialId,
+              String(claim.step),
+              String(claim.drift + 0),
+              claim.create ? '1' : '0',
+            ]
           : claim.kind === 'hotp'
-            ? [claim.credentialId, claim.expected === null ? '' : claim.expected.toString(), claim.next.toString(), claim.create ? '1' : '0']
+            ? [
+                claim.credentialId,
+                claim.expected === null ? '' : claim.expected.toString(),
+                claim.next.toString(),
+                claim.create ? '1' : '0',
+              ]
             : claim.kind === 'recovery'
               ? [claim.setId, claim.codeId, '', '']
               : [claim.codeHash, '', '', ''];
       const k = keysOf(userId);
       const r = list(
-        await run(SETTLE_ATTEMPT, [k.throttle, k.credentials, k.challenges, k.codes, k.set, k.stepUps], [scope, String(now), hash, claim.kind, ...claimArgs, ...stepUp]),
+        await run(
+          SETTLE_ATTEMPT,
+          [k.throttle, k.credentials, k.challenges, k.codes, k.set, k.stepUps],
+          [scope, String(now), hash, claim.kind, ...claimArgs, ...stepUp],
+        ),
         'settleAttempt reply',
       );
       const status = text(r[0], 'settleAttempt reply');
       if (status === 'replayed' || (status === 'no-challenge' && hash !== '')) return { status };
       if (status !== 'ok') throw corrupt('settleAttempt reply');
       const remaining = claim.kind === 'recovery' ? integer(r[1], 'remaining', 0, MAX_CODES) : null;
-      if (remaining === null && r[1] !== null && r[1] !== undefined) throw corrupt('settleAttempt reply');
+      if (remaining === null && r[1] !== null && r[1] !== undefined)
+        throw corrupt('settleAttempt reply');
       await durable('settleAttempt');
       return { status, remaining };
     },
@@ -1599,7 +1832,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       await durable('resetThrottle');
     },
 
-    async getCredentials(userId: string, credentialIds: readonly string[]): Promise<Readonly<Record<string, CredentialRecord | null>>> {
+    async getCredentials(
+      userId: string,
+      credentialIds: readonly string[],
+    ): Promise<Readonly<Record<string, CredentialRecord | null>>> {
       const k = keysOf(sid(userId, 'userId'));
       const ids = aids(credentialIds, 'credentialIds', MAX_IDS);
       const out: Record<string, CredentialRecord | null> = {};
@@ -1610,12 +1846,20 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return out;
     },
 
-    async initCredential(userId: string, credentialId: string, lastStep: number | null, hotpCounter: bigint | null): Promise<boolean> {
+    async initCredential(
+      userId: string,
+      credentialId: string,
+      lastStep: number | null,
+      hotpCounter: bigint | null,
+    ): Promise<boolean> {
       const k = keysOf(sid(userId, 'userId'));
       const id = sid(credentialId, 'credentialId');
       const step = lastStep === null ? '' : String(suint(lastStep, 'lastStep'));
       const counter = hotpCounter === null ? '' : scounter(hotpCounter, 'hotpCounter').toString();
-      const created = flag(await run(INIT_CREDENTIAL, [k.credentials], [id, `${step}:${counter}:0:`]), 'initCredential reply');
+      const created = flag(
+        await run(INIT_CREDENTIAL, [k.credentials], [id, `${step}:${counter}:0:`]),
+        'initCredential reply',
+      );
       if (created) await durable('initCredential');
       return created;
     },
@@ -1633,13 +1877,23 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return parseSet(await run(GET_SET, [k.codes, k.set], []));
     },
 
-    async replaceRecoveryCodes(userId: string, set: RecoveryCodeSet | null, expectedSetId: string | null): Promise<boolean> {
+    async replaceRecoveryCodes(
+      userId: string,
+      set: RecoveryCodeSet | null,
+      expectedSetId: string | null,
+    ): Promise<boolean> {
       const k = keysOf(sid(userId, 'userId'));
       const next = set === null ? null : aset(set);
       const expected = expectedSetId === null ? '' : asetId(expectedSetId, 'expectedSetId');
-      const args = next === null ? [expected, '0', '', '', ''] : [expected, '1', next.setId, String(next.issuedAt), String(next.total)];
+      const args =
+        next === null
+          ? [expected, '0', '', '', '']
+          : [expected, '1', next.setId, String(next.issuedAt), String(next.total)];
       next?.codes.forEach((c, i) => args.push(c.id, `${i}:${c.hash}`));
-      const won = flag(await run(REPLACE_SET, [k.codes, k.set], args), 'replaceRecoveryCodes reply');
+      const won = flag(
+        await run(REPLACE_SET, [k.codes, k.set], args),
+        'replaceRecoveryCodes reply',
+      );
       if (won) await durable('replaceRecoveryCodes');
       return won;
     },
@@ -1651,8 +1905,19 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const ttl = ttlFor(c.createdAt, c.expiresAt);
       let tail = `\0${c.scope}\0${c.recoveryScope}\0${JSON.stringify(c.payload)}\0${oobText(c.oob)}`;
       for (const id of c.credentialIds) tail += `\0${id}`;
-      const args = [c.hash, String(c.createdAt), String(c.expiresAt), String(c.attempts), String(c.maxAttempts), tail];
-      await run(CREATE_CHALLENGE, [k.challenges, k.ledger], [...args, String(live), String(ttl), String(ttl + LEDGER_MARGIN_MS)]);
+      const args = [
+        c.hash,
+        String(c.createdAt),
+        String(c.expiresAt),
+        String(c.attempts),
+        String(c.maxAttempts),
+        tail,
+      ];
+      await run(
+        CREATE_CHALLENGE,
+        [k.challenges, k.ledger],
+        [...args, String(live), String(ttl), String(ttl + LEDGER_MARGIN_MS)],
+      );
       // The index lives in the challenge's own slot, so it is a second call; the ledger written
       // just before lets deleteChallenges and eraseUser find it.
       await run(INDEX_SET, [indexKey(c.hash)], [c.userId, String(ttl)]);
@@ -1668,7 +1933,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
     async consumeStepUp(userId: string, hash: string, now: number): Promise<boolean> {
       const k = keysOf(sid(userId, 'userId'));
-      const used = flag(await run(CONSUME_STEP_UP, [k.stepUps], [sid(hash, 'hash'), String(suint(now, 'now'))]), 'consumeStepUp reply');
+      const used = flag(
+        await run(CONSUME_STEP_UP, [k.stepUps], [sid(hash, 'hash'), String(suint(now, 'now'))]),
+        'consumeStepUp reply',
+      );
       if (used) await durable('consumeStepUp');
       return used;
     },
@@ -1676,18 +1944,37 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     async eraseUser(userId: string): Promise<void> {
       const u = sid(userId, 'userId');
       const k = keysOf(u);
-      const keys = [k.challenges, k.ledger, k.throttle, k.credentials, k.codes, k.set, k.stepUps, k.devices, k.sends];
+      const keys = [
+        k.challenges,
+        k.ledger,
+        k.throttle,
+        k.credentials,
+        k.codes,
+        k.set,
+        k.stepUps,
+        k.devices,
+        k.sends,
+      ];
       await dropIndex(u, await run(DROP_CHALLENGES, keys, []));
       await durable('eraseUser');
     },
 
-    async setChallengeCode(userId: string, challengeHash: string, code: OobCode | null, now: number, expected?: string): Promise<boolean> {
+    async setChallengeCode(
+      userId: string,
+      challengeHash: string,
+      code: OobCode | null,
+      now: number,
+      expected?: string,
+    ): Promise<boolean> {
       const k = keysOf(sid(userId, 'userId'));
       const hash = sid(challengeHash, 'challengeHash');
       const next = code === null ? null : aoob(code, 'code');
       const at = suint(now, 'now');
       const want = expected === undefined ? '' : ahash(expected, 'expected');
-      const set = flag(await run(SET_CHALLENGE_CODE, [k.challenges], [hash, String(at), oobText(next), want]), 'setChallengeCode reply');
+      const set = flag(
+        await run(SET_CHALLENGE_CODE, [k.challenges], [hash, String(at), oobText(next), want]),
+        'setChallengeCode reply',
+      );
       if (set) await durable('setChallengeCode');
       return set;
     },
@@ -1697,39 +1984,65 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const max = aint(maxPerUser, 'maxPerUser', 1, 1000, 'ERR_OPTION_INVALID');
       const k = keysOf(d.userId);
       const value = `${d.kind}:${d.createdAt}:${d.lastUsedAt ?? ''}:${d.expiresAt}\0${d.tokenHash}\0${d.previousHash ?? ''}\0${JSON.stringify(d.label)}`;
-      await run(CREATE_DEVICE, [k.devices], [d.id, d.kind, String(d.createdAt), String(max), value]);
+      await run(
+        CREATE_DEVICE,
+        [k.devices],
+        [d.id, d.kind, String(d.createdAt), String(max), value],
+      );
       await durable('createDevice');
     },
 
-    async rotateDevice(userId: string, kindOf: 'trusted' | 'known', tokenHash: string, newHash: string, now: number, expiresAt: number | null): Promise<DeviceRotation> {
+    async rotateDevice(
+      userId: string,
+      kindOf: 'trusted' | 'known',
+      tokenHash: string,
+      newHash: string,
+      now: number,
+      expiresAt: number | null,
+    ): Promise<DeviceRotation> {
       const u = sid(userId, 'userId');
-      const args = [akind(kindOf, 'kind'), ahash(tokenHash, 'tokenHash'), ahash(newHash, 'newHash'), String(suint(now, 'now'))];
+      const args = [
+        akind(kindOf, 'kind'),
+        ahash(tokenHash, 'tokenHash'),
+        ahash(newHash, 'newHash'),
+        String(suint(now, 'now')),
+      ];
       args.push(expiresAt === null ? '' : String(suint(expiresAt, 'expiresAt')));
       const r = list(await run(ROTATE_DEVICE, [keysOf(u).devices], args), 'rotateDevice reply');
       const status = text(r[0], 'rotateDevice reply');
       if (status === 'unknown') return { status };
-      if (status === 'replayed') return { status, deviceId: readId(bulk(r[1], 'device id'), 'device id') };
+      if (status === 'replayed')
+        return { status, deviceId: readId(bulk(r[1], 'device id'), 'device id') };
       if (status !== 'rotated') throw corrupt('rotateDevice reply');
       const device = parseDevice(u, bulk(r[1], 'device id'), r[2]).record;
       await durable('rotateDevice');
       return { status, device };
     },
 
-    async listDevices(userId: string, kindOf: 'trusted' | 'known', now: number): Promise<readonly DeviceRecord[]> {
+    async listDevices(
+      userId: string,
+      kindOf: 'trusted' | 'known',
+      now: number,
+    ): Promise<readonly DeviceRecord[]> {
       const u = sid(userId, 'userId');
       const want = akind(kindOf, 'kind');
       const at = suint(now, 'now');
       const flat = list(await run(LIST_DEVICES, [keysOf(u).devices], []), 'devices');
       if (flat.length % 2 !== 0) throw corrupt('devices');
       const all: { seq: number; record: DeviceRecord }[] = [];
-      for (let i = 0; i < flat.length; i += 2) all.push(parseDevice(u, bulk(flat[i], 'device id'), flat[i + 1]));
+      for (let i = 0; i < flat.length; i += 2)
+        all.push(parseDevice(u, bulk(flat[i], 'device id'), flat[i + 1]));
       return all
         .filter((d) => d.record.kind === want && d.record.expiresAt > at)
         .sort((x, y) => x.record.createdAt - y.record.createdAt || x.seq - y.seq)
         .map((d) => d.record);
     },
 
-    async revokeDevices(userId: string, kindOf: 'trusted' | 'known', deviceId: string | null): Promise<number> {
+    async revokeDevices(
+      userId: string,
+      kindOf: 'trusted' | 'known',
+      deviceId: string | null,
+    ): Promise<number> {
       const k = keysOf(sid(userId, 'userId'));
       const args = [akind(kindOf, 'kind'), deviceId === null ? '' : sid(deviceId, 'deviceId')];
       const n = integer(await run(REVOKE_DEVICES, [k.devices], args), 'revokeDevices reply', 0);
@@ -1737,14 +2050,26 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return n;
     },
 
-    async reserveSend(bucket: SendBucket, rule: SendRule, now: number): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number }> {
+    async reserveSend(
+      bucket: SendBucket,
+      rule: SendRule,
+      now: number,
+    ): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number }> {
       const key = quotaKey(bucket);
       const r = arule(rule);
       const at = suint(now, 'now');
       const window = Math.floor(at / r.windowMs);
       // The state matters until the window ends and the cooldown passes; then it may vanish.
-      const ttl = Math.min(Math.max((window + 1) * r.windowMs - at, r.cooldownMs), MAX_TTL_MS) + GRACE_MS;
-      const reply = list(await run(RESERVE_SEND, [key], [String(at), String(r.limit), String(r.windowMs), String(r.cooldownMs), String(ttl)]), 'reserveSend reply');
+      const ttl =
+        Math.min(Math.max((window + 1) * r.windowMs - at, r.cooldownMs), MAX_TTL_MS) + GRACE_MS;
+      const reply = list(
+        await run(
+          RESERVE_SEND,
+          [key],
+          [String(at), String(r.limit), String(r.windowMs), String(r.cooldownMs), String(ttl)],
+        ),
+        'reserveSend reply',
+      );
       if (flag(reply[0], 'reserveSend reply')) {
         await durable('reserveSend');
         return { ok: true };
@@ -1761,7 +2086,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
     // ---- the factor registry
 
-    async addFactor(record: FactorRecord, limits: { readonly maxPending: number; readonly maxConfirmed: number }, now: number): Promise<'added' | 'limit'> {
+    async addFactor(
+      record: FactorRecord,
+      limits: { readonly maxPending: number; readonly maxConfirmed: number },
+      now: number,
+    ): Promise<'added' | 'limit'> {
       const f = afactor(record);
       const l = aobject<{ maxPending: unknown; maxConfirmed: unknown }>(limits, 'limits');
       const maxPending = suint(l.maxPending, 'limits.maxPending', MAX_SCAN);
@@ -1773,15 +2102,32 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       // member whose factor is missing), so no failure between the two calls hides a factor.
       await run(FACTOR_INDEX_ADD, [factorIndex], [indexMember(f.userId, f.id)]);
       const r = list(
-        await run(ADD_FACTOR, [k.factors], [f.id, String(at), String(maxPending), String(maxConfirmed), f.status === 'pending' ? '1' : '0', head, JSON.stringify(f.label), JSON.stringify(f.sealedSecret), f.hint === null ? '' : JSON.stringify(f.hint)]),
+        await run(
+          ADD_FACTOR,
+          [k.factors],
+          [
+            f.id,
+            String(at),
+            String(maxPending),
+            String(maxConfirmed),
+            f.status === 'pending' ? '1' : '0',
+            head,
+            JSON.stringify(f.label),
+            JSON.stringify(f.sealedSecret),
+            f.hint === null ? '' : JSON.stringify(f.hint),
+          ],
+        ),
         'addFactor reply',
       );
       const outcome = text(r[0], 'addFactor reply');
-      const dropped = factorIds(r[1], 'factor id').filter((id) => outcome !== 'added' || id !== f.id);
+      const dropped = factorIds(r[1], 'factor id').filter(
+        (id) => outcome !== 'added' || id !== f.id,
+      );
       if (outcome === 'limit') dropped.push(f.id);
       await removeFromIndex(f.userId, dropped);
       await durable('addFactor');
-      if (outcome === 'duplicate') throw rangeError('ERR_OPTION_INVALID', '"record.id" is already a factor of this user');
+      if (outcome === 'duplicate')
+        throw rangeError('ERR_OPTION_INVALID', '"record.id" is already a factor of this user');
       if (outcome !== 'added' && outcome !== 'limit') throw corrupt('addFactor reply');
       return outcome;
     },
@@ -1791,15 +2137,31 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const flat = list(await run(LIST_FACTORS, [keysOf(u).factors], []), 'factors');
       if (flat.length % 2 !== 0) throw corrupt('factors');
       const all: { seq: number; record: FactorRecord }[] = [];
-      for (let i = 0; i < flat.length; i += 2) all.push(parseFactor(u, bulk(flat[i], 'factor id'), flat[i + 1]));
+      for (let i = 0; i < flat.length; i += 2)
+        all.push(parseFactor(u, bulk(flat[i], 'factor id'), flat[i + 1]));
       return all.sort((x, y) => x.seq - y.seq).map((f) => f.record);
     },
 
-    async confirmFactor(userId: string, factorId: string, now: number, maxConfirmed: number): Promise<'confirmed' | 'not-found' | 'expired' | 'limit'> {
+    async confirmFactor(
+      userId: string,
+      factorId: string,
+      now: number,
+      maxConfirmed: number,
+    ): Promise<'confirmed' | 'not-found' | 'expired' | 'limit'> {
       const k = keysOf(sid(userId, 'userId'));
-      const args = [sid(factorId, 'factorId'), String(suint(now, 'now')), String(suint(maxConfirmed, 'maxConfirmed', MAX_SCAN))];
+      const args = [
+        sid(factorId, 'factorId'),
+        String(suint(now, 'now')),
+        String(suint(maxConfirmed, 'maxConfirmed', MAX_SCAN)),
+      ];
       const outcome = text(await run(CONFIRM_FACTOR, [k.factors], args), 'confirmFactor reply');
-      if (outcome !== 'confirmed' && outcome !== 'not-found' && outcome !== 'expired' && outcome !== 'limit') throw corrupt('confirmFactor reply');
+      if (
+        outcome !== 'confirmed' &&
+        outcome !== 'not-found' &&
+        outcome !== 'expired' &&
+        outcome !== 'limit'
+      )
+        throw corrupt('confirmFactor reply');
       if (outcome === 'confirmed') await durable('confirmFactor');
       return outcome;
     },
@@ -1809,7 +2171,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const id = sid(factorId, 'factorId');
       const name = stext(label, 'label', MAX_LABEL);
       if (name.length === 0) throw rangeError('ERR_OPTION_INVALID', '"label" must not be empty');
-      const renamed = flag(await run(RENAME_FACTOR, [k.factors], [id, JSON.stringify(name)]), 'renameFactor reply');
+      const renamed = flag(
+        await run(RENAME_FACTOR, [k.factors], [id, JSON.stringify(name)]),
+        'renameFactor reply',
+      );
       if (renamed) await durable('renameFactor');
       return renamed;
     },
@@ -1817,7 +2182,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     async removeFactor(userId: string, factorId: string): Promise<boolean> {
       const u = sid(userId, 'userId');
       const id = sid(factorId, 'factorId');
-      const removed = flag(await run(REMOVE_FACTOR, [keysOf(u).factors], [id]), 'removeFactor reply');
+      const removed = flag(
+        await run(REMOVE_FACTOR, [keysOf(u).factors], [id]),
+        'removeFactor reply',
+      );
       // Only a factor this call removed: a member of an id still being added must stay.
       if (removed) {
         await removeFromIndex(u, [id]);
@@ -1834,17 +2202,28 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return ids.length;
     },
 
-    async resealFactor(userId: string, factorId: string, expected: string, sealed: string): Promise<boolean> {
+    async resealFactor(
+      userId: string,
+      factorId: string,
+      expected: string,
+      sealed: string,
+    ): Promise<boolean> {
       const k = keysOf(sid(userId, 'userId'));
       const id = sid(factorId, 'factorId');
       const from = JSON.stringify(stext(expected, 'expected', MAX_SEALED));
       const to = JSON.stringify(stext(sealed, 'sealed', MAX_SEALED));
-      const resealed = flag(await run(RESEAL_FACTOR, [k.factors], [id, from, to]), 'resealFactor reply');
+      const resealed = flag(
+        await run(RESEAL_FACTOR, [k.factors], [id, from, to]),
+        'resealFactor reply',
+      );
       if (resealed) await durable('resealFactor');
       return resealed;
     },
 
-    async scanFactors(after: { readonly userId: string; readonly id: string } | null, limit: number): Promise<readonly FactorRecord[]> {
+    async scanFactors(
+      after: { readonly userId: string; readonly id: string } | null,
+      limit: number,
+    ): Promise<readonly FactorRecord[]> {
       let from = '-';
       if (after !== null) {
         const a = aobject<{ userId: unknown; id: unknown }>(after, 'after');
@@ -1856,12 +2235,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       // on, so a page is short only at the end of the index.
       while (out.length < n) {
         const want = n - out.length;
-        const members = list(await run(FACTOR_INDEX_RANGE, [factorIndex], [from, String(want)]), 'factor index').map((m) => text(m, 'factor index'));
+        const members = list(
+          await run(FACTOR_INDEX_RANGE, [factorIndex], [from, String(want)]),
+          'factor index',
+        ).map((m) => text(m, 'factor index'));
         if (members.length === 0) break;
         const refs = members.map((m) => {
           const parts = MEMBER.exec(m);
           if (parts === null) throw corrupt('factor index');
-          return { userId: readId(unhex16(parts[1] as string), 'factor index'), id: readId(unhex16(parts[2] as string), 'factor index') };
+          return {
+            userId: readId(unhex16(parts[1] as string), 'factor index'),
+            id: readId(unhex16(parts[2] as string), 'factor index'),
+          };
         });
         const byUser = new Map<string, string[]>();
         for (const r of refs) byUser.set(r.userId, [...(byUser.get(r.userId) ?? []), r.id]);
@@ -1872,7 +2257,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
             if (values.length !== ids.length) throw corrupt('factors');
             const got = new Map<string, FactorRecord>();
             ids.forEach((id, i) => {
-              if (values[i] !== null && values[i] !== undefined) got.set(id, parseFactor(u, id, values[i]).record);
+              if (values[i] !== null && values[i] !== undefined)
+                got.set(id, parseFactor(u, id, values[i]).record);
             });
             found.set(u, got);
           }),

@@ -84,23 +84,40 @@ export interface SqliteStore extends OtpStore, FactorStore {
 }
 
 const ADAPTER = 'SQLite';
-const STORE_KEYS: ReadonlySet<string> = new Set(['db', 'prefix', 'busyTimeoutMs', 'synchronous', 'wal']);
+const STORE_KEYS: ReadonlySet<string> = new Set([
+  'db',
+  'prefix',
+  'busyTimeoutMs',
+  'synchronous',
+  'wal',
+]);
 const SCHEMA_KEYS: ReadonlySet<string> = new Set(['prefix', 'busyTimeoutMs', 'wal']);
 const SYNCHRONOUS: ReadonlySet<string> = new Set(['FULL', 'EXTRA', 'NORMAL']);
 
 function adb(v: unknown): SqliteDatabase {
   const d = v as { prepare?: unknown; exec?: unknown; batch?: unknown } | null;
-  if (typeof d !== 'object' || d === null || typeof d.prepare !== 'function' || typeof d.exec !== 'function')
-    throw typeError('ERR_OPTION_TYPE', `"db" expected a SQLite database (an object with prepare() and exec()), got ${kind(v)}`);
-  if (typeof d.batch === 'function') throw typeError('ERR_OPTION_TYPE', '"db" is a D1 database: use createD1Store from otpkit/d1');
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.prepare !== 'function' ||
+    typeof d.exec !== 'function'
+  )
+    throw typeError(
+      'ERR_OPTION_TYPE',
+      `"db" expected a SQLite database (an object with prepare() and exec()), got ${kind(v)}`,
+    );
+  if (typeof d.batch === 'function')
+    throw typeError('ERR_OPTION_TYPE', '"db" is a D1 database: use createD1Store from otpkit/d1');
   return v as SqliteDatabase;
 }
 
-const abusy = (v: unknown): number => (v === undefined ? 5000 : aint(v, 'busyTimeoutMs', 0, 60_000, 'ERR_OPTION_INVALID'));
+const abusy = (v: unknown): number =>
+  v === undefined ? 5000 : aint(v, 'busyTimeoutMs', 0, 60_000, 'ERR_OPTION_INVALID');
 
 function awal(v: unknown): boolean {
   if (v === undefined) return true;
-  if (typeof v !== 'boolean') throw typeError('ERR_OPTION_TYPE', `"wal" expected boolean, got ${kind(v)}`);
+  if (typeof v !== 'boolean')
+    throw typeError('ERR_OPTION_TYPE', `"wal" expected boolean, got ${kind(v)}`);
   return v;
 }
 
@@ -109,15 +126,23 @@ function isBusy(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;
   const { code, errcode, message } = e as { code?: unknown; errcode?: unknown; message?: unknown };
   if (typeof code === 'string' && /^SQLITE_(?:BUSY|LOCKED)/.test(code)) return true;
-  if (typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6)) return true;
+  if (typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6))
+    return true;
   return typeof message === 'string' && /database (?:table |schema )?is locked/i.test(message);
 }
 
 /** A driver error as `OtpkitError`: the driver's name, message and code only (SQLite puts no value in them). */
-const failure = (method: string, e: unknown): OtpkitError => storeFailure(ADAPTER, method, e, isBusy(e));
+const failure = (method: string, e: unknown): OtpkitError =>
+  storeFailure(ADAPTER, method, e, isBusy(e));
 
 /** Sets the connection up: busy timeout, WAL, and refuses a driver whose calls are not synchronous. */
-function setUp(db: SqliteDatabase, busyMs: number, wal: boolean, synchronous: SqliteSynchronous | null, method: string): void {
+function setUp(
+  db: SqliteDatabase,
+  busyMs: number,
+  wal: boolean,
+  synchronous: SqliteSynchronous | null,
+  method: string,
+): void {
   let probe: unknown;
   try {
     db.exec(`PRAGMA busy_timeout = ${busyMs}`);
@@ -127,8 +152,12 @@ function setUp(db: SqliteDatabase, busyMs: number, wal: boolean, synchronous: Sq
     throw failure(method, e);
   }
   if (!Array.isArray(probe)) {
-    if (typeof (probe as { then?: unknown } | null)?.then === 'function') (probe as Promise<unknown>).then(undefined, () => {});
-    throw typeError('ERR_OPTION_TYPE', '"db" expected a synchronous SQLite driver (better-sqlite3, node:sqlite, bun:sqlite): all() did not return rows');
+    if (typeof (probe as { then?: unknown } | null)?.then === 'function')
+      (probe as Promise<unknown>).then(undefined, () => {});
+    throw typeError(
+      'ERR_OPTION_TYPE',
+      '"db" expected a synchronous SQLite driver (better-sqlite3, node:sqlite, bun:sqlite): all() did not return rows',
+    );
   }
   if (!wal) return;
   try {
@@ -191,7 +220,11 @@ export function migrateSqlite(db: SqliteDatabase, options?: SqliteSchemaOptions)
   try {
     d.exec('BEGIN IMMEDIATE');
     begun = true;
-    d.exec(schemaStatements(prefix).map((s) => `${s};`).join('\n'));
+    d.exec(
+      schemaStatements(prefix)
+        .map((s) => `${s};`)
+        .join('\n'),
+    );
     d.exec('COMMIT');
   } catch (e) {
     if (begun) rollback(d);
@@ -251,13 +284,20 @@ function rollback(db: SqliteDatabase): void {
  *   "PRAGMA synchronous", "Write-Ahead Logging" §"Durability", "File Locking And Concurrency"
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  if (options === undefined) throw typeError('ERR_OPTION_TYPE', '"options" expected an object, got undefined');
+  if (options === undefined)
+    throw typeError('ERR_OPTION_TYPE', '"options" expected an object, got undefined');
   const o = aoptions<SqliteStoreOptions>(options, STORE_KEYS);
   const db = adb(o.db);
   const prefix = aprefix(o.prefix);
   const busy = abusy(o.busyTimeoutMs);
-  if (o.synchronous !== undefined && (typeof o.synchronous !== 'string' || !SYNCHRONOUS.has(o.synchronous)))
-    throw (typeof o.synchronous === 'string' ? rangeError : typeError)('ERR_OPTION_INVALID', '"synchronous" expected FULL, EXTRA or NORMAL');
+  if (
+    o.synchronous !== undefined &&
+    (typeof o.synchronous !== 'string' || !SYNCHRONOUS.has(o.synchronous))
+  )
+    throw (typeof o.synchronous === 'string' ? rangeError : typeError)(
+      'ERR_OPTION_INVALID',
+      '"synchronous" expected FULL, EXTRA or NORMAL',
+    );
   setUp(db, busy, awal(o.wal), o.synchronous ?? 'FULL', 'createSqliteStore');
 
   const prepared = new Map<string, SqliteStatement>();
@@ -277,7 +317,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         return [];
       }
       const rows = st.all(...s.args);
-      if (!Array.isArray(rows)) throw new OtpkitError('ERR_STORE_CORRUPT', `${ADAPTER} store: the driver returned no rows`);
+      if (!Array.isArray(rows))
+        throw new OtpkitError('ERR_STORE_CORRUPT', `${ADAPTER} store: the driver returned no rows`);
       return rows as unknown[];
     });
 

@@ -210,7 +210,12 @@ export type BeginOutcome =
   /** The challenge has no attempt left. */
   | { readonly status: 'exhausted'; readonly userId: string }
   /** The throttle refused: nothing was counted. */
-  | { readonly status: 'closed'; readonly userId: string; readonly failures: number; readonly lastFailureAt: number }
+  | {
+      readonly status: 'closed';
+      readonly userId: string;
+      readonly failures: number;
+      readonly lastFailureAt: number;
+    }
   /** Admitted and counted as a failure (a later settle resets it). */
   | {
       readonly status: 'admitted';
@@ -224,9 +229,21 @@ export type BeginOutcome =
 /** What an admitted attempt claims in phase two. */
 export type Claim =
   /** TOTP: `step` iff greater than the credential's last step; then `drift` is stored. */
-  | { readonly kind: 'totp'; readonly credentialId: string; readonly step: number; readonly drift: number; readonly create: boolean }
+  | {
+      readonly kind: 'totp';
+      readonly credentialId: string;
+      readonly step: number;
+      readonly drift: number;
+      readonly create: boolean;
+    }
   /** HOTP: the counter becomes `next` iff it still is `expected` (`null`: none stored). */
-  | { readonly kind: 'hotp'; readonly credentialId: string; readonly expected: bigint | null; readonly next: bigint; readonly create: boolean }
+  | {
+      readonly kind: 'hotp';
+      readonly credentialId: string;
+      readonly expected: bigint | null;
+      readonly next: bigint;
+      readonly create: boolean;
+    }
   /** A recovery code of the set `setId`, iff unused and the set still current. */
   | { readonly kind: 'recovery'; readonly setId: string; readonly codeId: string }
   /** The challenge's live out-of-band code iff it is still `codeHash` and not expired. Needs `challengeHash`. */
@@ -246,7 +263,10 @@ export interface SettleAttempt {
 
 /** What {@link OtpStore.settleAttempt} decided. */
 export type SettleOutcome =
-  | { readonly status: 'ok'; /** Unused codes left, for a recovery claim. */ readonly remaining: number | null }
+  | {
+      readonly status: 'ok';
+      /** Unused codes left, for a recovery claim. */ readonly remaining: number | null;
+    }
   /** The claim lost: a replay, a consumed code, a replaced set, a removed credential. */
   | { readonly status: 'replayed' }
   /** The challenge was consumed or expired meanwhile. */
@@ -309,13 +329,21 @@ export interface OtpStore {
   resetThrottle(userId: string, scope: string | null): Promise<void>;
 
   /** Reads the replay state of the given credentials (`null` for each missing one). */
-  getCredentials(userId: string, credentialIds: readonly string[]): Promise<Readonly<Record<string, CredentialRecord | null>>>;
+  getCredentials(
+    userId: string,
+    credentialIds: readonly string[],
+  ): Promise<Readonly<Record<string, CredentialRecord | null>>>;
 
   /**
    * Creates the replay state of a credential iff it has none (an imported enrollment whose last
    * step or counter is known); resolves whether it created it. Never touches a bucket.
    */
-  initCredential(userId: string, credentialId: string, lastStep: number | null, hotpCounter: bigint | null): Promise<boolean>;
+  initCredential(
+    userId: string,
+    credentialId: string,
+    lastStep: number | null,
+    hotpCounter: bigint | null,
+  ): Promise<boolean>;
 
   /** Deletes the replay state of the given credentials: their codes can never be claimed again without `create`. */
   deleteCredentials(userId: string, credentialIds: readonly string[]): Promise<void>;
@@ -329,7 +357,11 @@ export interface OtpStore {
    * changed it; afterwards no code of the old set can be claimed and no reader sees old and new
    * codes together. Never touches a throttle bucket.
    */
-  replaceRecoveryCodes(userId: string, set: RecoveryCodeSet | null, expectedSetId: string | null): Promise<boolean>;
+  replaceRecoveryCodes(
+    userId: string,
+    set: RecoveryCodeSet | null,
+    expectedSetId: string | null,
+  ): Promise<boolean>;
 
   /**
    * Stores a new challenge. The user's dead challenges (expired at `record.createdAt`) are
@@ -350,7 +382,13 @@ export interface OtpStore {
    * still that hash (clearing a code whose delivery failed never clears a newer one). Resolves
    * whether the challenge was live (and, with `expected`, matched).
    */
-  setChallengeCode(userId: string, challengeHash: string, code: OobCode | null, now: number, expected?: string | undefined): Promise<boolean>;
+  setChallengeCode(
+    userId: string,
+    challengeHash: string,
+    code: OobCode | null,
+    now: number,
+    expected?: string | undefined,
+  ): Promise<boolean>;
 
   /**
    * Stores a device. The user's dead devices of that kind (expired at `record.createdAt`) are
@@ -365,20 +403,39 @@ export interface OtpStore {
    * if it is the `previousHash` of a device, `replayed`; otherwise `unknown`. Of concurrent uses of
    * one token exactly one rotates it.
    */
-  rotateDevice(userId: string, kind: 'trusted' | 'known', tokenHash: string, newHash: string, now: number, expiresAt: number | null): Promise<DeviceRotation>;
+  rotateDevice(
+    userId: string,
+    kind: 'trusted' | 'known',
+    tokenHash: string,
+    newHash: string,
+    now: number,
+    expiresAt: number | null,
+  ): Promise<DeviceRotation>;
 
   /** The user's live devices of a kind (not expired at `now`), oldest first. */
-  listDevices(userId: string, kind: 'trusted' | 'known', now: number): Promise<readonly DeviceRecord[]>;
+  listDevices(
+    userId: string,
+    kind: 'trusted' | 'known',
+    now: number,
+  ): Promise<readonly DeviceRecord[]>;
 
   /** Revokes one device (`deviceId`) or all of a kind (`null`); resolves how many were removed. */
-  revokeDevices(userId: string, kind: 'trusted' | 'known', deviceId: string | null): Promise<number>;
+  revokeDevices(
+    userId: string,
+    kind: 'trusted' | 'known',
+    deviceId: string | null,
+  ): Promise<number>;
 
   /**
    * Counts one send in a bucket atomically iff the rule allows it at `now`: fewer than `limit`
    * sends in the current window (`floor(now / windowMs)`) and at least `cooldownMs` since the
    * last one. Refused: nothing counted; resolves when the next send would be allowed.
    */
-  reserveSend(bucket: SendBucket, rule: SendRule, now: number): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number }>;
+  reserveSend(
+    bucket: SendBucket,
+    rule: SendRule,
+    now: number,
+  ): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number }>;
 
   /** Takes back one send reserved at `now` in the bucket's current window (another bucket refused it). */
   releaseSend(bucket: SendBucket, rule: SendRule, now: number): Promise<void>;
@@ -429,7 +486,11 @@ export interface FactorStore {
    * user already has is refused with a rejection, and nothing is added (ids are random, so this
    * only happens on misuse).
    */
-  addFactor(record: FactorRecord, limits: { readonly maxPending: number; readonly maxConfirmed: number }, now: number): Promise<'added' | 'limit'>;
+  addFactor(
+    record: FactorRecord,
+    limits: { readonly maxPending: number; readonly maxConfirmed: number },
+    now: number,
+  ): Promise<'added' | 'limit'>;
 
   /** Every factor of `userId` (pending ones included, dead or alive), in the order they were added. */
   listFactors(userId: string): Promise<readonly FactorRecord[]>;
@@ -438,7 +499,12 @@ export interface FactorStore {
    * Confirms the pending factor iff it exists, is pending and live at `now`, and the user holds
    * fewer than `maxConfirmed` confirmed factors; of concurrent confirmations one wins.
    */
-  confirmFactor(userId: string, factorId: string, now: number, maxConfirmed: number): Promise<'confirmed' | 'not-found' | 'expired' | 'limit'>;
+  confirmFactor(
+    userId: string,
+    factorId: string,
+    now: number,
+    maxConfirmed: number,
+  ): Promise<'confirmed' | 'not-found' | 'expired' | 'limit'>;
 
   /** Renames a factor; `false` if there is none. */
   renameFactor(userId: string, factorId: string, label: string): Promise<boolean>;
@@ -450,12 +516,20 @@ export interface FactorStore {
   removeFactors(userId: string): Promise<number>;
 
   /** Replaces a factor's sealed secret iff it still is `expected` (a re-seal under a new key). */
-  resealFactor(userId: string, factorId: string, expected: string, sealed: string): Promise<boolean>;
+  resealFactor(
+    userId: string,
+    factorId: string,
+    expected: string,
+    sealed: string,
+  ): Promise<boolean>;
 
   /**
    * Up to `limit` factors of all users after `after` (exclusive) in (userId, id) order, for batch
    * re-sealing. The order of strings is the store's own, total and stable (memory and Redis
    * compare UTF-16 code units, PostgreSQL bytes): a full scan meets every factor exactly once.
    */
-  scanFactors(after: { readonly userId: string; readonly id: string } | null, limit: number): Promise<readonly FactorRecord[]>;
+  scanFactors(
+    after: { readonly userId: string; readonly id: string } | null,
+    limit: number,
+  ): Promise<readonly FactorRecord[]>;
 }

@@ -25,7 +25,10 @@ const show = (v: unknown): string => {
 
 /** @internal Throws unless `actual` and `expected` are the same plain data (deeply, bigints included). */
 export function eq(actual: unknown, expected: unknown, what: string): void {
-  check(show(actual) === show(expected), `${what}: expected ${show(expected)}, got ${show(actual)}`);
+  check(
+    show(actual) === show(expected),
+    `${what}: expected ${show(expected)}, got ${show(actual)}`,
+  );
 }
 
 /** One contract check. */
@@ -39,9 +42,15 @@ export interface ContractCase {
 }
 
 /** @internal Collects cases. */
-export function suite(): { cases: ContractCase[]; add: (name: string, run: () => Promise<void>, timeoutMs?: number) => void } {
+export function suite(): {
+  cases: ContractCase[];
+  add: (name: string, run: () => Promise<void>, timeoutMs?: number) => void;
+} {
   const cases: ContractCase[] = [];
-  return { cases, add: (name, run, timeoutMs = 30_000) => void cases.push({ name, run, timeoutMs }) };
+  return {
+    cases,
+    add: (name, run, timeoutMs = 30_000) => void cases.push({ name, run, timeoutMs }),
+  };
 }
 
 /** @internal Unique ids for one run of a suite, so runs never collide in a shared server. */

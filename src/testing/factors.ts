@@ -31,7 +31,10 @@ const LIMITS = { maxPending: 3, maxConfirmed: 2 } as const;
  * for (const c of factorStoreContract(() => createMemoryStore())) it(c.name, c.run, c.timeoutMs);
  * ```
  */
-export function factorStoreContract(make: () => FactorStore | Promise<FactorStore>, options?: FactorStoreContractOptions): ContractCase[] {
+export function factorStoreContract(
+  make: () => FactorStore | Promise<FactorStore>,
+  options?: FactorStoreContractOptions,
+): ContractCase[] {
   const n = options?.concurrency ?? 50;
   const uid = ids(options?.userPrefix);
   const { cases, add } = suite();
@@ -61,7 +64,13 @@ export function factorStoreContract(make: () => FactorStore | Promise<FactorStor
   add('keeps a factor field for field and lists a user’s factors oldest first', async () => {
     const s = await make();
     const u = uid();
-    const a = factor(u, { type: 'hotp', algorithm: 'SHA512', digits: 8, period: 60, label: 'Clé ✓ 🔑' });
+    const a = factor(u, {
+      type: 'hotp',
+      algorithm: 'SHA512',
+      digits: 8,
+      period: 60,
+      label: 'Clé ✓ 🔑',
+    });
     const b = confirmed(u);
     eq(await s.addFactor(a, LIMITS, T), 'added', 'pending');
     eq(await s.addFactor(b, LIMITS, T), 'added', 'confirmed');
@@ -69,18 +78,31 @@ export function factorStoreContract(make: () => FactorStore | Promise<FactorStor
     eq(await s.listFactors(uid()), [], 'another user');
   });
 
-  add('limits: live pending and confirmed factors, with dead pending ones dropped first', async () => {
-    const s = await make();
-    const u = uid();
-    for (let i = 0; i < LIMITS.maxPending; i++) eq(await s.addFactor(factor(u), LIMITS, T), 'added', `pending ${i}`);
-    eq(await s.addFactor(factor(u), LIMITS, T), 'limit', 'one pending too many');
-    for (let i = 0; i < LIMITS.maxConfirmed; i++) eq(await s.addFactor(confirmed(u), LIMITS, T), 'added', `confirmed ${i}`);
-    eq(await s.addFactor(confirmed(u), LIMITS, T), 'limit', 'one confirmed too many');
-    // Later, the pending ones are dead: they are dropped and no longer count.
-    const later = T + 600_000;
-    eq(await s.addFactor(factor(u, { expiresAt: later + 600_000 }), LIMITS, later), 'added', 'after the pending ones died');
-    eq((await s.listFactors(u)).filter((f) => f.status === 'pending').length, 1, 'dead pending factors are gone');
-  });
+  add(
+    'limits: live pending and confirmed factors, with dead pending ones dropped first',
+    async () => {
+      const s = await make();
+      const u = uid();
+      for (let i = 0; i < LIMITS.maxPending; i++)
+        eq(await s.addFactor(factor(u), LIMITS, T), 'added', `pending ${i}`);
+      eq(await s.addFactor(factor(u), LIMITS, T), 'limit', 'one pending too many');
+      for (let i = 0; i < LIMITS.maxConfirmed; i++)
+        eq(await s.addFactor(confirmed(u), LIMITS, T), 'added', `confirmed ${i}`);
+      eq(await s.addFactor(confirmed(u), LIMITS, T), 'limit', 'one confirmed too many');
+      // Later, the pending ones are dead: they are dropped and no longer count.
+      const later = T + 600_000;
+      eq(
+        await s.addFactor(factor(u, { expiresAt: later + 600_000 }), LIMITS, later),
+        'added',
+        'after the pending ones died',
+      );
+      eq(
+        (await s.listFactors(u)).filter((f) => f.status === 'pending').length,
+        1,
+        'dead pending factors are gone',
+      );
+    },
+  );
 
   add('confirmFactor: pending and live only, within the limit, the user’s own', async () => {
     const s = await make();
@@ -92,7 +114,11 @@ export function factorStoreContract(make: () => FactorStore | Promise<FactorStor
     for (const f of [a, b]) await s.addFactor(f, LIMITS, T);
     eq(await s.confirmFactor(u, a.id, T + 5, 2), 'confirmed', 'confirmed');
     const listed = (await s.listFactors(u)).find((f) => f.id === a.id);
-    eq([listed?.status, listed?.confirmedAt, listed?.expiresAt], ['confirmed', T + 5, null], 'stored');
+    eq(
+      [listed?.status, listed?.confirmedAt, listed?.expiresAt],
+      ['confirmed', T + 5, null],
+      'stored',
+    );
     eq(await s.confirmFactor(u, a.id, T + 5, 2), 'not-found', 'already confirmed');
     eq(await s.confirmFactor(uid(), b.id, T + 5, 2), 'not-found', "another user's factor");
     eq(await s.confirmFactor(u, 'nope', T + 5, 2), 'not-found', 'unknown');
@@ -108,7 +134,9 @@ export function factorStoreContract(make: () => FactorStore | Promise<FactorStor
     const u = uid();
     const f = factor(u);
     await s.addFactor(f, LIMITS, T);
-    const results = await Promise.all(Array.from({ length: n }, () => s.confirmFactor(u, f.id, T, 10)));
+    const results = await Promise.all(
+      Array.from({ length: n }, () => s.confirmFactor(u, f.id, T, 10)),
+    );
     eq(results.filter((r) => r === 'confirmed').length, 1, 'winners');
   });
 
@@ -132,12 +160,24 @@ export function factorStoreContract(make: () => FactorStore | Promise<FactorStor
     eq(await s.renameFactor(u, a.id, 'Work phone'), true, 'renamed');
     eq(await s.renameFactor(uid(), a.id, 'x'), false, "another user's factor");
     eq((await s.listFactors(u)).find((f) => f.id === a.id)?.label, 'Work phone', 'new label');
-    eq(await s.resealFactor(u, a.id, 'not it', 'otpkit-sealed:v1:k2:x:y'), false, 'a stale expectation');
+    eq(
+      await s.resealFactor(u, a.id, 'not it', 'otpkit-sealed:v1:k2:x:y'),
+      false,
+      'a stale expectation',
+    );
     eq(await s.resealFactor(u, a.id, a.sealedSecret, 'otpkit-sealed:v1:k2:x:y'), true, 're-sealed');
-    eq((await s.listFactors(u)).find((f) => f.id === a.id)?.sealedSecret, 'otpkit-sealed:v1:k2:x:y', 'new sealed secret');
+    eq(
+      (await s.listFactors(u)).find((f) => f.id === a.id)?.sealedSecret,
+      'otpkit-sealed:v1:k2:x:y',
+      'new sealed secret',
+    );
     eq(await s.removeFactor(u, a.id), true, 'removed');
     eq(await s.removeFactor(u, a.id), false, 'removed twice');
-    eq((await s.listFactors(u)).map((f) => f.id), [b.id], 'the other one is left');
+    eq(
+      (await s.listFactors(u)).map((f) => f.id),
+      [b.id],
+      'the other one is left',
+    );
     eq(await s.removeFactors(u), 1, 'removed all');
     eq(await s.listFactors(u), [], 'nothing left');
   });

@@ -17,16 +17,40 @@ export type OtpStoreMethod = Exclude<keyof OtpStore, 'distributedSafe'>;
 export type FactorStoreMethod = keyof FactorStore;
 
 const METHODS: readonly OtpStoreMethod[] = [
-  'attemptTotp', 'beginAttempt', 'settleAttempt', 'getThrottle', 'resetThrottle', 'getCredentials',
-  'initCredential', 'deleteCredentials', 'getRecoveryCodeSet', 'replaceRecoveryCodes',
-  'createChallenge', 'deleteChallenges', 'consumeStepUp', 'eraseUser', 'setChallengeCode', 'createDevice',
-  'rotateDevice', 'listDevices', 'revokeDevices', 'reserveSend', 'releaseSend',
+  'attemptTotp',
+  'beginAttempt',
+  'settleAttempt',
+  'getThrottle',
+  'resetThrottle',
+  'getCredentials',
+  'initCredential',
+  'deleteCredentials',
+  'getRecoveryCodeSet',
+  'replaceRecoveryCodes',
+  'createChallenge',
+  'deleteChallenges',
+  'consumeStepUp',
+  'eraseUser',
+  'setChallengeCode',
+  'createDevice',
+  'rotateDevice',
+  'listDevices',
+  'revokeDevices',
+  'reserveSend',
+  'releaseSend',
 ];
 
 /** Answers that look like results but break the contract, one per method. */
 const NONSENSE: Readonly<Record<OtpStoreMethod, unknown>> = {
   attemptTotp: { status: 'ok', delta: 99 },
-  beginAttempt: { status: 'admitted', userId: 'x', failures: 0, challenge: null, credentials: {}, recoverySet: null },
+  beginAttempt: {
+    status: 'admitted',
+    userId: 'x',
+    failures: 0,
+    challenge: null,
+    credentials: {},
+    recoverySet: null,
+  },
   settleAttempt: { status: 'ok', remaining: -1 },
   getThrottle: { failures: -1, lastFailureAt: 0 },
   resetThrottle: 'done',
@@ -74,14 +98,23 @@ const FACTOR_NONSENSE: Readonly<Record<FactorStoreMethod, unknown>> = {
  * const broken = faultyStore(createMemoryStore(), 'settleAttempt', 'hang');
  * ```
  */
-export function faultyStore<S extends object>(store: S, method: OtpStoreMethod | FactorStoreMethod, mode: 'throw' | 'hang' | 'garbage'): S {
+export function faultyStore<S extends object>(
+  store: S,
+  method: OtpStoreMethod | FactorStoreMethod,
+  mode: 'throw' | 'hang' | 'garbage',
+): S {
   // A fresh object that delegates, not a Proxy: an adapter may freeze its store.
   const out: Record<string | symbol, unknown> = {};
-  for (let o: object | null = store; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null)
+  for (
+    let o: object | null = store;
+    o !== null && o !== Object.prototype;
+    o = Object.getPrototypeOf(o) as object | null
+  )
     for (const key of Reflect.ownKeys(o)) {
       if (key === 'constructor' || key in out) continue;
       const real: unknown = Reflect.get(store, key);
-      out[key] = typeof real === 'function' ? (real as (...a: unknown[]) => unknown).bind(store) : real;
+      out[key] =
+        typeof real === 'function' ? (real as (...a: unknown[]) => unknown).bind(store) : real;
     }
   const real = out[method];
   if (typeof real === 'function')
@@ -89,7 +122,9 @@ export function faultyStore<S extends object>(store: S, method: OtpStoreMethod |
       if (mode === 'throw') throw new Error('injected storage failure');
       if (mode === 'hang') return new Promise(() => {});
       await (real as (...a: unknown[]) => Promise<unknown>)(...args);
-      return method in NONSENSE ? NONSENSE[method as OtpStoreMethod] : FACTOR_NONSENSE[method as FactorStoreMethod];
+      return method in NONSENSE
+        ? NONSENSE[method as OtpStoreMethod]
+        : FACTOR_NONSENSE[method as FactorStoreMethod];
     };
   return out as S;
 }
@@ -98,15 +133,31 @@ const SECRET = /* @__PURE__ */ new Uint8Array(20).map((_, i) => i * 7 + 1);
 const T = Date.UTC(2030, 0, 1);
 
 /** One thing a caller does through a layer, on a fresh user; reports whether it claimed success. */
-export type FaultAttempt = (layer: { verifier: Verifier; healthy: Verifier }, userId: string) => Promise<{ ok: boolean } | undefined>;
+export type FaultAttempt = (
+  layer: { verifier: Verifier; healthy: Verifier },
+  userId: string,
+) => Promise<{ ok: boolean } | undefined>;
 
 /** The attempts of the fault cases through `createVerifier`: every method it calls is reached by one. */
 export const VERIFIER_ATTEMPTS: readonly FaultAttempt[] = [
   // One step ahead, so a success also learns drift.
-  ({ verifier }, u) => verifier.verifyTOTP({ userId: u, secret: SECRET, token: generateTOTP(SECRET, { now: T + 30_000 }), now: T }),
-  ({ verifier }, u) => verifier.verifyTOTP({ userId: u, secret: () => SECRET, token: generateTOTP(SECRET, { now: T }), now: T }),
+  ({ verifier }, u) =>
+    verifier.verifyTOTP({
+      userId: u,
+      secret: SECRET,
+      token: generateTOTP(SECRET, { now: T + 30_000 }),
+      now: T,
+    }),
+  ({ verifier }, u) =>
+    verifier.verifyTOTP({
+      userId: u,
+      secret: () => SECRET,
+      token: generateTOTP(SECRET, { now: T }),
+      now: T,
+    }),
   ({ verifier }, u) => verifier.verifyTOTP({ userId: u, secret: SECRET, token: '000000', now: T }),
-  ({ verifier }, u) => verifier.verifyHOTP({ userId: u, secret: SECRET, token: generateHOTP(SECRET, 0), now: T }),
+  ({ verifier }, u) =>
+    verifier.verifyHOTP({ userId: u, secret: SECRET, token: generateHOTP(SECRET, 0), now: T }),
   async ({ verifier, healthy }, u) => {
     const [code] = await healthy.issueRecoveryCodes({ userId: u, count: 2, now: T });
     return verifier.redeemRecoveryCode({ userId: u, code: code as string, now: T });
@@ -140,43 +191,67 @@ export const VERIFIER_ATTEMPTS: readonly FaultAttempt[] = [
 export function faultContract(
   make: () => OtpStore | Promise<OtpStore>,
   attempts: readonly FaultAttempt[] = VERIFIER_ATTEMPTS,
-  methods: readonly OtpStoreMethod[] = ['attemptTotp', 'beginAttempt', 'settleAttempt', 'getThrottle', 'resetThrottle', 'getRecoveryCodeSet', 'replaceRecoveryCodes'],
+  methods: readonly OtpStoreMethod[] = [
+    'attemptTotp',
+    'beginAttempt',
+    'settleAttempt',
+    'getThrottle',
+    'resetThrottle',
+    'getRecoveryCodeSet',
+    'replaceRecoveryCodes',
+  ],
   options?: { readonly userPrefix?: string | undefined },
 ): ContractCase[] {
   const uid = ids(options?.userPrefix);
   const { cases, add } = suite();
   const layer = (store: OtpStore, extra?: VerifierOptions): Verifier =>
-    createVerifier({ store, storeTimeoutMs: 300, now: () => T, recoveryHash: { logN: 10 }, ...extra });
+    createVerifier({
+      store,
+      storeTimeoutMs: 300,
+      now: () => T,
+      recoveryHash: { logN: 10 },
+      ...extra,
+    });
   for (const method of methods) {
-    if (!METHODS.includes(method)) throw new TypeError(`faultContract: unknown method ${String(method)}`);
+    if (!METHODS.includes(method))
+      throw new TypeError(`faultContract: unknown method ${String(method)}`);
     for (const mode of ['throw', 'hang', 'garbage'] as const) {
-      add(`fails closed when ${method} ${mode === 'garbage' ? 'answers nonsense' : `${mode}s`}`, async () => {
-        const base = await make();
-        let hits = 0;
-        const counted = new Proxy(faultyStore(base, method, mode), {
-          get(target, prop, receiver): unknown {
-            if (prop === method) hits++;
-            return Reflect.get(target, prop, receiver);
-          },
-        });
-        const healthy = layer(base);
-        const verifier = layer(counted);
-        let reached = 0;
-        for (const attempt of attempts) {
-          const before = hits;
-          let outcome: { ok: boolean } | undefined | Error;
-          try {
-            outcome = await attempt({ verifier, healthy }, uid());
-          } catch (e) {
-            check(e instanceof OtpkitError && e.code.startsWith('ERR_STORE'), `${method} ${mode}: threw ${String(e)} instead of a storage OtpkitError`);
-            outcome = e as Error;
+      add(
+        `fails closed when ${method} ${mode === 'garbage' ? 'answers nonsense' : `${mode}s`}`,
+        async () => {
+          const base = await make();
+          let hits = 0;
+          const counted = new Proxy(faultyStore(base, method, mode), {
+            get(target, prop, receiver): unknown {
+              if (prop === method) hits++;
+              return Reflect.get(target, prop, receiver);
+            },
+          });
+          const healthy = layer(base);
+          const verifier = layer(counted);
+          let reached = 0;
+          for (const attempt of attempts) {
+            const before = hits;
+            let outcome: { ok: boolean } | undefined | Error;
+            try {
+              outcome = await attempt({ verifier, healthy }, uid());
+            } catch (e) {
+              check(
+                e instanceof OtpkitError && e.code.startsWith('ERR_STORE'),
+                `${method} ${mode}: threw ${String(e)} instead of a storage OtpkitError`,
+              );
+              outcome = e as Error;
+            }
+            if (hits === before) continue; // this attempt never reached the faulty method
+            reached++;
+            check(
+              outcome instanceof OtpkitError,
+              `${method} ${mode}: an attempt that hit the fault resolved ${JSON.stringify(outcome)} instead of throwing`,
+            );
           }
-          if (hits === before) continue; // this attempt never reached the faulty method
-          reached++;
-          check(outcome instanceof OtpkitError, `${method} ${mode}: an attempt that hit the fault resolved ${JSON.stringify(outcome)} instead of throwing`);
-        }
-        check(reached > 0, `${method} ${mode}: no attempt reached the faulty method`);
-      });
+          check(reached > 0, `${method} ${mode}: no attempt reached the faulty method`);
+        },
+      );
     }
   }
   return cases;

@@ -67,20 +67,47 @@ export type GuardedFactors = FactorStore;
 
 /** @internal Wraps a `FactorStore` so that it fails closed, as the hot state is. */
 export function guardFactors(store: FactorStore, timeoutMs: number): GuardedFactors {
-  const call = <T>(method: string, run: () => Promise<T>, valid: (v: unknown) => boolean): Promise<T> =>
-    storeCall(method, timeoutMs, run, valid);
-  const isOneOf = (...values: string[]) => (v: unknown): boolean => typeof v === 'string' && values.includes(v);
+  const call = <T>(
+    method: string,
+    run: () => Promise<T>,
+    valid: (v: unknown) => boolean,
+  ): Promise<T> => storeCall(method, timeoutMs, run, valid);
+  const isOneOf =
+    (...values: string[]) =>
+    (v: unknown): boolean =>
+      typeof v === 'string' && values.includes(v);
   return {
-    addFactor: (r, limits, now) => call('addFactor', () => store.addFactor(r, limits, now), isOneOf('added', 'limit')),
-    listFactors: (u) => call('listFactors', () => store.listFactors(u), (v) => isFactorList(v) && (v as FactorRecord[]).every((f) => f.userId === u)),
+    addFactor: (r, limits, now) =>
+      call('addFactor', () => store.addFactor(r, limits, now), isOneOf('added', 'limit')),
+    listFactors: (u) =>
+      call(
+        'listFactors',
+        () => store.listFactors(u),
+        (v) => isFactorList(v) && (v as FactorRecord[]).every((f) => f.userId === u),
+      ),
     confirmFactor: (u, id, now, max) =>
-      call('confirmFactor', () => store.confirmFactor(u, id, now, max), isOneOf('confirmed', 'not-found', 'expired', 'limit')),
-    renameFactor: (u, id, label) => call('renameFactor', () => store.renameFactor(u, id, label), isBoolean),
+      call(
+        'confirmFactor',
+        () => store.confirmFactor(u, id, now, max),
+        isOneOf('confirmed', 'not-found', 'expired', 'limit'),
+      ),
+    renameFactor: (u, id, label) =>
+      call('renameFactor', () => store.renameFactor(u, id, label), isBoolean),
     removeFactor: (u, id) => call('removeFactor', () => store.removeFactor(u, id), isBoolean),
-    removeFactors: (u) => call('removeFactors', () => store.removeFactors(u), (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0),
-    resealFactor: (u, id, expected, sealed) => call('resealFactor', () => store.resealFactor(u, id, expected, sealed), isBoolean),
+    removeFactors: (u) =>
+      call(
+        'removeFactors',
+        () => store.removeFactors(u),
+        (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
+      ),
+    resealFactor: (u, id, expected, sealed) =>
+      call('resealFactor', () => store.resealFactor(u, id, expected, sealed), isBoolean),
     scanFactors: (after, limit) =>
-      call('scanFactors', () => store.scanFactors(after, limit), (v) => isFactorList(v) && (v as FactorRecord[]).length <= limit),
+      call(
+        'scanFactors',
+        () => store.scanFactors(after, limit),
+        (v) => isFactorList(v) && (v as FactorRecord[]).length <= limit,
+      ),
   };
 }
 
@@ -96,8 +123,13 @@ export function tokenHash(token: string): string {
 
 /** @internal A token given back by a caller: a string of the shape {@link newToken} makes, else misuse. */
 export function atoken(v: unknown, title: string): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (v.length === 0 || v.length > 256) throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 1..256 characters, got ${v.length}`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (v.length === 0 || v.length > 256)
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"${title}" expected 1..256 characters, got ${v.length}`,
+    );
   return v;
 }
 
@@ -109,7 +141,8 @@ function bindingOf(userId: string, factorId: string): string {
 
 /** @internal Sealing with the app's keys (rotation by key id) or the app's own envelope. */
 export function sealing(keys: FactorKeys): Pick<Context, 'seal' | 'open' | 'needsReseal'> {
-  if (typeof keys !== 'object' || keys === null) throw typeError('ERR_OPTION_TYPE', `"keys" expected an object, got ${kind(keys)}`);
+  if (typeof keys !== 'object' || keys === null)
+    throw typeError('ERR_OPTION_TYPE', `"keys" expected an object, got ${kind(keys)}`);
   if ('seal' in keys || 'open' in keys) {
     const { seal, open, needsReseal } = keys as Extract<FactorKeys, { seal: unknown }>;
     if (typeof seal !== 'function' || typeof open !== 'function')
@@ -120,20 +153,29 @@ export function sealing(keys: FactorKeys): Pick<Context, 'seal' | 'open' | 'need
       seal: async (secret, userId, factorId) => {
         const s: unknown = await seal(secret, bindingOf(userId, factorId));
         if (typeof s !== 'string' || s.length === 0 || s.length > 4096)
-          throw new OtpkitError('ERR_SECRET_SEALED', 'keys.seal returned something that is not a string of 1..4096 characters');
+          throw new OtpkitError(
+            'ERR_SECRET_SEALED',
+            'keys.seal returned something that is not a string of 1..4096 characters',
+          );
         return s;
       },
       open: async (sealed, userId, factorId) => {
         const b: unknown = await open(sealed, bindingOf(userId, factorId));
-        if (!(b instanceof Uint8Array)) throw new OtpkitError('ERR_SECRET_SEALED', 'keys.open returned something that is not a Uint8Array');
+        if (!(b instanceof Uint8Array))
+          throw new OtpkitError(
+            'ERR_SECRET_SEALED',
+            'keys.open returned something that is not a Uint8Array',
+          );
         return b;
       },
       needsReseal: (sealed) => (needsReseal === undefined ? false : needsReseal(sealed) === true),
     };
   }
   const { current, keys: all } = keys as Extract<FactorKeys, { current: unknown }>;
-  if (typeof current !== 'string') throw typeError('ERR_OPTION_TYPE', `"keys.current" expected string, got ${kind(current)}`);
-  if (typeof all !== 'object' || all === null) throw typeError('ERR_OPTION_TYPE', `"keys.keys" expected an object, got ${kind(all)}`);
+  if (typeof current !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"keys.current" expected string, got ${kind(current)}`);
+  if (typeof all !== 'object' || all === null)
+    throw typeError('ERR_OPTION_TYPE', `"keys.keys" expected an object, got ${kind(all)}`);
   if (!Object.prototype.hasOwnProperty.call(all, current))
     throw rangeError('ERR_OPTION_INVALID', '"keys.current" names no key of "keys.keys"');
   const prefix = `otpkit-sealed:v1:${current}:`;
@@ -141,9 +183,14 @@ export function sealing(keys: FactorKeys): Pick<Context, 'seal' | 'open' | 'need
   return {
     seal: async (secret, userId, factorId) => {
       const keys = await imported();
-      return sealSecret(secret, { key: keys[current] as SealingKey, keyId: current, associatedData: bindingOf(userId, factorId) });
+      return sealSecret(secret, {
+        key: keys[current] as SealingKey,
+        keyId: current,
+        associatedData: bindingOf(userId, factorId),
+      });
     },
-    open: async (sealed, userId, factorId) => openSecret(sealed, { keys: await imported(), associatedData: bindingOf(userId, factorId) }),
+    open: async (sealed, userId, factorId) =>
+      openSecret(sealed, { keys: await imported(), associatedData: bindingOf(userId, factorId) }),
     needsReseal: (sealed) => !sealed.startsWith(prefix),
   };
 }
@@ -162,7 +209,10 @@ function importedOnce(all: Record<string, SealingKey>): () => Promise<Record<str
       const k = all[id] as SealingKey;
       out[id] =
         subtle !== undefined && k instanceof Uint8Array && k.length === 32
-          ? await subtle.importKey('raw', k as BufferSource, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt'])
+          ? await subtle.importKey('raw', k as BufferSource, { name: 'AES-GCM' }, false, [
+              'encrypt',
+              'decrypt',
+            ])
           : k;
     }
     return out;
@@ -173,7 +223,6 @@ function importedOnce(all: Record<string, SealingKey>): () => Promise<Record<str
       throw e;
     }));
 }
-
 
 /** @internal Validates a user id the way every store must keep it apart. */
 export function auser(v: unknown): string {

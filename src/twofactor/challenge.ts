@@ -13,8 +13,20 @@
 import { aid, aoptions, kind } from '../_assert.js';
 import { typeError, OtpkitError } from '../errors.js';
 import { matchRecoveryCodeAsync } from '../recovery/set.js';
-import type { BeginOutcome, Claim, CredentialRecord, FactorRecord, FactorType } from '../store/types.js';
-import { parseToken, prepareVerifyHOTP, prepareVerifyTOTP, scanHOTPToken, scanTOTP } from '../verify.js';
+import type {
+  BeginOutcome,
+  Claim,
+  CredentialRecord,
+  FactorRecord,
+  FactorType,
+} from '../store/types.js';
+import {
+  parseToken,
+  prepareVerifyHOTP,
+  prepareVerifyTOTP,
+  scanHOTPToken,
+  scanTOTP,
+} from '../verify.js';
 import { refusal } from '../verifier/_shared.js';
 import { atoken, auser, newToken, tokenHash, type Context } from './_context.js';
 import { deviceScope, issueKnownDevice, useDeviceToken } from './devices.js';
@@ -61,7 +73,12 @@ export type StartChallengeResult =
       /** What the user may enter. */
       readonly methods: readonly VerificationMethod[];
       /** The factors a code is checked against (no secrets), to name them in the form. */
-      readonly factors: readonly { readonly id: string; readonly type: FactorType; readonly label: string; readonly hint: string | null }[];
+      readonly factors: readonly {
+        readonly id: string;
+        readonly type: FactorType;
+        readonly label: string;
+        readonly hint: string | null;
+      }[];
       /** The known-device token, rotated: set it in the cookie now (the one presented no longer works). */
       readonly knownDeviceToken?: string | undefined;
       /** What happened to `sendTo`. */
@@ -70,7 +87,12 @@ export type StartChallengeResult =
   /** The user has no confirmed factor: the first factor is the whole sign-in. */
   | { readonly required: false; readonly reason: 'not-enabled' }
   /** A valid trusted-device token: the second factor is skipped. Set the rotated token in the cookie. */
-  | { readonly required: false; readonly reason: 'trusted-device'; readonly deviceId: string; readonly trustedDeviceToken: string };
+  | {
+      readonly required: false;
+      readonly reason: 'trusted-device';
+      readonly deviceId: string;
+      readonly trustedDeviceToken: string;
+    };
 
 /** Input of {@link TwoFactor.verifyChallenge}. */
 export interface VerifyChallengeInput {
@@ -92,8 +114,19 @@ export interface VerifyCodeInput {
   readonly now?: number | Date | undefined;
 }
 
-const START_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'trustedDeviceToken', 'knownDeviceToken', 'sendTo', 'now']);
-const VERIFY_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['challengeId', 'code', 'userId', 'now']);
+const START_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'userId',
+  'trustedDeviceToken',
+  'knownDeviceToken',
+  'sendTo',
+  'now',
+]);
+const VERIFY_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'challengeId',
+  'code',
+  'userId',
+  'now',
+]);
 const CODE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'code', 'now']);
 
 /** @internal The confirmed TOTP/HOTP factors of a listing, as a snapshot keeps them. */
@@ -101,7 +134,14 @@ export function snapshotOf(factors: readonly FactorRecord[]): SnapshotFactor[] {
   const out: SnapshotFactor[] = [];
   for (const f of factors)
     if (f.status === 'confirmed' && (f.type === 'totp' || f.type === 'hotp'))
-      out.push({ id: f.id, type: f.type, sealed: f.sealedSecret, algorithm: f.algorithm, digits: f.digits, period: f.period });
+      out.push({
+        id: f.id,
+        type: f.type,
+        sealed: f.sealedSecret,
+        algorithm: f.algorithm,
+        digits: f.digits,
+        period: f.period,
+      });
   return out;
 }
 
@@ -114,12 +154,17 @@ interface OobFactor {
 /** @internal The email/SMS factors of a listing. */
 export function oobFactorsOf(factors: readonly FactorRecord[]): OobFactor[] {
   const out: OobFactor[] = [];
-  for (const f of factors) if (f.status === 'confirmed' && (f.type === 'email' || f.type === 'sms')) out.push({ id: f.id, type: f.type });
+  for (const f of factors)
+    if (f.status === 'confirmed' && (f.type === 'email' || f.type === 'sms'))
+      out.push({ id: f.id, type: f.type });
   return out;
 }
 
 /** @internal The opaque payload of a challenge: the factors its codes are checked against. */
-export function encodePayload(factors: readonly SnapshotFactor[], oob: readonly OobFactor[]): string {
+export function encodePayload(
+  factors: readonly SnapshotFactor[],
+  oob: readonly OobFactor[],
+): string {
   return JSON.stringify({
     v: PAYLOAD_VERSION,
     f: factors.map((f) => [f.id, f.type, f.sealed, f.algorithm, f.digits, f.period]),
@@ -128,9 +173,15 @@ export function encodePayload(factors: readonly SnapshotFactor[], oob: readonly 
 }
 
 /** Reads a stored payload strictly: anything but what {@link encodePayload} writes is corrupt storage. */
-function decodePayload(payload: string, credentialIds: readonly string[]): { otp: SnapshotFactor[]; oob: OobFactor[] } {
+function decodePayload(
+  payload: string,
+  credentialIds: readonly string[],
+): { otp: SnapshotFactor[]; oob: OobFactor[] } {
   const bad = (): never => {
-    throw new OtpkitError('ERR_STORE_CORRUPT', 'store.beginAttempt returned a malformed challenge payload');
+    throw new OtpkitError(
+      'ERR_STORE_CORRUPT',
+      'store.beginAttempt returned a malformed challenge payload',
+    );
   };
   let v: unknown;
   try {
@@ -138,41 +189,80 @@ function decodePayload(payload: string, credentialIds: readonly string[]): { otp
   } catch {
     return bad();
   }
-  if (typeof v !== 'object' || v === null || (v as { v?: unknown }).v !== PAYLOAD_VERSION) return bad();
+  if (typeof v !== 'object' || v === null || (v as { v?: unknown }).v !== PAYLOAD_VERSION)
+    return bad();
   const list = (v as { f?: unknown }).f;
   const oobList = (v as { o?: unknown }).o;
-  if (!Array.isArray(list) || list.length !== credentialIds.length || !Array.isArray(oobList) || oobList.length > 20) return bad();
+  if (
+    !Array.isArray(list) ||
+    list.length !== credentialIds.length ||
+    !Array.isArray(oobList) ||
+    oobList.length > 20
+  )
+    return bad();
   const oob = oobList.map((e: unknown): OobFactor => {
-    if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || (e[1] !== 'email' && e[1] !== 'sms')) return bad();
+    if (
+      !Array.isArray(e) ||
+      e.length !== 2 ||
+      typeof e[0] !== 'string' ||
+      (e[1] !== 'email' && e[1] !== 'sms')
+    )
+      return bad();
     return { id: e[0], type: e[1] };
   });
   const otp = list.map((e: unknown, i): SnapshotFactor => {
     if (!Array.isArray(e) || e.length !== 6) return bad();
     const [id, type, sealed, algorithm, digits, period] = e as unknown[];
-    if (id !== credentialIds[i] || (type !== 'totp' && type !== 'hotp') || typeof sealed !== 'string' || sealed.length === 0) return bad();
+    if (
+      id !== credentialIds[i] ||
+      (type !== 'totp' && type !== 'hotp') ||
+      typeof sealed !== 'string' ||
+      sealed.length === 0
+    )
+      return bad();
     if (algorithm !== 'SHA1' && algorithm !== 'SHA256' && algorithm !== 'SHA512') return bad();
-    if (!Number.isSafeInteger(digits) || (digits as number) < 6 || (digits as number) > 8) return bad();
-    if (!Number.isSafeInteger(period) || (period as number) < 1 || (period as number) > 120) return bad();
-    return { id: id as string, type: type as SnapshotFactor['type'], sealed: sealed as string, algorithm: algorithm as SnapshotFactor['algorithm'], digits: digits as number, period: period as number };
+    if (!Number.isSafeInteger(digits) || (digits as number) < 6 || (digits as number) > 8)
+      return bad();
+    if (!Number.isSafeInteger(period) || (period as number) < 1 || (period as number) > 120)
+      return bad();
+    return {
+      id: id as string,
+      type: type as SnapshotFactor['type'],
+      sealed: sealed as string,
+      algorithm: algorithm as SnapshotFactor['algorithm'],
+      digits: digits as number,
+      period: period as number,
+    };
   });
   return { otp, oob };
 }
 
 /** @internal */
-export async function startChallenge(ctx: Context, input: StartChallengeInput): Promise<StartChallengeResult> {
+export async function startChallenge(
+  ctx: Context,
+  input: StartChallengeInput,
+): Promise<StartChallengeResult> {
   const i = aoptions<StartChallengeInput>(input, START_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const userId = auser(i.userId);
   const sendToId = i.sendTo === undefined ? undefined : aid(i.sendTo, 'sendTo');
   const now = ctx.time(i.now);
-  const [listed, set] = await Promise.all([ctx.factors.listFactors(userId), ctx.state.getRecoveryCodeSet(userId)]);
+  const [listed, set] = await Promise.all([
+    ctx.factors.listFactors(userId),
+    ctx.state.getRecoveryCodeSet(userId),
+  ]);
   const confirmed = listed.filter((f) => f.status === 'confirmed');
   if (confirmed.length === 0) return { required: false, reason: 'not-enabled' };
   // A remembered browser skips the second factor; its token is rotated on every use.
   const trusted = await useDeviceToken(ctx, userId, 'trusted', i.trustedDeviceToken, now);
   if (trusted !== null) {
     ctx.emit({ type: 'device-skipped-challenge', userId, deviceId: trusted.device.id });
-    return { required: false, reason: 'trusted-device', deviceId: trusted.device.id, trustedDeviceToken: trusted.token };
+    return {
+      required: false,
+      reason: 'trusted-device',
+      deviceId: trusted.device.id,
+      trustedDeviceToken: trusted.token,
+    };
   }
   // A known browser's attempts count in its own bucket: strangers' guesses cannot lock it out.
   const known = await useDeviceToken(ctx, userId, 'known', i.knownDeviceToken, now);
@@ -204,7 +294,10 @@ export async function startChallenge(ctx: Context, input: StartChallengeInput): 
   let sent: SendCodeResult | undefined;
   if (sendToId !== undefined) {
     const f = confirmed.find((x) => x.id === sendToId && (x.type === 'email' || x.type === 'sms'));
-    sent = f === undefined ? { ok: false, reason: 'not-found' } : await sendTo(ctx, userId, hash, f, now, 'sign-in');
+    sent =
+      f === undefined
+        ? { ok: false, reason: 'not-found' }
+        : await sendTo(ctx, userId, hash, f, now, 'sign-in');
   }
   return {
     required: true,
@@ -223,7 +316,9 @@ function shapeOf(code: string): Shape {
   if (code.length >= 6 && code.length <= 8 && /^[0-9]+$/.test(code)) return 'otp';
   // 13..32 characters once case, spaces and hyphens are forgiven: matchRecoveryCode decides.
   const compact = code.replace(/[ -]/g, '');
-  return compact.length >= 13 && compact.length <= 32 && /^[0-9A-Za-z]+$/.test(compact) ? 'recovery' : 'malformed';
+  return compact.length >= 13 && compact.length <= 32 && /^[0-9A-Za-z]+$/.test(compact)
+    ? 'recovery'
+    : 'malformed';
 }
 
 /** The match of an OTP against one factor: the claim to make. */
@@ -254,24 +349,48 @@ async function matchOtp(
     try {
       const value = parseToken(code, f.digits);
       if (f.type === 'totp') {
-        const p = prepareVerifyTOTP(secrets[i], { algorithm: f.algorithm, digits: f.digits, period: f.period, now, window: { past: ctx.past, future: ctx.future } });
+        const p = prepareVerifyTOTP(secrets[i], {
+          algorithm: f.algorithm,
+          digits: f.digits,
+          period: f.period,
+          now,
+          window: { past: ctx.past, future: ctx.future },
+        });
         const drift = state?.drift ?? 0;
-        const delta = value < 0 ? Number.NaN : scanTOTP(p, value, drift - ctx.past, drift + ctx.future);
+        const delta =
+          value < 0 ? Number.NaN : scanTOTP(p, value, drift - ctx.past, drift + ctx.future);
         if (!Number.isNaN(delta))
-          claim = { kind: 'totp', credentialId: f.id, step: p.step + delta, drift: Math.max(-10, Math.min(10, delta)), create: false };
+          claim = {
+            kind: 'totp',
+            credentialId: f.id,
+            step: p.step + delta,
+            drift: Math.max(-10, Math.min(10, delta)),
+            create: false,
+          };
       } else {
         const expected = state?.hotpCounter ?? null;
-        const p = prepareVerifyHOTP(secrets[i], { algorithm: f.algorithm, digits: f.digits, counter: expected ?? 0n, lookAhead: LOOK_AHEAD });
+        const p = prepareVerifyHOTP(secrets[i], {
+          algorithm: f.algorithm,
+          digits: f.digits,
+          counter: expected ?? 0n,
+          lookAhead: LOOK_AHEAD,
+        });
         const hit = value < 0 ? -1n : scanHOTPToken(p, value);
-        if (hit >= 0n) claim = { kind: 'hotp', credentialId: f.id, expected, next: hit + 1n, create: false };
+        if (hit >= 0n)
+          claim = { kind: 'hotp', credentialId: f.id, expected, next: hit + 1n, create: false };
       }
     } catch (e) {
       // A stored secret or setting the primitives refuse is corrupt storage, not a caller's bug.
       if (e instanceof RangeError || e instanceof TypeError)
-        throw new OtpkitError('ERR_STORE_CORRUPT', 'a stored factor has a malformed secret or setting', { cause: e });
+        throw new OtpkitError(
+          'ERR_STORE_CORRUPT',
+          'a stored factor has a malformed secret or setting',
+          { cause: e },
+        );
       throw e;
     }
-    if (claim !== null && state !== null && found === null) found = { factorId: f.id, method: f.type, claim };
+    if (claim !== null && state !== null && found === null)
+      found = { factorId: f.id, method: f.type, claim };
   });
   return found;
 }
@@ -291,10 +410,13 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
   const recovery = shape === 'recovery';
   // Step-up knows the factors from the registry; a challenge carries its own.
   let snapshot: SnapshotFactor[] = [];
-  if (a.challengeHash === undefined) snapshot = snapshotOf(await ctx.factors.listFactors(a.userId as string));
+  if (a.challengeHash === undefined)
+    snapshot = snapshotOf(await ctx.factors.listFactors(a.userId as string));
   const begun: BeginOutcome = await ctx.state.beginAttempt({
     userId: a.userId,
-    ...(a.challengeHash === undefined ? { scope: recovery ? 'recovery' : 'otp' } : { challengeHash: a.challengeHash }),
+    ...(a.challengeHash === undefined
+      ? { scope: recovery ? 'recovery' : 'otp' }
+      : { challengeHash: a.challengeHash }),
     now: a.now,
     policy: ctx.policy,
     credentialIds: snapshot.map((f) => f.id),
@@ -306,16 +428,29 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
   };
   if (begun.status === 'no-challenge') return fail(a.userId, { ok: false, reason: 'expired' });
   if (begun.status === 'exhausted') return fail(begun.userId, { ok: false, reason: 'exhausted' });
-  if (begun.status === 'closed') return fail(begun.userId, refusal(ctx.policy, begun.failures, begun.lastFailureAt, a.now));
+  if (begun.status === 'closed')
+    return fail(begun.userId, refusal(ctx.policy, begun.failures, begun.lastFailureAt, a.now));
   const userId = begun.userId;
-  const scope = begun.challenge === null ? (recovery ? 'recovery' : 'otp') : recovery ? begun.challenge.recoveryScope : begun.challenge.scope;
+  const scope =
+    begun.challenge === null
+      ? recovery
+        ? 'recovery'
+        : 'otp'
+      : recovery
+        ? begun.challenge.recoveryScope
+        : begun.challenge.scope;
   const counted = (reason: 'malformed' | 'invalid' | 'replayed'): VerificationFailure => {
     const f = fail(userId, { ok: false, reason });
-    if (begun.failures === ctx.policy.maxFailures) ctx.emit({ type: 'locked', userId, scope: recovery ? 'recovery' : 'otp' });
+    if (begun.failures === ctx.policy.maxFailures)
+      ctx.emit({ type: 'locked', userId, scope: recovery ? 'recovery' : 'otp' });
     return f;
   };
   let oobFactors: OobFactor[] = [];
-  if (begun.challenge !== null) ({ otp: snapshot, oob: oobFactors } = decodePayload(begun.challenge.payload, begun.challenge.credentialIds));
+  if (begun.challenge !== null)
+    ({ otp: snapshot, oob: oobFactors } = decodePayload(
+      begun.challenge.payload,
+      begun.challenge.credentialIds,
+    ));
   if (shape === 'malformed') return counted('malformed');
 
   let claim: Claim;
@@ -329,7 +464,11 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
       id = await matchRecoveryCodeAsync(a.code, set?.codes ?? [], ctx.recoveryHash);
     } catch (e) {
       if (e instanceof OtpkitError && e.code === 'ERR_RECOVERY_HASH')
-        throw new OtpkitError('ERR_STORE_CORRUPT', 'store.beginAttempt returned a malformed recovery-code hash', { cause: e });
+        throw new OtpkitError(
+          'ERR_STORE_CORRUPT',
+          'store.beginAttempt returned a malformed recovery-code hash',
+          { cause: e },
+        );
       throw e;
     }
     if (id === null || set === null) return counted('invalid');
@@ -340,7 +479,10 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
     // The challenge's live email/SMS code is compared too, whatever matched above.
     const live = begun.challenge?.oob ?? null;
     const oobHit =
-      live !== null && a.challengeHash !== undefined && sameHash(oobHash(a.challengeHash, a.code), live.codeHash) && live.expiresAt > a.now;
+      live !== null &&
+      a.challengeHash !== undefined &&
+      sameHash(oobHash(a.challengeHash, a.code), live.codeHash) &&
+      live.expiresAt > a.now;
     const oobFactor = oobHit ? oobFactors.find((f) => f.id === live?.factorId) : undefined;
     if (m !== null) {
       claim = m.claim;
@@ -366,7 +508,13 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
   if (settled.status === 'no-challenge') return fail(userId, { ok: false, reason: 'expired' });
   if (settled.status === 'replayed') return counted(recovery ? 'invalid' : 'replayed');
 
-  ctx.emit({ type: 'challenge-succeeded', userId, factorId, method, stepUp: a.during === 'step-up' });
+  ctx.emit({
+    type: 'challenge-succeeded',
+    userId,
+    factorId,
+    method,
+    stepUp: a.during === 'step-up',
+  });
   // A browser without a known-device token (this sign-in counted in the shared bucket) gets one now.
   const onKnownDevice = scope.includes(':device:');
   const knownDeviceToken = onKnownDevice ? undefined : await issueKnownDevice(ctx, userId, a.now);
@@ -401,7 +549,9 @@ async function resealIfNeeded(ctx: Context, userId: string, f: SnapshotFactor): 
   if (!ctx.needsReseal(f.sealed)) return;
   try {
     const secret = await ctx.open(f.sealed, userId, f.id);
-    if (await ctx.factors.resealFactor(userId, f.id, f.sealed, await ctx.seal(secret, userId, f.id)))
+    if (
+      await ctx.factors.resealFactor(userId, f.id, f.sealed, await ctx.seal(secret, userId, f.id))
+    )
       ctx.emit({ type: 'factor-resealed', userId, factorId: f.id });
   } catch {
     ctx.emit({ type: 'reseal-failed', userId, factorId: f.id });
@@ -409,22 +559,36 @@ async function resealIfNeeded(ctx: Context, userId: string, f: SnapshotFactor): 
 }
 
 /** @internal */
-export async function verifyChallenge(ctx: Context, input: VerifyChallengeInput): Promise<VerificationResult> {
+export async function verifyChallenge(
+  ctx: Context,
+  input: VerifyChallengeInput,
+): Promise<VerificationResult> {
   const i = aoptions<VerifyChallengeInput>(input, VERIFY_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const challengeId = atoken(i.challengeId, 'challengeId');
-  if (typeof i.code !== 'string') throw typeError('ERR_TOKEN_TYPE', `"code" expected string, got ${kind(i.code)}`);
+  if (typeof i.code !== 'string')
+    throw typeError('ERR_TOKEN_TYPE', `"code" expected string, got ${kind(i.code)}`);
   const userId = i.userId === undefined ? null : auser(i.userId);
   const now = ctx.time(i.now);
-  return verify(ctx, { userId, challengeHash: tokenHash(challengeId), code: i.code, now, during: 'challenge' });
+  return verify(ctx, {
+    userId,
+    challengeHash: tokenHash(challengeId),
+    code: i.code,
+    now,
+    during: 'challenge',
+  });
 }
 
 /** @internal */
-export async function verifyCode(ctx: Context, input: VerifyCodeInput): Promise<VerificationResult> {
+export async function verifyCode(
+  ctx: Context,
+  input: VerifyCodeInput,
+): Promise<VerificationResult> {
   const i = aoptions<VerifyCodeInput>(input, CODE_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const userId = auser(i.userId);
-  if (typeof i.code !== 'string') throw typeError('ERR_TOKEN_TYPE', `"code" expected string, got ${kind(i.code)}`);
+  if (typeof i.code !== 'string')
+    throw typeError('ERR_TOKEN_TYPE', `"code" expected string, got ${kind(i.code)}`);
   const now = ctx.time(i.now);
   return verify(ctx, { userId, code: i.code, now, during: 'step-up' });
 }

@@ -48,7 +48,14 @@ export type TrustDeviceResult =
     }
   | { readonly ok: false; readonly reason: 'step-up-required' };
 
-const TRUST_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'label', 'ttlMs', 'stepUpToken', 'administrator', 'now']);
+const TRUST_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'userId',
+  'label',
+  'ttlMs',
+  'stepUpToken',
+  'administrator',
+  'now',
+]);
 const HOUR_MS = 3_600_000;
 
 /** @internal The bucket suffix of a known device: its attempts are counted apart from strangers'. */
@@ -57,37 +64,72 @@ export function deviceScope(base: 'otp' | 'recovery', deviceId: string | null): 
 }
 
 /** @internal */
-export async function trustDevice(ctx: Context, input: TrustDeviceInput): Promise<TrustDeviceResult> {
+export async function trustDevice(
+  ctx: Context,
+  input: TrustDeviceInput,
+): Promise<TrustDeviceResult> {
   const i = aoptions<TrustDeviceInput>(input, TRUST_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const userId = auser(i.userId);
   const label = i.label === undefined ? 'This device' : alabel(i.label);
-  const ttlMs = i.ttlMs === undefined ? ctx.trustedTtlMs : aint(i.ttlMs, 'ttlMs', HOUR_MS, 400 * 24 * HOUR_MS, 'ERR_OPTION_INVALID');
+  const ttlMs =
+    i.ttlMs === undefined
+      ? ctx.trustedTtlMs
+      : aint(i.ttlMs, 'ttlMs', HOUR_MS, 400 * 24 * HOUR_MS, 'ERR_OPTION_INVALID');
   aauthorization(i);
   const now = ctx.time(i.now);
   // Trusting a browser skips the second factor later: it needs proof of a fresh one now.
   if (!(await authorize(ctx, userId, i, now))) return { ok: false, reason: 'step-up-required' };
   const token = newToken();
   const device: DeviceRecord = {
-    userId, id: newToken(), kind: 'trusted', tokenHash: tokenHash(token), previousHash: null, label,
-    createdAt: now, lastUsedAt: null, expiresAt: now + ttlMs,
+    userId,
+    id: newToken(),
+    kind: 'trusted',
+    tokenHash: tokenHash(token),
+    previousHash: null,
+    label,
+    createdAt: now,
+    lastUsedAt: null,
+    expiresAt: now + ttlMs,
   };
   await ctx.state.createDevice(device, ctx.maxTrustedDevices);
-  ctx.emit({ type: 'device-trusted', userId, deviceId: device.id, ...(i.administrator === undefined ? {} : { administrator: i.administrator }) });
+  ctx.emit({
+    type: 'device-trusted',
+    userId,
+    deviceId: device.id,
+    ...(i.administrator === undefined ? {} : { administrator: i.administrator }),
+  });
   return { ok: true, token, deviceId: device.id, expiresAt: device.expiresAt };
 }
 
 /** @internal */
-export async function listTrustedDevices(ctx: Context, userIdInput: string, options?: { readonly now?: number | Date | undefined }): Promise<TrustedDevice[]> {
+export async function listTrustedDevices(
+  ctx: Context,
+  userIdInput: string,
+  options?: { readonly now?: number | Date | undefined },
+): Promise<TrustedDevice[]> {
   const userId = auser(userIdInput);
   const now = ctx.time(aoptions<{ now?: number | Date }>(options, NOW_KEYS).now);
   const devices = await ctx.state.listDevices(userId, 'trusted', now);
-  return devices.map((d) => Object.freeze({ id: d.id, label: d.label, createdAt: d.createdAt, lastUsedAt: d.lastUsedAt, expiresAt: d.expiresAt }));
+  return devices.map((d) =>
+    Object.freeze({
+      id: d.id,
+      label: d.label,
+      createdAt: d.createdAt,
+      lastUsedAt: d.lastUsedAt,
+      expiresAt: d.expiresAt,
+    }),
+  );
 }
 const NOW_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['now']);
 
 /** @internal Revokes one trusted device (`deviceId`) or all of them; resolves how many. */
-export async function revokeTrustedDevices(ctx: Context, userIdInput: string, deviceId: string | null, why: 'user' | 'factor-change' | 'password-change'): Promise<number> {
+export async function revokeTrustedDevices(
+  ctx: Context,
+  userIdInput: string,
+  deviceId: string | null,
+  why: 'user' | 'factor-change' | 'password-change',
+): Promise<number> {
   const userId = auser(userIdInput);
   const id = deviceId === null ? null : aid(deviceId, 'deviceId');
   const n = await ctx.state.revokeDevices(userId, 'trusted', id);
@@ -117,9 +159,17 @@ export async function useDeviceToken(
   const next = newToken();
   // A known device's life is extended by each use; a trusted device keeps its expiry.
   const expiresAt = kind === 'known' ? now + ctx.knownTtlMs : null;
-  const r = await ctx.state.rotateDevice(userId, kind, tokenHash(given), tokenHash(next), now, expiresAt);
+  const r = await ctx.state.rotateDevice(
+    userId,
+    kind,
+    tokenHash(given),
+    tokenHash(next),
+    now,
+    expiresAt,
+  );
   if (r.status === 'rotated') return { device: r.device, token: next };
-  if (r.status === 'replayed') ctx.emit({ type: 'device-replayed', userId, deviceId: r.deviceId, kind });
+  if (r.status === 'replayed')
+    ctx.emit({ type: 'device-replayed', userId, deviceId: r.deviceId, kind });
   return null;
 }
 
@@ -127,7 +177,17 @@ export async function useDeviceToken(
 export async function issueKnownDevice(ctx: Context, userId: string, now: number): Promise<string> {
   const token = newToken();
   await ctx.state.createDevice(
-    { userId, id: newToken(), kind: 'known', tokenHash: tokenHash(token), previousHash: null, label: '', createdAt: now, lastUsedAt: now, expiresAt: now + ctx.knownTtlMs },
+    {
+      userId,
+      id: newToken(),
+      kind: 'known',
+      tokenHash: tokenHash(token),
+      previousHash: null,
+      label: '',
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: now + ctx.knownTtlMs,
+    },
     ctx.maxKnownDevices,
   );
   return token;

@@ -10,7 +10,13 @@ import { decodeBase32, encodeBase32 } from '../base32.js';
 import { rangeError, typeError } from '../errors.js';
 import { generateSecret } from '../secret.js';
 import type { Claim, FactorRecord, FactorType } from '../store/types.js';
-import { parseToken, prepareVerifyHOTP, prepareVerifyTOTP, scanHOTPToken, scanTOTP } from '../verify.js';
+import {
+  parseToken,
+  prepareVerifyHOTP,
+  prepareVerifyTOTP,
+  scanHOTPToken,
+  scanTOTP,
+} from '../verify.js';
 import { refusal } from '../verifier/_shared.js';
 import { buildOtpauthURI } from '../uri/build.js';
 import { parseOtpauthURI } from '../uri/parse.js';
@@ -90,7 +96,8 @@ export type ConfirmEnrollmentResult =
     }
   | {
       readonly ok: false;
-      readonly reason: 'malformed' | 'invalid' | 'replayed' | 'locked' | 'not-found' | 'expired' | 'limit';
+      readonly reason:
+        'malformed' | 'invalid' | 'replayed' | 'locked' | 'not-found' | 'expired' | 'limit';
     }
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterMs: number };
 
@@ -118,8 +125,22 @@ export interface ImportFactorInput {
   readonly now?: number | Date | undefined;
 }
 
-const BEGIN_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'account', 'label', 'type', 'destination', 'stepUpToken', 'administrator', 'now']);
-const CONFIRM_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'factorId', 'code', 'now']);
+const BEGIN_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'userId',
+  'account',
+  'label',
+  'type',
+  'destination',
+  'stepUpToken',
+  'administrator',
+  'now',
+]);
+const CONFIRM_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'userId',
+  'factorId',
+  'code',
+  'now',
+]);
 
 /** Groups base32 in fours, as apps display keys for typing. */
 function groupKey(b32: string): string {
@@ -149,7 +170,15 @@ function enrollmentUri(
   digits: number,
   period: number,
 ): string {
-  return buildOtpauthURI({ type, secret, issuer: ctx.issuer, account, algorithm, digits, ...(type === 'totp' ? { period } : { counter: 0 }) });
+  return buildOtpauthURI({
+    type,
+    secret,
+    issuer: ctx.issuer,
+    account,
+    algorithm,
+    digits,
+    ...(type === 'totp' ? { period } : { counter: 0 }),
+  });
 }
 
 /** The handle of an email/SMS enrollment's verification: derived from its factor, bound to its user. */
@@ -158,7 +187,10 @@ function enrollmentHash(factorId: string): string {
 }
 
 /** @internal */
-export async function beginEnrollment(ctx: Context, input: BeginEnrollmentInput): Promise<BeginEnrollmentResult | BeginDeliveryEnrollmentResult> {
+export async function beginEnrollment(
+  ctx: Context,
+  input: BeginEnrollmentInput,
+): Promise<BeginEnrollmentResult | BeginDeliveryEnrollmentResult> {
   const i = aoptions<BeginEnrollmentInput>(input, BEGIN_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const userId = auser(i.userId);
@@ -167,20 +199,50 @@ export async function beginEnrollment(ctx: Context, input: BeginEnrollmentInput)
     throw typeError('ERR_OPTION_TYPE', `"type" expected 'totp' | 'hotp' | 'email' | 'sms'`);
   const oob = type === 'email' || type === 'sms';
   if (oob ? i.account !== undefined : i.destination !== undefined)
-    throw rangeError('ERR_OPTION_INVALID', oob ? '"account" is for authenticator apps: give "destination"' : '"destination" is for email and SMS factors');
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      oob
+        ? '"account" is for authenticator apps: give "destination"'
+        : '"destination" is for email and SMS factors',
+    );
   const destination = oob ? adestination(type, i.destination) : undefined;
-  if (!oob && typeof i.account !== 'string') throw typeError('ERR_OPTION_TYPE', `"account" expected string, got ${kind(i.account)}`);
-  if (oob && ctx.deliver === undefined) throw rangeError('ERR_OPTION_INVALID', `"${type}" factors need the "delivery.deliver" option of createTwoFactor`);
-  const label = i.label === undefined ? (oob ? (type === 'email' ? 'Email' : 'Text message') : 'Authenticator app') : alabel(i.label);
+  if (!oob && typeof i.account !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"account" expected string, got ${kind(i.account)}`);
+  if (oob && ctx.deliver === undefined)
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"${type}" factors need the "delivery.deliver" option of createTwoFactor`,
+    );
+  const label =
+    i.label === undefined
+      ? oob
+        ? type === 'email'
+          ? 'Email'
+          : 'Text message'
+        : 'Authenticator app'
+      : alabel(i.label);
   aauthorization(i);
   const now = ctx.time(i.now);
-  const secret = oob ? sealableDestination(destination as string) : generateSecret({ algorithm: ctx.algorithm });
+  const secret = oob
+    ? sealableDestination(destination as string)
+    : generateSecret({ algorithm: ctx.algorithm });
   // Built before anything is stored: a bad account name is misuse, not a half-made enrollment.
-  const uri = oob ? undefined : enrollmentUri(ctx, type as 'totp' | 'hotp', secret, i.account as string, ctx.algorithm, ctx.digits, ctx.period);
+  const uri = oob
+    ? undefined
+    : enrollmentUri(
+        ctx,
+        type as 'totp' | 'hotp',
+        secret,
+        i.account as string,
+        ctx.algorithm,
+        ctx.digits,
+        ctx.period,
+      );
   const existing = await ctx.factors.listFactors(userId);
   const confirmed = existing.filter((f) => f.status === 'confirmed');
   if (confirmed.length >= ctx.maxFactors) return { ok: false, reason: 'limit' };
-  if (confirmed.length > 0 && !(await authorize(ctx, userId, i, now))) return { ok: false, reason: 'step-up-required' };
+  if (confirmed.length > 0 && !(await authorize(ctx, userId, i, now)))
+    return { ok: false, reason: 'step-up-required' };
   const id = newToken();
   const record: FactorRecord = {
     userId,
@@ -197,23 +259,59 @@ export async function beginEnrollment(ctx: Context, input: BeginEnrollmentInput)
     confirmedAt: null,
     expiresAt: now + ctx.enrollmentTtlMs,
   };
-  if ((await ctx.factors.addFactor(record, { maxPending: ctx.maxPending, maxConfirmed: ctx.maxFactors }, now)) === 'limit')
+  if (
+    (await ctx.factors.addFactor(
+      record,
+      { maxPending: ctx.maxPending, maxConfirmed: ctx.maxFactors },
+      now,
+    )) === 'limit'
+  )
     return { ok: false, reason: 'limit' };
-  ctx.emit({ type: 'factor-enrolled', userId, factorId: id, factorType: type, ...(i.administrator === undefined ? {} : { administrator: i.administrator }) });
+  ctx.emit({
+    type: 'factor-enrolled',
+    userId,
+    factorId: id,
+    factorType: type,
+    ...(i.administrator === undefined ? {} : { administrator: i.administrator }),
+  });
   const expiresAt = record.expiresAt as number;
-  if (!oob) return { ok: true, type: type as 'totp' | 'hotp', factorId: id, uri: uri as string, manualKey: groupKey(encodeBase32(secret)), expiresAt };
+  if (!oob)
+    return {
+      ok: true,
+      type: type as 'totp' | 'hotp',
+      factorId: id,
+      uri: uri as string,
+      manualKey: groupKey(encodeBase32(secret)),
+      expiresAt,
+    };
   // The destination is proven by a code sent to it, through a challenge of its own.
   const hash = enrollmentHash(id);
   await ctx.state.createChallenge(
     {
-      hash, userId, scope: 'otp', recoveryScope: 'recovery', createdAt: now, expiresAt, attempts: 0,
-      maxAttempts: ctx.challengeAttempts, credentialIds: [], payload: encodePayload([], [{ id, type }]), oob: null,
+      hash,
+      userId,
+      scope: 'otp',
+      recoveryScope: 'recovery',
+      createdAt: now,
+      expiresAt,
+      attempts: 0,
+      maxAttempts: ctx.challengeAttempts,
+      credentialIds: [],
+      payload: encodePayload([], [{ id, type }]),
+      oob: null,
     },
     10,
   );
   const sent = await sendTo(ctx, userId, hash, record, now, 'verify');
   if (!sent.ok) return sent.reason === 'throttled' ? sent : { ok: false, reason: 'limit' };
-  return { ok: true, type, factorId: id, hint: record.hint as string, expiresAt, codeExpiresAt: sent.expiresAt };
+  return {
+    ok: true,
+    type,
+    factorId: id,
+    hint: record.hint as string,
+    expiresAt,
+    codeExpiresAt: sent.expiresAt,
+  };
 }
 
 /** Input of {@link TwoFactor.getEnrollment}. */
@@ -238,32 +336,58 @@ export type GetEnrollmentResult =
   /** No pending authenticator-app enrollment of this id is alive: confirmed, expired, removed or never made. */
   | { readonly ok: false; readonly reason: 'not-found' };
 
-const GET_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'factorId', 'account', 'now']);
+const GET_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'userId',
+  'factorId',
+  'account',
+  'now',
+]);
 
 /** @internal */
-export async function getEnrollment(ctx: Context, input: GetEnrollmentInput): Promise<GetEnrollmentResult> {
+export async function getEnrollment(
+  ctx: Context,
+  input: GetEnrollmentInput,
+): Promise<GetEnrollmentResult> {
   const i = aoptions<GetEnrollmentInput>(input, GET_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const userId = auser(i.userId);
   const factorId = aid(i.factorId, 'factorId');
-  if (typeof i.account !== 'string') throw typeError('ERR_OPTION_TYPE', `"account" expected string, got ${kind(i.account)}`);
+  if (typeof i.account !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"account" expected string, got ${kind(i.account)}`);
   const now = ctx.time(i.now);
   const f = (await ctx.factors.listFactors(userId)).find((r) => r.id === factorId);
   // Only while pending: a confirmed factor's secret is never shown again.
-  if (f === undefined || f.status !== 'pending' || (f.type !== 'totp' && f.type !== 'hotp') || f.expiresAt === null || f.expiresAt <= now)
+  if (
+    f === undefined ||
+    f.status !== 'pending' ||
+    (f.type !== 'totp' && f.type !== 'hotp') ||
+    f.expiresAt === null ||
+    f.expiresAt <= now
+  )
     return { ok: false, reason: 'not-found' };
   const secret = await ctx.open(f.sealedSecret, userId, f.id);
   const uri = enrollmentUri(ctx, f.type, secret, i.account, f.algorithm, f.digits, f.period);
-  return { ok: true, type: f.type, factorId, uri, manualKey: groupKey(encodeBase32(secret)), expiresAt: f.expiresAt };
+  return {
+    ok: true,
+    type: f.type,
+    factorId,
+    uri,
+    manualKey: groupKey(encodeBase32(secret)),
+    expiresAt: f.expiresAt,
+  };
 }
 
 /** @internal */
-export async function confirmEnrollment(ctx: Context, input: ConfirmEnrollmentInput): Promise<ConfirmEnrollmentResult> {
+export async function confirmEnrollment(
+  ctx: Context,
+  input: ConfirmEnrollmentInput,
+): Promise<ConfirmEnrollmentResult> {
   const i = aoptions<ConfirmEnrollmentInput>(input, CONFIRM_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const userId = auser(i.userId);
   const factorId = aid(i.factorId, 'factorId');
-  if (typeof i.code !== 'string') throw typeError('ERR_TOKEN_TYPE', `"code" expected string, got ${kind(i.code)}`);
+  if (typeof i.code !== 'string')
+    throw typeError('ERR_TOKEN_TYPE', `"code" expected string, got ${kind(i.code)}`);
   const now = ctx.time(i.now);
   const listed = await ctx.factors.listFactors(userId);
   const f = listed.find((x) => x.id === factorId);
@@ -274,8 +398,22 @@ export async function confirmEnrollment(ctx: Context, input: ConfirmEnrollmentIn
   // confirmation is an attempt on the challenge its code was sent for.
   const begun = await ctx.state.beginAttempt(
     oob
-      ? { userId, challengeHash: enrollmentHash(f.id), now, policy: ctx.policy, credentialIds: [], recoverySet: false }
-      : { userId, scope: 'otp', now, policy: ctx.policy, credentialIds: [factorId], recoverySet: false },
+      ? {
+          userId,
+          challengeHash: enrollmentHash(f.id),
+          now,
+          policy: ctx.policy,
+          credentialIds: [],
+          recoverySet: false,
+        }
+      : {
+          userId,
+          scope: 'otp',
+          now,
+          policy: ctx.policy,
+          credentialIds: [factorId],
+          recoverySet: false,
+        },
   );
   if (begun.status === 'closed') {
     const r = refusal(ctx.policy, begun.failures, begun.lastFailureAt, now);
@@ -288,7 +426,8 @@ export async function confirmEnrollment(ctx: Context, input: ConfirmEnrollmentIn
   }
   const failed = (reason: 'malformed' | 'invalid' | 'replayed'): ConfirmEnrollmentResult => {
     ctx.emit({ type: 'failure', userId, reason, during: 'enrollment' });
-    if (begun.failures === ctx.policy.maxFailures) ctx.emit({ type: 'locked', userId, scope: 'otp' });
+    if (begun.failures === ctx.policy.maxFailures)
+      ctx.emit({ type: 'locked', userId, scope: 'otp' });
     return { ok: false, reason };
   };
   const value = parseToken(i.code, f.digits);
@@ -296,20 +435,42 @@ export async function confirmEnrollment(ctx: Context, input: ConfirmEnrollmentIn
   let claim: Claim;
   if (oob) {
     const code = begun.challenge?.oob ?? null;
-    if (code === null || code.expiresAt <= now || !sameHash(oobHash(enrollmentHash(f.id), i.code), code.codeHash)) return failed('invalid');
-    const settled = await ctx.state.settleAttempt({ userId, scope: 'otp', now, claim: { kind: 'oob', codeHash: code.codeHash }, challengeHash: enrollmentHash(f.id) });
+    if (
+      code === null ||
+      code.expiresAt <= now ||
+      !sameHash(oobHash(enrollmentHash(f.id), i.code), code.codeHash)
+    )
+      return failed('invalid');
+    const settled = await ctx.state.settleAttempt({
+      userId,
+      scope: 'otp',
+      now,
+      claim: { kind: 'oob', codeHash: code.codeHash },
+      challengeHash: enrollmentHash(f.id),
+    });
     if (settled.status !== 'ok') return failed('replayed');
     return finishConfirmation(ctx, userId, f, listed, now);
   }
   const secret = await ctx.open(f.sealedSecret, userId, f.id);
   if (f.type === 'totp') {
     // A new device: the window is centred on now, whatever drift older devices had.
-    const p = prepareVerifyTOTP(secret, { algorithm: f.algorithm, digits: f.digits, period: f.period, now, window: { past: ctx.past, future: ctx.future } });
+    const p = prepareVerifyTOTP(secret, {
+      algorithm: f.algorithm,
+      digits: f.digits,
+      period: f.period,
+      now,
+      window: { past: ctx.past, future: ctx.future },
+    });
     const delta = scanTOTP(p, value, -ctx.past, ctx.future);
     if (Number.isNaN(delta)) return failed('invalid');
     claim = { kind: 'totp', credentialId: f.id, step: p.step + delta, drift: delta, create: true };
   } else {
-    const p = prepareVerifyHOTP(secret, { algorithm: f.algorithm, digits: f.digits, counter: 0, lookAhead: 10 });
+    const p = prepareVerifyHOTP(secret, {
+      algorithm: f.algorithm,
+      digits: f.digits,
+      counter: 0,
+      lookAhead: 10,
+    });
     const hit = scanHOTPToken(p, value);
     if (hit < 0n) return failed('invalid');
     claim = { kind: 'hotp', credentialId: f.id, expected: null, next: hit + 1n, create: true };
@@ -321,7 +482,13 @@ export async function confirmEnrollment(ctx: Context, input: ConfirmEnrollmentIn
 }
 
 /** Confirms the factor in the registry once its code was claimed, with recovery codes for the first one. */
-async function finishConfirmation(ctx: Context, userId: string, f: FactorRecord, listed: readonly FactorRecord[], now: number): Promise<ConfirmEnrollmentResult> {
+async function finishConfirmation(
+  ctx: Context,
+  userId: string,
+  f: FactorRecord,
+  listed: readonly FactorRecord[],
+  now: number,
+): Promise<ConfirmEnrollmentResult> {
   const factorId = f.id;
   const confirmed = await ctx.factors.confirmFactor(userId, factorId, now, ctx.maxFactors);
   if (confirmed !== 'confirmed') return { ok: false, reason: confirmed };
@@ -333,24 +500,43 @@ async function finishConfirmation(ctx: Context, userId: string, f: FactorRecord,
 }
 
 const IMPORT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
-  'userId', 'uri', 'secret', 'type', 'algorithm', 'digits', 'period', 'counter', 'lastUsedStep', 'label',
-  'ignoreTrailingBits', 'allowInsecureShortSecret', 'now',
+  'userId',
+  'uri',
+  'secret',
+  'type',
+  'algorithm',
+  'digits',
+  'period',
+  'counter',
+  'lastUsedStep',
+  'label',
+  'ignoreTrailingBits',
+  'allowInsecureShortSecret',
+  'now',
 ]);
 
 /** Result of {@link TwoFactor.importFactor}. */
-export type ImportFactorResult = { readonly ok: true; readonly factor: Factor } | { readonly ok: false; readonly reason: 'limit' };
+export type ImportFactorResult =
+  { readonly ok: true; readonly factor: Factor } | { readonly ok: false; readonly reason: 'limit' };
 
 /**
  * @internal Imports an enrollment made by another library as a confirmed factor, without making
  * the user scan again: from an `otpauth://` URI, or a secret and its settings.
  */
-export async function importFactor(ctx: Context, input: ImportFactorInput): Promise<ImportFactorResult> {
+export async function importFactor(
+  ctx: Context,
+  input: ImportFactorInput,
+): Promise<ImportFactorResult> {
   const i = aoptions<ImportFactorInput>(input, IMPORT_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const userId = auser(i.userId);
   const now = ctx.time(i.now);
-  const allowShort = i.allowInsecureShortSecret === undefined ? false : abool(i.allowInsecureShortSecret, 'allowInsecureShortSecret');
-  const lax = i.ignoreTrailingBits === undefined ? false : abool(i.ignoreTrailingBits, 'ignoreTrailingBits');
+  const allowShort =
+    i.allowInsecureShortSecret === undefined
+      ? false
+      : abool(i.allowInsecureShortSecret, 'allowInsecureShortSecret');
+  const lax =
+    i.ignoreTrailingBits === undefined ? false : abool(i.ignoreTrailingBits, 'ignoreTrailingBits');
   let type: FactorType;
   let secret: Uint8Array;
   let algorithm: HashAlgorithm;
@@ -359,18 +545,36 @@ export async function importFactor(ctx: Context, input: ImportFactorInput): Prom
   let counter: bigint | null = null;
   let label = i.label === undefined ? undefined : alabel(i.label);
   if (i.uri !== undefined) {
-    if (i.secret !== undefined || i.type !== undefined || i.algorithm !== undefined || i.digits !== undefined || i.period !== undefined)
-      throw rangeError('ERR_OPTION_INVALID', '"uri" carries the secret and settings: give either "uri" or "secret" with its settings');
-    const p = parseOtpauthURI(i.uri, { allowInsecureShortSecret: allowShort, ignoreTrailingBits: lax });
+    if (
+      i.secret !== undefined ||
+      i.type !== undefined ||
+      i.algorithm !== undefined ||
+      i.digits !== undefined ||
+      i.period !== undefined
+    )
+      throw rangeError(
+        'ERR_OPTION_INVALID',
+        '"uri" carries the secret and settings: give either "uri" or "secret" with its settings',
+      );
+    const p = parseOtpauthURI(i.uri, {
+      allowInsecureShortSecret: allowShort,
+      ignoreTrailingBits: lax,
+    });
     ({ type, secret, algorithm, digits } = p);
     if (p.period !== undefined) period = p.period;
     if (p.counter !== undefined) counter = p.counter;
-    label ??= alabel(p.issuer === undefined ? p.account : `${p.issuer} (${p.account})`.slice(0, 64));
+    label ??= alabel(
+      p.issuer === undefined ? p.account : `${p.issuer} (${p.account})`.slice(0, 64),
+    );
   } else {
     if (i.secret === undefined) throw typeError('ERR_SECRET_TYPE', '"secret" or "uri" is required');
-    secret = typeof i.secret === 'string' ? decodeBase32(i.secret, { loose: true, ignoreTrailingBits: lax }) : i.secret;
+    secret =
+      typeof i.secret === 'string'
+        ? decodeBase32(i.secret, { loose: true, ignoreTrailingBits: lax })
+        : i.secret;
     type = i.type ?? 'totp';
-    if (type !== 'totp' && type !== 'hotp') throw typeError('ERR_OPTION_TYPE', `"type" expected 'totp' | 'hotp'`);
+    if (type !== 'totp' && type !== 'hotp')
+      throw typeError('ERR_OPTION_TYPE', `"type" expected 'totp' | 'hotp'`);
     algorithm = i.algorithm === undefined ? 'SHA1' : aalgorithm(i.algorithm);
     digits = i.digits === undefined ? 6 : adigits(i.digits);
     if (i.period !== undefined) period = aint(i.period, 'period', 1, 120, 'ERR_OPTION_PERIOD');
@@ -383,19 +587,42 @@ export async function importFactor(ctx: Context, input: ImportFactorInput): Prom
   if (type === 'hotp' && counter === null) counter = 0n;
   let lastStep: number | null = null;
   if (i.lastUsedStep !== undefined) {
-    if (type !== 'totp') throw rangeError('ERR_OPTION_INVALID', '"lastUsedStep" applies to totp only');
-    lastStep = aint(i.lastUsedStep, 'lastUsedStep', 0, Number.MAX_SAFE_INTEGER, 'ERR_OPTION_INVALID');
+    if (type !== 'totp')
+      throw rangeError('ERR_OPTION_INVALID', '"lastUsedStep" applies to totp only');
+    lastStep = aint(
+      i.lastUsedStep,
+      'lastUsedStep',
+      0,
+      Number.MAX_SAFE_INTEGER,
+      'ERR_OPTION_INVALID',
+    );
   }
   const id = newToken();
   const record: FactorRecord = {
-    userId, id, type, label: label ?? 'Authenticator app', status: 'confirmed',
-    sealedSecret: await ctx.seal(secret, userId, id), hint: null, algorithm, digits, period,
-    createdAt: now, confirmedAt: now, expiresAt: null,
+    userId,
+    id,
+    type,
+    label: label ?? 'Authenticator app',
+    status: 'confirmed',
+    sealedSecret: await ctx.seal(secret, userId, id),
+    hint: null,
+    algorithm,
+    digits,
+    period,
+    createdAt: now,
+    confirmedAt: now,
+    expiresAt: null,
   };
   // Replay state first: the factor never exists without it, so its first code is checked against
   // the last step (or counter) the old system accepted.
   await ctx.state.initCredential(userId, id, lastStep, counter);
-  if ((await ctx.factors.addFactor(record, { maxPending: ctx.maxPending, maxConfirmed: ctx.maxFactors }, now)) === 'limit') {
+  if (
+    (await ctx.factors.addFactor(
+      record,
+      { maxPending: ctx.maxPending, maxConfirmed: ctx.maxFactors },
+      now,
+    )) === 'limit'
+  ) {
     await ctx.state.deleteCredentials(userId, [id]);
     return { ok: false, reason: 'limit' };
   }

@@ -23,8 +23,11 @@ import { FORBIDDEN_NAME_CHAR, LONE_SURROGATE } from '../uri/_rules.js';
  * factorLabelProblem('evil\u202Eexe'); // 'forbidden-character'
  * ```
  */
-export function factorLabelProblem(label: string): 'empty' | 'too-long' | 'forbidden-character' | undefined {
-  if (typeof label !== 'string') throw typeError('ERR_OPTION_TYPE', `"label" expected string, got ${kind(label)}`);
+export function factorLabelProblem(
+  label: string,
+): 'empty' | 'too-long' | 'forbidden-character' | undefined {
+  if (typeof label !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"label" expected string, got ${kind(label)}`);
   const t = label.trim();
   if (t.length === 0) return 'empty';
   if (t.length > 64) return 'too-long';
@@ -35,8 +38,15 @@ export function factorLabelProblem(label: string): 'empty' | 'too-long' | 'forbi
 /** @internal A factor label: {@link factorLabelProblem}'s rule, as a throw; the label trimmed. */
 export function alabel(v: unknown): string {
   const problem = factorLabelProblem(v as string);
-  if (problem === 'forbidden-character') throw rangeError('ERR_OPTION_INVALID', '"label" contains a control, bidi or lone surrogate character');
+  if (problem === 'forbidden-character')
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      '"label" contains a control, bidi or lone surrogate character',
+    );
   if (problem !== undefined)
-    throw rangeError('ERR_OPTION_INVALID', `"label" expected 1..64 characters after trimming, got ${(v as string).trim().length}`);
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"label" expected 1..64 characters after trimming, got ${(v as string).trim().length}`,
+    );
   return (v as string).trim();
 }

@@ -60,11 +60,23 @@ export interface ResealOptions {
   /** Factors read per store call. @defaultValue 100 */
   readonly batchSize?: number | undefined;
   /** Called after each batch. */
-  readonly onProgress?: ((progress: { readonly scanned: number; readonly resealed: number }) => void) | undefined;
+  readonly onProgress?:
+    ((progress: { readonly scanned: number; readonly resealed: number }) => void) | undefined;
 }
 
-const CHANGE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'stepUpToken', 'administrator', 'now']);
-const REMOVE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'factorId', 'stepUpToken', 'administrator', 'now']);
+const CHANGE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'userId',
+  'stepUpToken',
+  'administrator',
+  'now',
+]);
+const REMOVE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'userId',
+  'factorId',
+  'stepUpToken',
+  'administrator',
+  'now',
+]);
 const RENAME_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'factorId', 'label']);
 const LIST_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['includePending', 'now']);
 const RESEAL_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['batchSize', 'onProgress']);
@@ -72,8 +84,13 @@ const UNLOCK_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['administrator
 
 /** An administrator's name for the audit trail: 1..256 characters. */
 function aadmin(v: unknown): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"administrator" expected string, got ${kind(v)}`);
-  if (v.length === 0 || v.length > 256) throw rangeError('ERR_OPTION_INVALID', `"administrator" expected 1..256 characters, got ${v.length}`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"administrator" expected string, got ${kind(v)}`);
+  if (v.length === 0 || v.length > 256)
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"administrator" expected 1..256 characters, got ${v.length}`,
+    );
   return v;
 }
 
@@ -88,7 +105,10 @@ export function byAdmin(auth: ChangeAuthorization): { administrator?: string } {
  */
 export function aauthorization(auth: ChangeAuthorization): ChangeAuthorization {
   if (auth.administrator !== undefined && auth.stepUpToken !== undefined)
-    throw rangeError('ERR_OPTION_INVALID', 'give either "stepUpToken" or "administrator", not both');
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      'give either "stepUpToken" or "administrator", not both',
+    );
   if (auth.administrator !== undefined) aadmin(auth.administrator);
   if (auth.stepUpToken !== undefined) atoken(auth.stepUpToken, 'stepUpToken');
   return auth;
@@ -99,7 +119,12 @@ export function aauthorization(auth: ChangeAuthorization): ChangeAuthorization {
  * {@link aauthorization}): a named administrator, or a step-up token of this user, consumed now
  * (single use, short-lived). A missing, used, expired or other user's token is `false`.
  */
-export async function authorize(ctx: Context, userId: string, auth: ChangeAuthorization, now: number): Promise<boolean> {
+export async function authorize(
+  ctx: Context,
+  userId: string,
+  auth: ChangeAuthorization,
+  now: number,
+): Promise<boolean> {
   if (auth.administrator !== undefined) return true;
   if (auth.stepUpToken === undefined) return false;
   return ctx.state.consumeStepUp(userId, tokenHash(auth.stepUpToken), now);
@@ -110,7 +135,13 @@ export async function authorize(ctx: Context, userId: string, auth: ChangeAuthor
  * concurrent regenerations one wins; a loser throws `ERR_CONFLICT` and stores nothing). With
  * `onlyIfNone`, keeps an existing set and returns `undefined`.
  */
-export async function issueRecoveryCodes(ctx: Context, userId: string, now: number, onlyIfNone: boolean, admin: { administrator?: string } = {}): Promise<string[] | undefined> {
+export async function issueRecoveryCodes(
+  ctx: Context,
+  userId: string,
+  now: number,
+  onlyIfNone: boolean,
+  admin: { administrator?: string } = {},
+): Promise<string[] | undefined> {
   const current = await ctx.state.getRecoveryCodeSet(userId);
   if (onlyIfNone && current !== null) return undefined;
   const codes = generateRecoveryCodes({ count: ctx.recoveryCount, bits: ctx.recoveryBits });
@@ -118,22 +149,43 @@ export async function issueRecoveryCodes(ctx: Context, userId: string, now: numb
   const set = { setId: hex(randomBytes(16)), issuedAt: now, total: codes.length, codes: hashed };
   if (!(await ctx.state.replaceRecoveryCodes(userId, set, current?.setId ?? null))) {
     if (onlyIfNone) return undefined; // another request issued the first set meanwhile
-    throw new OtpkitError('ERR_CONFLICT', 'recovery codes of this user were replaced concurrently; these codes were not stored');
+    throw new OtpkitError(
+      'ERR_CONFLICT',
+      'recovery codes of this user were replaced concurrently; these codes were not stored',
+    );
   }
-  ctx.emit({ type: 'recovery-codes-issued', userId, count: codes.length, replaced: current !== null, ...admin });
+  ctx.emit({
+    type: 'recovery-codes-issued',
+    userId,
+    count: codes.length,
+    replaced: current !== null,
+    ...admin,
+  });
   return codes;
 }
 
 /** @internal */
-export async function listFactors(ctx: Context, userIdInput: string, options?: ListFactorsOptions): Promise<Factor[]> {
+export async function listFactors(
+  ctx: Context,
+  userIdInput: string,
+  options?: ListFactorsOptions,
+): Promise<Factor[]> {
   const userId = auser(userIdInput);
   const o = aoptions<ListFactorsOptions>(options, LIST_KEYS);
   const now = ctx.time(o.now);
   const all = await ctx.factors.listFactors(userId);
   const shown = all.filter(
-    (f) => f.status === 'confirmed' || (o.includePending === true && f.expiresAt !== null && f.expiresAt > now),
+    (f) =>
+      f.status === 'confirmed' ||
+      (o.includePending === true && f.expiresAt !== null && f.expiresAt > now),
   );
-  const states = shown.length === 0 ? {} : await ctx.state.getCredentials(userId, shown.map((f) => f.id));
+  const states =
+    shown.length === 0
+      ? {}
+      : await ctx.state.getCredentials(
+          userId,
+          shown.map((f) => f.id),
+        );
   return shown.map((f) => factorOf(f, states[f.id]?.lastUsedAt ?? null));
 }
 
@@ -152,12 +204,24 @@ export async function renameFactor(ctx: Context, input: RenameFactorInput): Prom
  * @internal Removes the user's whole second factor: replay state first (codes of every factor
  * fail at once), then recovery codes, challenges and the registry. Throttle counts are kept.
  */
-async function removeEverything(ctx: Context, userId: string, factors: readonly FactorRecord[]): Promise<void> {
-  if (factors.length > 0) await ctx.state.deleteCredentials(userId, factors.map((f) => f.id));
+async function removeEverything(
+  ctx: Context,
+  userId: string,
+  factors: readonly FactorRecord[],
+): Promise<void> {
+  if (factors.length > 0)
+    await ctx.state.deleteCredentials(
+      userId,
+      factors.map((f) => f.id),
+    );
   for (let tries = 0; ; tries++) {
     const set = await ctx.state.getRecoveryCodeSet(userId);
     if (set === null || (await ctx.state.replaceRecoveryCodes(userId, null, set.setId))) break;
-    if (tries >= 3) throw new OtpkitError('ERR_CONFLICT', 'recovery codes of this user kept changing while 2FA was disabled');
+    if (tries >= 3)
+      throw new OtpkitError(
+        'ERR_CONFLICT',
+        'recovery codes of this user kept changing while 2FA was disabled',
+      );
   }
   await ctx.state.deleteChallenges(userId);
   await revokeTrustedDevices(ctx, userId, null, 'factor-change');
@@ -165,7 +229,14 @@ async function removeEverything(ctx: Context, userId: string, factors: readonly 
 }
 
 /** @internal */
-export async function removeFactor(ctx: Context, input: RemoveFactorInput): Promise<{ readonly ok: true; readonly disabled: boolean } | StepUpRequired | { readonly ok: false; readonly reason: 'not-found' }> {
+export async function removeFactor(
+  ctx: Context,
+  input: RemoveFactorInput,
+): Promise<
+  | { readonly ok: true; readonly disabled: boolean }
+  | StepUpRequired
+  | { readonly ok: false; readonly reason: 'not-found' }
+> {
   const i = aoptions<RemoveFactorInput>(input, REMOVE_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const userId = auser(i.userId);
@@ -176,7 +247,8 @@ export async function removeFactor(ctx: Context, input: RemoveFactorInput): Prom
   const f = all.find((x) => x.id === factorId);
   if (f === undefined) return { ok: false, reason: 'not-found' };
   // Cancelling an enrollment that was never confirmed changes nothing the user relies on.
-  if (f.status === 'confirmed' && !(await authorize(ctx, userId, i, now))) return { ok: false, reason: 'step-up-required' };
+  if (f.status === 'confirmed' && !(await authorize(ctx, userId, i, now)))
+    return { ok: false, reason: 'step-up-required' };
   const others = all.filter((x) => x.status === 'confirmed' && x.id !== factorId);
   if (f.status === 'confirmed' && others.length === 0) {
     await removeEverything(ctx, userId, all);
@@ -192,12 +264,18 @@ export async function removeFactor(ctx: Context, input: RemoveFactorInput): Prom
     await revokeTrustedDevices(ctx, userId, null, 'factor-change');
   }
   await ctx.factors.removeFactor(userId, factorId);
-  if (f.status === 'confirmed') ctx.emit({ type: 'factor-removed', userId, factorId, ...byAdmin(i) });
+  if (f.status === 'confirmed')
+    ctx.emit({ type: 'factor-removed', userId, factorId, ...byAdmin(i) });
   return { ok: true, disabled: false };
 }
 
 /** @internal */
-export async function disableTwoFactor(ctx: Context, input: ChangeInput): Promise<{ readonly ok: true } | StepUpRequired | { readonly ok: false; readonly reason: 'not-enabled' }> {
+export async function disableTwoFactor(
+  ctx: Context,
+  input: ChangeInput,
+): Promise<
+  { readonly ok: true } | StepUpRequired | { readonly ok: false; readonly reason: 'not-enabled' }
+> {
   const i = aoptions<ChangeInput>(input, CHANGE_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const userId = auser(i.userId);
@@ -220,19 +298,32 @@ export async function eraseUser(ctx: Context, userIdInput: string): Promise<void
 }
 
 /** @internal */
-export async function recoveryCodeStatus(ctx: Context, userIdInput: string): Promise<RecoveryCodeStatus | null> {
+export async function recoveryCodeStatus(
+  ctx: Context,
+  userIdInput: string,
+): Promise<RecoveryCodeStatus | null> {
   const set = await ctx.state.getRecoveryCodeSet(auser(userIdInput));
-  return set === null ? null : { remaining: set.codes.length, total: set.total, issuedAt: set.issuedAt };
+  return set === null
+    ? null
+    : { remaining: set.codes.length, total: set.total, issuedAt: set.issuedAt };
 }
 
 /** @internal */
-export async function regenerateRecoveryCodes(ctx: Context, input: ChangeInput): Promise<{ readonly ok: true; readonly codes: readonly string[] } | StepUpRequired | { readonly ok: false; readonly reason: 'not-enabled' }> {
+export async function regenerateRecoveryCodes(
+  ctx: Context,
+  input: ChangeInput,
+): Promise<
+  | { readonly ok: true; readonly codes: readonly string[] }
+  | StepUpRequired
+  | { readonly ok: false; readonly reason: 'not-enabled' }
+> {
   const i = aoptions<ChangeInput>(input, CHANGE_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
   const userId = auser(i.userId);
   aauthorization(i);
   const now = ctx.time(i.now);
-  if (!(await ctx.factors.listFactors(userId)).some((f) => f.status === 'confirmed')) return { ok: false, reason: 'not-enabled' };
+  if (!(await ctx.factors.listFactors(userId)).some((f) => f.status === 'confirmed'))
+    return { ok: false, reason: 'not-enabled' };
   if (!(await authorize(ctx, userId, i, now))) return { ok: false, reason: 'step-up-required' };
   const codes = (await issueRecoveryCodes(ctx, userId, now, false, byAdmin(i))) as string[];
   await revokeTrustedDevices(ctx, userId, null, 'factor-change');
@@ -240,7 +331,12 @@ export async function regenerateRecoveryCodes(ctx: Context, input: ChangeInput):
 }
 
 /** @internal */
-export async function throttleStatus(ctx: Context, userIdInput: string, scope?: ThrottleScope, options?: { readonly now?: number | Date | undefined }): Promise<ThrottleStatus> {
+export async function throttleStatus(
+  ctx: Context,
+  userIdInput: string,
+  scope?: ThrottleScope,
+  options?: { readonly now?: number | Date | undefined },
+): Promise<ThrottleStatus> {
   const userId = auser(userIdInput);
   const sc = ascope(scope);
   const now = ctx.time(aoptions<{ now?: number | Date }>(options, LIST_KEYS).now);
@@ -254,14 +350,24 @@ export async function throttleStatus(ctx: Context, userIdInput: string, scope?: 
 }
 
 /** @internal Lifts a lock (an administrator or support action, audited). */
-export async function unlock(ctx: Context, userIdInput: string, scope?: ThrottleScope, options?: { readonly administrator?: string | undefined }): Promise<void> {
+export async function unlock(
+  ctx: Context,
+  userIdInput: string,
+  scope?: ThrottleScope,
+  options?: { readonly administrator?: string | undefined },
+): Promise<void> {
   const userId = auser(userIdInput);
   const sc = ascope(scope);
   const o = aoptions<{ administrator?: string }>(options, UNLOCK_KEYS);
   if (o.administrator !== undefined) aadmin(o.administrator);
   // No scope: every bucket of the user, the shared ones and those of known devices.
   await ctx.state.resetThrottle(userId, scope === undefined ? null : sc);
-  ctx.emit({ type: 'unlocked', userId, scope: sc, ...(o.administrator === undefined ? {} : { administrator: o.administrator }) });
+  ctx.emit({
+    type: 'unlocked',
+    userId,
+    scope: sc,
+    ...(o.administrator === undefined ? {} : { administrator: o.administrator }),
+  });
 }
 
 /**
@@ -279,11 +385,20 @@ export async function onPasswordChanged(ctx: Context, userIdInput: string): Prom
  * @internal Re-seals every factor sealed under an older key with the current one, in batches,
  * reporting progress. Safe to run while users sign in: each re-seal is a compare-and-set.
  */
-export async function resealFactors(ctx: Context, options?: ResealOptions): Promise<{ readonly scanned: number; readonly resealed: number }> {
+export async function resealFactors(
+  ctx: Context,
+  options?: ResealOptions,
+): Promise<{ readonly scanned: number; readonly resealed: number }> {
   const o = aoptions<ResealOptions>(options, RESEAL_KEYS);
-  const batchSize = o.batchSize === undefined ? 100 : aint(o.batchSize, 'batchSize', 1, 10_000, 'ERR_OPTION_INVALID');
+  const batchSize =
+    o.batchSize === undefined
+      ? 100
+      : aint(o.batchSize, 'batchSize', 1, 10_000, 'ERR_OPTION_INVALID');
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
-    throw typeError('ERR_OPTION_TYPE', `"onProgress" expected a function, got ${kind(o.onProgress)}`);
+    throw typeError(
+      'ERR_OPTION_TYPE',
+      `"onProgress" expected a function, got ${kind(o.onProgress)}`,
+    );
   let after: { userId: string; id: string } | null = null;
   let scanned = 0;
   let resealed = 0;
@@ -294,7 +409,14 @@ export async function resealFactors(ctx: Context, options?: ResealOptions): Prom
       scanned++;
       if (!ctx.needsReseal(f.sealedSecret)) continue;
       const secret = await ctx.open(f.sealedSecret, f.userId, f.id);
-      if (await ctx.factors.resealFactor(f.userId, f.id, f.sealedSecret, await ctx.seal(secret, f.userId, f.id))) {
+      if (
+        await ctx.factors.resealFactor(
+          f.userId,
+          f.id,
+          f.sealedSecret,
+          await ctx.seal(secret, f.userId, f.id),
+        )
+      ) {
         resealed++;
         ctx.emit({ type: 'factor-resealed', userId: f.userId, factorId: f.id });
       }

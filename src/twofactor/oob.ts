@@ -42,7 +42,12 @@ export interface SendCodeInput {
 
 /** Result of {@link TwoFactor.sendCode}. */
 export type SendCodeResult =
-  | { readonly ok: true; readonly factorId: string; readonly hint: string; readonly expiresAt: number }
+  | {
+      readonly ok: true;
+      readonly factorId: string;
+      readonly hint: string;
+      readonly expiresAt: number;
+    }
   /** A cooldown or quota refused the send: nothing was sent. */
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterMs: number }
   /** The challenge is unknown, expired, used or another user's. */
@@ -50,8 +55,14 @@ export type SendCodeResult =
   /** The user has no such confirmed email/SMS factor. */
   | { readonly ok: false; readonly reason: 'not-found' };
 
-const SEND_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['challengeId', 'userId', 'factorId', 'now']);
-const EMAIL = /^[^\s@\u0000-\u001f\u007f]{1,64}@[^\s@\u0000-\u001f\u007f]{1,190}\.[^\s@\u0000-\u001f\u007f.]{1,63}$/u;
+const SEND_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'challengeId',
+  'userId',
+  'factorId',
+  'now',
+]);
+const EMAIL =
+  /^[^\s@\u0000-\u001f\u007f]{1,64}@[^\s@\u0000-\u001f\u007f]{1,190}\.[^\s@\u0000-\u001f\u007f.]{1,63}$/u;
 const E164 = /^\+[1-9][0-9]{7,14}$/;
 
 /** Prefix of a sealed destination: tells it apart from a shared secret, and keeps it 16 bytes or more. */
@@ -70,15 +81,23 @@ function destinationOf(bytes: Uint8Array): string {
   } catch {
     text = '';
   }
-  if (!text.startsWith(DESTINATION_PREFIX)) throw new OtpkitError('ERR_STORE_CORRUPT', 'a stored email/SMS factor does not hold a destination');
+  if (!text.startsWith(DESTINATION_PREFIX))
+    throw new OtpkitError(
+      'ERR_STORE_CORRUPT',
+      'a stored email/SMS factor does not hold a destination',
+    );
   return text.slice(DESTINATION_PREFIX.length);
 }
 
 /** @internal A destination, checked for its channel (an address for email, E.164 for SMS). */
 export function adestination(channel: OobChannel, v: unknown): string {
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"destination" expected string, got ${kind(v)}`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"destination" expected string, got ${kind(v)}`);
   if (destinationProblem(channel, v) !== undefined)
-    throw rangeError('ERR_OPTION_INVALID', `"destination" expected ${channel === 'email' ? 'an email address' : 'a phone number in E.164 form (+15551234567)'}`);
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"destination" expected ${channel === 'email' ? 'an email address' : 'a phone number in E.164 form (+15551234567)'}`,
+    );
   return v;
 }
 
@@ -100,10 +119,18 @@ export function adestination(channel: OobChannel, v: unknown): string {
  * destinationProblem('sms', '555 123 4567'); // 'malformed'
  * ```
  */
-export function destinationProblem(channel: OobChannel, destination: string): 'malformed' | undefined {
-  if (channel !== 'email' && channel !== 'sms') throw rangeError('ERR_OPTION_INVALID', '"channel" expected email or sms');
-  if (typeof destination !== 'string') throw typeError('ERR_OPTION_TYPE', `"destination" expected string, got ${kind(destination)}`);
-  const ok = channel === 'email' ? EMAIL.test(destination) && destination.length <= 240 : E164.test(destination);
+export function destinationProblem(
+  channel: OobChannel,
+  destination: string,
+): 'malformed' | undefined {
+  if (channel !== 'email' && channel !== 'sms')
+    throw rangeError('ERR_OPTION_INVALID', '"channel" expected email or sms');
+  if (typeof destination !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"destination" expected string, got ${kind(destination)}`);
+  const ok =
+    channel === 'email'
+      ? EMAIL.test(destination) && destination.length <= 240
+      : E164.test(destination);
   return ok ? undefined : 'malformed';
 }
 
@@ -121,7 +148,12 @@ export function randomCode(digits: number): string {
   const limit = Math.floor(0x1_0000_0000 / mod) * mod;
   for (;;) {
     const b = randomBytes(4);
-    const v = ((b[0] as number) * 0x100_0000 + (b[1] as number) * 0x1_0000 + (b[2] as number) * 0x100 + (b[3] as number)) >>> 0;
+    const v =
+      ((b[0] as number) * 0x100_0000 +
+        (b[1] as number) * 0x1_0000 +
+        (b[2] as number) * 0x100 +
+        (b[3] as number)) >>>
+      0;
     if (v < limit) return String(v % mod).padStart(digits, '0');
   }
 }
@@ -141,19 +173,33 @@ export function sameHash(a: string, b: string): boolean {
 
 /** The hash of a destination, for its quota bucket: the same address on every account shares one. */
 function destinationHash(channel: OobChannel, destination: string): string {
-  return hex(sha256(new TextEncoder().encode(`otpkit:destination:${channel}:${destination.toLowerCase()}`)));
+  return hex(
+    sha256(new TextEncoder().encode(`otpkit:destination:${channel}:${destination.toLowerCase()}`)),
+  );
 }
 
 /**
  * @internal Reserves one send in every bucket (app, destination, user: the user's has the
  * cooldown), or none: a bucket that refuses gives back what the earlier ones counted.
  */
-async function reserve(ctx: Context, userId: string, channel: OobChannel, destination: string, now: number): Promise<number | null> {
+async function reserve(
+  ctx: Context,
+  userId: string,
+  channel: OobChannel,
+  destination: string,
+  now: number,
+): Promise<number | null> {
   const q = ctx.quotas;
   const buckets: [SendBucket, SendRule][] = [
     [{ kind: 'app' }, { limit: q.perAppPerHour, windowMs: 3_600_000, cooldownMs: 0 }],
-    [{ kind: 'destination', hash: destinationHash(channel, destination) }, { limit: q.perDestinationPerHour, windowMs: 3_600_000, cooldownMs: 0 }],
-    [{ kind: 'user', userId }, { limit: q.perUserPerHour, windowMs: 3_600_000, cooldownMs: q.cooldownMs }],
+    [
+      { kind: 'destination', hash: destinationHash(channel, destination) },
+      { limit: q.perDestinationPerHour, windowMs: 3_600_000, cooldownMs: 0 },
+    ],
+    [
+      { kind: 'user', userId },
+      { limit: q.perUserPerHour, windowMs: 3_600_000, cooldownMs: q.cooldownMs },
+    ],
   ];
   for (let k = 0; k < buckets.length; k++) {
     const [bucket, rule] = buckets[k] as [SendBucket, SendRule];
@@ -181,7 +227,11 @@ export async function sendTo(
   purpose: Delivery['purpose'],
 ): Promise<SendCodeResult> {
   const deliver = ctx.deliver;
-  if (deliver === undefined) throw new OtpkitError('ERR_DELIVERY', 'no "delivery.deliver" hook was given to createTwoFactor');
+  if (deliver === undefined)
+    throw new OtpkitError(
+      'ERR_DELIVERY',
+      'no "delivery.deliver" hook was given to createTwoFactor',
+    );
   const channel = factor.type as OobChannel;
   const destination = destinationOf(await ctx.open(factor.sealedSecret, userId, factor.id));
   const wait = await reserve(ctx, userId, channel, destination, now);
@@ -192,14 +242,32 @@ export async function sendTo(
   const code = randomCode(ctx.oobDigits);
   const expiresAt = now + ctx.oobTtlMs;
   const codeHash = oobHash(challengeHash, code);
-  if (!(await ctx.state.setChallengeCode(userId, challengeHash, { factorId: factor.id, codeHash, expiresAt }, now)))
+  if (
+    !(await ctx.state.setChallengeCode(
+      userId,
+      challengeHash,
+      { factorId: factor.id, codeHash, expiresAt },
+      now,
+    ))
+  )
     return { ok: false, reason: 'expired' };
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
-      Promise.resolve().then(() => deliver(Object.freeze({ userId, channel, destination, code, expiresAt, purpose }))),
+      Promise.resolve().then(() =>
+        deliver(Object.freeze({ userId, channel, destination, code, expiresAt, purpose })),
+      ),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new OtpkitError('ERR_DELIVERY', `delivery.deliver did not finish within ${ctx.deliverTimeoutMs} ms for ${channel}`)), ctx.deliverTimeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new OtpkitError(
+                'ERR_DELIVERY',
+                `delivery.deliver did not finish within ${ctx.deliverTimeoutMs} ms for ${channel}`,
+              ),
+            ),
+          ctx.deliverTimeoutMs,
+        );
       }),
     ]);
   } catch (e) {
@@ -224,7 +292,10 @@ export async function sendCode(ctx: Context, input: SendCodeInput): Promise<Send
   const userId = auser(i.userId);
   const factorId = aid(i.factorId, 'factorId');
   const now = ctx.time(i.now);
-  const f = (await ctx.factors.listFactors(userId)).find((x) => x.id === factorId && x.status === 'confirmed');
-  if (f === undefined || (f.type !== 'email' && f.type !== 'sms')) return { ok: false, reason: 'not-found' };
+  const f = (await ctx.factors.listFactors(userId)).find(
+    (x) => x.id === factorId && x.status === 'confirmed',
+  );
+  if (f === undefined || (f.type !== 'email' && f.type !== 'sms'))
+    return { ok: false, reason: 'not-found' };
   return sendTo(ctx, userId, tokenHash(challengeId), f, now, 'sign-in');
 }

@@ -52,7 +52,10 @@ export interface TwoFactorOptions {
   readonly issuer: string;
   readonly enrollment?: EnrollmentSettings | undefined;
   /** TOTP window each way, 0..10. @defaultValue 1 */
-  readonly window?: number | { readonly past?: number | undefined; readonly future?: number | undefined } | undefined;
+  readonly window?:
+    | number
+    | { readonly past?: number | undefined; readonly future?: number | undefined }
+    | undefined;
   readonly throttle?: ThrottleOptions | undefined;
   /** Confirmed factors per user, 1..20. @defaultValue 10 */
   readonly maxFactors?: number | undefined;
@@ -187,29 +190,107 @@ export type VerificationResult = VerificationSuccess | VerificationFailure;
 
 /** Audit events of the whole lifecycle. Never a secret, code or token. */
 export type TwoFactorEvent =
-  | { readonly type: 'factor-enrolled'; readonly userId: string; readonly factorId: string; readonly factorType: FactorType; readonly administrator?: string }
-  | { readonly type: 'factor-confirmed'; readonly userId: string; readonly factorId: string; readonly imported: boolean; readonly administrator?: string }
+  | {
+      readonly type: 'factor-enrolled';
+      readonly userId: string;
+      readonly factorId: string;
+      readonly factorType: FactorType;
+      readonly administrator?: string;
+    }
+  | {
+      readonly type: 'factor-confirmed';
+      readonly userId: string;
+      readonly factorId: string;
+      readonly imported: boolean;
+      readonly administrator?: string;
+    }
   | { readonly type: 'factor-renamed'; readonly userId: string; readonly factorId: string }
-  | { readonly type: 'factor-removed'; readonly userId: string; readonly factorId: string; readonly administrator?: string }
-  | { readonly type: 'two-factor-disabled'; readonly userId: string; readonly administrator?: string }
-  | { readonly type: 'challenge-started'; readonly userId: string; readonly methods: readonly VerificationMethod[] }
-  | { readonly type: 'challenge-succeeded'; readonly userId: string; readonly factorId: string | null; readonly method: VerificationMethod; readonly stepUp: boolean }
-  | { readonly type: 'failure'; readonly userId: string | null; readonly reason: VerificationFailureReason; readonly during: 'challenge' | 'step-up' | 'enrollment' }
+  | {
+      readonly type: 'factor-removed';
+      readonly userId: string;
+      readonly factorId: string;
+      readonly administrator?: string;
+    }
+  | {
+      readonly type: 'two-factor-disabled';
+      readonly userId: string;
+      readonly administrator?: string;
+    }
+  | {
+      readonly type: 'challenge-started';
+      readonly userId: string;
+      readonly methods: readonly VerificationMethod[];
+    }
+  | {
+      readonly type: 'challenge-succeeded';
+      readonly userId: string;
+      readonly factorId: string | null;
+      readonly method: VerificationMethod;
+      readonly stepUp: boolean;
+    }
+  | {
+      readonly type: 'failure';
+      readonly userId: string | null;
+      readonly reason: VerificationFailureReason;
+      readonly during: 'challenge' | 'step-up' | 'enrollment';
+    }
   | { readonly type: 'locked'; readonly userId: string; readonly scope: ThrottleScope }
-  | { readonly type: 'unlocked'; readonly userId: string; readonly scope: ThrottleScope; readonly administrator?: string }
+  | {
+      readonly type: 'unlocked';
+      readonly userId: string;
+      readonly scope: ThrottleScope;
+      readonly administrator?: string;
+    }
   | { readonly type: 'recovery-code-used'; readonly userId: string; readonly remaining: number }
   | { readonly type: 'recovery-codes-low'; readonly userId: string; readonly remaining: number }
-  | { readonly type: 'recovery-codes-issued'; readonly userId: string; readonly count: number; readonly replaced: boolean; readonly administrator?: string }
+  | {
+      readonly type: 'recovery-codes-issued';
+      readonly userId: string;
+      readonly count: number;
+      readonly replaced: boolean;
+      readonly administrator?: string;
+    }
   | { readonly type: 'factor-resealed'; readonly userId: string; readonly factorId: string }
   | { readonly type: 'reseal-failed'; readonly userId: string; readonly factorId: string }
   | { readonly type: 'user-erased'; readonly userId: string }
-  | { readonly type: 'device-trusted'; readonly userId: string; readonly deviceId: string; readonly administrator?: string }
-  | { readonly type: 'device-revoked'; readonly userId: string; readonly deviceId: string | null; readonly count: number; readonly reason: 'user' | 'factor-change' | 'password-change' }
+  | {
+      readonly type: 'device-trusted';
+      readonly userId: string;
+      readonly deviceId: string;
+      readonly administrator?: string;
+    }
+  | {
+      readonly type: 'device-revoked';
+      readonly userId: string;
+      readonly deviceId: string | null;
+      readonly count: number;
+      readonly reason: 'user' | 'factor-change' | 'password-change';
+    }
   /** A device token that a rotation had replaced came back: a copy of the cookie is being replayed. */
-  | { readonly type: 'device-replayed'; readonly userId: string; readonly deviceId: string; readonly kind: 'trusted' | 'known' }
-  | { readonly type: 'device-skipped-challenge'; readonly userId: string; readonly deviceId: string }
-  | { readonly type: 'code-sent'; readonly userId: string; readonly factorId: string; readonly channel: 'email' | 'sms'; readonly purpose: 'verify' | 'sign-in' }
-  | { readonly type: 'send-refused'; readonly userId: string; readonly factorId: string; readonly retryAfterMs: number }
+  | {
+      readonly type: 'device-replayed';
+      readonly userId: string;
+      readonly deviceId: string;
+      readonly kind: 'trusted' | 'known';
+    }
+  | {
+      readonly type: 'device-skipped-challenge';
+      readonly userId: string;
+      readonly deviceId: string;
+    }
+  | {
+      readonly type: 'code-sent';
+      readonly userId: string;
+      readonly factorId: string;
+      readonly channel: 'email' | 'sms';
+      readonly purpose: 'verify' | 'sign-in';
+    }
+  | {
+      readonly type: 'send-refused';
+      readonly userId: string;
+      readonly factorId: string;
+      readonly retryAfterMs: number;
+    }
   | { readonly type: 'password-changed'; readonly userId: string };
 
 export type { ThrottleStatus, ThrottleScope };

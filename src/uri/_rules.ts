@@ -28,7 +28,8 @@ const PARAM_NAME = /^[A-Za-z0-9_.-]+$/;
  * LRE..RLO, LRI..PDI: "Trojan Source"-style reordering can make `Evil` display as another name),
  * plus the line/paragraph separators.
  */
-export const FORBIDDEN_NAME_CHAR: RegExp = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+export const FORBIDDEN_NAME_CHAR: RegExp =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 /** Controls are rejected in every other value too (image, extra parameters). */
 const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/u;
 /** @internal A UTF-16 surrogate not part of a pair: not a character, and not encodable as UTF-8. */
@@ -58,13 +59,18 @@ export interface Problem<K extends string> {
  * no whitespace at either end (`\s` is what `String#trim` removes; the parser trims, so a padded
  * name could not round-trip). Checked in that order.
  */
-export function nameProblem(v: string): Problem<'empty' | 'colon' | 'surrogate' | 'control' | 'padded'> | undefined {
+export function nameProblem(
+  v: string,
+): Problem<'empty' | 'colon' | 'surrogate' | 'control' | 'padded'> | undefined {
   if (v.length === 0) return { kind: 'empty', says: 'is empty' };
   const colon = v.indexOf(':');
-  if (colon >= 0) return { kind: 'colon', says: `contains ':' at index ${colon}; the Key Uri Format forbids it` };
-  if (LONE_SURROGATE.test(v)) return { kind: 'surrogate', says: 'contains an unpaired UTF-16 surrogate' };
+  if (colon >= 0)
+    return { kind: 'colon', says: `contains ':' at index ${colon}; the Key Uri Format forbids it` };
+  if (LONE_SURROGATE.test(v))
+    return { kind: 'surrogate', says: 'contains an unpaired UTF-16 surrogate' };
   const at = forbiddenAt(v, FORBIDDEN_NAME_CHAR);
-  if (at !== undefined) return { kind: 'control', says: `contains a control or bidi character (${at})` };
+  if (at !== undefined)
+    return { kind: 'control', says: `contains a control or bidi character (${at})` };
   if (/^\s|\s$/u.test(v)) return { kind: 'padded', says: 'has leading or trailing whitespace' };
   return undefined;
 }
@@ -73,11 +79,17 @@ export function nameProblem(v: string): Problem<'empty' | 'colon' | 'surrogate' 
  * @internal The value rule (`image`, extra parameters): non-empty unless `allowEmpty`, no
  * unpaired surrogate, no control character.
  */
-export function valueProblem(v: string, allowEmpty: boolean): Problem<'empty' | 'surrogate' | 'control'> | undefined {
+export function valueProblem(
+  v: string,
+  allowEmpty: boolean,
+): Problem<'empty' | 'surrogate' | 'control'> | undefined {
   if (!allowEmpty && v.length === 0) return { kind: 'empty', says: 'is empty' };
-  if (LONE_SURROGATE.test(v)) return { kind: 'surrogate', says: 'contains an unpaired UTF-16 surrogate' };
+  if (LONE_SURROGATE.test(v))
+    return { kind: 'surrogate', says: 'contains an unpaired UTF-16 surrogate' };
   const at = forbiddenAt(v, CONTROL_CHAR);
-  return at === undefined ? undefined : { kind: 'control', says: `contains a control character (${at})` };
+  return at === undefined
+    ? undefined
+    : { kind: 'control', says: `contains a control character (${at})` };
 }
 
 /**

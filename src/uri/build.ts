@@ -7,7 +7,13 @@ import { aalgorithm, abool, adigits, aint, aoptions, asecret, kind } from '../_a
 import { acounter } from '../_bytes.js';
 import { encodeBase32 } from '../base32.js';
 import { rangeError, typeError } from '../errors.js';
-import { DEFAULT_MAX_URI_LENGTH, KNOWN_PARAMS, nameProblem, paramNameKind, valueProblem } from './_rules.js';
+import {
+  DEFAULT_MAX_URI_LENGTH,
+  KNOWN_PARAMS,
+  nameProblem,
+  paramNameKind,
+  valueProblem,
+} from './_rules.js';
 import { freezeParams, type OtpauthParams, type OtpauthParamsInput } from './params.js';
 
 /** Options of {@link buildOtpauthURI}. */
@@ -19,22 +25,35 @@ export interface BuildOtpauthURIOptions {
 }
 
 /** The fields of {@link OtpauthParamsInput}: the URI's own parameters, plus the type, account and extras. */
-const PARAM_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([...KNOWN_PARAMS, 'type', 'account', 'extra']);
-const OPTION_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['explicitDefaults', 'allowInsecureShortSecret']);
+const PARAM_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  ...KNOWN_PARAMS,
+  'type',
+  'account',
+  'extra',
+]);
+const OPTION_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'explicitDefaults',
+  'allowInsecureShortSecret',
+]);
 
 /** An issuer or account name (misuse: TypeError / RangeError `ERR_URI_LABEL`). */
 function aname(v: unknown, title: 'issuer' | 'account'): string {
-  if (typeof v !== 'string') throw typeError('ERR_URI_LABEL', `"${title}" expected string, got ${kind(v)}`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_URI_LABEL', `"${title}" expected string, got ${kind(v)}`);
   // Callers trim: the parser drops whitespace at either end, so a padded name could not round-trip.
   const p = nameProblem(v);
   if (p !== undefined)
-    throw rangeError('ERR_URI_LABEL', `"${title}" ${p.says}${p.kind === 'empty' && title === 'issuer' ? ' (omit it instead)' : ''}`);
+    throw rangeError(
+      'ERR_URI_LABEL',
+      `"${title}" ${p.says}${p.kind === 'empty' && title === 'issuer' ? ' (omit it instead)' : ''}`,
+    );
   return v;
 }
 
 /** A free-form parameter value (image, extra; misuse: TypeError / RangeError `ERR_URI_PARAM`). */
 function avalue(v: unknown, title: string, allowEmpty: boolean): string {
-  if (typeof v !== 'string') throw typeError('ERR_URI_PARAM', `"${title}" expected string, got ${kind(v)}`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_URI_PARAM', `"${title}" expected string, got ${kind(v)}`);
   const p = valueProblem(v, allowEmpty);
   if (p !== undefined) throw rangeError('ERR_URI_PARAM', `"${title}" ${p.says}`);
   return v;
@@ -47,9 +66,13 @@ function aextra(x: unknown): Readonly<Record<string, string>> | undefined {
   const entries: [string, string][] = [];
   for (const key of Object.keys(x)) {
     const k = paramNameKind(key);
-    if (k === 'malformed') throw rangeError('ERR_URI_PARAM', `"extra" key must match /^[A-Za-z0-9_.-]+$/`);
+    if (k === 'malformed')
+      throw rangeError('ERR_URI_PARAM', `"extra" key must match /^[A-Za-z0-9_.-]+$/`);
     if (k !== 'extra')
-      throw rangeError('ERR_URI_PARAM', `"extra" key "${key}" collides with a known parameter; use the field instead`);
+      throw rangeError(
+        'ERR_URI_PARAM',
+        `"extra" key "${key}" collides with a known parameter; use the field instead`,
+      );
     entries.push([key, avalue((x as Record<string, unknown>)[key], `extra.${key}`, true)]);
   }
   return entries.length > 0 ? Object.freeze(Object.fromEntries(entries)) : undefined;
@@ -65,7 +88,8 @@ export function normalizeOtpauthParams(params: unknown, allowShort: boolean): Ot
   const p = aoptions<OtpauthParamsInput>(params, PARAM_KEYS, 'params');
   const type = p.type;
   if (type !== 'totp' && type !== 'hotp') {
-    if (typeof type !== 'string') throw typeError('ERR_URI_TYPE', `"type" expected 'totp' | 'hotp', got ${kind(type)}`);
+    if (typeof type !== 'string')
+      throw typeError('ERR_URI_TYPE', `"type" expected 'totp' | 'hotp', got ${kind(type)}`);
     throw rangeError('ERR_URI_TYPE', `"type" expected 'totp' | 'hotp'`);
   }
   const secret = asecret(p.secret, allowShort);
@@ -76,16 +100,29 @@ export function normalizeOtpauthParams(params: unknown, allowShort: boolean): Ot
   let period: number | undefined;
   let counter: bigint | undefined;
   if (type === 'totp') {
-    if (p.counter !== undefined) throw rangeError('ERR_URI_PARAM', '"counter" applies to hotp only');
+    if (p.counter !== undefined)
+      throw rangeError('ERR_URI_PARAM', '"counter" applies to hotp only');
     period = p.period === undefined ? 30 : aint(p.period, 'period', 1, 120, 'ERR_OPTION_PERIOD');
   } else {
     if (p.period !== undefined) throw rangeError('ERR_URI_PARAM', '"period" applies to totp only');
-    if (p.counter === undefined) throw typeError('ERR_URI_COUNTER_MISSING', '"counter" is required for hotp');
+    if (p.counter === undefined)
+      throw typeError('ERR_URI_COUNTER_MISSING', '"counter" is required for hotp');
     counter = acounter(p.counter);
   }
   const image = p.image === undefined ? undefined : avalue(p.image, 'image', false);
   const extra = p.extra === undefined ? undefined : aextra(p.extra);
-  return freezeParams(type, new Uint8Array(secret), account, issuer, algorithm, digits, period, counter, image, extra);
+  return freezeParams(
+    type,
+    new Uint8Array(secret),
+    account,
+    issuer,
+    algorithm,
+    digits,
+    period,
+    counter,
+    image,
+    extra,
+  );
 }
 
 /**
@@ -93,7 +130,10 @@ export function normalizeOtpauthParams(params: unknown, allowShort: boolean): Ot
  * literal (§2.3); a space becomes `%20`, never `+`.
  */
 function pctEncode(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(s).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /**
@@ -127,13 +167,22 @@ function pctEncode(s: string): string {
  * @see https://github.com/google/google-authenticator/wiki/Key-Uri-Format
  * @see RFC 3986 §2.1, §2.3
  */
-export function buildOtpauthURI(params: OtpauthParamsInput, options?: BuildOtpauthURIOptions): string {
+export function buildOtpauthURI(
+  params: OtpauthParamsInput,
+  options?: BuildOtpauthURIOptions,
+): string {
   const o = aoptions<BuildOtpauthURIOptions>(options, OPTION_KEYS);
-  const explicit = o.explicitDefaults === undefined ? false : abool(o.explicitDefaults, 'explicitDefaults');
+  const explicit =
+    o.explicitDefaults === undefined ? false : abool(o.explicitDefaults, 'explicitDefaults');
   const allowShort =
-    o.allowInsecureShortSecret === undefined ? false : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret');
+    o.allowInsecureShortSecret === undefined
+      ? false
+      : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret');
   const p = normalizeOtpauthParams(params, allowShort);
-  const label = p.issuer === undefined ? pctEncode(p.account) : `${pctEncode(p.issuer)}:${pctEncode(p.account)}`;
+  const label =
+    p.issuer === undefined
+      ? pctEncode(p.account)
+      : `${pctEncode(p.issuer)}:${pctEncode(p.account)}`;
   let uri = `otpauth://${p.type}/${label}?secret=${encodeBase32(p.secret)}`;
   if (p.issuer !== undefined) uri += `&issuer=${pctEncode(p.issuer)}`;
   if (explicit || p.algorithm !== 'SHA1') uri += `&algorithm=${p.algorithm}`;
@@ -142,7 +191,8 @@ export function buildOtpauthURI(params: OtpauthParamsInput, options?: BuildOtpau
     if (explicit || p.period !== 30) uri += `&period=${p.period}`;
   } else uri += `&counter=${p.counter}`;
   if (p.image !== undefined) uri += `&image=${pctEncode(p.image)}`;
-  if (p.extra !== undefined) for (const [k, v] of Object.entries(p.extra)) uri += `&${k}=${pctEncode(v)}`;
+  if (p.extra !== undefined)
+    for (const [k, v] of Object.entries(p.extra)) uri += `&${k}=${pctEncode(v)}`;
   if (uri.length > DEFAULT_MAX_URI_LENGTH)
     throw rangeError(
       'ERR_URI_TOO_LONG',

@@ -19,7 +19,14 @@ import { MAX_COUNTER } from '../_bytes.js';
 import { decodeBase32 } from '../base32.js';
 import { OtpkitError, typeError, type OtpkitErrorCode } from '../errors.js';
 import type { HashAlgorithm } from '../hotp.js';
-import { DEFAULT_MAX_URI_LENGTH, KNOWN_PARAMS, LONE_SURROGATE, nameProblem, paramNameKind, valueProblem } from './_rules.js';
+import {
+  DEFAULT_MAX_URI_LENGTH,
+  KNOWN_PARAMS,
+  LONE_SURROGATE,
+  nameProblem,
+  paramNameKind,
+  valueProblem,
+} from './_rules.js';
 import { freezeParams, type OtpauthParams } from './params.js';
 
 /** Options of {@link parseOtpauthURI}. */
@@ -37,13 +44,19 @@ export interface ParseOtpauthURIOptions {
 }
 
 const MAX_MAX_LENGTH = 65536;
-const OPTION_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['allowInsecureShortSecret', 'maxLength', 'ignoreTrailingBits']);
+const OPTION_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'allowInsecureShortSecret',
+  'maxLength',
+  'ignoreTrailingBits',
+]);
 
 /** Strict UTF-8: malformed sequences throw; a leading BOM is kept, not silently dropped. */
 const UTF8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function fail(code: OtpkitErrorCode, message: string, cause?: unknown): never {
-  throw cause === undefined ? new OtpkitError(code, message) : new OtpkitError(code, message, { cause });
+  throw cause === undefined
+    ? new OtpkitError(code, message)
+    : new OtpkitError(code, message, { cause });
 }
 
 /** A short, printable rendering of a non-secret value for a message. */
@@ -66,7 +79,8 @@ function pctDecode(s: string, plusIsSpace: boolean, where: string): string {
       const bytes: number[] = [];
       while (i < s.length && s.charCodeAt(i) === 0x25) {
         const hex = s.slice(i + 1, i + 3);
-        if (!/^[0-9A-Fa-f]{2}$/.test(hex)) fail('ERR_URI_ENCODING', `malformed percent-escape in the ${where} at index ${i}`);
+        if (!/^[0-9A-Fa-f]{2}$/.test(hex))
+          fail('ERR_URI_ENCODING', `malformed percent-escape in the ${where} at index ${i}`);
         bytes.push(parseInt(hex, 16));
         i += 3;
       }
@@ -110,10 +124,17 @@ function parseOptions(options: unknown): Options {
   const o = aoptions<ParseOtpauthURIOptions>(options, OPTION_KEYS);
   return {
     allowShort:
-      o.allowInsecureShortSecret === undefined ? false : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret'),
+      o.allowInsecureShortSecret === undefined
+        ? false
+        : abool(o.allowInsecureShortSecret, 'allowInsecureShortSecret'),
     maxLength:
-      o.maxLength === undefined ? DEFAULT_MAX_URI_LENGTH : aint(o.maxLength, 'maxLength', 1, MAX_MAX_LENGTH, 'ERR_OPTION_INVALID'),
-    ignoreTrailingBits: o.ignoreTrailingBits === undefined ? false : abool(o.ignoreTrailingBits, 'ignoreTrailingBits'),
+      o.maxLength === undefined
+        ? DEFAULT_MAX_URI_LENGTH
+        : aint(o.maxLength, 'maxLength', 1, MAX_MAX_LENGTH, 'ERR_OPTION_INVALID'),
+    ignoreTrailingBits:
+      o.ignoreTrailingBits === undefined
+        ? false
+        : abool(o.ignoreTrailingBits, 'ignoreTrailingBits'),
   };
 }
 
@@ -122,7 +143,8 @@ function parseOptions(options: unknown): Options {
 
 /** 1. Size first: nothing is decoded or scanned before the cap. */
 function checkSize(uri: string, maxLength: number): void {
-  if (uri.length > maxLength) fail('ERR_URI_TOO_LONG', `the URI is ${uri.length} characters; at most ${maxLength} allowed`);
+  if (uri.length > maxLength)
+    fail('ERR_URI_TOO_LONG', `the URI is ${uri.length} characters; at most ${maxLength} allowed`);
 }
 
 /** 2. Scheme (case-insensitive, RFC 3986 §3.1), and what no part of the URI may contain. */
@@ -136,8 +158,10 @@ function checkScheme(uri: string): void {
         : 'not an otpauth:// URI',
     );
   }
-  if (LONE_SURROGATE.test(uri)) fail('ERR_URI_ENCODING', 'the URI contains an unpaired UTF-16 surrogate');
-  if (uri.indexOf('#') >= 0) fail('ERR_URI_ENCODING', 'the URI contains a raw "#" (a fragment); percent-encode it as %23');
+  if (LONE_SURROGATE.test(uri))
+    fail('ERR_URI_ENCODING', 'the URI contains an unpaired UTF-16 surrogate');
+  if (uri.indexOf('#') >= 0)
+    fail('ERR_URI_ENCODING', 'the URI contains a raw "#" (a fragment); percent-encode it as %23');
 }
 
 /**
@@ -152,7 +176,9 @@ function parseType(rest: string): { type: 'totp' | 'hotp'; end: number } {
   if (type !== 'totp' && type !== 'hotp')
     fail(
       'ERR_URI_TYPE',
-      /^[A-Za-z0-9-]{1,16}$/.test(typeRaw) ? `unknown type ${show(typeRaw)}; expected totp or hotp` : 'invalid type; expected totp or hotp',
+      /^[A-Za-z0-9-]{1,16}$/.test(typeRaw)
+        ? `unknown type ${show(typeRaw)}; expected totp or hotp`
+        : 'invalid type; expected totp or hotp',
     );
   return { type, end };
 }
@@ -166,21 +192,33 @@ function parseType(rest: string): { type: 'totp' | 'hotp'; end: number } {
 function parseLabel(raw: string): { issuer: string | undefined; account: string } {
   let sepAt = -1;
   let sepLen = 0;
-  for (let i = 0; i < raw.length; ) {
+  for (let i = 0; i < raw.length;) {
     const escaped = raw.charCodeAt(i) === 0x25;
     const unit = escaped ? raw.slice(i, i + 3) : (raw[i] as string);
-    if (escaped && !/^%[0-9A-Fa-f]{2}$/.test(unit)) fail('ERR_URI_ENCODING', `malformed percent-escape in the label at index ${i}`);
+    if (escaped && !/^%[0-9A-Fa-f]{2}$/.test(unit))
+      fail('ERR_URI_ENCODING', `malformed percent-escape in the label at index ${i}`);
     if (unit === ':' || unit === '%3A' || unit === '%3a') {
-      if (sepAt >= 0) fail('ERR_URI_LABEL', 'the label has more than one ":" (or %3A); issuer and account may not contain a colon');
+      if (sepAt >= 0)
+        fail(
+          'ERR_URI_LABEL',
+          'the label has more than one ":" (or %3A); issuer and account may not contain a colon',
+        );
       sepAt = i;
       sepLen = unit.length;
     }
     i += unit.length;
   }
-  if (sepAt < 0) return { issuer: undefined, account: checkName(pctDecode(raw, false, 'label'), 'account name') };
+  if (sepAt < 0)
+    return {
+      issuer: undefined,
+      account: checkName(pctDecode(raw, false, 'label'), 'account name'),
+    };
   const issuer = checkName(pctDecode(raw.slice(0, sepAt), false, 'label'), 'label issuer');
   // Optional `%20`s after the separator (or raw spaces some generators leave): checkName trims them.
-  return { issuer, account: checkName(pctDecode(raw.slice(sepAt + sepLen), false, 'label'), 'account name') };
+  return {
+    issuer,
+    account: checkName(pctDecode(raw.slice(sepAt + sepLen), false, 'label'), 'account name'),
+  };
 }
 
 /** 5. Parameters: the raw (still encoded) values by name, rejecting malformed and duplicate names. */
@@ -193,13 +231,18 @@ function parseQuery(query: string): Map<string, string> {
     const name = eq < 0 ? seg : seg.slice(0, eq);
     // Names are matched raw (never percent-decoded), so `secr%65t` cannot smuggle a second secret.
     const k = paramNameKind(name);
-    if (k === 'malformed') fail('ERR_URI_PARAM', 'a parameter name is empty or not of the form [A-Za-z0-9_.-]+');
+    if (k === 'malformed')
+      fail('ERR_URI_PARAM', 'a parameter name is empty or not of the form [A-Za-z0-9_.-]+');
     if (eq < 0) fail('ERR_URI_PARAM', `parameter "${name}" has no "=" value`);
-    if (params.has(name)) fail('ERR_URI_DUPLICATE_PARAM', `parameter "${name}" appears more than once`);
+    if (params.has(name))
+      fail('ERR_URI_DUPLICATE_PARAM', `parameter "${name}" appears more than once`);
     // Names are case-sensitive; a case variant of a known name is rejected rather than kept as an
     // unknown one, because case-insensitive apps would read `Issuer=Evil` as the issuer.
     if (k === 'case-variant')
-      fail('ERR_URI_PARAM', `parameter names are case-sensitive: "${name}" must be written "${name.toLowerCase()}"`);
+      fail(
+        'ERR_URI_PARAM',
+        `parameter names are case-sensitive: "${name}" must be written "${name.toLowerCase()}"`,
+      );
     params.set(name, seg.slice(eq + 1));
   }
   return params;
@@ -209,14 +252,19 @@ function parseQuery(query: string): Map<string, string> {
 type Values = (name: string) => string | undefined;
 
 /** 6. Secret: lenient base32 (case, spaces, hyphens, optional padding), then the shared length rule. */
-function parseSecret(text: string | undefined, allowShort: boolean, ignoreTrailingBits: boolean): Uint8Array {
+function parseSecret(
+  text: string | undefined,
+  allowShort: boolean,
+  ignoreTrailingBits: boolean,
+): Uint8Array {
   if (text === undefined) fail('ERR_URI_SECRET_MISSING', 'the "secret" parameter is missing');
   if (text === '') fail('ERR_URI_SECRET_MISSING', 'the "secret" parameter is empty');
   let secret: Uint8Array;
   try {
     secret = decodeBase32(text, { loose: true, ignoreTrailingBits });
   } catch (e) {
-    if (e instanceof OtpkitError) fail('ERR_URI_SECRET', `the "secret" parameter is not valid base32 (${e.code})`, e);
+    if (e instanceof OtpkitError)
+      fail('ERR_URI_SECRET', `the "secret" parameter is not valid base32 (${e.code})`, e);
     throw e;
   }
   const n = secret.length;
@@ -247,14 +295,16 @@ function asciiUpper(s: string): string {
 function parseAlgorithm(text: string | undefined): HashAlgorithm {
   if (text === undefined) return 'SHA1';
   const a = asciiUpper(text);
-  if (!ALGORITHMS.has(a)) fail('ERR_URI_PARAM', `unsupported "algorithm" ${show(text)}; expected SHA1, SHA256 or SHA512`);
+  if (!ALGORITHMS.has(a))
+    fail('ERR_URI_PARAM', `unsupported "algorithm" ${show(text)}; expected SHA1, SHA256 or SHA512`);
   return a as HashAlgorithm;
 }
 
 /** 7b. Digits: 6, 7 or 8, default 6. */
 function parseDigits(text: string | undefined): number {
   if (text === undefined) return 6;
-  if (!/^[678]$/.test(text)) fail('ERR_URI_PARAM', `invalid "digits" ${show(text)}; expected 6, 7 or 8`);
+  if (!/^[678]$/.test(text))
+    fail('ERR_URI_PARAM', `invalid "digits" ${show(text)}; expected 6, 7 or 8`);
   return Number(text);
 }
 
@@ -263,25 +313,37 @@ function parseMoving(type: 'totp' | 'hotp', value: Values): { period?: number; c
   const periodText = value('period');
   const counterText = value('counter');
   if (type === 'totp') {
-    if (counterText !== undefined) fail('ERR_URI_PARAM', 'the "counter" parameter applies to hotp only');
+    if (counterText !== undefined)
+      fail('ERR_URI_PARAM', 'the "counter" parameter applies to hotp only');
     if (periodText === undefined) return { period: 30 };
     if (!/^[1-9][0-9]{0,2}$/.test(periodText) || Number(periodText) > 120)
       fail('ERR_URI_PARAM', `invalid "period" ${show(periodText)}; expected 1 to 120 seconds`);
     return { period: Number(periodText) };
   }
-  if (periodText !== undefined) fail('ERR_URI_PARAM', 'the "period" parameter applies to totp only');
-  if (counterText === undefined) fail('ERR_URI_COUNTER_MISSING', 'the "counter" parameter is required for hotp');
+  if (periodText !== undefined)
+    fail('ERR_URI_PARAM', 'the "period" parameter applies to totp only');
+  if (counterText === undefined)
+    fail('ERR_URI_COUNTER_MISSING', 'the "counter" parameter is required for hotp');
   if (!/^[0-9]{1,20}$/.test(counterText) || BigInt(counterText) > MAX_COUNTER)
-    fail('ERR_URI_COUNTER', `invalid "counter" ${show(counterText)}; expected a decimal integer 0..2^64-1`);
+    fail(
+      'ERR_URI_COUNTER',
+      `invalid "counter" ${show(counterText)}; expected a decimal integer 0..2^64-1`,
+    );
   return { counter: BigInt(counterText) };
 }
 
 /** 8. Issuer: the `issuer` parameter, trimmed, must equal the label prefix when both are given. */
-function parseIssuer(labelIssuer: string | undefined, text: string | undefined): string | undefined {
+function parseIssuer(
+  labelIssuer: string | undefined,
+  text: string | undefined,
+): string | undefined {
   if (text === undefined) return labelIssuer;
   const issuer = checkName(text, 'issuer parameter');
   if (labelIssuer !== undefined && labelIssuer !== issuer)
-    fail('ERR_URI_ISSUER_MISMATCH', 'the "issuer" parameter differs from the issuer prefix of the label');
+    fail(
+      'ERR_URI_ISSUER_MISMATCH',
+      'the "issuer" parameter differs from the issuer prefix of the label',
+    );
   return issuer;
 }
 
@@ -294,7 +356,10 @@ function parseImage(text: string | undefined): string | undefined {
 }
 
 /** 9b. Every other parameter, kept verbatim in a frozen object, but without control characters. */
-function parseExtra(names: Iterable<string>, value: Values): Readonly<Record<string, string>> | undefined {
+function parseExtra(
+  names: Iterable<string>,
+  value: Values,
+): Readonly<Record<string, string>> | undefined {
   const entries: [string, string][] = [];
   for (const name of names) {
     if (KNOWN_PARAMS.has(name)) continue;
@@ -374,7 +439,8 @@ function parseExtra(names: Iterable<string>, value: Values): Readonly<Record<str
  * @see RFC 3986 §2.1, §3.1, §3.2.2
  */
 export function parseOtpauthURI(uri: string, options?: ParseOtpauthURIOptions): OtpauthParams {
-  if (typeof uri !== 'string') throw typeError('ERR_OPTION_TYPE', `"uri" expected string, got ${kind(uri)}`);
+  if (typeof uri !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"uri" expected string, got ${kind(uri)}`);
   const o = parseOptions(options);
   checkSize(uri, o.maxLength);
   checkScheme(uri);
@@ -395,5 +461,16 @@ export function parseOtpauthURI(uri: string, options?: ParseOtpauthURIOptions): 
   const issuer = parseIssuer(label.issuer, value('issuer'));
   const image = parseImage(value('image'));
   const extra = parseExtra(params.keys(), value);
-  return freezeParams(type, secret, label.account, issuer, algorithm, digits, period, counter, image, extra);
+  return freezeParams(
+    type,
+    secret,
+    label.account,
+    issuer,
+    algorithm,
+    digits,
+    period,
+    counter,
+    image,
+    extra,
+  );
 }

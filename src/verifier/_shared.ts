@@ -35,17 +35,31 @@ const SCOPES: ReadonlySet<string> = /* @__PURE__ */ new Set(['otp', 'recovery'])
 /** @internal A throttle scope: exactly `'otp'` or `'recovery'` (default `'otp'`). */
 export function ascope(v: unknown): ThrottleScope {
   if (v === undefined) return 'otp';
-  if (typeof v !== 'string') throw typeError('ERR_OPTION_TYPE', `"scope" expected 'otp' | 'recovery', got ${kind(v)}`);
-  if (!SCOPES.has(v)) throw rangeError('ERR_OPTION_INVALID', `"scope" expected 'otp' | 'recovery', got a string of ${v.length} characters`);
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"scope" expected 'otp' | 'recovery', got ${kind(v)}`);
+  if (!SCOPES.has(v))
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"scope" expected 'otp' | 'recovery', got a string of ${v.length} characters`,
+    );
   return v as ThrottleScope;
 }
 
 /** @internal Checks that `v` has every method of a store contract, naming what is missing. */
-export function astoreShape<T>(v: unknown, title: string, contract: string, methods: readonly string[]): T {
-  if (typeof v !== 'object' || v === null) throw typeError('ERR_OPTION_TYPE', `"${title}" expected ${contract}, got ${kind(v)}`);
+export function astoreShape<T>(
+  v: unknown,
+  title: string,
+  contract: string,
+  methods: readonly string[],
+): T {
+  if (typeof v !== 'object' || v === null)
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected ${contract}, got ${kind(v)}`);
   for (const m of methods) {
     if (typeof (v as Record<string, unknown>)[m] !== 'function')
-      throw typeError('ERR_OPTION_TYPE', `"${title}" expected ${contract}: "${title}.${m}" is not a function`);
+      throw typeError(
+        'ERR_OPTION_TYPE',
+        `"${title}" expected ${contract}: "${title}.${m}" is not a function`,
+      );
   }
   return v as T;
 }
@@ -54,7 +68,10 @@ export function astoreShape<T>(v: unknown, title: string, contract: string, meth
 export function aotpStore(v: unknown, title = 'store'): OtpStore {
   const s = astoreShape<OtpStore>(v, title, 'an OtpStore', OTP_STORE_METHODS);
   if (typeof s.distributedSafe !== 'boolean')
-    throw typeError('ERR_OPTION_TYPE', `"${title}" expected an OtpStore: "${title}.distributedSafe" is not a boolean`);
+    throw typeError(
+      'ERR_OPTION_TYPE',
+      `"${title}" expected an OtpStore: "${title}.distributedSafe" is not a boolean`,
+    );
   return s;
 }
 
@@ -80,7 +97,11 @@ export function emitter<E>(onEvent: unknown, onError: unknown): (event: E) => vo
     if (hook === undefined) return;
     try {
       const r: unknown = hook(e);
-      if (typeof r === 'object' && r !== null && typeof (r as PromiseLike<unknown>).then === 'function')
+      if (
+        typeof r === 'object' &&
+        r !== null &&
+        typeof (r as PromiseLike<unknown>).then === 'function'
+      )
         (r as PromiseLike<unknown>).then(undefined, (error: unknown) => report(error, e));
     } catch (error) {
       report(error, e);
@@ -89,9 +110,15 @@ export function emitter<E>(onEvent: unknown, onError: unknown): (event: E) => vo
 }
 
 /** @internal The result of an attempt the throttle refused, from the bucket the store read. */
-export function refusal(policy: ThrottlePolicy, failures: number, lastFailureAt: number, now: number): ThrottleFailure {
+export function refusal(
+  policy: ThrottlePolicy,
+  failures: number,
+  lastFailureAt: number,
+  now: number,
+): ThrottleFailure {
   const gate = checkGate(policy, failures, lastFailureAt, now);
-  if (!gate.open && gate.reason === 'throttled') return { ok: false, reason: 'throttled', retryAfterMs: gate.retryAfterMs };
+  if (!gate.open && gate.reason === 'throttled')
+    return { ok: false, reason: 'throttled', retryAfterMs: gate.retryAfterMs };
   // A store only refuses a bucket that is locked or owes a delay; if our reading of the counters
   // says otherwise (a skewed clock), the refusal still stands and reads as the shortest wait.
   if (!gate.open) return { ok: false, reason: 'locked' };
@@ -122,10 +149,20 @@ export type GuardedState = Omit<OtpStore, 'distributedSafe'>;
 /** @internal The store calls `createVerifier` makes. */
 export type VerifierState = Pick<
   GuardedState,
-  'attemptTotp' | 'beginAttempt' | 'settleAttempt' | 'getThrottle' | 'resetThrottle' | 'getRecoveryCodeSet' | 'replaceRecoveryCodes'
+  | 'attemptTotp'
+  | 'beginAttempt'
+  | 'settleAttempt'
+  | 'getThrottle'
+  | 'resetThrottle'
+  | 'getRecoveryCodeSet'
+  | 'replaceRecoveryCodes'
 >;
 
-type Call = <T>(method: string, run: () => Promise<T>, valid: (v: unknown) => boolean) => Promise<T>;
+type Call = <T>(
+  method: string,
+  run: () => Promise<T>,
+  valid: (v: unknown) => boolean,
+) => Promise<T>;
 
 /**
  * @internal Wraps the calls `createVerifier` makes so that they fail closed: timeouts, rejections
@@ -137,11 +174,21 @@ export function guardVerifierState(store: OtpStore, timeoutMs: number): Verifier
   return {
     attemptTotp: (a) => call('attemptTotp', () => store.attemptTotp(a), isTotpOutcome),
     beginAttempt: (b) =>
-      call('beginAttempt', () => store.beginAttempt(b), isBeginOutcome(b.credentialIds, b.recoverySet, b.challengeHash !== undefined)),
-    settleAttempt: (s) => call('settleAttempt', () => store.settleAttempt(s), isSettleOutcome(s.claim.kind === 'recovery')),
+      call(
+        'beginAttempt',
+        () => store.beginAttempt(b),
+        isBeginOutcome(b.credentialIds, b.recoverySet, b.challengeHash !== undefined),
+      ),
+    settleAttempt: (s) =>
+      call(
+        'settleAttempt',
+        () => store.settleAttempt(s),
+        isSettleOutcome(s.claim.kind === 'recovery'),
+      ),
     getThrottle: (u, scope) => call('getThrottle', () => store.getThrottle(u, scope), isThrottle),
     resetThrottle: (u, scope) => call('resetThrottle', () => store.resetThrottle(u, scope), isVoid),
-    getRecoveryCodeSet: (u) => call('getRecoveryCodeSet', () => store.getRecoveryCodeSet(u), isCodeSet),
+    getRecoveryCodeSet: (u) =>
+      call('getRecoveryCodeSet', () => store.getRecoveryCodeSet(u), isCodeSet),
     replaceRecoveryCodes: (u, set, expected) =>
       call('replaceRecoveryCodes', () => store.replaceRecoveryCodes(u, set, expected), isBoolean),
   };
@@ -152,21 +199,34 @@ export function guardState(store: OtpStore, timeoutMs: number): GuardedState {
   const call: Call = (method, run, valid) => storeCall(method, timeoutMs, run, valid);
   return {
     ...guardVerifierState(store, timeoutMs),
-    getCredentials: (u, ids) => call('getCredentials', () => store.getCredentials(u, ids), isCredentialMap(ids)),
-    initCredential: (u, id, step, counter) => call('initCredential', () => store.initCredential(u, id, step, counter), isBoolean),
-    deleteCredentials: (u, ids) => call('deleteCredentials', () => store.deleteCredentials(u, ids), isVoid),
-    createChallenge: (r, max) => call('createChallenge', () => store.createChallenge(r, max), isVoid),
+    getCredentials: (u, ids) =>
+      call('getCredentials', () => store.getCredentials(u, ids), isCredentialMap(ids)),
+    initCredential: (u, id, step, counter) =>
+      call('initCredential', () => store.initCredential(u, id, step, counter), isBoolean),
+    deleteCredentials: (u, ids) =>
+      call('deleteCredentials', () => store.deleteCredentials(u, ids), isVoid),
+    createChallenge: (r, max) =>
+      call('createChallenge', () => store.createChallenge(r, max), isVoid),
     deleteChallenges: (u) => call('deleteChallenges', () => store.deleteChallenges(u), isVoid),
-    consumeStepUp: (u, h, now) => call('consumeStepUp', () => store.consumeStepUp(u, h, now), isBoolean),
+    consumeStepUp: (u, h, now) =>
+      call('consumeStepUp', () => store.consumeStepUp(u, h, now), isBoolean),
     eraseUser: (u) => call('eraseUser', () => store.eraseUser(u), isVoid),
     setChallengeCode: (u, h, code, now, expected) =>
       call('setChallengeCode', () => store.setChallengeCode(u, h, code, now, expected), isBoolean),
     createDevice: (r, max) => call('createDevice', () => store.createDevice(r, max), isVoid),
     rotateDevice: (u, kind, h, next, now, exp) =>
-      call('rotateDevice', () => store.rotateDevice(u, kind, h, next, now, exp), isRotation(u, kind, next)),
-    listDevices: (u, kind, now) => call('listDevices', () => store.listDevices(u, kind, now), isDeviceList(u, kind)),
-    revokeDevices: (u, kind, id) => call('revokeDevices', () => store.revokeDevices(u, kind, id), isCount),
-    reserveSend: (b, rule, now) => call('reserveSend', () => store.reserveSend(b, rule, now), isReservation),
-    releaseSend: (b, rule, now) => call('releaseSend', () => store.releaseSend(b, rule, now), isVoid),
+      call(
+        'rotateDevice',
+        () => store.rotateDevice(u, kind, h, next, now, exp),
+        isRotation(u, kind, next),
+      ),
+    listDevices: (u, kind, now) =>
+      call('listDevices', () => store.listDevices(u, kind, now), isDeviceList(u, kind)),
+    revokeDevices: (u, kind, id) =>
+      call('revokeDevices', () => store.revokeDevices(u, kind, id), isCount),
+    reserveSend: (b, rule, now) =>
+      call('reserveSend', () => store.reserveSend(b, rule, now), isReservation),
+    releaseSend: (b, rule, now) =>
+      call('releaseSend', () => store.releaseSend(b, rule, now), isVoid),
   };
 }

@@ -20,13 +20,16 @@ export type ThrottleFailure =
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterMs: number };
 
 /** A failed store-backed verification. `retryAfterMs` is set for `'throttled'`. */
-export type VerifierFailure = { readonly ok: false; readonly reason: 'malformed' | 'invalid' | 'replayed' } | ThrottleFailure;
+export type VerifierFailure =
+  { readonly ok: false; readonly reason: 'malformed' | 'invalid' | 'replayed' } | ThrottleFailure;
 
 /** Result of {@link Verifier.verifyTOTP} and {@link Verifier.confirmTOTP}. */
-export type VerifierTOTPResult = { readonly ok: true; readonly delta: number; readonly step: number } | VerifierFailure;
+export type VerifierTOTPResult =
+  { readonly ok: true; readonly delta: number; readonly step: number } | VerifierFailure;
 
 /** Result of {@link Verifier.verifyHOTP}. */
-export type VerifierHOTPResult = { readonly ok: true; readonly counter: bigint; readonly next: bigint } | VerifierFailure;
+export type VerifierHOTPResult =
+  { readonly ok: true; readonly counter: bigint; readonly next: bigint } | VerifierFailure;
 
 /**
  * Result of {@link Verifier.redeemRecoveryCode}. A malformed, used, replaced, unknown or other
@@ -39,7 +42,12 @@ export type RecoveryRedeemResult =
 
 /** A structured audit event. Never contains secrets, tokens or recovery codes. */
 export type VerifierEvent =
-  | { readonly type: 'success'; readonly factor: 'totp' | 'hotp' | 'recovery'; readonly userId: string; readonly credentialId: string }
+  | {
+      readonly type: 'success';
+      readonly factor: 'totp' | 'hotp' | 'recovery';
+      readonly userId: string;
+      readonly credentialId: string;
+    }
   | {
       readonly type: 'failure';
       readonly factor: 'totp' | 'hotp' | 'recovery';
@@ -48,7 +56,12 @@ export type VerifierEvent =
       readonly reason: VerifierFailureReason;
     }
   | { readonly type: 'recovery-code-used'; readonly userId: string; readonly remaining: number }
-  | { readonly type: 'recovery-codes-issued'; readonly userId: string; readonly count: number; readonly replaced: boolean }
+  | {
+      readonly type: 'recovery-codes-issued';
+      readonly userId: string;
+      readonly count: number;
+      readonly replaced: boolean;
+    }
   /** The failure that locked the bucket: emitted once, on the transition. */
   | { readonly type: 'locked'; readonly userId: string; readonly scope: ThrottleScope }
   /** `unlock` reset a bucket. */
@@ -201,11 +214,14 @@ export interface Verifier {
    * Throttle status of `(userId, scope)`; scope is `'otp'` (all TOTP/HOTP credentials, the default)
    * or `'recovery'`. Any other scope is a `RangeError`.
    */
-  throttleStatus(userId: string, scope?: ThrottleScope, options?: ThrottleStatusOptions): Promise<ThrottleStatus>;
+  throttleStatus(
+    userId: string,
+    scope?: ThrottleScope,
+    options?: ThrottleStatusOptions,
+  ): Promise<ThrottleStatus>;
   /**
    * Clears the failure count of `(userId, scope)`, lifting a lock (an administrator or support
    * action). Any scope but `'otp'` and `'recovery'` is a `RangeError`, so a typo never looks as if it worked.
    */
   unlock(userId: string, scope?: ThrottleScope): Promise<void>;
 }
-

@@ -38,7 +38,14 @@ import {
   scanHOTPToken,
   scanTOTP,
 } from '../verify.js';
-import { aotpStore, ascope, emitter, guardVerifierState, refusal, totpCandidates } from './_shared.js';
+import {
+  aotpStore,
+  ascope,
+  emitter,
+  guardVerifierState,
+  refusal,
+  totpCandidates,
+} from './_shared.js';
 import type {
   RecoveryIssueInput,
   RecoveryRedeemInput,
@@ -59,19 +66,51 @@ import type {
 } from './types.js';
 
 const VERIFIER_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
-  'store', 'window', 'throttle', 'learnDrift', 'maxDrift', 'storeTimeoutMs', 'now', 'onEvent', 'onEventError', 'recoveryHash',
+  'store',
+  'window',
+  'throttle',
+  'learnDrift',
+  'maxDrift',
+  'storeTimeoutMs',
+  'now',
+  'onEvent',
+  'onEventError',
+  'recoveryHash',
 ]);
 // Spelled out (no spreads) so bundlers can drop these sets from apps that never create a verifier.
 const TOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
-  'userId', 'credentialId', 'secret', 'token', 'window',
-  'algorithm', 'digits', 'allowInsecureShortSecret', 'period', 't0', 'now',
+  'userId',
+  'credentialId',
+  'secret',
+  'token',
+  'window',
+  'algorithm',
+  'digits',
+  'allowInsecureShortSecret',
+  'period',
+  't0',
+  'now',
 ]);
 const HOTP_INPUT_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
-  'userId', 'credentialId', 'secret', 'token', 'initialCounter', 'lookAhead',
-  'algorithm', 'digits', 'allowInsecureShortSecret', 'now',
+  'userId',
+  'credentialId',
+  'secret',
+  'token',
+  'initialCounter',
+  'lookAhead',
+  'algorithm',
+  'digits',
+  'allowInsecureShortSecret',
+  'now',
 ]);
 const REDEEM_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'code', 'now']);
-const ISSUE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['userId', 'count', 'bits', 'groupSize', 'now']);
+const ISSUE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'userId',
+  'count',
+  'bits',
+  'groupSize',
+  'now',
+]);
 const STATUS_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(['now']);
 
 /** The throttle scope of recovery codes. */
@@ -116,20 +155,35 @@ export function createVerifier(options?: VerifierOptions): Verifier {
   const defaultWindow = awindow(o.window);
   const policy: ThrottlePolicy = resolveThrottle(o.throttle);
   const learnDrift = o.learnDrift === undefined ? true : abool(o.learnDrift, 'learnDrift');
-  const maxDrift = o.maxDrift === undefined ? MAX_WINDOW : aint(o.maxDrift, 'maxDrift', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW');
-  const timeoutMs = o.storeTimeoutMs === undefined ? 5000 : aint(o.storeTimeoutMs, 'storeTimeoutMs', 1, 600_000, 'ERR_OPTION_INVALID');
+  const maxDrift =
+    o.maxDrift === undefined
+      ? MAX_WINDOW
+      : aint(o.maxDrift, 'maxDrift', 0, MAX_WINDOW, 'ERR_OPTION_WINDOW');
+  const timeoutMs =
+    o.storeTimeoutMs === undefined
+      ? 5000
+      : aint(o.storeTimeoutMs, 'storeTimeoutMs', 1, 600_000, 'ERR_OPTION_INVALID');
   const clock = o.now ?? Date.now;
-  if (typeof clock !== 'function') throw typeError('ERR_OPTION_TYPE', `"now" expected a function, got ${kind(clock)}`);
+  if (typeof clock !== 'function')
+    throw typeError('ERR_OPTION_TYPE', `"now" expected a function, got ${kind(clock)}`);
   const emit = emitter<VerifierEvent>(o.onEvent, o.onEventError);
   const kept = o.recoveryHash === undefined ? undefined : keptHashOptions(o.recoveryHash);
   const recoveryHash = kept?.options;
   const s = guardVerifierState(store, timeoutMs);
 
   /** The time of a call: its own `now` if given, else the clock's; both validated the same way. */
-  const nowMs = (override: unknown): number => (override === undefined ? atime(clock(), 'now()') : atime(override));
+  const nowMs = (override: unknown): number =>
+    override === undefined ? atime(clock(), 'now()') : atime(override);
 
   type Factor = 'totp' | 'hotp' | 'recovery';
-  const closed = (factor: Factor, userId: string, credentialId: string, failures: number, lastFailureAt: number, now: number): ThrottleFailure => {
+  const closed = (
+    factor: Factor,
+    userId: string,
+    credentialId: string,
+    failures: number,
+    lastFailureAt: number,
+    now: number,
+  ): ThrottleFailure => {
     const fail = refusal(policy, failures, lastFailureAt, now);
     emit({ type: 'failure', factor, userId, credentialId, reason: fail.reason });
     return fail;
@@ -143,11 +197,15 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     failures: number,
   ): VerifierFailure => {
     emit({ type: 'failure', factor, userId, credentialId, reason });
-    if (failures === policy.maxFailures) emit({ type: 'locked', userId, scope: factor === 'recovery' ? RECOVERY_SCOPE : OTP_SCOPE });
+    if (failures === policy.maxFailures)
+      emit({ type: 'locked', userId, scope: factor === 'recovery' ? RECOVERY_SCOPE : OTP_SCOPE });
     return { ok: false, reason };
   };
 
-  const totp = async (input: VerifierTOTPInput, confirming: boolean): Promise<VerifierTOTPResult> => {
+  const totp = async (
+    input: VerifierTOTPInput,
+    confirming: boolean,
+  ): Promise<VerifierTOTPResult> => {
     const i = aoptions<VerifierTOTPInput>(input, TOTP_INPUT_KEYS, 'input');
     if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
     const userId = aid(i.userId, 'userId');
@@ -168,19 +226,48 @@ export function createVerifier(options?: VerifierOptions): Verifier {
       const reach = centreOnDrift ? maxDrift : 0;
       const candidates = totpCandidates(p, value, -p.past - reach, p.future + reach);
       const out = await s.attemptTotp({
-        userId, credentialId, scope: OTP_SCOPE, now, policy, step: p.step, candidates,
-        past: p.past, future: p.future, centreOnDrift, maxDrift: learned,
+        userId,
+        credentialId,
+        scope: OTP_SCOPE,
+        now,
+        policy,
+        step: p.step,
+        candidates,
+        past: p.past,
+        future: p.future,
+        centreOnDrift,
+        maxDrift: learned,
       });
-      if (out.status === 'closed') return closed('totp', userId, credentialId, out.failures, out.lastFailureAt, now);
-      if (out.status !== 'ok') return failed('totp', userId, credentialId, value < 0 ? 'malformed' : out.status, out.failures);
+      if (out.status === 'closed')
+        return closed('totp', userId, credentialId, out.failures, out.lastFailureAt, now);
+      if (out.status !== 'ok')
+        return failed(
+          'totp',
+          userId,
+          credentialId,
+          value < 0 ? 'malformed' : out.status,
+          out.failures,
+        );
       emit({ type: 'success', factor: 'totp', userId, credentialId });
       return { ok: true, delta: out.delta, step: p.step + out.delta };
     }
 
     // A lazy secret is opened only once the throttle admitted (and counted) the attempt.
-    const begun = await s.beginAttempt({ userId, scope: OTP_SCOPE, now, policy, credentialIds: [credentialId], recoverySet: false });
-    if (begun.status === 'closed') return closed('totp', userId, credentialId, begun.failures, begun.lastFailureAt, now);
-    if (begun.status !== 'admitted') throw new OtpkitError('ERR_STORE_CORRUPT', 'store.beginAttempt answered for a challenge that was not asked for');
+    const begun = await s.beginAttempt({
+      userId,
+      scope: OTP_SCOPE,
+      now,
+      policy,
+      credentialIds: [credentialId],
+      recoverySet: false,
+    });
+    if (begun.status === 'closed')
+      return closed('totp', userId, credentialId, begun.failures, begun.lastFailureAt, now);
+    if (begun.status !== 'admitted')
+      throw new OtpkitError(
+        'ERR_STORE_CORRUPT',
+        'store.beginAttempt answered for a challenge that was not asked for',
+      );
     if (value < 0) return failed('totp', userId, credentialId, 'malformed', begun.failures);
     const prepared = { ...p, key: prepareSecret(await resolveSecret(secret), p.otp) };
     const drift = centreOnDrift ? (begun.credentials[credentialId]?.drift ?? 0) : 0;
@@ -189,9 +276,13 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     const step = p.step + delta;
     const newDrift = learned === null ? 0 : Math.max(-learned, Math.min(learned, delta));
     const settled = await s.settleAttempt({
-      userId, scope: OTP_SCOPE, now, claim: { kind: 'totp', credentialId, step, drift: newDrift, create: true },
+      userId,
+      scope: OTP_SCOPE,
+      now,
+      claim: { kind: 'totp', credentialId, step, drift: newDrift, create: true },
     });
-    if (settled.status !== 'ok') return failed('totp', userId, credentialId, 'replayed', begun.failures);
+    if (settled.status !== 'ok')
+      return failed('totp', userId, credentialId, 'replayed', begun.failures);
     emit({ type: 'success', factor: 'totp', userId, credentialId });
     return { ok: true, delta, step };
   };
@@ -205,20 +296,41 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     const { secret, token, userId: _u, credentialId: _c, initialCounter, now: _n, ...rest } = i;
     // Validate everything (the counter included) before touching the store.
     const lazy = typeof secret === 'function';
-    const probe = prepareVerifyHOTP(lazy ? PLACEHOLDER_SECRET : secret, { ...rest, counter: initialCounter ?? 0 });
+    const probe = prepareVerifyHOTP(lazy ? PLACEHOLDER_SECRET : secret, {
+      ...rest,
+      counter: initialCounter ?? 0,
+    });
     const value = parseToken(token, probe.otp.digits);
-    const begun = await s.beginAttempt({ userId, scope: OTP_SCOPE, now, policy, credentialIds: [credentialId], recoverySet: false });
-    if (begun.status === 'closed') return closed('hotp', userId, credentialId, begun.failures, begun.lastFailureAt, now);
-    if (begun.status !== 'admitted') throw new OtpkitError('ERR_STORE_CORRUPT', 'store.beginAttempt answered for a challenge that was not asked for');
+    const begun = await s.beginAttempt({
+      userId,
+      scope: OTP_SCOPE,
+      now,
+      policy,
+      credentialIds: [credentialId],
+      recoverySet: false,
+    });
+    if (begun.status === 'closed')
+      return closed('hotp', userId, credentialId, begun.failures, begun.lastFailureAt, now);
+    if (begun.status !== 'admitted')
+      throw new OtpkitError(
+        'ERR_STORE_CORRUPT',
+        'store.beginAttempt answered for a challenge that was not asked for',
+      );
     if (value < 0) return failed('hotp', userId, credentialId, 'malformed', begun.failures);
     const stored = begun.credentials[credentialId]?.hotpCounter ?? null;
     const key = lazy ? prepareSecret(await resolveSecret(secret), probe.otp) : probe.key;
-    const result = hotpResult(scanHOTPToken({ ...probe, key, counter: stored ?? probe.counter }, value));
+    const result = hotpResult(
+      scanHOTPToken({ ...probe, key, counter: stored ?? probe.counter }, value),
+    );
     if (!result.ok) return failed('hotp', userId, credentialId, 'invalid', begun.failures);
     const settled = await s.settleAttempt({
-      userId, scope: OTP_SCOPE, now, claim: { kind: 'hotp', credentialId, expected: stored, next: result.next, create: true },
+      userId,
+      scope: OTP_SCOPE,
+      now,
+      claim: { kind: 'hotp', credentialId, expected: stored, next: result.next, create: true },
     });
-    if (settled.status !== 'ok') return failed('hotp', userId, credentialId, 'replayed', begun.failures);
+    if (settled.status !== 'ok')
+      return failed('hotp', userId, credentialId, 'replayed', begun.failures);
     emit({ type: 'success', factor: 'hotp', userId, credentialId });
     return result;
   };
@@ -227,11 +339,24 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     const i = aoptions<RecoveryRedeemInput>(input, REDEEM_KEYS, 'input');
     if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
     const userId = aid(i.userId, 'userId');
-    if (typeof i.code !== 'string') throw typeError('ERR_RECOVERY_TYPE', `"code" expected string, got ${kind(i.code)}`);
+    if (typeof i.code !== 'string')
+      throw typeError('ERR_RECOVERY_TYPE', `"code" expected string, got ${kind(i.code)}`);
     const now = nowMs(i.now);
-    const begun = await s.beginAttempt({ userId, scope: RECOVERY_SCOPE, now, policy, credentialIds: [], recoverySet: true });
-    if (begun.status === 'closed') return closed('recovery', userId, RECOVERY_SCOPE, begun.failures, begun.lastFailureAt, now);
-    if (begun.status !== 'admitted') throw new OtpkitError('ERR_STORE_CORRUPT', 'store.beginAttempt answered for a challenge that was not asked for');
+    const begun = await s.beginAttempt({
+      userId,
+      scope: RECOVERY_SCOPE,
+      now,
+      policy,
+      credentialIds: [],
+      recoverySet: true,
+    });
+    if (begun.status === 'closed')
+      return closed('recovery', userId, RECOVERY_SCOPE, begun.failures, begun.lastFailureAt, now);
+    if (begun.status !== 'admitted')
+      throw new OtpkitError(
+        'ERR_STORE_CORRUPT',
+        'store.beginAttempt answered for a challenge that was not asked for',
+      );
     const set = begun.recoverySet;
     let id: string | null;
     try {
@@ -241,14 +366,23 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     } catch (e) {
       // A stored hash that does not parse is corrupt storage: fail closed as such.
       if (e instanceof OtpkitError && e.code === 'ERR_RECOVERY_HASH')
-        throw new OtpkitError('ERR_STORE_CORRUPT', 'store.beginAttempt returned a malformed recovery-code hash', { cause: e });
+        throw new OtpkitError(
+          'ERR_STORE_CORRUPT',
+          'store.beginAttempt returned a malformed recovery-code hash',
+          { cause: e },
+        );
       throw e;
     }
     // Used, unknown and other users' codes all read 'invalid': no history leaks.
     const settled =
       id === null || set === null
         ? undefined
-        : await s.settleAttempt({ userId, scope: RECOVERY_SCOPE, now, claim: { kind: 'recovery', setId: set.setId, codeId: id } });
+        : await s.settleAttempt({
+            userId,
+            scope: RECOVERY_SCOPE,
+            now,
+            claim: { kind: 'recovery', setId: set.setId, codeId: id },
+          });
     if (settled === undefined || settled.status !== 'ok') {
       failed('recovery', userId, RECOVERY_SCOPE, 'invalid', begun.failures);
       return { ok: false, reason: 'invalid' };
@@ -270,21 +404,41 @@ export function createVerifier(options?: VerifierOptions): Verifier {
       // The pepper profile is only sound for codes of at least 112 bits (NIST SP 800-63B §5.1.2.2).
       if (bits === undefined) bits = PEPPER_DEFAULT_BITS;
       else if (typeof bits === 'number' && bits < PEPPER_MIN_BITS)
-        throw rangeError('ERR_OPTION_RECOVERY', `"bits" expected at least ${PEPPER_MIN_BITS} with "recoveryHash.pepper", got ${bits}`);
+        throw rangeError(
+          'ERR_OPTION_RECOVERY',
+          `"bits" expected at least ${PEPPER_MIN_BITS} with "recoveryHash.pepper", got ${bits}`,
+        );
     }
     const codes = generateRecoveryCodes({ ...generateOptions, bits });
     const current = await s.getRecoveryCodeSet(userId);
     const hashed = await hashRecoveryCodeSetAsync(codes, recoveryHash);
-    const set: RecoveryCodeSet = { setId: hex(randomBytes(16)), issuedAt: now, total: codes.length, codes: hashed };
+    const set: RecoveryCodeSet = {
+      setId: hex(randomBytes(16)),
+      issuedAt: now,
+      total: codes.length,
+      codes: hashed,
+    };
     // Compare-and-set on the set we read: of concurrent regenerations exactly one is stored, and
     // the others must not show their codes, which would never work.
     if (!(await s.replaceRecoveryCodes(userId, set, current?.setId ?? null)))
-      throw new OtpkitError('ERR_CONFLICT', 'recovery codes of this user were replaced concurrently; these codes were not stored');
-    emit({ type: 'recovery-codes-issued', userId, count: codes.length, replaced: current !== null });
+      throw new OtpkitError(
+        'ERR_CONFLICT',
+        'recovery codes of this user were replaced concurrently; these codes were not stored',
+      );
+    emit({
+      type: 'recovery-codes-issued',
+      userId,
+      count: codes.length,
+      replaced: current !== null,
+    });
     return codes;
   };
 
-  const throttleStatus = async (userId: string, scope?: ThrottleScope, options?: ThrottleStatusOptions): Promise<ThrottleStatus> => {
+  const throttleStatus = async (
+    userId: string,
+    scope?: ThrottleScope,
+    options?: ThrottleStatusOptions,
+  ): Promise<ThrottleStatus> => {
     aid(userId, 'userId');
     const sc = ascope(scope);
     const now = nowMs(aoptions<ThrottleStatusOptions>(options, STATUS_KEYS).now);
@@ -305,7 +459,8 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     issueRecoveryCodes,
     regenerateRecoveryCodes: issueRecoveryCodes,
     redeemRecoveryCode,
-    remainingRecoveryCodes: async (userId: string): Promise<number> => (await s.getRecoveryCodeSet(aid(userId, 'userId')))?.codes.length ?? 0,
+    remainingRecoveryCodes: async (userId: string): Promise<number> =>
+      (await s.getRecoveryCodeSet(aid(userId, 'userId')))?.codes.length ?? 0,
     throttleStatus,
     unlock: async (userId: string, scope?: ThrottleScope): Promise<void> => {
       const u = aid(userId, 'userId');

@@ -30,7 +30,12 @@ export function describeWithEnv(name: string, title: string, body: (value: strin
  * `describe(title, () => body(value))` when `value` (a URL, a binary path...) is known. Otherwise
  * fails in CI (`<what> is required in CI`) and skips loudly elsewhere.
  */
-export function describeRequiring(value: string | undefined, what: string, title: string, body: (value: string) => void): void {
+export function describeRequiring(
+  value: string | undefined,
+  what: string,
+  title: string,
+  body: (value: string) => void,
+): void {
   if (value !== undefined) {
     describe(title, () => body(value));
     return;
@@ -38,7 +43,9 @@ export function describeRequiring(value: string | undefined, what: string, title
   if (IN_CI) {
     describe(title, () => {
       it(`${what} is available`, () => {
-        throw new Error(`${what} is required in CI (.ci/run starts the servers and exports their settings)`);
+        throw new Error(
+          `${what} is required in CI (.ci/run starts the servers and exports their settings)`,
+        );
       });
     });
     return;
@@ -74,7 +81,11 @@ export function findBinary(explicit: string | undefined, name: string): string |
 }
 
 /** Polls `probe` until it resolves true or `timeoutMs` passes. */
-export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -110,11 +121,29 @@ export interface RedisServerProcess {
  * Starts a private `redis-server` on 127.0.0.1 with AOF `appendfsync always` in `dir`
  * (not daemonized, so the test owns the process and can SIGKILL it).
  */
-export async function startRedisServer(bin: string, dir: string, extraArgs: readonly string[] = []): Promise<RedisServerProcess> {
+export async function startRedisServer(
+  bin: string,
+  dir: string,
+  extraArgs: readonly string[] = [],
+): Promise<RedisServerProcess> {
   const port = await freePort();
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no',
-    '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--logfile', join(dir, 'redis.log'),
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'always',
+    '--save',
+    '',
+    '--logfile',
+    join(dir, 'redis.log'),
     ...extraArgs,
   ];
   let child!: ChildProcess;

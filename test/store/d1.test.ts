@@ -10,11 +10,25 @@
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OtpkitError } from '../../src/errors.js';
-import { createD1Store, d1Schema, migrateD1, type D1DatabaseLike, type D1PreparedStatementLike } from '../../src/store/d1.js';
+import {
+  createD1Store,
+  d1Schema,
+  migrateD1,
+  type D1DatabaseLike,
+  type D1PreparedStatementLike,
+} from '../../src/store/d1.js';
 import { createSqliteStore, sqliteSchema, type SqliteDatabase } from '../../src/store/sqlite.js';
 import { OTP_SCOPE, createVerifier } from '../../src/verifier/verifier.js';
 import { generateTOTP } from '../../src/totp.js';
-import { attempt, expectStoreError, SECRET, sqlStoreSuite, T, type Fresh, type Q } from './sql.shared.js';
+import {
+  attempt,
+  expectStoreError,
+  SECRET,
+  sqlStoreSuite,
+  T,
+  type Fresh,
+  type Q,
+} from './sql.shared.js';
 
 /**
  * The Worker the tests talk to: it runs the statements it is sent on its real `env.DB` binding
@@ -35,7 +49,12 @@ const WORKER = `export default {
     }
   },
 };`;
-const mf = new Miniflare({ modules: true, script: WORKER, compatibilityDate: '2025-06-01', d1Databases: ['DB'] });
+const mf = new Miniflare({
+  modules: true,
+  script: WORKER,
+  compatibilityDate: '2025-06-01',
+  d1Databases: ['DB'],
+});
 let url: URL | undefined;
 let proxy: D1DatabaseLike | undefined;
 /** miniflare's own D1 proxy of the binding (a round trip per call of the D1 API). */
@@ -52,7 +71,8 @@ function d1OverFetch(): D1DatabaseLike {
   const send = async (steps: readonly Sent[], batch: boolean): Promise<unknown[]> => {
     url ??= await mf.ready;
     const res = await fetch(url, { method: 'POST', body: JSON.stringify({ steps, batch }) });
-    const body = (await res.json()) as { ok: true; results: unknown[] } | { ok: false; name: string; message: string };
+    const body = (await res.json()) as
+      { ok: true; results: unknown[] } | { ok: false; name: string; message: string };
     if (!body.ok) throw Object.assign(new Error(body.message), { name: body.name });
     return body.results;
   };
@@ -64,7 +84,11 @@ function d1OverFetch(): D1DatabaseLike {
   });
   return {
     prepare: (sql) => statement(sql, []),
-    batch: (list) => send(list.map((s) => ({ sql: (s as unknown as Sent).sql, args: (s as unknown as Sent).args })), true),
+    batch: (list) =>
+      send(
+        list.map((s) => ({ sql: (s as unknown as Sent).sql, args: (s as unknown as Sent).args })),
+        true,
+      ),
   };
 }
 const binding = d1OverFetch();
@@ -76,10 +100,15 @@ afterAll(async () => {
 });
 
 /** Raw SQL on the binding: positional `?` parameters, the rows of `results`. */
-const raw = (db: D1DatabaseLike): Q => async (sql, ...args) => {
-  const r = (await db.prepare(sql).bind(...args).all()) as { results: Record<string, unknown>[] };
-  return r.results;
-};
+const raw =
+  (db: D1DatabaseLike): Q =>
+  async (sql, ...args) => {
+    const r = (await db
+      .prepare(sql)
+      .bind(...args)
+      .all()) as { results: Record<string, unknown>[] };
+    return r.results;
+  };
 
 let seq = 0;
 
@@ -103,7 +132,9 @@ describe('D1 store (miniflare local D1, SQL run by workerd)', () => {
 
   describe('batches and round trips', () => {
     /** The binding, counting what reaches D1: `batch` calls (with their sizes) and single `all()` calls. */
-    const counting = (db: D1DatabaseLike): { spy: D1DatabaseLike; batches: number[]; singles: string[] } => {
+    const counting = (
+      db: D1DatabaseLike,
+    ): { spy: D1DatabaseLike; batches: number[]; singles: string[] } => {
       const batches: number[] = [];
       const singles: string[] = [];
       const wrap = (st: D1PreparedStatementLike, sql: string): D1PreparedStatementLike => ({
@@ -116,7 +147,9 @@ describe('D1 store (miniflare local D1, SQL run by workerd)', () => {
         prepare: (sql) => wrap(db.prepare(sql), sql),
         batch: (list) => {
           batches.push(list.length);
-          return db.batch(list.map((s) => (s as unknown as { inner: D1PreparedStatementLike }).inner));
+          return db.batch(
+            list.map((s) => (s as unknown as { inner: D1PreparedStatementLike }).inner),
+          );
         },
       };
       return { spy, batches, singles };
@@ -140,7 +173,14 @@ describe('D1 store (miniflare local D1, SQL run by workerd)', () => {
       // A whole sign-in through the verifier: gate, evaluation and consumption in one batch.
       const v = createVerifier({ store });
       const now = T + 3_600_000;
-      expect(await v.verifyTOTP({ userId: 'rt-v', secret: SECRET, token: generateTOTP(SECRET, { now }), now })).toMatchObject({ ok: true });
+      expect(
+        await v.verifyTOTP({
+          userId: 'rt-v',
+          secret: SECRET,
+          token: generateTOTP(SECRET, { now }),
+          now,
+        }),
+      ).toMatchObject({ ok: true });
       expect(batches).toHaveLength(1);
       expect(singles).toEqual([]);
     });
@@ -150,11 +190,16 @@ describe('D1 store (miniflare local D1, SQL run by workerd)', () => {
       const q = raw(db);
       await migrateD1(db, { prefix: 'aon_' });
       const store = createD1Store({ db, prefix: 'aon_' });
-      expect(await store.attemptTotp(attempt('aon', { candidates: [] }))).toEqual({ status: 'invalid', failures: 1 });
+      expect(await store.attemptTotp(attempt('aon', { candidates: [] }))).toEqual({
+        status: 'invalid',
+        failures: 1,
+      });
       // The credentials table gone: the decision's first statements would run, its upsert cannot.
       await q('DROP TABLE "aon_credentials"');
       await expectStoreError(store.attemptTotp(attempt('aon')), 'ERR_STORE');
-      expect(await q('SELECT failures FROM "aon_throttle" WHERE user_id = ?', 'aon')).toEqual([{ failures: 1 }]);
+      expect(await q('SELECT failures FROM "aon_throttle" WHERE user_id = ?', 'aon')).toEqual([
+        { failures: 1 },
+      ]);
       expect(await q('SELECT * FROM "aon_scratch"')).toEqual([]);
     });
   });
@@ -167,10 +212,25 @@ describe('D1 store (miniflare local D1, SQL run by workerd)', () => {
       expect(await store.attemptTotp(attempt('m'))).toEqual({ status: 'ok', delta: 0 });
       await Promise.all([migrateD1(db, { prefix: 'mig_' }), migrateD1(db, { prefix: 'mig_' })]);
       expect(await store.attemptTotp(attempt('m'))).toEqual({ status: 'replayed', failures: 1 });
-      expect(d1Schema({ prefix: 'mig_' }).replace(/^-- .*\n/, '')).toBe(sqliteSchema({ prefix: 'mig_' }).replace(/^-- .*\n/, ''));
+      expect(d1Schema({ prefix: 'mig_' }).replace(/^-- .*\n/, '')).toBe(
+        sqliteSchema({ prefix: 'mig_' }).replace(/^-- .*\n/, ''),
+      );
       expect(d1Schema()).toContain('CREATE TABLE IF NOT EXISTS "otpkit_credentials"');
-      const tables = await raw(db)(`SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name LIKE 'mig\\_%' ESCAPE '\\' ORDER BY name`);
-      expect(tables.map((t) => t.name)).toEqual(['mig_challenges', 'mig_credentials', 'mig_devices', 'mig_factors', 'mig_recovery_codes', 'mig_recovery_sets', 'mig_scratch', 'mig_send_quotas', 'mig_step_ups', 'mig_throttle']);
+      const tables = await raw(db)(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name LIKE 'mig\\_%' ESCAPE '\\' ORDER BY name`,
+      );
+      expect(tables.map((t) => t.name)).toEqual([
+        'mig_challenges',
+        'mig_credentials',
+        'mig_devices',
+        'mig_factors',
+        'mig_recovery_codes',
+        'mig_recovery_sets',
+        'mig_scratch',
+        'mig_send_quotas',
+        'mig_step_ups',
+        'mig_throttle',
+      ]);
       for (const t of tables) expect(t.sql).toMatch(/\) STRICT/);
     });
 
@@ -179,27 +239,51 @@ describe('D1 store (miniflare local D1, SQL run by workerd)', () => {
       const store = createD1Store({ db, prefix: 'nothere_' });
       const e = await expectStoreError(store.getThrottle('secret-user-id', OTP_SCOPE), 'ERR_STORE');
       expect(String((e.cause as Error).message)).toMatch(/no such table/);
-      const e2 = await expectStoreError(store.replaceRecoveryCodes('secret-user-id', { setId: 's', issuedAt: 0, total: 1, codes: [{ id: 'c', hash: 'HASH-SECRET' }] }, null), 'ERR_STORE');
+      const e2 = await expectStoreError(
+        store.replaceRecoveryCodes(
+          'secret-user-id',
+          { setId: 's', issuedAt: 0, total: 1, codes: [{ id: 'c', hash: 'HASH-SECRET' }] },
+          null,
+        ),
+        'ERR_STORE',
+      );
       for (const x of [e, e2]) {
         const text = `${x.message} ${String(x.cause)} ${JSON.stringify(x.cause)} ${(x.cause as Error).stack ?? ''}`;
         expect(text).not.toContain('secret-user-id');
         expect(text).not.toContain('HASH-SECRET');
         // A fresh Error holding the driver error's name, message and code only.
-        expect(Object.keys(x.cause as object).filter((k) => k !== 'code' && k !== 'name')).toEqual([]);
+        expect(Object.keys(x.cause as object).filter((k) => k !== 'code' && k !== 'name')).toEqual(
+          [],
+        );
         expect(x.cause).toBeInstanceOf(Error);
       }
     });
 
     it('rejects bad prefixes, wrong types, unknown options and SQLite connections', async () => {
       const db = await d1Proxy();
-      for (const prefix of ['', 'A', '1a', 'a-b', 'a"b', 'sqlite_x', '_cf_', '_cf_kv', 'a'.repeat(42)]) {
+      for (const prefix of [
+        '',
+        'A',
+        '1a',
+        'a-b',
+        'a"b',
+        'sqlite_x',
+        '_cf_',
+        '_cf_kv',
+        'a'.repeat(42),
+      ]) {
         expect(() => createD1Store({ db, prefix })).toThrow(RangeError);
         expect(() => d1Schema({ prefix })).toThrow(RangeError);
         await expect(migrateD1(db, { prefix })).rejects.toThrow(RangeError);
       }
-      for (const prefix of [1, null, {}]) expect(() => createD1Store({ db, prefix: prefix as unknown as string })).toThrow(TypeError);
-      expect(() => createD1Store({ db, prefx: 'a_' } as unknown as { db: D1DatabaseLike })).toThrow(RangeError);
-      expect(() => createD1Store(undefined as unknown as { db: D1DatabaseLike })).toThrow(TypeError);
+      for (const prefix of [1, null, {}])
+        expect(() => createD1Store({ db, prefix: prefix as unknown as string })).toThrow(TypeError);
+      expect(() => createD1Store({ db, prefx: 'a_' } as unknown as { db: D1DatabaseLike })).toThrow(
+        RangeError,
+      );
+      expect(() => createD1Store(undefined as unknown as { db: D1DatabaseLike })).toThrow(
+        TypeError,
+      );
       expect(() => createD1Store({ db: null as unknown as D1DatabaseLike })).toThrow(TypeError);
       // A synchronous SQLite connection has prepare() but no batch(): not a D1 binding.
       const sqlite = { prepare: () => ({}), exec: () => undefined } as unknown as D1DatabaseLike;

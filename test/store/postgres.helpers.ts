@@ -8,11 +8,20 @@ import type { PgQueryable } from '../../src/store/postgres.js';
 
 /** The store's tables, without the prefix. */
 export const TABLES = [
-  'challenges', 'credentials', 'devices', 'factors', 'recovery_codes', 'recovery_sets', 'send_quotas', 'step_ups', 'throttle',
+  'challenges',
+  'credentials',
+  'devices',
+  'factors',
+  'recovery_codes',
+  'recovery_sets',
+  'send_quotas',
+  'step_ups',
+  'throttle',
 ] as const;
 
 /** The condition that selects a user's rows in a table (send quotas name their bucket instead). */
-export const ownedBy = (table: (typeof TABLES)[number]): string => (table === 'send_quotas' ? `kind = 'user' AND subject = $1` : 'user_id = $1');
+export const ownedBy = (table: (typeof TABLES)[number]): string =>
+  table === 'send_quotas' ? `kind = 'user' AND subject = $1` : 'user_id = $1';
 
 /** Unique prefixes for one test file's run: `<tag><random>_<n>_`. */
 export function prefixes(tag: string): () => string {
@@ -26,9 +35,16 @@ export const like = (prefix: string): string => `${prefix.replaceAll('_', '\\_')
 
 /** Drops every table and function whose name starts with the prefix. */
 export async function dropPrefix(pool: pg.Pool | pg.Client, prefix: string): Promise<void> {
-  const tables = await pool.query<{ t: string }>(`SELECT quote_ident(relname) AS t FROM pg_class WHERE relkind = 'r' AND relname LIKE $1`, [like(prefix)]);
-  if (tables.rows.length > 0) await pool.query(`DROP TABLE IF EXISTS ${tables.rows.map((r) => r.t).join(', ')} CASCADE`);
-  const fns = await pool.query<{ f: string }>(`SELECT oid::regprocedure::text AS f FROM pg_proc WHERE proname LIKE $1`, [like(prefix)]);
+  const tables = await pool.query<{ t: string }>(
+    `SELECT quote_ident(relname) AS t FROM pg_class WHERE relkind = 'r' AND relname LIKE $1`,
+    [like(prefix)],
+  );
+  if (tables.rows.length > 0)
+    await pool.query(`DROP TABLE IF EXISTS ${tables.rows.map((r) => r.t).join(', ')} CASCADE`);
+  const fns = await pool.query<{ f: string }>(
+    `SELECT oid::regprocedure::text AS f FROM pg_proc WHERE proname LIKE $1`,
+    [like(prefix)],
+  );
   for (const r of fns.rows) await pool.query(`DROP FUNCTION IF EXISTS ${r.f}`);
 }
 

@@ -13,24 +13,34 @@ const newPrefix = prefixes('otpkit_o');
 const SEEDS = [1, 2, 3, 0x5eed, 20260601];
 const STEPS = 600;
 
-describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store = memory store (seeded random operations)', (url) => {
-  let pool!: pg.Pool;
-  const made: string[] = [];
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: url, max: 4 });
-  });
-  afterAll(async () => {
-    try {
-      for (const p of made) await dropPrefix(pool, p);
-    } finally {
-      await pool.end();
-    }
-  });
+describeWithEnv(
+  'OTPKIT_PG_URL',
+  'PostgreSQL store = memory store (seeded random operations)',
+  (url) => {
+    let pool!: pg.Pool;
+    const made: string[] = [];
+    beforeAll(() => {
+      pool = new pg.Pool({ connectionString: url, max: 4 });
+    });
+    afterAll(async () => {
+      try {
+        for (const p of made) await dropPrefix(pool, p);
+      } finally {
+        await pool.end();
+      }
+    });
 
-  it.each(SEEDS)('seed %i: every outcome and all state identical', async (seed) => {
-    const prefix = newPrefix();
-    made.push(prefix);
-    await migratePostgres(pool, { prefix });
-    expect(await runStoreOracle(createPostgresStore({ client: pool, prefix }), seed, STEPS)).toBeNull();
-  }, 120_000);
-});
+    it.each(SEEDS)(
+      'seed %i: every outcome and all state identical',
+      async (seed) => {
+        const prefix = newPrefix();
+        made.push(prefix);
+        await migratePostgres(pool, { prefix });
+        expect(
+          await runStoreOracle(createPostgresStore({ client: pool, prefix }), seed, STEPS),
+        ).toBeNull();
+      },
+      120_000,
+    );
+  },
+);

@@ -13,7 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPostgresStore, migratePostgres, type PostgresStore } from '../../src/store/postgres.js';
+import {
+  createPostgresStore,
+  migratePostgres,
+  type PostgresStore,
+} from '../../src/store/postgres.js';
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier } from '../../src/verifier/verifier.js';
 import { describeWithEnv } from './_servers.js';
@@ -36,7 +40,11 @@ interface Worker {
 }
 
 function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
-  const child = fork(bundle, [], { env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(bundle, [], {
+    env,
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const waiters = new Set<(m: FromWorker) => boolean>();
   /** What to do with each waiter if the worker exits first: one exit listener per worker, not per wait. */
   const onExit = new Map<(m: FromWorker) => boolean, (code: number | null) => void>();
@@ -67,7 +75,11 @@ function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
         const timer = setTimeout(() => {
           waiters.delete(check);
           onExit.delete(check);
-          reject(new Error(`worker ${child.pid}: no reply within ${timeoutMs} ms${fatal ? ` (fatal: ${fatal})` : ''}`));
+          reject(
+            new Error(
+              `worker ${child.pid}: no reply within ${timeoutMs} ms${fatal ? ` (fatal: ${fatal})` : ''}`,
+            ),
+          );
         }, timeoutMs);
         const check = (m: FromWorker): boolean => {
           if (m.type === 'fatal') {
@@ -83,7 +95,11 @@ function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
         waiters.add(check);
         onExit.set(check, (code) => {
           clearTimeout(timer);
-          reject(new Error(`worker ${child.pid} exited with ${code}${fatal ? ` (fatal: ${fatal})` : ''}`));
+          reject(
+            new Error(
+              `worker ${child.pid} exited with ${code}${fatal ? ` (fatal: ${fatal})` : ''}`,
+            ),
+          );
         });
       });
     },
@@ -116,10 +132,19 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store: app servers as separate proc
     pool = new pg.Pool({ connectionString: url, max: 4 });
     await migratePostgres(pool, { prefix });
     store = createPostgresStore({ client: pool, prefix });
-    const env = { ...process.env, OTPKIT_PG_URL: url, OTPKIT_PG_PREFIX: prefix, OTPKIT_WORKER_PARALLEL: String(PARALLEL) };
+    const env = {
+      ...process.env,
+      OTPKIT_PG_URL: url,
+      OTPKIT_PG_PREFIX: prefix,
+      OTPKIT_WORKER_PARALLEL: String(PARALLEL),
+    };
     for (let i = 0; i < WORKERS; i++) workers.push(startWorker(bundle, env));
     // Every worker has its pool connected before any round starts.
-    await Promise.all(workers.map((w) => w.next((m): m is Extract<FromWorker, { type: 'ready' }> => m.type === 'ready')));
+    await Promise.all(
+      workers.map((w) =>
+        w.next((m): m is Extract<FromWorker, { type: 'ready' }> => m.type === 'ready'),
+      ),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -150,11 +175,18 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store: app servers as separate proc
   /** Arms every worker with `task`, then releases them all at once; returns every attempt's outcome. */
   const race = async (task: WorkerTask): Promise<string[]> => {
     const r = ++round;
-    const armed = workers.map((w) => w.next((m): m is Extract<FromWorker, { type: 'armed' }> => m.type === 'armed' && m.round === r));
+    const armed = workers.map((w) =>
+      w.next(
+        (m): m is Extract<FromWorker, { type: 'armed' }> => m.type === 'armed' && m.round === r,
+      ),
+    );
     for (const w of workers) w.send({ type: 'arm', round: r, task });
     await Promise.all(armed);
     const results = workers.map((w) =>
-      w.next((m): m is Extract<FromWorker, { type: 'result' }> => m.type === 'result' && m.round === r, 60_000),
+      w.next(
+        (m): m is Extract<FromWorker, { type: 'result' }> => m.type === 'result' && m.round === r,
+        60_000,
+      ),
     );
     for (const w of workers) w.send({ type: 'go', round: r });
     return (await Promise.all(results)).flatMap((m) => m.results);
@@ -168,13 +200,23 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store: app servers as separate proc
       for (let i = 0; i < ROUNDS; i++) {
         const userId = `totp-race-${lazy ? 'lazy-' : ''}${i}`;
         const now = T + i * 3_600_000;
-        const results = await race({ kind: 'totp', userId, secretHex: SECRET_HEX, token: generateTOTP(SECRET, { now }), now, lazy });
+        const results = await race({
+          kind: 'totp',
+          userId,
+          secretHex: SECRET_HEX,
+          token: generateTOTP(SECRET, { now }),
+          now,
+          lazy,
+        });
         expect(results).toHaveLength(WORKERS * PARALLEL);
         expect(tally(results)).toEqual({ ok: 1, replayed: WORKERS * PARALLEL - 1 });
-        expect((await store.getCredentials(userId, ['default'])).default?.lastStep).toBe(Math.floor(now / 30_000));
+        expect((await store.getCredentials(userId, ['default'])).default?.lastStep).toBe(
+          Math.floor(now / 30_000),
+        );
         // One statement holds the bucket's lock from gate to reset, so the first attempt in is the
         // winner and every other one counts after it; two phases let early losers' counts be reset.
-        if (!lazy) expect((await store.getThrottle(userId, 'otp')).failures).toBe(WORKERS * PARALLEL - 1);
+        if (!lazy)
+          expect((await store.getThrottle(userId, 'otp')).failures).toBe(WORKERS * PARALLEL - 1);
       }
     });
 

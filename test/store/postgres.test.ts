@@ -12,8 +12,21 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OtpkitError } from '../../src/errors.js';
 import { generateHOTP } from '../../src/hotp.js';
-import { createPostgresStore, migratePostgres, postgresSchema, type PgQueryable, type PostgresStore } from '../../src/store/postgres.js';
-import type { AttemptPolicy, ChallengeRecord, DeviceRecord, FactorRecord, RecoveryCodeSet, TotpAttempt } from '../../src/store/types.js';
+import {
+  createPostgresStore,
+  migratePostgres,
+  postgresSchema,
+  type PgQueryable,
+  type PostgresStore,
+} from '../../src/store/postgres.js';
+import type {
+  AttemptPolicy,
+  ChallengeRecord,
+  DeviceRecord,
+  FactorRecord,
+  RecoveryCodeSet,
+  TotpAttempt,
+} from '../../src/store/types.js';
 import { factorStoreContract, storeContract, twoFactorContract } from '../../src/testing.js';
 import { decodeBase32 } from '../../src/base32.js';
 import { createTwoFactor } from '../../src/twofactor/twofactor.js';
@@ -26,45 +39,102 @@ const SECRET = new Uint8Array(20).map((_, i) => i * 11 + 3);
 const T = Date.UTC(2031, 5, 1);
 const STEP = Math.floor(T / 30_000);
 const MAX = (1n << 64n) - 1n;
-const POLICY: AttemptPolicy = { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 10 };
+const POLICY: AttemptPolicy = {
+  freeFailures: 3,
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  maxFailures: 10,
+};
 const newPrefix = prefixes('otpkit_t');
 
-const S = (codes: { id: string; hash: string }[], setId = 's1'): RecoveryCodeSet => ({ setId, issuedAt: 0, total: codes.length, codes });
+const S = (codes: { id: string; hash: string }[], setId = 's1'): RecoveryCodeSet => ({
+  setId,
+  issuedAt: 0,
+  total: codes.length,
+  codes,
+});
 const attempt = (userId: string, extra: Partial<TotpAttempt> = {}): TotpAttempt => ({
-  userId, credentialId: 'c', scope: OTP_SCOPE, now: T, policy: POLICY, step: STEP, candidates: [0],
-  past: 1, future: 1, centreOnDrift: true, maxDrift: 10, ...extra,
+  userId,
+  credentialId: 'c',
+  scope: OTP_SCOPE,
+  now: T,
+  policy: POLICY,
+  step: STEP,
+  candidates: [0],
+  past: 1,
+  future: 1,
+  centreOnDrift: true,
+  maxDrift: 10,
+  ...extra,
 });
 let hashSeq = 0;
 const challenge = (userId: string, extra: Partial<ChallengeRecord> = {}): ChallengeRecord => ({
-  hash: `${(++hashSeq).toString(16).padStart(8, '0')}`.repeat(8), userId, scope: OTP_SCOPE, recoveryScope: 'recovery',
-  createdAt: T, expiresAt: T + 300_000, attempts: 0, maxAttempts: 5, credentialIds: ['c'], payload: '{}', oob: null, ...extra,
+  hash: `${(++hashSeq).toString(16).padStart(8, '0')}`.repeat(8),
+  userId,
+  scope: OTP_SCOPE,
+  recoveryScope: 'recovery',
+  createdAt: T,
+  expiresAt: T + 300_000,
+  attempts: 0,
+  maxAttempts: 5,
+  credentialIds: ['c'],
+  payload: '{}',
+  oob: null,
+  ...extra,
 });
 const factor = (userId: string, id: string, extra: Partial<FactorRecord> = {}): FactorRecord => ({
-  userId, id, type: 'totp', label: 'Phone', status: 'pending', sealedSecret: `sealed:${id}`, hint: null, algorithm: 'SHA1', digits: 6,
-  period: 30, createdAt: T, confirmedAt: null, expiresAt: T + 600_000, ...extra,
+  userId,
+  id,
+  type: 'totp',
+  label: 'Phone',
+  status: 'pending',
+  sealedSecret: `sealed:${id}`,
+  hint: null,
+  algorithm: 'SHA1',
+  digits: 6,
+  period: 30,
+  createdAt: T,
+  confirmedAt: null,
+  expiresAt: T + 600_000,
+  ...extra,
 });
 const LIMITS = { maxPending: 3, maxConfirmed: 5 };
 /** A 64-digit hex "hash" (tokens and codes are stored as SHA-256 hex). */
 const hex = (n: number): string => n.toString(16).padStart(64, '0');
 const device = (userId: string, id: string, extra: Partial<DeviceRecord> = {}): DeviceRecord => ({
-  userId, id, kind: 'trusted', tokenHash: hex(1), previousHash: null, label: 'Firefox on Linux', createdAt: T, lastUsedAt: null,
-  expiresAt: T + 86_400_000, ...extra,
+  userId,
+  id,
+  kind: 'trusted',
+  tokenHash: hex(1),
+  previousHash: null,
+  label: 'Firefox on Linux',
+  createdAt: T,
+  lastUsedAt: null,
+  expiresAt: T + 86_400_000,
+  ...extra,
 });
 const RULE = { limit: 3, windowMs: 3_600_000, cooldownMs: 0 };
 
 /** A well-formed 6-digit code that matches no step in ±2 of `now` (for wrong-code attempts). */
 function wrongCode(now: number): string {
-  const near = new Set(Array.from({ length: 5 }, (_, i) => generateTOTP(SECRET, { now: now + (i - 2) * 30_000 })));
+  const near = new Set(
+    Array.from({ length: 5 }, (_, i) => generateTOTP(SECRET, { now: now + (i - 2) * 30_000 })),
+  );
   for (let i = 0; ; i++) {
     const c = String(i).padStart(6, '0');
     if (!near.has(c)) return c;
   }
 }
 
-async function expectStoreError(p: Promise<unknown>, code: 'ERR_STORE' | 'ERR_STORE_TIMEOUT' | 'ERR_STORE_CORRUPT'): Promise<OtpkitError> {
+async function expectStoreError(
+  p: Promise<unknown>,
+  code: 'ERR_STORE' | 'ERR_STORE_TIMEOUT' | 'ERR_STORE_CORRUPT',
+): Promise<OtpkitError> {
   const e: unknown = await p.then(
     (v) => {
-      throw new Error(`expected ${code}, resolved ${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x))}`);
+      throw new Error(
+        `expected ${code}, resolved ${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x))}`,
+      );
     },
     (err: unknown) => err,
   );
@@ -126,11 +196,30 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       const store = createPostgresStore({ client, prefix: await migrated(client) });
       const v = createVerifier({ store, recoveryHash: { logN: 10 } });
       const token = generateTOTP(SECRET, { now: T });
-      expect(await v.verifyTOTP({ userId: 'client', secret: SECRET, token, now: T })).toEqual({ ok: true, delta: 0, step: STEP });
-      expect(await v.verifyTOTP({ userId: 'client', secret: SECRET, token, now: T })).toEqual({ ok: false, reason: 'replayed' });
-      expect((await v.verifyHOTP({ userId: 'client', credentialId: 'h', secret: SECRET, token: generateHOTP(SECRET, 0), now: T })).ok).toBe(true);
+      expect(await v.verifyTOTP({ userId: 'client', secret: SECRET, token, now: T })).toEqual({
+        ok: true,
+        delta: 0,
+        step: STEP,
+      });
+      expect(await v.verifyTOTP({ userId: 'client', secret: SECRET, token, now: T })).toEqual({
+        ok: false,
+        reason: 'replayed',
+      });
+      expect(
+        (
+          await v.verifyHOTP({
+            userId: 'client',
+            credentialId: 'h',
+            secret: SECRET,
+            token: generateHOTP(SECRET, 0),
+            now: T,
+          })
+        ).ok,
+      ).toBe(true);
       const [code] = await v.issueRecoveryCodes({ userId: 'client', count: 2, now: T });
-      expect(await v.redeemRecoveryCode({ userId: 'client', code: code as string, now: T })).toEqual({ ok: true, remaining: 1 });
+      expect(
+        await v.redeemRecoveryCode({ userId: 'client', code: code as string, now: T }),
+      ).toEqual({ ok: true, remaining: 1 });
       expect(await store.addFactor(factor('client', 'f'), LIMITS, T)).toBe('added');
       expect(await store.confirmFactor('client', 'f', T, 5)).toBe('confirmed');
     } finally {
@@ -140,8 +229,14 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
 
   describe('the two-factor flow contract on PostgreSQL (one store; and the registry apart from the hot state)', () => {
     // A fresh schema per case, as the suite expects: app-wide send quotas and factor scans span a store.
-    for (const c of twoFactorContract(async () => ({ store: (await fresh()).store }), { userPrefix: 'flow-one' })) it(c.name, c.run, c.timeoutMs);
-    for (const c of twoFactorContract(async () => ({ factors: (await fresh()).store, state: (await fresh()).store }), { userPrefix: 'flow-two' }))
+    for (const c of twoFactorContract(async () => ({ store: (await fresh()).store }), {
+      userPrefix: 'flow-one',
+    }))
+      it(c.name, c.run, c.timeoutMs);
+    for (const c of twoFactorContract(
+      async () => ({ factors: (await fresh()).store, state: (await fresh()).store }),
+      { userPrefix: 'flow-two' },
+    ))
       it(`apart: ${c.name}`, c.run, c.timeoutMs);
   });
 
@@ -154,7 +249,10 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     it('a createVerifier TOTP attempt is ONE statement: success, wrong code, replay, refusal', async () => {
       const client = counting(pool);
       const store = createPostgresStore({ client, prefix });
-      const v = createVerifier({ store, throttle: { freeFailures: 0, baseDelayMs: 60_000, maxFailures: 10 } });
+      const v = createVerifier({
+        store,
+        throttle: { freeFailures: 0, baseDelayMs: 60_000, maxFailures: 10 },
+      });
       const token = generateTOTP(SECRET, { now: T });
       const outcomes: unknown[] = [];
       for (const t of [token, token, wrongCode(T)]) {
@@ -162,7 +260,11 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         outcomes.push(await v.verifyTOTP({ userId: 'one', secret: SECRET, token: t, now: T }));
         expect(client.sent.length - before).toBe(1);
       }
-      expect(outcomes).toEqual([{ ok: true, delta: 0, step: STEP }, { ok: false, reason: 'replayed' }, { ok: false, reason: 'throttled', retryAfterMs: 60_000 }]);
+      expect(outcomes).toEqual([
+        { ok: true, delta: 0, step: STEP },
+        { ok: false, reason: 'replayed' },
+        { ok: false, reason: 'throttled', retryAfterMs: 60_000 },
+      ]);
       expect(client.sent.every((q) => q.includes(`"${prefix}attempt_totp"`))).toBe(true);
     });
 
@@ -176,12 +278,29 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         return client.sent.length - before;
       };
       const token = generateHOTP(SECRET, 0);
-      expect(await count(() => v.verifyHOTP({ userId: 'two', secret: SECRET, token, now: T }))).toBe(2);
-      expect(await count(() => v.verifyHOTP({ userId: 'two', secret: SECRET, token: '000000', now: T }))).toBe(1);
-      expect(await count(() => v.verifyTOTP({ userId: 'two', secret: () => SECRET, token: generateTOTP(SECRET, { now: T }), now: T }))).toBe(2);
+      expect(
+        await count(() => v.verifyHOTP({ userId: 'two', secret: SECRET, token, now: T })),
+      ).toBe(2);
+      expect(
+        await count(() => v.verifyHOTP({ userId: 'two', secret: SECRET, token: '000000', now: T })),
+      ).toBe(1);
+      expect(
+        await count(() =>
+          v.verifyTOTP({
+            userId: 'two',
+            secret: () => SECRET,
+            token: generateTOTP(SECRET, { now: T }),
+            now: T,
+          }),
+        ),
+      ).toBe(2);
       const [code] = await v.issueRecoveryCodes({ userId: 'two', count: 2, now: T });
-      expect(await count(() => v.redeemRecoveryCode({ userId: 'two', code: code as string, now: T }))).toBe(2);
-      expect(await count(() => v.redeemRecoveryCode({ userId: 'two', code: code as string, now: T }))).toBe(1);
+      expect(
+        await count(() => v.redeemRecoveryCode({ userId: 'two', code: code as string, now: T })),
+      ).toBe(2);
+      expect(
+        await count(() => v.redeemRecoveryCode({ userId: 'two', code: code as string, now: T })),
+      ).toBe(1);
     });
 
     it('a sign-in through createTwoFactor: one statement for a refusal, two for a success', async () => {
@@ -189,13 +308,24 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       const store = createPostgresStore({ client, prefix });
       let now = T;
       const tf = createTwoFactor({
-        store, issuer: 'ACME', now: () => now, recoveryCodes: { hash: { logN: 10 } },
+        store,
+        issuer: 'ACME',
+        now: () => now,
+        recoveryCodes: { hash: { logN: 10 } },
         keys: { current: 'k1', keys: { k1: new Uint8Array(32).fill(7) } },
       });
       const enrollment = await tf.beginEnrollment({ userId: 'flow', account: 'flow@example.com' });
       if (!enrollment.ok) throw new Error(`enrollment: ${JSON.stringify(enrollment)}`);
       const key = decodeBase32(enrollment.manualKey.replace(/ /g, ''));
-      expect((await tf.confirmEnrollment({ userId: 'flow', factorId: enrollment.factorId, code: generateTOTP(key, { now }) })).ok).toBe(true);
+      expect(
+        (
+          await tf.confirmEnrollment({
+            userId: 'flow',
+            factorId: enrollment.factorId,
+            code: generateTOTP(key, { now }),
+          })
+        ).ok,
+      ).toBe(true);
       const count = async (f: () => Promise<{ ok: boolean }>): Promise<[boolean, number]> => {
         const before = client.sent.length;
         const r = await f();
@@ -203,9 +333,13 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       };
       const signIn = async (knownDeviceToken?: string): Promise<string | undefined> => {
         now += 60_000;
-        const challenge = await tf.startChallenge({ userId: 'flow', ...(knownDeviceToken === undefined ? {} : { knownDeviceToken }) });
+        const challenge = await tf.startChallenge({
+          userId: 'flow',
+          ...(knownDeviceToken === undefined ? {} : { knownDeviceToken }),
+        });
         if (!challenge.required) throw new Error('a challenge was expected');
-        const verify = (code: string) => tf.verifyChallenge({ challengeId: challenge.challengeId, code, userId: 'flow' });
+        const verify = (code: string) =>
+          tf.verifyChallenge({ challengeId: challenge.challengeId, code, userId: 'flow' });
         expect(await count(() => verify(wrongCode(now)))).toEqual([false, 1]);
         const before = client.sent.length;
         const r = await verify(generateTOTP(key, { now }));
@@ -227,18 +361,52 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       const calls: Array<[string, () => Promise<unknown>]> = [
         ['attemptTotp', () => s.attemptTotp(attempt('m'))],
         ['createChallenge', () => s.createChallenge(ch, 3)],
-        ['beginAttempt', () => s.beginAttempt({ userId: null, challengeHash: ch.hash, now: T, policy: POLICY, credentialIds: ['c'], recoverySet: true })],
-        ['settleAttempt', () => s.settleAttempt({ userId: 'm', scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: STEP + 1, drift: 0, create: false }, challengeHash: ch.hash, stepUp: { hash: 'f'.repeat(64), expiresAt: T + 1 } })],
+        [
+          'beginAttempt',
+          () =>
+            s.beginAttempt({
+              userId: null,
+              challengeHash: ch.hash,
+              now: T,
+              policy: POLICY,
+              credentialIds: ['c'],
+              recoverySet: true,
+            }),
+        ],
+        [
+          'settleAttempt',
+          () =>
+            s.settleAttempt({
+              userId: 'm',
+              scope: OTP_SCOPE,
+              now: T,
+              claim: { kind: 'totp', credentialId: 'c', step: STEP + 1, drift: 0, create: false },
+              challengeHash: ch.hash,
+              stepUp: { hash: 'f'.repeat(64), expiresAt: T + 1 },
+            }),
+        ],
         ['getThrottle', () => s.getThrottle('m', OTP_SCOPE)],
         ['resetThrottle', () => s.resetThrottle('m', null)],
         ['getCredentials', () => s.getCredentials('m', ['c', 'd'])],
         ['initCredential', () => s.initCredential('m', 'd', 5, 7n)],
         ['deleteCredentials', () => s.deleteCredentials('m', ['d'])],
-        ['replaceRecoveryCodes', () => s.replaceRecoveryCodes('m', S([{ id: 'r1', hash: 'h1' }]), null)],
+        [
+          'replaceRecoveryCodes',
+          () => s.replaceRecoveryCodes('m', S([{ id: 'r1', hash: 'h1' }]), null),
+        ],
         ['getRecoveryCodeSet', () => s.getRecoveryCodeSet('m')],
         ['deleteChallenges', () => s.deleteChallenges('m')],
         ['consumeStepUp', () => s.consumeStepUp('m', 'f'.repeat(64), T)],
-        ['setChallengeCode', () => s.setChallengeCode('m', ch.hash, { factorId: 'e', codeHash: hex(9), expiresAt: T + 1 }, T)],
+        [
+          'setChallengeCode',
+          () =>
+            s.setChallengeCode(
+              'm',
+              ch.hash,
+              { factorId: 'e', codeHash: hex(9), expiresAt: T + 1 },
+              T,
+            ),
+        ],
         ['createDevice', () => s.createDevice(device('m', 'd1'), 5)],
         ['rotateDevice', () => s.rotateDevice('m', 'trusted', hex(1), hex(2), T, null)],
         ['listDevices', () => s.listDevices('m', 'trusted', T)],
@@ -261,9 +429,23 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         expect(client.sent.length - before, name).toBe(1);
       }
       // Only the composite decisions are functions; the rest are plain statements.
-      const fns = client.sent.map((q) => /"otpkit_t\w+?_\d+_(\w+)"\(/.exec(q)?.[1]).filter((f) => f !== undefined && f !== 'read_int');
+      const fns = client.sent
+        .map((q) => /"otpkit_t\w+?_\d+_(\w+)"\(/.exec(q)?.[1])
+        .filter((f) => f !== undefined && f !== 'read_int');
       expect(new Set(fns)).toEqual(
-        new Set(['attempt_totp', 'create_challenge', 'begin_attempt', 'settle_attempt', 'set_challenge_code', 'create_device', 'rotate_device', 'reserve_send', 'add_factor', 'confirm_factor', 'erase_user']),
+        new Set([
+          'attempt_totp',
+          'create_challenge',
+          'begin_attempt',
+          'settle_attempt',
+          'set_challenge_code',
+          'create_device',
+          'rotate_device',
+          'reserve_send',
+          'add_factor',
+          'confirm_factor',
+          'erase_user',
+        ]),
       );
     });
   });
@@ -283,7 +465,9 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       const other = newPrefix();
       made.push(other);
       await Promise.all(Array.from({ length: 4 }, () => migratePostgres(pool, { prefix: other })));
-      expect(await createPostgresStore({ client: pool, prefix: other }).attemptTotp(attempt('m'))).toEqual({ status: 'ok', delta: 0 });
+      expect(
+        await createPostgresStore({ client: pool, prefix: other }).attemptTotp(attempt('m')),
+      ).toEqual({ status: 'ok', delta: 0 });
     });
 
     it('creates the documented columns, functions and index', async () => {
@@ -360,16 +544,40 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         'throttle.failures:integer:NO',
         'throttle.last_failure_at:bigint:NO',
       ]);
-      const tables = await pool.query<{ t: string }>(`SELECT relname AS t FROM pg_class WHERE relkind = 'r' AND relname LIKE $1 ORDER BY 1`, [like(prefix)]);
+      const tables = await pool.query<{ t: string }>(
+        `SELECT relname AS t FROM pg_class WHERE relkind = 'r' AND relname LIKE $1 ORDER BY 1`,
+        [like(prefix)],
+      );
       expect(tables.rows.map((r) => r.t.slice(prefix.length))).toEqual([...TABLES]);
-      const fns = await pool.query<{ f: string }>(`SELECT proname AS f FROM pg_proc WHERE proname LIKE $1 ORDER BY 1`, [like(prefix)]);
+      const fns = await pool.query<{ f: string }>(
+        `SELECT proname AS f FROM pg_proc WHERE proname LIKE $1 ORDER BY 1`,
+        [like(prefix)],
+      );
       expect(fns.rows.map((r) => r.f.slice(prefix.length))).toEqual([
-        'add_factor', 'attempt_totp', 'begin_attempt', 'confirm_factor', 'create_challenge', 'create_device', 'erase_user', 'gate',
-        'read_int', 'read_u64', 'reserve_send', 'rotate_device', 'set_challenge_code', 'settle_attempt',
+        'add_factor',
+        'attempt_totp',
+        'begin_attempt',
+        'confirm_factor',
+        'create_challenge',
+        'create_device',
+        'erase_user',
+        'gate',
+        'read_int',
+        'read_u64',
+        'reserve_send',
+        'rotate_device',
+        'set_challenge_code',
+        'settle_attempt',
       ]);
-      const idx = await pool.query(`SELECT 1 FROM pg_indexes WHERE indexname = $1 AND indexdef LIKE '%(user_id)%'`, [`${prefix}challenges_user`]);
+      const idx = await pool.query(
+        `SELECT 1 FROM pg_indexes WHERE indexname = $1 AND indexdef LIKE '%(user_id)%'`,
+        [`${prefix}challenges_user`],
+      );
       expect(idx.rowCount).toBe(1);
-      const collation = await pool.query<{ c: string }>(`SELECT collation_name AS c FROM information_schema.columns WHERE table_name = $1 AND column_name IN ('user_id', 'id')`, [`${prefix}factors`]);
+      const collation = await pool.query<{ c: string }>(
+        `SELECT collation_name AS c FROM information_schema.columns WHERE table_name = $1 AND column_name IN ('user_id', 'id')`,
+        [`${prefix}factors`],
+      );
       expect(collation.rows.map((r) => r.c)).toEqual(['C', 'C']);
     });
 
@@ -414,7 +622,9 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       const sql = postgresSchema();
       expect(sql).toContain('CREATE TABLE IF NOT EXISTS "otpkit_credentials"');
       expect(sql).toContain('CREATE OR REPLACE FUNCTION "otpkit_attempt_totp"(');
-      expect(postgresSchema({ prefix: 'auth_' })).toContain('CREATE TABLE IF NOT EXISTS "auth_throttle"');
+      expect(postgresSchema({ prefix: 'auth_' })).toContain(
+        'CREATE TABLE IF NOT EXISTS "auth_throttle"',
+      );
       expect(postgresSchema({ prefix: 'auth_' })).not.toContain('otpkit_');
     });
 
@@ -429,7 +639,20 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
 
   describe('options', () => {
     const ok = ['a', '_', 'otpkit_', 'app_2fa_', 'a'.repeat(41)];
-    const bad = ['', 'A', 'Otpkit_', '1abc', 'a-b', 'a b', 'a"b', "a'b", 'a;drop', 'ä_', 'a'.repeat(42), 'a.b'];
+    const bad = [
+      '',
+      'A',
+      'Otpkit_',
+      '1abc',
+      'a-b',
+      'a b',
+      'a"b',
+      "a'b",
+      'a;drop',
+      'ä_',
+      'a'.repeat(42),
+      'a.b',
+    ];
     it.each(ok)('accepts prefix %j', (prefix) => {
       expect(() => createPostgresStore({ client: pool, prefix })).not.toThrow();
       expect(postgresSchema({ prefix })).toContain(`"${prefix}credentials"`);
@@ -441,12 +664,22 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     });
     it('rejects wrong types and unknown options', async () => {
       for (const prefix of [42, null, ['a'], {}])
-        expect(() => createPostgresStore({ client: pool, prefix: prefix as unknown as string })).toThrow(TypeError);
+        expect(() =>
+          createPostgresStore({ client: pool, prefix: prefix as unknown as string }),
+        ).toThrow(TypeError);
       expect(() => createPostgresStore({ client: {} as PgQueryable })).toThrow(TypeError);
-      expect(() => createPostgresStore({ client: null as unknown as PgQueryable })).toThrow(TypeError);
-      expect(() => createPostgresStore(undefined as unknown as { client: PgQueryable })).toThrow(TypeError);
-      expect(() => createPostgresStore({ client: pool, prefx: 'a_' } as unknown as { client: PgQueryable })).toThrow(RangeError);
-      expect(() => postgresSchema({ prefx: 'a_' } as unknown as { prefix: string })).toThrow(RangeError);
+      expect(() => createPostgresStore({ client: null as unknown as PgQueryable })).toThrow(
+        TypeError,
+      );
+      expect(() => createPostgresStore(undefined as unknown as { client: PgQueryable })).toThrow(
+        TypeError,
+      );
+      expect(() =>
+        createPostgresStore({ client: pool, prefx: 'a_' } as unknown as { client: PgQueryable }),
+      ).toThrow(RangeError);
+      expect(() => postgresSchema({ prefx: 'a_' } as unknown as { prefix: string })).toThrow(
+        RangeError,
+      );
       await expect(migratePostgres({} as PgQueryable)).rejects.toThrow(TypeError);
     });
     it('says it is distributed-safe', () => {
@@ -463,11 +696,19 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
 
     it('keeps the HOTP counter 2^64−1 exactly (decimal text, numeric(20,0))', async () => {
       const claim = (expected: bigint | null, next: bigint) =>
-        store.settleAttempt({ userId: 'big', scope: OTP_SCOPE, now: T, claim: { kind: 'hotp', credentialId: 'c', expected, next, create: true } });
-      const counter = async (): Promise<bigint | null | undefined> => (await store.getCredentials('big', ['c'])).c?.hotpCounter;
+        store.settleAttempt({
+          userId: 'big',
+          scope: OTP_SCOPE,
+          now: T,
+          claim: { kind: 'hotp', credentialId: 'c', expected, next, create: true },
+        });
+      const counter = async (): Promise<bigint | null | undefined> =>
+        (await store.getCredentials('big', ['c'])).c?.hotpCounter;
       expect(await claim(null, MAX)).toEqual({ status: 'ok', remaining: null });
       expect(await counter()).toBe(MAX);
-      const raw = await pool.query(`SELECT hotp_counter::text AS v FROM "${prefix}credentials" WHERE user_id = 'big'`);
+      const raw = await pool.query(
+        `SELECT hotp_counter::text AS v FROM "${prefix}credentials" WHERE user_id = 'big'`,
+      );
       expect(raw.rows[0].v).toBe('18446744073709551615');
       // Just above 2^53 and 2^63: no float or signed-bigint rounding anywhere.
       expect((await claim(MAX, 9007199254740993n)).status).toBe('ok');
@@ -487,15 +728,43 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
 
     it('verifies HOTP through the verifier up to the counter 2^64−1', async () => {
       const v = createVerifier({ store });
-      const r = await v.verifyHOTP({ userId: 'hotp-top', secret: SECRET, token: generateHOTP(SECRET, MAX - 1n), initialCounter: MAX - 3n });
+      const r = await v.verifyHOTP({
+        userId: 'hotp-top',
+        secret: SECRET,
+        token: generateHOTP(SECRET, MAX - 1n),
+        initialCounter: MAX - 3n,
+      });
       expect(r).toEqual({ ok: true, counter: MAX - 1n, next: MAX });
       expect((await store.getCredentials('hotp-top', ['default'])).default?.hotpCounter).toBe(MAX);
     });
 
     it('keeps ids that differ only in one character apart (no collation, trimming or normalisation)', async () => {
-      const ids = ['a', 'A', 'a ', ' a', 'ä', 'a\u0308', '\u{1F600}', "o'brien", 'x"y', '%', '_', '__proto__', 'constructor', 'x'.repeat(256)];
-      for (const id of ids) expect(await store.attemptTotp(attempt(id, { credentialId: id }))).toEqual({ status: 'ok', delta: 0 });
-      for (const id of ids) expect(await store.attemptTotp(attempt(id, { credentialId: id }))).toEqual({ status: 'replayed', failures: 1 });
+      const ids = [
+        'a',
+        'A',
+        'a ',
+        ' a',
+        'ä',
+        'a\u0308',
+        '\u{1F600}',
+        "o'brien",
+        'x"y',
+        '%',
+        '_',
+        '__proto__',
+        'constructor',
+        'x'.repeat(256),
+      ];
+      for (const id of ids)
+        expect(await store.attemptTotp(attempt(id, { credentialId: id }))).toEqual({
+          status: 'ok',
+          delta: 0,
+        });
+      for (const id of ids)
+        expect(await store.attemptTotp(attempt(id, { credentialId: id }))).toEqual({
+          status: 'replayed',
+          failures: 1,
+        });
       const got = await store.getCredentials('__proto__', ['__proto__', 'constructor']);
       expect(Object.keys(got)).toEqual(['__proto__', 'constructor']);
       expect(Object.getOwnPropertyDescriptor(got, '__proto__')?.value?.lastStep).toBe(STEP);
@@ -510,8 +779,12 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         await expect(s.attemptTotp(attempt('u', { credentialId: id }))).rejects.toThrow(RangeError);
         await expect(s.getThrottle('u', id)).rejects.toThrow(RangeError);
         await expect(s.getCredentials('u', ['c', id])).rejects.toThrow(RangeError);
-        await expect(s.createChallenge(challenge('u', { hash: id }), 3)).rejects.toThrow(RangeError);
-        await expect(s.createChallenge(challenge('u', { credentialIds: [id] }), 3)).rejects.toThrow(RangeError);
+        await expect(s.createChallenge(challenge('u', { hash: id }), 3)).rejects.toThrow(
+          RangeError,
+        );
+        await expect(s.createChallenge(challenge('u', { credentialIds: [id] }), 3)).rejects.toThrow(
+          RangeError,
+        );
         await expect(s.consumeStepUp('u', id, T)).rejects.toThrow(RangeError);
         await expect(s.addFactor(factor('u', id), LIMITS, T)).rejects.toThrow(RangeError);
         await expect(s.renameFactor('u', 'f', id)).rejects.toThrow(RangeError);
@@ -519,44 +792,117 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         await expect(s.eraseUser(id)).rejects.toThrow(RangeError);
       }
       for (const text of ['a\u0000b', 'a\uD800']) {
-        await expect(s.createChallenge(challenge('u', { payload: text }), 3)).rejects.toThrow(RangeError);
-        await expect(s.addFactor(factor('u', 'f', { sealedSecret: text }), LIMITS, T)).rejects.toThrow(RangeError);
+        await expect(s.createChallenge(challenge('u', { payload: text }), 3)).rejects.toThrow(
+          RangeError,
+        );
+        await expect(
+          s.addFactor(factor('u', 'f', { sealedSecret: text }), LIMITS, T),
+        ).rejects.toThrow(RangeError);
         await expect(s.resealFactor('u', 'f', 'x', text)).rejects.toThrow(RangeError);
-        await expect(s.replaceRecoveryCodes('u', S([{ id: 'i', hash: text }]), null)).rejects.toThrow(RangeError);
+        await expect(
+          s.replaceRecoveryCodes('u', S([{ id: 'i', hash: text }]), null),
+        ).rejects.toThrow(RangeError);
       }
       await expect(s.attemptTotp(attempt('u', { step: -1 }))).rejects.toThrow(RangeError);
       await expect(s.attemptTotp(attempt('u', { candidates: [11] }))).rejects.toThrow(RangeError);
       await expect(s.attemptTotp(attempt('u', { candidates: [0.5] }))).rejects.toThrow(RangeError);
-      await expect(s.attemptTotp(attempt('u', { policy: { ...POLICY, maxFailures: 101 } }))).rejects.toThrow(RangeError);
-      await expect(s.settleAttempt({ userId: 'u', scope: 's', now: T, claim: { kind: 'totp', credentialId: 'c', step: 1, drift: 11, create: true } })).rejects.toThrow(RangeError);
-      await expect(s.replaceRecoveryCodes('u', S([{ id: 'x', hash: 'h' }, { id: 'x', hash: 'h2' }]), null)).rejects.toThrow(RangeError);
-      await expect(s.replaceRecoveryCodes('u', S([{ id: 'x', hash: 'h' }], 'bad id'), null)).rejects.toThrow(RangeError);
-      await expect(s.createChallenge(challenge('u', { payload: 'x'.repeat(16_385) }), 3)).rejects.toThrow(RangeError);
-      await expect(s.addFactor(factor('u', 'f', { label: 'x'.repeat(65) }), LIMITS, T)).rejects.toThrow(RangeError);
-      await expect(s.addFactor(factor('u', 'f', { confirmedAt: T }), LIMITS, T)).rejects.toThrow(RangeError);
-      await expect(s.addFactor(factor('u', 'f', { digits: 9 }), LIMITS, T)).rejects.toThrow(RangeError);
-      await expect(s.addFactor(factor('u', 'f', { hint: 'a•••@example.com' }), LIMITS, T)).rejects.toThrow(RangeError);
-      await expect(s.addFactor(factor('u', 'f', { type: 'email', hint: 'a\u0000' }), LIMITS, T)).rejects.toThrow(RangeError);
-      await expect(s.createChallenge(challenge('u', { oob: { factorId: 'e', codeHash: 'ABC', expiresAt: T } }), 3)).rejects.toThrow(RangeError);
-      await expect(s.setChallengeCode('u', hex(3), { factorId: 'e\u0000', codeHash: hex(1), expiresAt: T }, T)).rejects.toThrow(RangeError);
-      await expect(s.createDevice(device('u', 'd', { tokenHash: 'F'.repeat(64) }), 3)).rejects.toThrow(RangeError);
-      await expect(s.createDevice(device('u', 'd', { label: 'a\uD800' }), 3)).rejects.toThrow(RangeError);
-      await expect(s.rotateDevice('u', 'trusted', hex(1), 'not a hash', T, null)).rejects.toThrow(RangeError);
-      await expect(s.reserveSend({ kind: 'user', userId: 'a\u0000' }, RULE, T)).rejects.toThrow(RangeError);
-      await expect(s.reserveSend({ kind: 'app' }, { ...RULE, windowMs: 0 }, T)).rejects.toThrow(RangeError);
+      await expect(
+        s.attemptTotp(attempt('u', { policy: { ...POLICY, maxFailures: 101 } })),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        s.settleAttempt({
+          userId: 'u',
+          scope: 's',
+          now: T,
+          claim: { kind: 'totp', credentialId: 'c', step: 1, drift: 11, create: true },
+        }),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        s.replaceRecoveryCodes(
+          'u',
+          S([
+            { id: 'x', hash: 'h' },
+            { id: 'x', hash: 'h2' },
+          ]),
+          null,
+        ),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        s.replaceRecoveryCodes('u', S([{ id: 'x', hash: 'h' }], 'bad id'), null),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        s.createChallenge(challenge('u', { payload: 'x'.repeat(16_385) }), 3),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        s.addFactor(factor('u', 'f', { label: 'x'.repeat(65) }), LIMITS, T),
+      ).rejects.toThrow(RangeError);
+      await expect(s.addFactor(factor('u', 'f', { confirmedAt: T }), LIMITS, T)).rejects.toThrow(
+        RangeError,
+      );
+      await expect(s.addFactor(factor('u', 'f', { digits: 9 }), LIMITS, T)).rejects.toThrow(
+        RangeError,
+      );
+      await expect(
+        s.addFactor(factor('u', 'f', { hint: 'a•••@example.com' }), LIMITS, T),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        s.addFactor(factor('u', 'f', { type: 'email', hint: 'a\u0000' }), LIMITS, T),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        s.createChallenge(
+          challenge('u', { oob: { factorId: 'e', codeHash: 'ABC', expiresAt: T } }),
+          3,
+        ),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        s.setChallengeCode('u', hex(3), { factorId: 'e\u0000', codeHash: hex(1), expiresAt: T }, T),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        s.createDevice(device('u', 'd', { tokenHash: 'F'.repeat(64) }), 3),
+      ).rejects.toThrow(RangeError);
+      await expect(s.createDevice(device('u', 'd', { label: 'a\uD800' }), 3)).rejects.toThrow(
+        RangeError,
+      );
+      await expect(s.rotateDevice('u', 'trusted', hex(1), 'not a hash', T, null)).rejects.toThrow(
+        RangeError,
+      );
+      await expect(s.reserveSend({ kind: 'user', userId: 'a\u0000' }, RULE, T)).rejects.toThrow(
+        RangeError,
+      );
+      await expect(s.reserveSend({ kind: 'app' }, { ...RULE, windowMs: 0 }, T)).rejects.toThrow(
+        RangeError,
+      );
       expect(client.sent).toEqual([]);
       // The verifier refuses such ids itself, before any store call, for every store alike.
       const v = createVerifier({ store: s });
-      await expect(v.verifyTOTP({ userId: 'u\uD800', secret: SECRET, token: generateTOTP(SECRET, { now: T }), now: T })).rejects.toThrow(RangeError);
+      await expect(
+        v.verifyTOTP({
+          userId: 'u\uD800',
+          secret: SECRET,
+          token: generateTOTP(SECRET, { now: T }),
+          now: T,
+        }),
+      ).rejects.toThrow(RangeError);
       expect(client.sent).toEqual([]);
     });
 
     it('round-trips a 16 KiB payload and 20 credential ids in order', async () => {
       const payload = JSON.stringify({ s: 'é\u{1F600}'.repeat(2000) }).slice(0, 16_384);
       const ids = Array.from({ length: 20 }, (_, i) => `cred-${19 - i}`);
-      const ch = challenge('big-challenge', { payload, credentialIds: ids, oob: { factorId: 'email-1', codeHash: hex(77), expiresAt: T + 60_000 } });
+      const ch = challenge('big-challenge', {
+        payload,
+        credentialIds: ids,
+        oob: { factorId: 'email-1', codeHash: hex(77), expiresAt: T + 60_000 },
+      });
       await store.createChallenge(ch, 3);
-      const b = await store.beginAttempt({ userId: null, challengeHash: ch.hash, now: T, policy: POLICY, credentialIds: [], recoverySet: false });
+      const b = await store.beginAttempt({
+        userId: null,
+        challengeHash: ch.hash,
+        now: T,
+        policy: POLICY,
+        credentialIds: [],
+        recoverySet: false,
+      });
       expect(b.status === 'admitted' && b.challenge).toEqual({ ...ch, attempts: 1 });
       expect(b.status === 'admitted' && Object.keys(b.credentials)).toEqual(ids);
     });
@@ -568,7 +914,13 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       const all: string[] = [];
       for (const u of users)
         for (const id of ids) {
-          expect(await s.addFactor(factor(u, id, { status: 'confirmed', confirmedAt: T, expiresAt: null }), { maxPending: 0, maxConfirmed: 10 }, T)).toBe('added');
+          expect(
+            await s.addFactor(
+              factor(u, id, { status: 'confirmed', confirmedAt: T, expiresAt: null }),
+              { maxPending: 0, maxConfirmed: 10 },
+              T,
+            ),
+          ).toBe('added');
           all.push(JSON.stringify([u, id]));
         }
       const bytes = (x: string): Buffer => Buffer.from(x, 'utf8');
@@ -596,23 +948,61 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     it('maps a statement stuck behind a row lock to ERR_STORE_TIMEOUT (statement_timeout, lock_timeout)', async () => {
       const locker = await pool.connect();
       const slow = new pg.Pool({ connectionString: url, max: 2, statement_timeout: 300 });
-      const impatient = new pg.Pool({ connectionString: url, max: 2, options: '-c lock_timeout=200' });
+      const impatient = new pg.Pool({
+        connectionString: url,
+        max: 2,
+        options: '-c lock_timeout=200',
+      });
       try {
         const s = createPostgresStore({ client: slow, prefix });
         const l = createPostgresStore({ client: impatient, prefix });
-        expect((await s.attemptTotp(attempt('locked-row', { candidates: [] }))).status).toBe('invalid');
+        expect((await s.attemptTotp(attempt('locked-row', { candidates: [] }))).status).toBe(
+          'invalid',
+        );
         const ch = challenge('locked-row');
         await s.createChallenge(ch, 3);
         await locker.query('BEGIN');
-        await locker.query(`SELECT 1 FROM "${prefix}throttle" WHERE user_id = 'locked-row' FOR UPDATE`);
-        await locker.query(`SELECT 1 FROM "${prefix}challenges" WHERE user_id = 'locked-row' FOR UPDATE`);
-        await expectStoreError(s.attemptTotp(attempt('locked-row', { candidates: [] })), 'ERR_STORE_TIMEOUT');
-        const e = await expectStoreError(l.attemptTotp(attempt('locked-row', { candidates: [] })), 'ERR_STORE_TIMEOUT');
+        await locker.query(
+          `SELECT 1 FROM "${prefix}throttle" WHERE user_id = 'locked-row' FOR UPDATE`,
+        );
+        await locker.query(
+          `SELECT 1 FROM "${prefix}challenges" WHERE user_id = 'locked-row' FOR UPDATE`,
+        );
+        await expectStoreError(
+          s.attemptTotp(attempt('locked-row', { candidates: [] })),
+          'ERR_STORE_TIMEOUT',
+        );
+        const e = await expectStoreError(
+          l.attemptTotp(attempt('locked-row', { candidates: [] })),
+          'ERR_STORE_TIMEOUT',
+        );
         expect((e.cause as { code?: unknown }).code).toBe('55P03');
-        await expectStoreError(s.beginAttempt({ userId: null, challengeHash: ch.hash, now: T, policy: POLICY, credentialIds: [], recoverySet: false }), 'ERR_STORE_TIMEOUT');
-        await expectStoreError(s.settleAttempt({ userId: 'locked-row', scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: 1, drift: 0, create: true }, challengeHash: ch.hash }), 'ERR_STORE_TIMEOUT');
+        await expectStoreError(
+          s.beginAttempt({
+            userId: null,
+            challengeHash: ch.hash,
+            now: T,
+            policy: POLICY,
+            credentialIds: [],
+            recoverySet: false,
+          }),
+          'ERR_STORE_TIMEOUT',
+        );
+        await expectStoreError(
+          s.settleAttempt({
+            userId: 'locked-row',
+            scope: OTP_SCOPE,
+            now: T,
+            claim: { kind: 'totp', credentialId: 'c', step: 1, drift: 0, create: true },
+            challengeHash: ch.hash,
+          }),
+          'ERR_STORE_TIMEOUT',
+        );
         await locker.query('ROLLBACK');
-        expect(await s.attemptTotp(attempt('locked-row', { candidates: [] }))).toEqual({ status: 'invalid', failures: 2 });
+        expect(await s.attemptTotp(attempt('locked-row', { candidates: [] }))).toEqual({
+          status: 'invalid',
+          failures: 2,
+        });
       } finally {
         locker.release();
         await slow.end();
@@ -643,13 +1033,35 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         credentials: ['drift'],
         recovery_sets: ['set_id', 'issued_at', 'total'],
         recovery_codes: ['hash'],
-        challenges: ['user_id', 'scope', 'recovery_scope', 'created_at', 'expires_at', 'attempts', 'max_attempts', 'credential_ids', 'payload'],
+        challenges: [
+          'user_id',
+          'scope',
+          'recovery_scope',
+          'created_at',
+          'expires_at',
+          'attempts',
+          'max_attempts',
+          'credential_ids',
+          'payload',
+        ],
         step_ups: ['expires_at'],
         devices: ['kind', 'token_hash', 'label', 'created_at', 'expires_at'],
         send_quotas: ['window_no', 'sends', 'last_at'],
-        factors: ['type', 'label', 'status', 'sealed_secret', 'algorithm', 'digits', 'period', 'created_at'],
+        factors: [
+          'type',
+          'label',
+          'status',
+          'sealed_secret',
+          'algorithm',
+          'digits',
+          'period',
+          'created_at',
+        ],
       };
-      for (const [t, cols] of Object.entries(nullable)) await q(`ALTER TABLE ${tbl(t)} ${cols.map((c) => `ALTER COLUMN ${c} DROP NOT NULL`).join(', ')}`);
+      for (const [t, cols] of Object.entries(nullable))
+        await q(
+          `ALTER TABLE ${tbl(t)} ${cols.map((c) => `ALTER COLUMN ${c} DROP NOT NULL`).join(', ')}`,
+        );
     });
 
     /** `p` rejects with ERR_STORE_CORRUPT naming `column`, and without the marker anywhere. */
@@ -659,18 +1071,47 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       expect(`${String(e)} ${JSON.stringify(e)} ${String(e.cause)}`).not.toContain(MARK);
     };
     const verifier = () => createVerifier({ store, now: () => T, recoveryHash: { logN: 10 } });
-    const totpThrough = (user: string) => verifier().verifyTOTP({ userId: user, credentialId: 'c', secret: SECRET, token: generateTOTP(SECRET, { now: T }) });
-    const hotpThrough = (user: string) => verifier().verifyHOTP({ userId: user, credentialId: 'c', secret: SECRET, token: generateHOTP(SECRET, 0) });
-    const throttleRow = (user: string, failures: string, at: string) => q(`INSERT INTO ${tbl('throttle')} VALUES ('${user}', '${OTP_SCOPE}', ${failures}, ${at})`);
+    const totpThrough = (user: string) =>
+      verifier().verifyTOTP({
+        userId: user,
+        credentialId: 'c',
+        secret: SECRET,
+        token: generateTOTP(SECRET, { now: T }),
+      });
+    const hotpThrough = (user: string) =>
+      verifier().verifyHOTP({
+        userId: user,
+        credentialId: 'c',
+        secret: SECRET,
+        token: generateHOTP(SECRET, 0),
+      });
+    const throttleRow = (user: string, failures: string, at: string) =>
+      q(`INSERT INTO ${tbl('throttle')} VALUES ('${user}', '${OTP_SCOPE}', ${failures}, ${at})`);
     const credentialRow = (user: string, cols: string, vals: string) =>
-      q(`INSERT INTO ${tbl('credentials')} (user_id, credential_id, ${cols}) VALUES ('${user}', 'c', ${vals})`);
+      q(
+        `INSERT INTO ${tbl('credentials')} (user_id, credential_id, ${cols}) VALUES ('${user}', 'c', ${vals})`,
+      );
 
     it('throttle: negative or NULL failures, negative last_failure_at', async () => {
-      for (const [user, f, at, column] of [['neg', '-5', '0', 'throttle.failures'], ['nullf', 'NULL', '0', 'throttle.failures'], ['nega', '1', '-1', 'throttle.last_failure_at']] as const) {
+      for (const [user, f, at, column] of [
+        ['neg', '-5', '0', 'throttle.failures'],
+        ['nullf', 'NULL', '0', 'throttle.failures'],
+        ['nega', '1', '-1', 'throttle.last_failure_at'],
+      ] as const) {
         await throttleRow(user, f, at);
         await corrupt(store.getThrottle(user, OTP_SCOPE), column);
         await corrupt(store.attemptTotp(attempt(user)), column);
-        await corrupt(store.beginAttempt({ userId: user, scope: OTP_SCOPE, now: T, policy: POLICY, credentialIds: [], recoverySet: false }), column);
+        await corrupt(
+          store.beginAttempt({
+            userId: user,
+            scope: OTP_SCOPE,
+            now: T,
+            policy: POLICY,
+            credentialIds: [],
+            recoverySet: false,
+          }),
+          column,
+        );
         await corrupt(totpThrough(user), column);
         await corrupt(hotpThrough(user), column);
       }
@@ -692,38 +1133,82 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         await corrupt(hotpThrough(user), column);
       }
       await credentialRow('s3', 'last_step', '-1');
-      await corrupt(store.settleAttempt({ userId: 's3', scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: 5, drift: 0, create: true } }), 'credentials.last_step');
+      await corrupt(
+        store.settleAttempt({
+          userId: 's3',
+          scope: OTP_SCOPE,
+          now: T,
+          claim: { kind: 'totp', credentialId: 'c', step: 5, drift: 0, create: true },
+        }),
+        'credentials.last_step',
+      );
       await credentialRow('u1', 'last_used_at', '-1');
       await corrupt(store.getCredentials('u1', ['c']), 'credentials.last_used_at');
       await corrupt(hotpThrough('u1'), 'credentials.last_used_at');
     });
 
     it('credentials: HOTP counter negative or above 2^64−1', async () => {
-      for (const [user, val] of [['negc', '-5'], ['bigc', '18446744073709551616']] as const) {
+      for (const [user, val] of [
+        ['negc', '-5'],
+        ['bigc', '18446744073709551616'],
+      ] as const) {
         await credentialRow(user, 'hotp_counter', val);
         await corrupt(store.getCredentials(user, ['c']), 'credentials.hotp_counter');
         await corrupt(hotpThrough(user), 'credentials.hotp_counter');
-        await corrupt(store.settleAttempt({ userId: user, scope: OTP_SCOPE, now: T, claim: { kind: 'hotp', credentialId: 'c', expected: 1n, next: 2n, create: true } }), 'credentials.hotp_counter');
+        await corrupt(
+          store.settleAttempt({
+            userId: user,
+            scope: OTP_SCOPE,
+            now: T,
+            claim: { kind: 'hotp', credentialId: 'c', expected: 1n, next: 2n, create: true },
+          }),
+          'credentials.hotp_counter',
+        );
       }
     });
 
     it('recovery codes: a malformed set, a total below the codes, a NULL or empty hash', async () => {
       const marker = `$scrypt$ln=1,r=1,p=1$${MARK}SALT$${MARK}HASH`;
-      await store.replaceRecoveryCodes('rc', S([{ id: 'good', hash: marker }, { id: 'bad', hash: 'placeholder' }]), null);
-      const redeem = () => verifier().redeemRecoveryCode({ userId: 'rc', code: 'ABCD-EFGH-JKMN-PQRS' });
+      await store.replaceRecoveryCodes(
+        'rc',
+        S([
+          { id: 'good', hash: marker },
+          { id: 'bad', hash: 'placeholder' },
+        ]),
+        null,
+      );
+      const redeem = () =>
+        verifier().redeemRecoveryCode({ userId: 'rc', code: 'ABCD-EFGH-JKMN-PQRS' });
       for (const [fix, column] of [
-        [`UPDATE ${tbl('recovery_codes')} SET hash = NULL WHERE user_id = 'rc' AND id = 'bad'`, 'recovery_codes.hash'],
-        [`UPDATE ${tbl('recovery_codes')} SET hash = '' WHERE user_id = 'rc' AND id = 'bad'`, 'recovery_codes.hash'],
-        [`UPDATE ${tbl('recovery_codes')} SET hash = 'x' WHERE user_id = 'rc'; UPDATE ${tbl('recovery_sets')} SET total = 1 WHERE user_id = 'rc'`, 'recovery_sets.total'],
-        [`UPDATE ${tbl('recovery_sets')} SET total = 101 WHERE user_id = 'rc'`, 'recovery_sets.total'],
-        [`UPDATE ${tbl('recovery_sets')} SET total = 2, issued_at = -1 WHERE user_id = 'rc'`, 'recovery_sets.issued_at'],
+        [
+          `UPDATE ${tbl('recovery_codes')} SET hash = NULL WHERE user_id = 'rc' AND id = 'bad'`,
+          'recovery_codes.hash',
+        ],
+        [
+          `UPDATE ${tbl('recovery_codes')} SET hash = '' WHERE user_id = 'rc' AND id = 'bad'`,
+          'recovery_codes.hash',
+        ],
+        [
+          `UPDATE ${tbl('recovery_codes')} SET hash = 'x' WHERE user_id = 'rc'; UPDATE ${tbl('recovery_sets')} SET total = 1 WHERE user_id = 'rc'`,
+          'recovery_sets.total',
+        ],
+        [
+          `UPDATE ${tbl('recovery_sets')} SET total = 101 WHERE user_id = 'rc'`,
+          'recovery_sets.total',
+        ],
+        [
+          `UPDATE ${tbl('recovery_sets')} SET total = 2, issued_at = -1 WHERE user_id = 'rc'`,
+          'recovery_sets.issued_at',
+        ],
       ] as const) {
         await q(fix);
         await corrupt(store.getRecoveryCodeSet('rc'), column);
         await corrupt(redeem(), column);
         await store.resetThrottle('rc', null);
       }
-      await q(`UPDATE ${tbl('recovery_sets')} SET issued_at = 0, set_id = 'bad id' WHERE user_id = 'rc'; UPDATE ${tbl('recovery_codes')} SET set_id = 'bad id' WHERE user_id = 'rc'`);
+      await q(
+        `UPDATE ${tbl('recovery_sets')} SET issued_at = 0, set_id = 'bad id' WHERE user_id = 'rc'; UPDATE ${tbl('recovery_codes')} SET set_id = 'bad id' WHERE user_id = 'rc'`,
+      );
       await corrupt(store.getRecoveryCodeSet('rc'), 'recovery_sets.set_id');
     });
 
@@ -743,7 +1228,17 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         const ch = challenge(`ch-${column}`);
         await store.createChallenge(ch, 5);
         await q(`UPDATE ${tbl('challenges')} SET ${set} WHERE hash = '${ch.hash}'`);
-        await corrupt(store.beginAttempt({ userId: null, challengeHash: ch.hash, now: T, policy: POLICY, credentialIds: [], recoverySet: false }), column);
+        await corrupt(
+          store.beginAttempt({
+            userId: null,
+            challengeHash: ch.hash,
+            now: T,
+            policy: POLICY,
+            credentialIds: [],
+            recoverySet: false,
+          }),
+          column,
+        );
       }
       const ch = challenge('ch-create');
       await store.createChallenge(ch, 5);
@@ -751,7 +1246,16 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       await corrupt(store.createChallenge(challenge('ch-create'), 1), 'challenges.created_at');
       await q(`UPDATE ${tbl('challenges')} SET expires_at = -1 WHERE hash = '${ch.hash}'`);
       await corrupt(store.createChallenge(challenge('ch-create'), 5), 'challenges.expires_at');
-      await corrupt(store.settleAttempt({ userId: 'ch-create', scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: 5, drift: 0, create: true }, challengeHash: ch.hash }), 'challenges.expires_at');
+      await corrupt(
+        store.settleAttempt({
+          userId: 'ch-create',
+          scope: OTP_SCOPE,
+          now: T,
+          claim: { kind: 'totp', credentialId: 'c', step: 5, drift: 0, create: true },
+          challengeHash: ch.hash,
+        }),
+        'challenges.expires_at',
+      );
     });
 
     it('step-up tokens and factors', async () => {
@@ -788,21 +1292,42 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     });
 
     it('out-of-band codes, devices and send quotas', async () => {
-      const begin = (hash: string) => store.beginAttempt({ userId: null, challengeHash: hash, now: T, policy: POLICY, credentialIds: [], recoverySet: false });
+      const begin = (hash: string) =>
+        store.beginAttempt({
+          userId: null,
+          challengeHash: hash,
+          now: T,
+          policy: POLICY,
+          credentialIds: [],
+          recoverySet: false,
+        });
       for (const [set, column] of [
         [`oob_code_hash = 'NOTHEX${MARK}'`, 'challenges.oob_code_hash'],
         ['oob_expires_at = -1', 'challenges.oob_expires_at'],
         ['oob_factor_id = NULL', 'challenges.oob_factor_id'],
       ] as const) {
-        const ch = challenge('oob', { oob: { factorId: 'e', codeHash: hex(5), expiresAt: T + 1000 } });
+        const ch = challenge('oob', {
+          oob: { factorId: 'e', codeHash: hex(5), expiresAt: T + 1000 },
+        });
         await store.createChallenge(ch, 10);
         await q(`UPDATE ${tbl('challenges')} SET ${set} WHERE hash = '${ch.hash}'`);
         await corrupt(begin(ch.hash), column);
       }
-      const ch = challenge('oob', { oob: { factorId: 'e', codeHash: hex(5), expiresAt: T + 1000 } });
+      const ch = challenge('oob', {
+        oob: { factorId: 'e', codeHash: hex(5), expiresAt: T + 1000 },
+      });
       await store.createChallenge(ch, 10);
       await q(`UPDATE ${tbl('challenges')} SET oob_expires_at = -1 WHERE hash = '${ch.hash}'`);
-      await corrupt(store.settleAttempt({ userId: 'oob', scope: OTP_SCOPE, now: T, claim: { kind: 'oob', codeHash: hex(5) }, challengeHash: ch.hash }), 'challenges.oob_expires_at');
+      await corrupt(
+        store.settleAttempt({
+          userId: 'oob',
+          scope: OTP_SCOPE,
+          now: T,
+          claim: { kind: 'oob', codeHash: hex(5) },
+          challengeHash: ch.hash,
+        }),
+        'challenges.oob_expires_at',
+      );
 
       for (const [set, column] of [
         [`kind = 'TRUSTED'`, 'devices.kind'],
@@ -815,25 +1340,38 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         const user = `dev-${column}-${set.length}`;
         await store.createDevice(device(user, 'd'), 5);
         await q(`UPDATE ${tbl('devices')} SET ${set} WHERE user_id = '${user}'`);
-        await q(`UPDATE ${tbl('devices')} SET kind = 'trusted' WHERE user_id = '${user}' AND kind IS NULL`);
+        await q(
+          `UPDATE ${tbl('devices')} SET kind = 'trusted' WHERE user_id = '${user}' AND kind IS NULL`,
+        );
         if (column !== 'devices.kind') await corrupt(store.listDevices(user, 'trusted', T), column);
       }
       await store.createDevice(device('dev-x', 'd'), 5);
       await q(`UPDATE ${tbl('devices')} SET expires_at = -1 WHERE user_id = 'dev-x'`);
-      await corrupt(store.rotateDevice('dev-x', 'trusted', hex(1), hex(2), T, null), 'devices.expires_at');
+      await corrupt(
+        store.rotateDevice('dev-x', 'trusted', hex(1), hex(2), T, null),
+        'devices.expires_at',
+      );
       await corrupt(store.createDevice(device('dev-x', 'e'), 5), 'devices.expires_at');
       await store.createDevice(device('dev-y', 'd'), 5);
       await q(`UPDATE ${tbl('devices')} SET last_used_at = -1 WHERE user_id = 'dev-y'`);
       await corrupt(store.listDevices('dev-y', 'trusted', T), 'devices.last_used_at');
       await q(`UPDATE ${tbl('devices')} SET label = repeat('${MARK}', 10) WHERE user_id = 'dev-y'`);
-      await corrupt(store.rotateDevice('dev-y', 'trusted', hex(1), hex(2), T, null), 'devices.label');
+      await corrupt(
+        store.rotateDevice('dev-y', 'trusted', hex(1), hex(2), T, null),
+        'devices.label',
+      );
 
-      for (const [set, column] of [['window_no = -1', 'send_quotas.window_no'], ['sends = -1', 'send_quotas.sends'], ['last_at = NULL', 'send_quotas.last_at']] as const) {
+      for (const [set, column] of [
+        ['window_no = -1', 'send_quotas.window_no'],
+        ['sends = -1', 'send_quotas.sends'],
+        ['last_at = NULL', 'send_quotas.last_at'],
+      ] as const) {
         const bucket = { kind: 'user', userId: `q-${column}` } as const;
         expect(await store.reserveSend(bucket, RULE, T)).toEqual({ ok: true });
         await q(`UPDATE ${tbl('send_quotas')} SET ${set} WHERE subject = '${bucket.userId}'`);
         await corrupt(store.reserveSend(bucket, RULE, T), column);
-        if (column !== 'send_quotas.last_at') await corrupt(store.releaseSend(bucket, RULE, T), column);
+        if (column !== 'send_quotas.last_at')
+          await corrupt(store.releaseSend(bucket, RULE, T), column);
       }
     });
 
@@ -852,9 +1390,19 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         await corrupt(store.getCredentials('dupc', ['c']), 'credentials (duplicate rows)');
         await corrupt(store.attemptTotp(attempt('dupc')), 'credentials (duplicate rows)');
         await corrupt(hotpThrough('dupc'), 'credentials (duplicate rows)');
-        await corrupt(store.settleAttempt({ userId: 'dupc', scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true } }), 'credentials (duplicate rows)');
+        await corrupt(
+          store.settleAttempt({
+            userId: 'dupc',
+            scope: OTP_SCOPE,
+            now: T,
+            claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true },
+          }),
+          'credentials (duplicate rows)',
+        );
       } finally {
-        await q(`DELETE FROM ${tbl('throttle')} WHERE user_id = 'dup'; DELETE FROM ${tbl('credentials')} WHERE user_id = 'dupc'`);
+        await q(
+          `DELETE FROM ${tbl('throttle')} WHERE user_id = 'dup'; DELETE FROM ${tbl('credentials')} WHERE user_id = 'dupc'`,
+        );
         await q(`ALTER TABLE ${tbl('throttle')} ADD PRIMARY KEY (user_id, scope)`);
         await q(`ALTER TABLE ${tbl('credentials')} ADD PRIMARY KEY (user_id, credential_id)`);
       }
@@ -862,14 +1410,34 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
 
     it('column types changed: non-integer numerics and text that is not canonical decimal', async () => {
       await q(`ALTER TABLE ${tbl('credentials')} ALTER COLUMN hotp_counter TYPE numeric`);
-      for (const [user, val] of [['frac', '5.5'], ['frac0', '5.0'], ['nan', "'NaN'"]] as const) {
+      for (const [user, val] of [
+        ['frac', '5.5'],
+        ['frac0', '5.0'],
+        ['nan', "'NaN'"],
+      ] as const) {
         await credentialRow(user, 'hotp_counter', val);
         await corrupt(store.getCredentials(user, ['c']), 'credentials.hotp_counter');
         await corrupt(hotpThrough(user), 'credentials.hotp_counter');
-        await corrupt(store.settleAttempt({ userId: user, scope: OTP_SCOPE, now: T, claim: { kind: 'hotp', credentialId: 'c', expected: 5n, next: 6n, create: true } }), 'credentials.hotp_counter');
+        await corrupt(
+          store.settleAttempt({
+            userId: user,
+            scope: OTP_SCOPE,
+            now: T,
+            claim: { kind: 'hotp', credentialId: 'c', expected: 5n, next: 6n, create: true },
+          }),
+          'credentials.hotp_counter',
+        );
       }
       await q(`ALTER TABLE ${tbl('credentials')} ALTER COLUMN last_step TYPE text`);
-      for (const [user, value] of [['t1', 'abc'], ['t2', ' 12'], ['t3', '1e3'], ['t4', '0x10'], ['t5', '+5'], ['t6', '07'], ['t7', '']] as const) {
+      for (const [user, value] of [
+        ['t1', 'abc'],
+        ['t2', ' 12'],
+        ['t3', '1e3'],
+        ['t4', '0x10'],
+        ['t5', '+5'],
+        ['t6', '07'],
+        ['t7', ''],
+      ] as const) {
         await credentialRow(user, 'last_step', `'${value}'`);
         await corrupt(store.getCredentials(user, ['c']), 'credentials.last_step');
         await corrupt(store.attemptTotp(attempt(user)), 'credentials.last_step');
@@ -879,12 +1447,31 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       // would otherwise let step 99 replay after 100.
       await credentialRow('txtnum', 'last_step', "'100'");
       expect((await store.getCredentials('txtnum', ['c'])).c?.lastStep).toBe(100);
-      expect(await store.attemptTotp(attempt('txtnum', { step: 99 }))).toEqual({ status: 'replayed', failures: 1 });
-      expect(await store.attemptTotp(attempt('txtnum', { step: 101 }))).toEqual({ status: 'ok', delta: 0 });
-      expect((await store.settleAttempt({ userId: 'txtnum', scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: 99, drift: 0, create: true } })).status).toBe('replayed');
+      expect(await store.attemptTotp(attempt('txtnum', { step: 99 }))).toEqual({
+        status: 'replayed',
+        failures: 1,
+      });
+      expect(await store.attemptTotp(attempt('txtnum', { step: 101 }))).toEqual({
+        status: 'ok',
+        delta: 0,
+      });
+      expect(
+        (
+          await store.settleAttempt({
+            userId: 'txtnum',
+            scope: OTP_SCOPE,
+            now: T,
+            claim: { kind: 'totp', credentialId: 'c', step: 99, drift: 0, create: true },
+          })
+        ).status,
+      ).toBe('replayed');
 
       await q(`ALTER TABLE ${tbl('throttle')} ALTER COLUMN failures TYPE text`);
-      for (const [user, value] of [['tf1', "'3.0'"], ['tf2', "'three'"], ['tf3', "'-0'"]] as const) {
+      for (const [user, value] of [
+        ['tf1', "'3.0'"],
+        ['tf2', "'three'"],
+        ['tf3', "'-0'"],
+      ] as const) {
         await throttleRow(user, value, '0');
         await corrupt(store.getThrottle(user, OTP_SCOPE), 'throttle.failures');
         await corrupt(store.attemptTotp(attempt(user)), 'throttle.failures');
@@ -897,12 +1484,23 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     it('a server-side rejection of a write never carries the hash, sealed secret or payload', async () => {
       const { prefix, store } = await fresh();
       const FORBIDDEN = 'FORBIDDENVALUE';
-      await pool.query(`ALTER TABLE "${prefix}recovery_codes" ADD CONSTRAINT no_marker CHECK (hash NOT LIKE '%${FORBIDDEN}%')`);
-      await pool.query(`ALTER TABLE "${prefix}factors" ADD CONSTRAINT no_marker CHECK (sealed_secret NOT LIKE '%${FORBIDDEN}%')`);
-      await pool.query(`ALTER TABLE "${prefix}challenges" ADD CONSTRAINT no_marker CHECK (payload NOT LIKE '%${FORBIDDEN}%')`);
+      await pool.query(
+        `ALTER TABLE "${prefix}recovery_codes" ADD CONSTRAINT no_marker CHECK (hash NOT LIKE '%${FORBIDDEN}%')`,
+      );
+      await pool.query(
+        `ALTER TABLE "${prefix}factors" ADD CONSTRAINT no_marker CHECK (sealed_secret NOT LIKE '%${FORBIDDEN}%')`,
+      );
+      await pool.query(
+        `ALTER TABLE "${prefix}challenges" ADD CONSTRAINT no_marker CHECK (payload NOT LIKE '%${FORBIDDEN}%')`,
+      );
       await store.addFactor(factor('scrub', 'f'), LIMITS, T);
       const writes: Array<() => Promise<unknown>> = [
-        () => store.replaceRecoveryCodes('scrub', S([{ id: 'x', hash: `$scrypt$SALT$${FORBIDDEN}` }]), null),
+        () =>
+          store.replaceRecoveryCodes(
+            'scrub',
+            S([{ id: 'x', hash: `$scrypt$SALT$${FORBIDDEN}` }]),
+            null,
+          ),
         () => store.addFactor(factor('scrub', 'g', { sealedSecret: `v1:${FORBIDDEN}` }), LIMITS, T),
         () => store.resealFactor('scrub', 'f', 'sealed:f', `v2:${FORBIDDEN}`),
         () => store.createChallenge(challenge('scrub', { payload: `{"x":"${FORBIDDEN}"}` }), 3),
@@ -912,7 +1510,9 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         const cause = e.cause as Record<string, unknown>;
         expect(cause.code).toBe('23514');
         expect(cause.detail).toBeUndefined();
-        expect(`${e.message} ${String(cause.message)} ${JSON.stringify(cause)} ${JSON.stringify(Object.getOwnPropertyNames(cause).map((k) => cause[k]))}`).not.toContain(FORBIDDEN);
+        expect(
+          `${e.message} ${String(cause.message)} ${JSON.stringify(cause)} ${JSON.stringify(Object.getOwnPropertyNames(cause).map((k) => cause[k]))}`,
+        ).not.toContain(FORBIDDEN);
       }
     });
   });
@@ -932,13 +1532,21 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         // The app's login transaction: audit row, verification, then a rollback because login failed.
         await app.query('BEGIN');
         await app.query(`INSERT INTO "${prefix}throttle" VALUES ('audit-only', 'x', 0, 0)`);
-        const r = await verifier.verifyTOTP({ userId: 'rollback', secret: SECRET, token: wrongCode(T), now: T });
+        const r = await verifier.verifyTOTP({
+          userId: 'rollback',
+          secret: SECRET,
+          token: wrongCode(T),
+          now: T,
+        });
         expect(r).toEqual({ ok: false, reason: 'invalid' });
         await app.query('ROLLBACK');
       } finally {
         await app.end();
       }
-      expect(await store.getThrottle('rollback', OTP_SCOPE)).toEqual({ failures: 1, lastFailureAt: T });
+      expect(await store.getThrottle('rollback', OTP_SCOPE)).toEqual({
+        failures: 1,
+        lastFailureAt: T,
+      });
       expect(await store.getThrottle('audit-only', 'x')).toEqual({ failures: 0, lastFailureAt: 0 }); // the app's own write did roll back
     });
 
@@ -955,18 +1563,32 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       } finally {
         await app.end();
       }
-      expect((await createPostgresStore({ client: pool, prefix }).getThrottle('lost', OTP_SCOPE)).failures).toBe(0);
+      expect(
+        (await createPostgresStore({ client: pool, prefix }).getThrottle('lost', OTP_SCOPE))
+          .failures,
+      ).toBe(0);
     });
 
     it('100 concurrent wrong codes through createVerifier: exactly 100 failures, then locked', async () => {
       const store = createPostgresStore({ client: pool, prefix });
       const verifier = createVerifier({ store, throttle: { maxFailures: 100, freeFailures: 100 } });
       const token = wrongCode(T);
-      const results = await Promise.all(Array.from({ length: 100 }, () => verifier.verifyTOTP({ userId: 'hundred', secret: SECRET, token, now: T })));
+      const results = await Promise.all(
+        Array.from({ length: 100 }, () =>
+          verifier.verifyTOTP({ userId: 'hundred', secret: SECRET, token, now: T }),
+        ),
+      );
       expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(Array(100).fill('invalid'));
-      const raw = await pool.query(`SELECT failures FROM "${prefix}throttle" WHERE user_id = 'hundred'`);
+      const raw = await pool.query(
+        `SELECT failures FROM "${prefix}throttle" WHERE user_id = 'hundred'`,
+      );
       expect(raw.rows).toEqual([{ failures: 100 }]);
-      const good = await verifier.verifyTOTP({ userId: 'hundred', secret: SECRET, token: generateTOTP(SECRET, { now: T }), now: T });
+      const good = await verifier.verifyTOTP({
+        userId: 'hundred',
+        secret: SECRET,
+        token: generateTOTP(SECRET, { now: T }),
+        now: T,
+      });
       expect(good).toEqual({ ok: false, reason: 'locked' });
     });
   });
@@ -981,7 +1603,9 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     it('30 concurrent challenges of one user with maxLive 3: exactly 3 remain, the newest', async () => {
       const records = Array.from({ length: 30 }, (_, i) => challenge('cap', { createdAt: T + i }));
       await Promise.all(records.map((r) => store.createChallenge(r, 3)));
-      const { rows } = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${prefix}challenges" WHERE user_id = 'cap'`);
+      const { rows } = await pool.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM "${prefix}challenges" WHERE user_id = 'cap'`,
+      );
       expect(rows[0]?.n).toBe('3');
       await store.createChallenge(challenge('cap', { createdAt: T + 100 }), 3);
       const left = await pool.query(`SELECT 1 FROM "${prefix}challenges" WHERE user_id = 'cap'`);
@@ -989,7 +1613,9 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     });
 
     it('30 concurrent enrollments of one user with maxPending 3: exactly 3 added', async () => {
-      const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => store.addFactor(factor('enrol', `f${i}`), LIMITS, T)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => store.addFactor(factor('enrol', `f${i}`), LIMITS, T)),
+      );
       expect(outcomes.filter((o) => o === 'added')).toHaveLength(3);
       expect(await store.listFactors('enrol')).toHaveLength(3);
     });
@@ -1000,26 +1626,98 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       for (let round = 0; round < 8; round++) {
         const ch = challenge(u, { maxAttempts: 100 });
         await store.createChallenge(ch, 5);
-        await store.replaceRecoveryCodes(u, null, (await store.getRecoveryCodeSet(u))?.setId ?? null);
-        await store.replaceRecoveryCodes(u, S([{ id: `r${round}`, hash: 'h' }], `set${round}`), null);
+        await store.replaceRecoveryCodes(
+          u,
+          null,
+          (await store.getRecoveryCodeSet(u))?.setId ?? null,
+        );
+        await store.replaceRecoveryCodes(
+          u,
+          S([{ id: `r${round}`, hash: 'h' }], `set${round}`),
+          null,
+        );
         const ops: Array<() => Promise<unknown>> = [];
         for (let i = 0; i < 6; i++) {
           ops.push(
-            () => store.attemptTotp(attempt(u, { step: STEP + round * 100 + i, policy: { ...POLICY, maxFailures: 100, freeFailures: 100 } })),
-            () => store.beginAttempt({ userId: null, challengeHash: ch.hash, now: T, policy: { ...POLICY, maxFailures: 100, freeFailures: 100 }, credentialIds: ['c'], recoverySet: true }),
-            () => store.settleAttempt({ userId: u, scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: STEP + round * 100 + 50 + i, drift: 0, create: true }, challengeHash: ch.hash }),
-            () => store.settleAttempt({ userId: u, scope: 'recovery', now: T, claim: { kind: 'recovery', setId: `set${round}`, codeId: `r${round}` } }),
+            () =>
+              store.attemptTotp(
+                attempt(u, {
+                  step: STEP + round * 100 + i,
+                  policy: { ...POLICY, maxFailures: 100, freeFailures: 100 },
+                }),
+              ),
+            () =>
+              store.beginAttempt({
+                userId: null,
+                challengeHash: ch.hash,
+                now: T,
+                policy: { ...POLICY, maxFailures: 100, freeFailures: 100 },
+                credentialIds: ['c'],
+                recoverySet: true,
+              }),
+            () =>
+              store.settleAttempt({
+                userId: u,
+                scope: OTP_SCOPE,
+                now: T,
+                claim: {
+                  kind: 'totp',
+                  credentialId: 'c',
+                  step: STEP + round * 100 + 50 + i,
+                  drift: 0,
+                  create: true,
+                },
+                challengeHash: ch.hash,
+              }),
+            () =>
+              store.settleAttempt({
+                userId: u,
+                scope: 'recovery',
+                now: T,
+                claim: { kind: 'recovery', setId: `set${round}`, codeId: `r${round}` },
+              }),
             () => store.createChallenge(challenge(u), 5),
             () => store.deleteCredentials(u, ['c']),
             () => store.initCredential(u, 'c', null, null),
             () => store.resetThrottle(u, null),
-            () => store.addFactor(factor(u, `f${round}-${i}`), { maxPending: 100, maxConfirmed: 100 }, T),
+            () =>
+              store.addFactor(
+                factor(u, `f${round}-${i}`),
+                { maxPending: 100, maxConfirmed: 100 },
+                T,
+              ),
             () => store.confirmFactor(u, `f${round}-${i}`, T, 100),
-            () => store.setChallengeCode(u, ch.hash, { factorId: 'e', codeHash: hex(i + 1), expiresAt: T + 60_000 }, T),
-            () => store.settleAttempt({ userId: u, scope: OTP_SCOPE, now: T, claim: { kind: 'oob', codeHash: hex(i + 1) }, challengeHash: ch.hash }),
+            () =>
+              store.setChallengeCode(
+                u,
+                ch.hash,
+                { factorId: 'e', codeHash: hex(i + 1), expiresAt: T + 60_000 },
+                T,
+              ),
+            () =>
+              store.settleAttempt({
+                userId: u,
+                scope: OTP_SCOPE,
+                now: T,
+                claim: { kind: 'oob', codeHash: hex(i + 1) },
+                challengeHash: ch.hash,
+              }),
             () => store.createDevice(device(u, `d${i}`, { tokenHash: hex(round * 10 + i) }), 3),
-            () => store.rotateDevice(u, 'trusted', hex(round * 10 + i), hex(1000 + round * 10 + i), T, null),
-            () => store.reserveSend({ kind: 'user', userId: u }, { limit: 100, windowMs: 60_000, cooldownMs: 0 }, T),
+            () =>
+              store.rotateDevice(
+                u,
+                'trusted',
+                hex(round * 10 + i),
+                hex(1000 + round * 10 + i),
+                T,
+                null,
+              ),
+            () =>
+              store.reserveSend(
+                { kind: 'user', userId: u },
+                { limit: 100, windowMs: 60_000, cooldownMs: 0 },
+                T,
+              ),
           );
         }
         if (round % 2 === 1) ops.push(() => store.eraseUser(u));
@@ -1027,34 +1725,76 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         for (const s of settled) if (s.status === 'rejected') errors.push(s.reason);
         // Ops 3 (the recovery code) and 2 and 11 (the challenge, consumed by a success) of each batch of 15.
         const wins = (at: number[]): number =>
-          settled.filter((s, k) => at.includes(k % 15) && k < 90 && s.status === 'fulfilled' && (s.value as { status?: unknown }).status === 'ok').length;
+          settled.filter(
+            (s, k) =>
+              at.includes(k % 15) &&
+              k < 90 &&
+              s.status === 'fulfilled' &&
+              (s.value as { status?: unknown }).status === 'ok',
+          ).length;
         expect(wins([3]), `round ${round}: recovery code`).toBeLessThanOrEqual(1);
         expect(wins([2, 11]), `round ${round}: challenge`).toBeLessThanOrEqual(1);
       }
-      expect(errors.map((e) => `${String(e)} ${String((e as { cause?: unknown }).cause)}`)).toEqual([]);
+      expect(errors.map((e) => `${String(e)} ${String((e as { cause?: unknown }).cause)}`)).toEqual(
+        [],
+      );
     });
 
     it('one device token used 40 times at once: exactly one rotation, the rest are replays', async () => {
       await store.createDevice(device('dev-race', 'd', { tokenHash: hex(10) }), 5);
-      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => store.rotateDevice('dev-race', 'trusted', hex(10), hex(100 + i), T, null)));
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          store.rotateDevice('dev-race', 'trusted', hex(10), hex(100 + i), T, null),
+        ),
+      );
       expect(results.filter((r) => r.status === 'rotated')).toHaveLength(1);
-      expect(results.filter((r) => r.status === 'replayed')).toEqual(Array(39).fill({ status: 'replayed', deviceId: 'd' }));
+      expect(results.filter((r) => r.status === 'replayed')).toEqual(
+        Array(39).fill({ status: 'replayed', deviceId: 'd' }),
+      );
       const [d] = await store.listDevices('dev-race', 'trusted', T);
       expect(d?.previousHash).toBe(hex(10));
     });
 
     it('40 concurrent sends into a quota of 5: exactly 5 reserved; 30 devices of one kind at once keep the cap', async () => {
       const rule = { limit: 5, windowMs: 60_000, cooldownMs: 0 };
-      const results = await Promise.all(Array.from({ length: 40 }, () => store.reserveSend({ kind: 'destination', hash: hex(42) }, rule, T)));
+      const results = await Promise.all(
+        Array.from({ length: 40 }, () =>
+          store.reserveSend({ kind: 'destination', hash: hex(42) }, rule, T),
+        ),
+      );
       expect(results.filter((r) => r.ok)).toHaveLength(5);
-      await Promise.all(Array.from({ length: 30 }, (_, i) => store.createDevice(device('dev-cap', `d${i}`, { tokenHash: hex(i), createdAt: T + i }), 4)));
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          store.createDevice(
+            device('dev-cap', `d${i}`, { tokenHash: hex(i), createdAt: T + i }),
+            4,
+          ),
+        ),
+      );
       expect(await store.listDevices('dev-cap', 'trusted', T)).toHaveLength(4);
     });
 
     it('one recovery code claimed 40 times at once: exactly one ok, and the count of the rest', async () => {
-      await store.replaceRecoveryCodes('rc-race', S([{ id: 'a', hash: 'h' }, { id: 'b', hash: 'h' }], 'set'), null);
+      await store.replaceRecoveryCodes(
+        'rc-race',
+        S(
+          [
+            { id: 'a', hash: 'h' },
+            { id: 'b', hash: 'h' },
+          ],
+          'set',
+        ),
+        null,
+      );
       const results = await Promise.all(
-        Array.from({ length: 40 }, () => store.settleAttempt({ userId: 'rc-race', scope: 'recovery', now: T, claim: { kind: 'recovery', setId: 'set', codeId: 'a' } })),
+        Array.from({ length: 40 }, () =>
+          store.settleAttempt({
+            userId: 'rc-race',
+            scope: 'recovery',
+            now: T,
+            claim: { kind: 'recovery', setId: 'set', codeId: 'a' },
+          }),
+        ),
       );
       expect(results.filter((r) => r.status === 'ok')).toEqual([{ status: 'ok', remaining: 1 }]);
       expect(results.filter((r) => r.status === 'replayed')).toHaveLength(39);
@@ -1066,15 +1806,43 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       const { prefix, store } = await fresh();
       const populate = async (u: string): Promise<void> => {
         expect((await store.attemptTotp(attempt(u))).status).toBe('ok');
-        expect((await store.attemptTotp(attempt(u, { scope: 'recovery', candidates: [] }))).status).toBe('invalid');
+        expect(
+          (await store.attemptTotp(attempt(u, { scope: 'recovery', candidates: [] }))).status,
+        ).toBe('invalid');
         expect(await store.initCredential(u, 'h', null, 5n)).toBe(true);
-        expect(await store.replaceRecoveryCodes(u, S([{ id: `${u}-1`, hash: 'h1' }, { id: `${u}-2`, hash: 'h2' }]), null)).toBe(true);
+        expect(
+          await store.replaceRecoveryCodes(
+            u,
+            S([
+              { id: `${u}-1`, hash: 'h1' },
+              { id: `${u}-2`, hash: 'h2' },
+            ]),
+            null,
+          ),
+        ).toBe(true);
         const ch = challenge(u);
         await store.createChallenge(ch, 3);
         await store.createChallenge(challenge(u), 3);
-        expect((await store.settleAttempt({ userId: u, scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: STEP + 1, drift: 0, create: true }, challengeHash: ch.hash, stepUp: { hash: `${u}-step-up`, expiresAt: T + 60_000 } })).status).toBe('ok');
+        expect(
+          (
+            await store.settleAttempt({
+              userId: u,
+              scope: OTP_SCOPE,
+              now: T,
+              claim: { kind: 'totp', credentialId: 'c', step: STEP + 1, drift: 0, create: true },
+              challengeHash: ch.hash,
+              stepUp: { hash: `${u}-step-up`, expiresAt: T + 60_000 },
+            })
+          ).status,
+        ).toBe('ok');
         expect(await store.addFactor(factor(u, 'f1'), LIMITS, T)).toBe('added');
-        expect(await store.addFactor(factor(u, 'f2', { status: 'confirmed', confirmedAt: T, expiresAt: null }), LIMITS, T)).toBe('added');
+        expect(
+          await store.addFactor(
+            factor(u, 'f2', { status: 'confirmed', confirmedAt: T, expiresAt: null }),
+            LIMITS,
+            T,
+          ),
+        ).toBe('added');
         await store.createDevice(device(u, 'd1'), 5);
         await store.createDevice(device(u, 'd2', { kind: 'known', tokenHash: hex(2) }), 5);
         expect(await store.reserveSend({ kind: 'user', userId: u }, RULE, T)).toEqual({ ok: true });
@@ -1082,7 +1850,10 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       const rowsOf = async (u: string): Promise<Record<string, number>> => {
         const out: Record<string, number> = {};
         for (const t of TABLES) {
-          const { rows } = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${prefix}${t}" WHERE ${ownedBy(t)}`, [u]);
+          const { rows } = await pool.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM "${prefix}${t}" WHERE ${ownedBy(t)}`,
+            [u],
+          );
           out[t] = Number(rows[0]?.n);
         }
         return out;
@@ -1096,7 +1867,10 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       expect(await rowsOf('erase-me')).toEqual(Object.fromEntries(TABLES.map((t) => [t, 0])));
       expect(await rowsOf('keep-me')).toEqual(before);
       // Every table of the prefix was looked at.
-      const all = await pool.query<{ t: string }>(`SELECT relname AS t FROM pg_class WHERE relkind = 'r' AND relname LIKE $1 ORDER BY 1`, [like(prefix)]);
+      const all = await pool.query<{ t: string }>(
+        `SELECT relname AS t FROM pg_class WHERE relkind = 'r' AND relname LIKE $1 ORDER BY 1`,
+        [like(prefix)],
+      );
       expect(all.rows.map((r) => r.t.slice(prefix.length))).toEqual([...TABLES]);
     });
   });

@@ -46,7 +46,12 @@ const STEP0 = Math.floor(T0 / 30_000);
  * divergence (or `null`). Users are `userTag`-scoped so runs never meet in a shared server.
  * Time never goes backwards, as a real clock would not.
  */
-export async function runOracle(other: OtpStore & FactorStore, seed: number, steps: number, userTag: string): Promise<OracleStep | null> {
+export async function runOracle(
+  other: OtpStore & FactorStore,
+  seed: number,
+  steps: number,
+  userTag: string,
+): Promise<OracleStep | null> {
   const mem = createMemoryStore();
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
@@ -73,9 +78,19 @@ export async function runOracle(other: OtpStore & FactorStore, seed: number, ste
     tokens.push(h);
     return h;
   };
-  const buckets = (u: string): SendBucket[] => [{ kind: 'user', userId: u }, { kind: 'destination', hash: 'd1' }, { kind: 'destination', hash: `d:${u}` }, { kind: 'app' }];
-  const RULES: readonly SendRule[] = [{ limit: 3, windowMs: 60_000, cooldownMs: 1000 }, { limit: 1, windowMs: 1000, cooldownMs: 0 }, { limit: 0, windowMs: 5000, cooldownMs: 0 }];
-  const hex = (): string => `${userTag.length.toString(16)}${(++seq).toString(16)}`.padStart(64, 'ab');
+  const buckets = (u: string): SendBucket[] => [
+    { kind: 'user', userId: u },
+    { kind: 'destination', hash: 'd1' },
+    { kind: 'destination', hash: `d:${u}` },
+    { kind: 'app' },
+  ];
+  const RULES: readonly SendRule[] = [
+    { limit: 3, windowMs: 60_000, cooldownMs: 1000 },
+    { limit: 1, windowMs: 1000, cooldownMs: 0 },
+    { limit: 0, windowMs: 5000, cooldownMs: 0 },
+  ];
+  const hex = (): string =>
+    `${userTag.length.toString(16)}${(++seq).toString(16)}`.padStart(64, 'ab');
   const oobHash = (): string => {
     const h = `${(++seq).toString(16)}`.padStart(64, 'e');
     oobHashes.push(h);
@@ -93,16 +108,28 @@ export async function runOracle(other: OtpStore & FactorStore, seed: number, ste
   type Op = { op: string; args: unknown; run: (s: OtpStore & FactorStore) => Promise<unknown> };
   const gen = async (): Promise<Op> => {
     // Odd seeds let time run (delays pass, records die); even ones keep it nearly still.
-    if (chance(0.5)) now += seed % 2 === 1 ? pick([0, 1, 499, 500, 999, 1000, 1001, 4000, 30_000, 30_000, 600_000]) : pick([0, 1, 2, 10, 100]);
+    if (chance(0.5))
+      now +=
+        seed % 2 === 1
+          ? pick([0, 1, 499, 500, 999, 1000, 1001, 4000, 30_000, 30_000, 600_000])
+          : pick([0, 1, 2, 10, 100]);
     const u = pick(users);
     const policy = pick(POLICIES);
     const r = rnd();
     const step = STEP0 + Math.floor((now - T0) / 30_000) + int(-2, 2);
     if (r < 0.16) {
       const a = {
-        userId: u, credentialId: pick(creds), scope: pick(scopes), now, policy, step,
+        userId: u,
+        credentialId: pick(creds),
+        scope: pick(scopes),
+        now,
+        policy,
+        step,
         candidates: [-3, -2, -1, 0, 1, 2, 3].filter(() => chance(0.25)),
-        past: int(0, 2), future: int(0, 2), centreOnDrift: chance(0.5), maxDrift: chance(0.2) ? null : int(0, 3),
+        past: int(0, 2),
+        future: int(0, 2),
+        centreOnDrift: chance(0.5),
+        maxDrift: chance(0.2) ? null : int(0, 3),
       };
       return { op: 'attemptTotp', args: a, run: (s) => s.attemptTotp(a) };
     }
@@ -114,7 +141,11 @@ export async function runOracle(other: OtpStore & FactorStore, seed: number, ste
       const b = {
         userId: h !== undefined && chance(0.4) ? null : u,
         ...(h === undefined ? {} : { challengeHash: h }),
-        scope: pick(scopes), now, policy, credentialIds: ids(), recoverySet: chance(0.3),
+        scope: pick(scopes),
+        now,
+        policy,
+        credentialIds: ids(),
+        recoverySet: chance(0.3),
       };
       return { op: 'beginAttempt', args: b, run: (s) => s.beginAttempt(b) };
     }
@@ -124,29 +155,63 @@ export async function runOracle(other: OtpStore & FactorStore, seed: number, ste
       const cur = await mem.getCredentials(u, creds);
       const c = pick(creds);
       let claim: Claim;
-      if (kind === 'totp') claim = { kind, credentialId: c, step, drift: int(-3, 3), create: chance(0.7) };
+      if (kind === 'totp')
+        claim = { kind, credentialId: c, step, drift: int(-3, 3), create: chance(0.7) };
       else if (kind === 'hotp') {
         const stored = cur[c]?.hotpCounter ?? null;
         const expected = chance(0.7) ? stored : pick([null, 0n, 5n, (1n << 64n) - 2n]);
-        claim = { kind, credentialId: c, expected, next: pick([1n, 6n, 7n, (1n << 64n) - 1n, (expected ?? 0n) < (1n << 64n) - 1n ? (expected ?? 0n) + 1n : 0n]), create: chance(0.7) };
+        claim = {
+          kind,
+          credentialId: c,
+          expected,
+          next: pick([
+            1n,
+            6n,
+            7n,
+            (1n << 64n) - 1n,
+            (expected ?? 0n) < (1n << 64n) - 1n ? (expected ?? 0n) + 1n : 0n,
+          ]),
+          create: chance(0.7),
+        };
       } else if (kind === 'oob') {
         const own = (challengeHashes.get(u) ?? []).slice(-3);
         oobFor = own.length > 0 ? pick(own) : undefined;
         const live = oobFor === undefined ? undefined : lastOob.get(oobFor);
-        claim = { kind, codeHash: live !== undefined && chance(0.8) ? live : pick(oobHashes.length > 0 ? oobHashes.slice(-3) : [oobHash()]) };
+        claim = {
+          kind,
+          codeHash:
+            live !== undefined && chance(0.8)
+              ? live
+              : pick(oobHashes.length > 0 ? oobHashes.slice(-3) : [oobHash()]),
+        };
       } else {
         const set = await mem.getRecoveryCodeSet(u);
         const setId = set !== null && chance(0.7) ? set.setId : pick(setIds.get(u) ?? ['none']);
-        const codeId = set !== null && set.codes.length > 0 && chance(0.7) ? pick(set.codes).id : pick(codeIds.length > 0 ? codeIds : ['none']);
+        const codeId =
+          set !== null && set.codes.length > 0 && chance(0.7)
+            ? pick(set.codes).id
+            : pick(codeIds.length > 0 ? codeIds : ['none']);
         claim = { kind, setId, codeId };
       }
       const own = (challengeHashes.get(u) ?? []).slice(-3);
       const hashes = chance(0.8) ? own : [...own, ...(challengeHashes.get(pick(users)) ?? [])];
-      const chosen = oobFor !== undefined && chance(0.9) ? oobFor : hashes.length > 0 && chance(0.4) ? pick(hashes) : undefined;
+      const chosen =
+        oobFor !== undefined && chance(0.9)
+          ? oobFor
+          : hashes.length > 0 && chance(0.4)
+            ? pick(hashes)
+            : undefined;
       const sAttempt = {
-        userId: u, scope: pick(scopes), now, claim,
+        userId: u,
+        scope: pick(scopes),
+        now,
+        claim,
         ...(chosen === undefined ? {} : { challengeHash: chosen }),
-        ...(chance(0.3) ? { stepUp: { hash: some(stepUps, u, hex), expiresAt: now + pick([0, 1, 1000, 600_000]) } } : {}),
+        ...(chance(0.3)
+          ? {
+              stepUp: { hash: some(stepUps, u, hex), expiresAt: now + pick([0, 1, 1000, 600_000]) },
+            }
+          : {}),
       };
       return { op: 'settleAttempt', args: sAttempt, run: (s) => s.settleAttempt(sAttempt) };
     }
@@ -166,16 +231,23 @@ export async function runOracle(other: OtpStore & FactorStore, seed: number, ste
       const c = pick(creds);
       const st = chance(0.5) ? null : step;
       const ctr = chance(0.5) ? null : pick([0n, 5n, (1n << 64n) - 1n]);
-      return { op: 'initCredential', args: [u, c, st, ctr], run: (s) => s.initCredential(u, c, st, ctr) };
+      return {
+        op: 'initCredential',
+        args: [u, c, st, ctr],
+        run: (s) => s.initCredential(u, c, st, ctr),
+      };
     }
     if (r < 0.555) {
       const xs = ids();
       return { op: 'deleteCredentials', args: [u, xs], run: (s) => s.deleteCredentials(u, xs) };
     }
-    if (r < 0.58) return { op: 'getRecoveryCodeSet', args: [u], run: (s) => s.getRecoveryCodeSet(u) };
+    if (r < 0.58)
+      return { op: 'getRecoveryCodeSet', args: [u], run: (s) => s.getRecoveryCodeSet(u) };
     if (r < 0.62) {
       const cur = await mem.getRecoveryCodeSet(u);
-      const expected = chance(0.8) ? (cur?.setId ?? null) : pick([null, 'other', ...(setIds.get(u) ?? [])]);
+      const expected = chance(0.8)
+        ? (cur?.setId ?? null)
+        : pick([null, 'other', ...(setIds.get(u) ?? [])]);
       let set: RecoveryCodeSet | null = null;
       if (chance(0.85)) {
         const n = int(0, 4);
@@ -184,23 +256,49 @@ export async function runOracle(other: OtpStore & FactorStore, seed: number, ste
           codeIds.push(id);
           return { id, hash: `$test$${seq}$${'h'.repeat(int(1, 80))}` };
         });
-        set = { setId: some(setIds, u, () => `set-${++seq}`), issuedAt: now, total: n + int(0, 2), codes };
+        set = {
+          setId: some(setIds, u, () => `set-${++seq}`),
+          issuedAt: now,
+          total: n + int(0, 2),
+          codes,
+        };
       }
-      return { op: 'replaceRecoveryCodes', args: [u, set, expected], run: (s) => s.replaceRecoveryCodes(u, set, expected) };
+      return {
+        op: 'replaceRecoveryCodes',
+        args: [u, set, expected],
+        run: (s) => s.replaceRecoveryCodes(u, set, expected),
+      };
     }
     if (r < 0.68) {
       const own = challengeHashes.get(u) ?? [];
       const hash = own.length > 0 && chance(0.15) ? pick(own) : hex();
       if (!own.includes(hash)) challengeHashes.set(u, [...own, hash]);
       const rec: ChallengeRecord = {
-        hash, userId: u, scope: pick(scopes), recoveryScope: pick(scopes), createdAt: now,
-        expiresAt: now + pick([0, 1, 1000, 60_000, 3_600_000]), attempts: int(0, 2), maxAttempts: int(1, 4),
-        credentialIds: ids(), payload: pick(['', '{"v":1}', 'lone \uD800 surrogate', 'é😀\u0000\n']),
-        oob: chance(0.7) ? null : { factorId: pick(['f:1', 'é']), codeHash: oobHash(), expiresAt: now + pick([0, 1000, 600_000]) },
+        hash,
+        userId: u,
+        scope: pick(scopes),
+        recoveryScope: pick(scopes),
+        createdAt: now,
+        expiresAt: now + pick([0, 1, 1000, 60_000, 3_600_000]),
+        attempts: int(0, 2),
+        maxAttempts: int(1, 4),
+        credentialIds: ids(),
+        payload: pick(['', '{"v":1}', 'lone \uD800 surrogate', 'é😀\u0000\n']),
+        oob: chance(0.7)
+          ? null
+          : {
+              factorId: pick(['f:1', 'é']),
+              codeHash: oobHash(),
+              expiresAt: now + pick([0, 1000, 600_000]),
+            },
       };
       if (rec.oob !== null) lastOob.set(hash, rec.oob.codeHash);
       const maxLive = int(1, 4);
-      return { op: 'createChallenge', args: [rec, maxLive], run: (s) => s.createChallenge(rec, maxLive) };
+      return {
+        op: 'createChallenge',
+        args: [rec, maxLive],
+        run: (s) => s.createChallenge(rec, maxLive),
+      };
     }
     if (r < 0.69) return { op: 'deleteChallenges', args: [u], run: (s) => s.deleteChallenges(u) };
     if (r < 0.72) {
@@ -212,40 +310,75 @@ export async function runOracle(other: OtpStore & FactorStore, seed: number, ste
     if (r < 0.74) {
       const own = (challengeHashes.get(u) ?? []).slice(-3);
       const h = own.length > 0 && chance(0.8) ? pick(own) : hex();
-      const code = chance(0.2) ? null : { factorId: 'f:1', codeHash: oobHash(), expiresAt: now + pick([0, 1000, 600_000]) };
+      const code = chance(0.2)
+        ? null
+        : { factorId: 'f:1', codeHash: oobHash(), expiresAt: now + pick([0, 1000, 600_000]) };
       const expected = chance(0.5) ? undefined : pick([...oobHashes.slice(-3), hex()]);
       if (code !== null) lastOob.set(h, code.codeHash);
-      return { op: 'setChallengeCode', args: [u, h, code, now, expected], run: (s) => s.setChallengeCode(u, h, code, now, expected) };
+      return {
+        op: 'setChallengeCode',
+        args: [u, h, code, now, expected],
+        run: (s) => s.setChallengeCode(u, h, code, now, expected),
+      };
     }
     if (r < 0.78) {
       const kind = pick(['trusted', 'known'] as const);
       const r2 = rnd();
       if (r2 < 0.3) {
         const d: DeviceRecord = {
-          userId: u, id: chance(0.9) ? `dev${++seq}` : pick((devices.get(u) ?? []).map((x) => x.id).concat(['dev0'])), kind,
-          tokenHash: hash64(), previousHash: chance(0.8) ? null : hash64(), label: pick(['', 'Firefox on Linux', 'é😀 \uD800']),
-          createdAt: now - int(0, 3), lastUsedAt: chance(0.5) ? null : now, expiresAt: now + pick([0, 5000, 600_000, 86_400_000]),
+          userId: u,
+          id: chance(0.9)
+            ? `dev${++seq}`
+            : pick((devices.get(u) ?? []).map((x) => x.id).concat(['dev0'])),
+          kind,
+          tokenHash: hash64(),
+          previousHash: chance(0.8) ? null : hash64(),
+          label: pick(['', 'Firefox on Linux', 'é😀 \uD800']),
+          createdAt: now - int(0, 3),
+          lastUsedAt: chance(0.5) ? null : now,
+          expiresAt: now + pick([0, 5000, 600_000, 86_400_000]),
         };
         devices.set(u, [...(devices.get(u) ?? []), d]);
         const max = int(1, 3);
         return { op: 'createDevice', args: [d, max], run: (s) => s.createDevice(d, max) };
       }
       if (r2 < 0.65) {
-        const mine = (await mem.listDevices(u, kind, 0)).flatMap((d) => (d.previousHash === null ? [d.tokenHash] : [d.tokenHash, d.previousHash]));
-        const token = mine.length > 0 && chance(0.8) ? pick(mine) : pick(tokens.length > 0 ? tokens.slice(-6) : [hash64()]);
+        const mine = (await mem.listDevices(u, kind, 0)).flatMap((d) =>
+          d.previousHash === null ? [d.tokenHash] : [d.tokenHash, d.previousHash],
+        );
+        const token =
+          mine.length > 0 && chance(0.8)
+            ? pick(mine)
+            : pick(tokens.length > 0 ? tokens.slice(-6) : [hash64()]);
         const next = hash64();
         const exp = chance(0.5) ? null : now + pick([0, 5000, 600_000, 86_400_000]);
-        return { op: 'rotateDevice', args: [u, kind, token, next, now, exp], run: (s) => s.rotateDevice(u, kind, token, next, now, exp) };
+        return {
+          op: 'rotateDevice',
+          args: [u, kind, token, next, now, exp],
+          run: (s) => s.rotateDevice(u, kind, token, next, now, exp),
+        };
       }
-      if (r2 < 0.85) return { op: 'listDevices', args: [u, kind, now], run: (s) => s.listDevices(u, kind, now) };
-      const id = chance(0.5) ? null : pick((devices.get(u) ?? []).map((x) => x.id).concat(['dev0']));
+      if (r2 < 0.85)
+        return { op: 'listDevices', args: [u, kind, now], run: (s) => s.listDevices(u, kind, now) };
+      const id = chance(0.5)
+        ? null
+        : pick((devices.get(u) ?? []).map((x) => x.id).concat(['dev0']));
       return { op: 'revokeDevices', args: [u, kind, id], run: (s) => s.revokeDevices(u, kind, id) };
     }
     if (r < 0.795) {
       const bucket = pick(buckets(u));
       const rule = pick(RULES);
-      if (chance(0.75)) return { op: 'reserveSend', args: [bucket, rule, now], run: (s) => s.reserveSend(bucket, rule, now) };
-      return { op: 'releaseSend', args: [bucket, rule, now], run: (s) => s.releaseSend(bucket, rule, now) };
+      if (chance(0.75))
+        return {
+          op: 'reserveSend',
+          args: [bucket, rule, now],
+          run: (s) => s.reserveSend(bucket, rule, now),
+        };
+      return {
+        op: 'releaseSend',
+        args: [bucket, rule, now],
+        run: (s) => s.releaseSend(bucket, rule, now),
+      };
     }
     // ---- factors
     if (r < 0.835) {
@@ -254,27 +387,51 @@ export async function runOracle(other: OtpStore & FactorStore, seed: number, ste
       const pending = chance(0.6);
       const type = pick(['totp', 'hotp', 'email', 'sms'] as const);
       const rec: FactorRecord = {
-        userId: u, id, type, label: pick(['Phone', 'Clé ✓ 🔑', 'a\u0000b', '\uDC00 lone']),
-        status: pending ? 'pending' : 'confirmed', sealedSecret: `sealed:${id}:${pick(['k1', 'k2'])}`,
-        hint: type === 'totp' || type === 'hotp' || chance(0.3) ? null : pick(['a•••@example.com', '', '+33 •• 42']),
-        algorithm: pick(['SHA1', 'SHA256', 'SHA512'] as const), digits: int(6, 8), period: pick([30, 60]),
-        createdAt: now - int(0, 5), confirmedAt: pending ? null : now, expiresAt: pending ? now + pick([0, 1, 5000, 3_600_000]) : null,
+        userId: u,
+        id,
+        type,
+        label: pick(['Phone', 'Clé ✓ 🔑', 'a\u0000b', '\uDC00 lone']),
+        status: pending ? 'pending' : 'confirmed',
+        sealedSecret: `sealed:${id}:${pick(['k1', 'k2'])}`,
+        hint:
+          type === 'totp' || type === 'hotp' || chance(0.3)
+            ? null
+            : pick(['a•••@example.com', '', '+33 •• 42']),
+        algorithm: pick(['SHA1', 'SHA256', 'SHA512'] as const),
+        digits: int(6, 8),
+        period: pick([30, 60]),
+        createdAt: now - int(0, 5),
+        confirmedAt: pending ? null : now,
+        expiresAt: pending ? now + pick([0, 1, 5000, 3_600_000]) : null,
       };
       sealed.set(`${u}\u0000${id}`, rec.sealedSecret);
       const limits = { maxPending: int(0, 3), maxConfirmed: int(0, 3) };
-      return { op: 'addFactor', args: [rec, limits, now], run: (s) => s.addFactor(rec, limits, now) };
+      return {
+        op: 'addFactor',
+        args: [rec, limits, now],
+        run: (s) => s.addFactor(rec, limits, now),
+      };
     }
     const fid = pick([...(factorIds.get(u) ?? []), 'nope']);
     if (r < 0.85) return { op: 'listFactors', args: [u], run: (s) => s.listFactors(u) };
     if (r < 0.89) {
       const max = int(0, 4);
-      return { op: 'confirmFactor', args: [u, fid, now, max], run: (s) => s.confirmFactor(u, fid, now, max) };
+      return {
+        op: 'confirmFactor',
+        args: [u, fid, now, max],
+        run: (s) => s.confirmFactor(u, fid, now, max),
+      };
     }
     if (r < 0.91) {
       const label = pick(['Work', 'x', '\uD800']);
-      return { op: 'renameFactor', args: [u, fid, label], run: (s) => s.renameFactor(u, fid, label) };
+      return {
+        op: 'renameFactor',
+        args: [u, fid, label],
+        run: (s) => s.renameFactor(u, fid, label),
+      };
     }
-    if (r < 0.925) return { op: 'removeFactor', args: [u, fid], run: (s) => s.removeFactor(u, fid) };
+    if (r < 0.925)
+      return { op: 'removeFactor', args: [u, fid], run: (s) => s.removeFactor(u, fid) };
     if (r < 0.93) return { op: 'removeFactors', args: [u], run: (s) => s.removeFactors(u) };
     if (r < 0.96) {
       const cur = sealed.get(`${u}\u0000${fid}`) ?? 'x';
@@ -312,11 +469,18 @@ export async function runOracle(other: OtpStore & FactorStore, seed: number, ste
   // The end state, read back through every reader.
   for (const u of users) {
     for (const [op, run] of [
-      ['throttles', (s: OtpStore & FactorStore) => Promise.all(scopes.map((sc) => s.getThrottle(u, sc)))],
+      [
+        'throttles',
+        (s: OtpStore & FactorStore) => Promise.all(scopes.map((sc) => s.getThrottle(u, sc))),
+      ],
       ['credentials', (s: OtpStore & FactorStore) => s.getCredentials(u, creds)],
       ['recovery set', (s: OtpStore & FactorStore) => s.getRecoveryCodeSet(u)],
       ['factors', (s: OtpStore & FactorStore) => s.listFactors(u)],
-      ['devices', (s: OtpStore & FactorStore) => Promise.all([s.listDevices(u, 'trusted', 0), s.listDevices(u, 'known', 0)])],
+      [
+        'devices',
+        (s: OtpStore & FactorStore) =>
+          Promise.all([s.listDevices(u, 'trusted', 0), s.listDevices(u, 'known', 0)]),
+      ],
     ] as const) {
       const expected = await outcome(() => run(mem));
       const actual = await outcome(() => run(other));

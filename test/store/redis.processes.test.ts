@@ -38,7 +38,11 @@ interface Worker {
 function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
   const child = fork(bundle, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const inbox: Array<Record<string, unknown>> = [];
-  const waiters: Array<{ type: string; resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }> = [];
+  const waiters: Array<{
+    type: string;
+    resolve: (m: Record<string, unknown>) => void;
+    reject: (e: Error) => void;
+  }> = [];
   const pump = (): void => {
     for (let i = 0; i < waiters.length; i++) {
       const w = waiters[i]!;
@@ -54,7 +58,8 @@ function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
     pump();
   });
   child.on('exit', (code, signal) => {
-    for (const w of waiters.splice(0)) w.reject(new Error(`worker exited (${code ?? signal}) while waiting for ${w.type}`));
+    for (const w of waiters.splice(0))
+      w.reject(new Error(`worker exited (${code ?? signal}) while waiting for ${w.type}`));
   });
   return {
     child,
@@ -127,7 +132,9 @@ describeWithEnv('OTPKIT_REDIS_URL', `Redis store across ${WORKERS} processes`, (
   /** Arms every worker with `job`, releases them together, and collects every attempt's result. */
   const race = async (job: Record<string, unknown>): Promise<Result[]> => {
     const armed = workers.map((w) => w.next('armed'));
-    workers.forEach((w, i) => w.child.send({ type: 'arm', job: { ...job, withUser: i < WORKERS / 2, parallel: PARALLEL } }));
+    workers.forEach((w, i) =>
+      w.child.send({ type: 'arm', job: { ...job, withUser: i < WORKERS / 2, parallel: PARALLEL } }),
+    );
     await Promise.all(armed);
     const results = workers.map((w) => w.next('results'));
     for (const w of workers) w.child.send({ type: 'go' });
@@ -146,7 +153,9 @@ describeWithEnv('OTPKIT_REDIS_URL', `Redis store across ${WORKERS} processes`, (
       });
       expect(results).toHaveLength(WORKERS * PARALLEL);
       expect(results.filter((r) => 'ok' in r && r.ok)).toHaveLength(1);
-      expect(results.filter((r) => 'ok' in r && !r.ok && r.reason === 'replayed')).toHaveLength(WORKERS * PARALLEL - 1);
+      expect(results.filter((r) => 'ok' in r && !r.ok && r.reason === 'replayed')).toHaveLength(
+        WORKERS * PARALLEL - 1,
+      );
     }
   });
 
@@ -159,7 +168,9 @@ describeWithEnv('OTPKIT_REDIS_URL', `Redis store across ${WORKERS} processes`, (
       const results = await race({ kind: 'recovery', userId, code: codes[round % 3], now: T });
       expect(results).toHaveLength(WORKERS * PARALLEL);
       expect(results.filter((r) => 'ok' in r && r.ok)).toHaveLength(1);
-      expect(results.filter((r) => 'ok' in r && !r.ok && r.reason === 'invalid')).toHaveLength(WORKERS * PARALLEL - 1);
+      expect(results.filter((r) => 'ok' in r && !r.ok && r.reason === 'invalid')).toHaveLength(
+        WORKERS * PARALLEL - 1,
+      );
       expect(await issuer.remainingRecoveryCodes(userId)).toBe(2);
     }
   });
@@ -180,16 +191,38 @@ describeWithEnv('OTPKIT_REDIS_URL', `Redis store across ${WORKERS} processes`, (
       const b = await flow.beginEnrollment({ userId, account: `${userId}@example.com` });
       if (!b.ok) throw new Error('beginEnrollment');
       const secret = decodeBase32(b.manualKey.replace(/ /g, ''));
-      expect(await flow.confirmEnrollment({ userId, factorId: b.factorId, code: generateTOTP(secret, { now }) })).toMatchObject({ ok: true });
+      expect(
+        await flow.confirmEnrollment({
+          userId,
+          factorId: b.factorId,
+          code: generateTOTP(secret, { now }),
+        }),
+      ).toMatchObject({ ok: true });
       now += 30_000;
       const c = await flow.startChallenge({ userId });
       if (!c.required) throw new Error('startChallenge');
-      const results = await race({ kind: 'challenge', userId, challengeId: c.challengeId, code: generateTOTP(secret, { now }), now });
+      const results = await race({
+        kind: 'challenge',
+        userId,
+        challengeId: c.challengeId,
+        code: generateTOTP(secret, { now }),
+        now,
+      });
       expect(results).toHaveLength(WORKERS * PARALLEL);
       expect(results.filter((r) => 'ok' in r && r.ok)).toHaveLength(1);
       // The others lost the claim, or found the challenge already used.
-      expect(results.filter((r) => 'ok' in r && !r.ok && (r.reason === 'replayed' || r.reason === 'expired'))).toHaveLength(WORKERS * PARALLEL - 1);
-      expect(await flow.verifyChallenge({ challengeId: c.challengeId, code: generateTOTP(secret, { now: now + 30_000 }), now: now + 30_000 })).toEqual({ ok: false, reason: 'expired' });
+      expect(
+        results.filter(
+          (r) => 'ok' in r && !r.ok && (r.reason === 'replayed' || r.reason === 'expired'),
+        ),
+      ).toHaveLength(WORKERS * PARALLEL - 1);
+      expect(
+        await flow.verifyChallenge({
+          challengeId: c.challengeId,
+          code: generateTOTP(secret, { now: now + 30_000 }),
+          now: now + 30_000,
+        }),
+      ).toEqual({ ok: false, reason: 'expired' });
     }
   });
 });

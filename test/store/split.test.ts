@@ -44,7 +44,8 @@ describeWithEnv('OTPKIT_PG_URL', 'factors in PostgreSQL, hot state in Redis', (p
         state: createRedisStore({ client: redis, prefix: `otpkit-split:${run}:${++n}:` }),
       };
     };
-    for (const c of twoFactorContract(pair, { userPrefix: 'split' })) it(c.name, c.run, c.timeoutMs);
+    for (const c of twoFactorContract(pair, { userPrefix: 'split' }))
+      it(c.name, c.run, c.timeoutMs);
     for (const c of twoFactorFaultContract(pair)) it(c.name, c.run, c.timeoutMs);
   });
 });

@@ -9,8 +9,22 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OtpkitError } from '../../src/errors.js';
 import { generateHOTP } from '../../src/hotp.js';
-import type { AttemptPolicy, ChallengeRecord, DeviceRecord, FactorRecord, FactorStore, OtpStore, RecoveryCodeSet, TotpAttempt } from '../../src/store/types.js';
-import { factorStoreContract, storeContract, twoFactorContract, twoFactorFaultContract } from '../../src/testing.js';
+import type {
+  AttemptPolicy,
+  ChallengeRecord,
+  DeviceRecord,
+  FactorRecord,
+  FactorStore,
+  OtpStore,
+  RecoveryCodeSet,
+  TotpAttempt,
+} from '../../src/store/types.js';
+import {
+  factorStoreContract,
+  storeContract,
+  twoFactorContract,
+  twoFactorFaultContract,
+} from '../../src/testing.js';
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier, OTP_SCOPE } from '../../src/verifier/verifier.js';
 import { runStoreOracle } from './oracle.js';
@@ -46,39 +60,121 @@ export const SECRET: Uint8Array = new Uint8Array(20).map((_, i) => i * 11 + 3);
 export const T: number = Date.UTC(2031, 5, 1);
 export const STEP: number = Math.floor(T / 30_000);
 export const MAX: bigint = (1n << 64n) - 1n;
-export const POLICY: AttemptPolicy = { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 10 };
-export const OPEN: AttemptPolicy = { freeFailures: 100, baseDelayMs: 1000, maxDelayMs: 1000, maxFailures: 100 };
+export const POLICY: AttemptPolicy = {
+  freeFailures: 3,
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  maxFailures: 10,
+};
+export const OPEN: AttemptPolicy = {
+  freeFailures: 100,
+  baseDelayMs: 1000,
+  maxDelayMs: 1000,
+  maxFailures: 100,
+};
 export const LIMITS = { maxPending: 3, maxConfirmed: 5 };
 export const RULE = { limit: 3, windowMs: 3_600_000, cooldownMs: 0 };
 /** The store's tables (without the prefix) and the condition that selects a user's rows. */
-export const TABLES = ['throttle', 'credentials', 'recovery_sets', 'recovery_codes', 'challenges', 'step_ups', 'devices', 'send_quotas', 'factors'] as const;
-export const ownedBy = (t: (typeof TABLES)[number]): string => (t === 'send_quotas' ? `kind = 'user' AND subject = ?` : 'user_id = ?');
+export const TABLES = [
+  'throttle',
+  'credentials',
+  'recovery_sets',
+  'recovery_codes',
+  'challenges',
+  'step_ups',
+  'devices',
+  'send_quotas',
+  'factors',
+] as const;
+export const ownedBy = (t: (typeof TABLES)[number]): string =>
+  t === 'send_quotas' ? `kind = 'user' AND subject = ?` : 'user_id = ?';
 
 /** A 64-digit hex "hash" (tokens and codes are stored as SHA-256 hex). */
 export const hex = (n: number): string => n.toString(16).padStart(64, '0');
-export const S = (codes: { id: string; hash: string }[], setId = 's1'): RecoveryCodeSet => ({ setId, issuedAt: 0, total: codes.length, codes });
+export const S = (codes: { id: string; hash: string }[], setId = 's1'): RecoveryCodeSet => ({
+  setId,
+  issuedAt: 0,
+  total: codes.length,
+  codes,
+});
 export const attempt = (userId: string, extra: Partial<TotpAttempt> = {}): TotpAttempt => ({
-  userId, credentialId: 'c', scope: OTP_SCOPE, now: T, policy: POLICY, step: STEP, candidates: [0],
-  past: 1, future: 1, centreOnDrift: true, maxDrift: 10, ...extra,
+  userId,
+  credentialId: 'c',
+  scope: OTP_SCOPE,
+  now: T,
+  policy: POLICY,
+  step: STEP,
+  candidates: [0],
+  past: 1,
+  future: 1,
+  centreOnDrift: true,
+  maxDrift: 10,
+  ...extra,
 });
 let hashSeq = 0;
-export const challenge = (userId: string, extra: Partial<ChallengeRecord> = {}): ChallengeRecord => ({
-  hash: hex(0xc0ffee00 + ++hashSeq), userId, scope: OTP_SCOPE, recoveryScope: 'recovery',
-  createdAt: T, expiresAt: T + 300_000, attempts: 0, maxAttempts: 5, credentialIds: ['c'], payload: '{}', oob: null, ...extra,
+export const challenge = (
+  userId: string,
+  extra: Partial<ChallengeRecord> = {},
+): ChallengeRecord => ({
+  hash: hex(0xc0ffee00 + ++hashSeq),
+  userId,
+  scope: OTP_SCOPE,
+  recoveryScope: 'recovery',
+  createdAt: T,
+  expiresAt: T + 300_000,
+  attempts: 0,
+  maxAttempts: 5,
+  credentialIds: ['c'],
+  payload: '{}',
+  oob: null,
+  ...extra,
 });
-export const factor = (userId: string, id: string, extra: Partial<FactorRecord> = {}): FactorRecord => ({
-  userId, id, type: 'totp', label: 'Phone', status: 'pending', sealedSecret: `sealed:${id}`, hint: null, algorithm: 'SHA1', digits: 6,
-  period: 30, createdAt: T, confirmedAt: null, expiresAt: T + 600_000, ...extra,
+export const factor = (
+  userId: string,
+  id: string,
+  extra: Partial<FactorRecord> = {},
+): FactorRecord => ({
+  userId,
+  id,
+  type: 'totp',
+  label: 'Phone',
+  status: 'pending',
+  sealedSecret: `sealed:${id}`,
+  hint: null,
+  algorithm: 'SHA1',
+  digits: 6,
+  period: 30,
+  createdAt: T,
+  confirmedAt: null,
+  expiresAt: T + 600_000,
+  ...extra,
 });
-export const device = (userId: string, id: string, extra: Partial<DeviceRecord> = {}): DeviceRecord => ({
-  userId, id, kind: 'trusted', tokenHash: hex(1), previousHash: null, label: 'Firefox on Linux', createdAt: T, lastUsedAt: null,
-  expiresAt: T + 86_400_000, ...extra,
+export const device = (
+  userId: string,
+  id: string,
+  extra: Partial<DeviceRecord> = {},
+): DeviceRecord => ({
+  userId,
+  id,
+  kind: 'trusted',
+  tokenHash: hex(1),
+  previousHash: null,
+  label: 'Firefox on Linux',
+  createdAt: T,
+  lastUsedAt: null,
+  expiresAt: T + 86_400_000,
+  ...extra,
 });
 
-export async function expectStoreError(p: Promise<unknown>, code: 'ERR_STORE' | 'ERR_STORE_TIMEOUT' | 'ERR_STORE_CORRUPT'): Promise<OtpkitError> {
+export async function expectStoreError(
+  p: Promise<unknown>,
+  code: 'ERR_STORE' | 'ERR_STORE_TIMEOUT' | 'ERR_STORE_CORRUPT',
+): Promise<OtpkitError> {
   const e: unknown = await p.then(
     (v) => {
-      throw new Error(`expected ${code}, resolved ${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x))}`);
+      throw new Error(
+        `expected ${code}, resolved ${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x))}`,
+      );
     },
     (err: unknown) => err,
   );
@@ -102,12 +198,16 @@ export function loosen(prefix: string, keys = true): string[] {
     challenges:
       'seq INTEGER PRIMARY KEY, hash UNIQUE, user_id, scope, recovery_scope, created_at, expires_at, attempts, max_attempts, credential_ids, payload, oob_factor_id, oob_code_hash, oob_expires_at',
     step_ups: 'user_id, hash, expires_at, PRIMARY KEY (user_id, hash)',
-    devices: 'seq INTEGER PRIMARY KEY, user_id, id, kind, token_hash, previous_hash, label, created_at, last_used_at, expires_at, UNIQUE (user_id, id)',
+    devices:
+      'seq INTEGER PRIMARY KEY, user_id, id, kind, token_hash, previous_hash, label, created_at, last_used_at, expires_at, UNIQUE (user_id, id)',
     send_quotas: 'kind, subject, window_no, sends, last_at, PRIMARY KEY (kind, subject)',
     factors:
       'seq INTEGER PRIMARY KEY, user_id, id, type, label, status, sealed_secret, hint, algorithm, digits, period, created_at, confirmed_at, expires_at, UNIQUE (user_id, id)',
   };
-  return Object.entries(defs).flatMap(([name, cols]) => [`DROP TABLE IF EXISTS ${t(name)}`, `CREATE TABLE ${t(name)} (${cols})`]);
+  return Object.entries(defs).flatMap(([name, cols]) => [
+    `DROP TABLE IF EXISTS ${t(name)}`,
+    `CREATE TABLE ${t(name)} (${cols})`,
+  ]);
 }
 
 export function sqlStoreSuite(env: SqlEnv): void {
@@ -115,7 +215,10 @@ export function sqlStoreSuite(env: SqlEnv): void {
   const rowsOf = async (q: Q, prefix: string, u: string): Promise<Record<string, number>> => {
     const out: Record<string, number> = {};
     for (const t of TABLES) {
-      const [r] = await q(`SELECT CAST(count(*) AS TEXT) AS n FROM "${prefix}${t}" WHERE ${ownedBy(t)}`, u);
+      const [r] = await q(
+        `SELECT CAST(count(*) AS TEXT) AS n FROM "${prefix}${t}" WHERE ${ownedBy(t)}`,
+        u,
+      );
       out[t] = Number(r?.n);
     }
     return out;
@@ -123,7 +226,8 @@ export function sqlStoreSuite(env: SqlEnv): void {
   /** Every row of every table of the prefix (the scratch table included), as text. */
   const snapshot = async (q: Q, prefix: string): Promise<string> => {
     const parts: string[] = [];
-    for (const t of [...TABLES, 'scratch']) parts.push(JSON.stringify(await q(`SELECT * FROM "${prefix}${t}" ORDER BY 1, 2, 3`)));
+    for (const t of [...TABLES, 'scratch'])
+      parts.push(JSON.stringify(await q(`SELECT * FROM "${prefix}${t}" ORDER BY 1, 2, 3`)));
     return parts.join('\n');
   };
 
@@ -145,12 +249,19 @@ export function sqlStoreSuite(env: SqlEnv): void {
   });
 
   describe('the two-factor flow contract (one store; and the registry apart from the hot state)', () => {
-    for (const c of twoFactorContract(async () => ({ store: (await env.fresh()).store }), { userPrefix: 'flow-one' })) it(c.name, c.run, c.timeoutMs);
+    for (const c of twoFactorContract(async () => ({ store: (await env.fresh()).store }), {
+      userPrefix: 'flow-one',
+    }))
+      it(c.name, c.run, c.timeoutMs);
     if (env.flow?.apart !== false)
-      for (const c of twoFactorContract(async () => ({ factors: (await env.fresh()).store, state: (await env.fresh()).store }), { userPrefix: 'flow-two' }))
+      for (const c of twoFactorContract(
+        async () => ({ factors: (await env.fresh()).store, state: (await env.fresh()).store }),
+        { userPrefix: 'flow-two' },
+      ))
         it(`apart: ${c.name}`, c.run, c.timeoutMs);
     if (env.flow?.faults !== false)
-      for (const c of twoFactorFaultContract(async () => ({ store: (await env.fresh()).store }))) it(c.name, c.run, c.timeoutMs);
+      for (const c of twoFactorFaultContract(async () => ({ store: (await env.fresh()).store })))
+        it(c.name, c.run, c.timeoutMs);
   });
 
   describe('the memory store as an oracle (seeded random operations)', () => {
@@ -171,11 +282,19 @@ export function sqlStoreSuite(env: SqlEnv): void {
 
     it('keeps the HOTP counter 2^64−1 exactly (canonical decimal TEXT)', async () => {
       const claim = (expected: bigint | null, next: bigint) =>
-        store.settleAttempt({ userId: 'big', scope: OTP_SCOPE, now: T, claim: { kind: 'hotp', credentialId: 'c', expected, next, create: true } });
-      const counter = async (): Promise<bigint | null | undefined> => (await store.getCredentials('big', ['c'])).c?.hotpCounter;
+        store.settleAttempt({
+          userId: 'big',
+          scope: OTP_SCOPE,
+          now: T,
+          claim: { kind: 'hotp', credentialId: 'c', expected, next, create: true },
+        });
+      const counter = async (): Promise<bigint | null | undefined> =>
+        (await store.getCredentials('big', ['c'])).c?.hotpCounter;
       expect(await claim(null, MAX)).toEqual({ status: 'ok', remaining: null });
       expect(await counter()).toBe(MAX);
-      const [raw] = await q(`SELECT hotp_counter AS v, typeof(hotp_counter) AS t FROM "${prefix}credentials" WHERE user_id = 'big'`);
+      const [raw] = await q(
+        `SELECT hotp_counter AS v, typeof(hotp_counter) AS t FROM "${prefix}credentials" WHERE user_id = 'big'`,
+      );
       expect(raw).toEqual({ v: '18446744073709551615', t: 'text' });
       // Just above 2^53 and 2^63: no float or signed-integer rounding anywhere.
       expect((await claim(MAX, 9007199254740993n)).status).toBe('ok');
@@ -192,47 +311,108 @@ export function sqlStoreSuite(env: SqlEnv): void {
       await expect(claim(MAX, 5 as unknown as bigint)).rejects.toThrow(TypeError);
       expect(await counter()).toBe(MAX);
       const v = createVerifier({ store });
-      const r = await v.verifyHOTP({ userId: 'hotp-top', secret: SECRET, token: generateHOTP(SECRET, MAX - 1n), initialCounter: MAX - 3n });
+      const r = await v.verifyHOTP({
+        userId: 'hotp-top',
+        secret: SECRET,
+        token: generateHOTP(SECRET, MAX - 1n),
+        initialCounter: MAX - 3n,
+      });
       expect(r).toEqual({ ok: true, counter: MAX - 1n, next: MAX });
       expect((await store.getCredentials('hotp-top', ['default'])).default?.hotpCounter).toBe(MAX);
     });
 
     it('keeps ids that differ in one character apart, __proto__ and constructor included', async () => {
-      const ids = ['a', 'A', 'a ', ' a', 'ä', 'a\u0308', '\u{1F600}', "o'brien", 'x"y', '%', '_', '__proto__', 'constructor', 'x'.repeat(256), 'x'.repeat(255) + 'y'];
-      for (const id of ids) expect(await store.attemptTotp(attempt(id, { credentialId: id }))).toEqual({ status: 'ok', delta: 0 });
-      for (const id of ids) expect(await store.attemptTotp(attempt(id, { credentialId: id }))).toEqual({ status: 'replayed', failures: 1 });
+      const ids = [
+        'a',
+        'A',
+        'a ',
+        ' a',
+        'ä',
+        'a\u0308',
+        '\u{1F600}',
+        "o'brien",
+        'x"y',
+        '%',
+        '_',
+        '__proto__',
+        'constructor',
+        'x'.repeat(256),
+        'x'.repeat(255) + 'y',
+      ];
+      for (const id of ids)
+        expect(await store.attemptTotp(attempt(id, { credentialId: id }))).toEqual({
+          status: 'ok',
+          delta: 0,
+        });
+      for (const id of ids)
+        expect(await store.attemptTotp(attempt(id, { credentialId: id }))).toEqual({
+          status: 'replayed',
+          failures: 1,
+        });
       const got = await store.getCredentials('__proto__', ['__proto__', 'constructor']);
       expect(Object.keys(got)).toEqual(['__proto__', 'constructor']);
       expect(Object.getOwnPropertyDescriptor(got, '__proto__')?.value?.lastStep).toBe(STEP);
       expect(got.constructor).toBeNull();
       expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
-      for (const id of ['__proto__', '__PROTO__', 'constructor']) expect(await store.addFactor(factor('ids', id, { status: 'confirmed', confirmedAt: T, expiresAt: null }), LIMITS, T)).toBe('added');
-      expect((await store.listFactors('ids')).map((f) => f.id)).toEqual(['__proto__', '__PROTO__', 'constructor']);
+      for (const id of ['__proto__', '__PROTO__', 'constructor'])
+        expect(
+          await store.addFactor(
+            factor('ids', id, { status: 'confirmed', confirmedAt: T, expiresAt: null }),
+            LIMITS,
+            T,
+          ),
+        ).toBe('added');
+      expect((await store.listFactors('ids')).map((f) => f.id)).toEqual([
+        '__proto__',
+        '__PROTO__',
+        'constructor',
+      ]);
     });
 
     it('refuses values SQLite cannot keep faithfully (NUL, lone surrogates) before any statement', async () => {
       for (const id of ['a\u0000', 'a\uD800', 'a\uDC00b', '', 'x'.repeat(257)]) {
         await expect(store.attemptTotp(attempt(id))).rejects.toThrow(RangeError);
         await expect(store.getCredentials('u', ['c', id])).rejects.toThrow(RangeError);
-        await expect(store.createChallenge(challenge('u', { credentialIds: [id] }), 3)).rejects.toThrow(RangeError);
+        await expect(
+          store.createChallenge(challenge('u', { credentialIds: [id] }), 3),
+        ).rejects.toThrow(RangeError);
         await expect(store.addFactor(factor('u', id), LIMITS, T)).rejects.toThrow(RangeError);
       }
       for (const text of ['a\u0000b', 'a\uD800']) {
-        await expect(store.createChallenge(challenge('u', { payload: text }), 3)).rejects.toThrow(RangeError);
+        await expect(store.createChallenge(challenge('u', { payload: text }), 3)).rejects.toThrow(
+          RangeError,
+        );
         await expect(store.resealFactor('u', 'f', 'x', text)).rejects.toThrow(RangeError);
-        await expect(store.replaceRecoveryCodes('u', S([{ id: 'i', hash: text }]), null)).rejects.toThrow(RangeError);
+        await expect(
+          store.replaceRecoveryCodes('u', S([{ id: 'i', hash: text }]), null),
+        ).rejects.toThrow(RangeError);
       }
-      await expect(store.createDevice(device('u', 'd', { tokenHash: 'F'.repeat(64) }), 3)).rejects.toThrow(RangeError);
-      await expect(store.reserveSend({ kind: 'app' }, { ...RULE, windowMs: 0 }, T)).rejects.toThrow(RangeError);
+      await expect(
+        store.createDevice(device('u', 'd', { tokenHash: 'F'.repeat(64) }), 3),
+      ).rejects.toThrow(RangeError);
+      await expect(store.reserveSend({ kind: 'app' }, { ...RULE, windowMs: 0 }, T)).rejects.toThrow(
+        RangeError,
+      );
       expect(await rowsOf(q, prefix, 'u')).toEqual(Object.fromEntries(TABLES.map((t) => [t, 0])));
     });
 
     it('round-trips a 16 KiB payload and 20 credential ids in order', async () => {
       const payload = JSON.stringify({ s: 'é\u{1F600}'.repeat(2000) }).slice(0, 16_384);
       const ids = Array.from({ length: 20 }, (_, i) => `cred-${19 - i}`);
-      const ch = challenge('big-challenge', { payload, credentialIds: ids, oob: { factorId: 'email-1', codeHash: hex(77), expiresAt: T + 60_000 } });
+      const ch = challenge('big-challenge', {
+        payload,
+        credentialIds: ids,
+        oob: { factorId: 'email-1', codeHash: hex(77), expiresAt: T + 60_000 },
+      });
       await store.createChallenge(ch, 3);
-      const b = await store.beginAttempt({ userId: null, challengeHash: ch.hash, now: T, policy: POLICY, credentialIds: [], recoverySet: false });
+      const b = await store.beginAttempt({
+        userId: null,
+        challengeHash: ch.hash,
+        now: T,
+        policy: POLICY,
+        credentialIds: [],
+        recoverySet: false,
+      });
       expect(b.status === 'admitted' && b.challenge).toEqual({ ...ch, attempts: 1 });
       expect(b.status === 'admitted' && Object.keys(b.credentials)).toEqual(ids);
     });
@@ -244,7 +424,13 @@ export function sqlStoreSuite(env: SqlEnv): void {
       const all: string[] = [];
       for (const u of users)
         for (const id of ids) {
-          expect(await s.addFactor(factor(u, id, { status: 'confirmed', confirmedAt: T, expiresAt: null }), { maxPending: 0, maxConfirmed: 10 }, T)).toBe('added');
+          expect(
+            await s.addFactor(
+              factor(u, id, { status: 'confirmed', confirmedAt: T, expiresAt: null }),
+              { maxPending: 0, maxConfirmed: 10 },
+              T,
+            ),
+          ).toBe('added');
           all.push(JSON.stringify([u, id]));
         }
       const bytes = (x: string): Buffer => Buffer.from(x, 'utf8');
@@ -269,23 +455,47 @@ export function sqlStoreSuite(env: SqlEnv): void {
     });
 
     it(`${50} parallel uses of one TOTP code, one recovery code and one device token: exactly one success each`, async () => {
-      const v = createVerifier({ store, recoveryHash: { logN: 10 }, throttle: { freeFailures: 100, maxFailures: 100 } });
+      const v = createVerifier({
+        store,
+        recoveryHash: { logN: 10 },
+        throttle: { freeFailures: 100, maxFailures: 100 },
+      });
       const token = generateTOTP(SECRET, { now: T });
-      const totp = await Promise.all(Array.from({ length: 50 }, () => v.verifyTOTP({ userId: 'race', secret: SECRET, token, now: T })));
+      const totp = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          v.verifyTOTP({ userId: 'race', secret: SECRET, token, now: T }),
+        ),
+      );
       expect(totp.filter((r) => r.ok)).toHaveLength(1);
       expect(totp.filter((r) => !r.ok && r.reason === 'replayed')).toHaveLength(49);
       const [code] = await v.issueRecoveryCodes({ userId: 'race', count: 3, now: T });
-      const rec = await Promise.all(Array.from({ length: 50 }, () => v.redeemRecoveryCode({ userId: 'race', code: code as string, now: T })));
+      const rec = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          v.redeemRecoveryCode({ userId: 'race', code: code as string, now: T }),
+        ),
+      );
       expect(rec.filter((r) => r.ok)).toEqual([{ ok: true, remaining: 2 }]);
       await store.createDevice(device('race', 'd', { tokenHash: hex(10) }), 5);
-      const rot = await Promise.all(Array.from({ length: 50 }, (_, i) => store.rotateDevice('race', 'trusted', hex(10), hex(100 + i), T, null)));
+      const rot = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.rotateDevice('race', 'trusted', hex(10), hex(100 + i), T, null),
+        ),
+      );
       expect(rot.filter((r) => r.status === 'rotated')).toHaveLength(1);
-      expect(rot.filter((r) => r.status === 'replayed')).toEqual(Array(49).fill({ status: 'replayed', deviceId: 'd' }));
+      expect(rot.filter((r) => r.status === 'replayed')).toEqual(
+        Array(49).fill({ status: 'replayed', deviceId: 'd' }),
+      );
       const ch = challenge('race', { maxAttempts: 100 });
       await store.createChallenge(ch, 3);
       const settled = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          store.settleAttempt({ userId: 'race', scope: OTP_SCOPE, now: T, challengeHash: ch.hash, claim: { kind: 'totp', credentialId: 'x', step: STEP + i, drift: 0, create: true } }),
+          store.settleAttempt({
+            userId: 'race',
+            scope: OTP_SCOPE,
+            now: T,
+            challengeHash: ch.hash,
+            claim: { kind: 'totp', credentialId: 'x', step: STEP + i, drift: 0, create: true },
+          }),
         ),
       );
       expect(settled.filter((r) => r.status === 'ok')).toHaveLength(1);
@@ -333,9 +543,12 @@ export function sqlStoreSuite(env: SqlEnv): void {
         `INSERT INTO ${t('factors')} (user_id, id, type, label, status, sealed_secret, algorithm, digits, period, created_at, confirmed_at, expires_at) VALUES ('x', 'f', 'totp', 'L', 'pending', 's', 'SHA1', 6, 30, 0, 5, 1)`,
         `INSERT INTO ${t('factors')} (user_id, id, type, label, status, sealed_secret, algorithm, digits, period, created_at, confirmed_at, expires_at) VALUES ('x', 'f', 'totp', 'L', 'confirmed', 's', 'SHA1', 6, 30, 0, NULL, NULL)`,
       ];
-      for (const sql of bad) await expect(q(sql), sql).rejects.toThrow(/CHECK constraint failed|cannot store|NOT NULL/);
+      for (const sql of bad)
+        await expect(q(sql), sql).rejects.toThrow(/CHECK constraint failed|cannot store|NOT NULL/);
       // What the CHECKs allow, the store reads back.
-      await q(`INSERT INTO ${t('credentials')} (user_id, credential_id, hotp_counter) VALUES ('x', 'y', '18446744073709551615')`);
+      await q(
+        `INSERT INTO ${t('credentials')} (user_id, credential_id, hotp_counter) VALUES ('x', 'y', '18446744073709551615')`,
+      );
       expect((await store.getCredentials('x', ['y'])).y?.hotpCounter).toBe(MAX);
     });
   });
@@ -351,10 +564,25 @@ export function sqlStoreSuite(env: SqlEnv): void {
       for (const ddl of loosen(prefix)) await q(ddl);
     });
     const verifier = () => createVerifier({ store, now: () => T, recoveryHash: { logN: 10 } });
-    const totpThrough = (user: string) => verifier().verifyTOTP({ userId: user, credentialId: 'c', secret: SECRET, token: generateTOTP(SECRET, { now: T }) });
-    const hotpThrough = (user: string) => verifier().verifyHOTP({ userId: user, credentialId: 'c', secret: SECRET, token: generateHOTP(SECRET, 0) });
+    const totpThrough = (user: string) =>
+      verifier().verifyTOTP({
+        userId: user,
+        credentialId: 'c',
+        secret: SECRET,
+        token: generateTOTP(SECRET, { now: T }),
+      });
+    const hotpThrough = (user: string) =>
+      verifier().verifyHOTP({
+        userId: user,
+        credentialId: 'c',
+        secret: SECRET,
+        token: generateHOTP(SECRET, 0),
+      });
     /** Every call must fail with ERR_STORE_CORRUPT naming `column`, echo no MARK, and change no row. */
-    const corrupt = async (column: string, ...calls: Array<() => Promise<unknown>>): Promise<void> => {
+    const corrupt = async (
+      column: string,
+      ...calls: Array<() => Promise<unknown>>
+    ): Promise<void> => {
       for (const call of calls) {
         const before = await snapshot(q, prefix);
         const e = await expectStoreError(call(), 'ERR_STORE_CORRUPT');
@@ -367,15 +595,27 @@ export function sqlStoreSuite(env: SqlEnv): void {
     it('throttle: negative, NULL, text or fractional failures; negative last_failure_at', async () => {
       // SQL literals, not parameters: drivers bind JavaScript numbers as REAL, which a loose column keeps.
       for (const [user, f, at, column] of [
-        ['neg', '-5', '0', 'throttle.failures'], ['nullf', 'NULL', '0', 'throttle.failures'], ['txtf', `'${MARK}'`, '0', 'throttle.failures'],
-        ['fracf', '1.5', '0', 'throttle.failures'], ['txtnum', `'3'`, '0', 'throttle.failures'], ['nega', '1', '-1', 'throttle.last_failure_at'],
+        ['neg', '-5', '0', 'throttle.failures'],
+        ['nullf', 'NULL', '0', 'throttle.failures'],
+        ['txtf', `'${MARK}'`, '0', 'throttle.failures'],
+        ['fracf', '1.5', '0', 'throttle.failures'],
+        ['txtnum', `'3'`, '0', 'throttle.failures'],
+        ['nega', '1', '-1', 'throttle.last_failure_at'],
       ] as const) {
         await q(`INSERT INTO ${tbl('throttle')} VALUES (?, ?, ${f}, ${at})`, user, OTP_SCOPE);
         await corrupt(
           column,
           () => store.getThrottle(user, OTP_SCOPE),
           () => store.attemptTotp(attempt(user)),
-          () => store.beginAttempt({ userId: user, scope: OTP_SCOPE, now: T, policy: POLICY, credentialIds: [], recoverySet: false }),
+          () =>
+            store.beginAttempt({
+              userId: user,
+              scope: OTP_SCOPE,
+              now: T,
+              policy: POLICY,
+              credentialIds: [],
+              recoverySet: false,
+            }),
           () => totpThrough(user),
           () => hotpThrough(user),
         );
@@ -398,37 +638,108 @@ export function sqlStoreSuite(env: SqlEnv): void {
         ['h5', 'hotp_counter', `'${MARK}'`, 'credentials.hotp_counter'],
       ] as const;
       for (const [user, col, val, column] of cases) {
-        await q(`INSERT INTO ${tbl('credentials')} (user_id, credential_id, ${col}) VALUES (?, 'c', ${val})`, user);
+        await q(
+          `INSERT INTO ${tbl('credentials')} (user_id, credential_id, ${col}) VALUES (?, 'c', ${val})`,
+          user,
+        );
         const calls: Array<() => Promise<unknown>> = [
           () => store.getCredentials(user, ['c']),
           () => hotpThrough(user),
-          () => store.beginAttempt({ userId: user, scope: OTP_SCOPE, now: T, policy: POLICY, credentialIds: ['c'], recoverySet: false }),
+          () =>
+            store.beginAttempt({
+              userId: user,
+              scope: OTP_SCOPE,
+              now: T,
+              policy: POLICY,
+              credentialIds: ['c'],
+              recoverySet: false,
+            }),
         ];
-        if (col === 'drift' || col === 'last_step') calls.push(() => store.attemptTotp(attempt(user)), () => totpThrough(user));
-        if (col === 'last_step') calls.push(() => store.settleAttempt({ userId: user, scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true } }));
-        if (col === 'hotp_counter') calls.push(() => store.settleAttempt({ userId: user, scope: OTP_SCOPE, now: T, claim: { kind: 'hotp', credentialId: 'c', expected: 5n, next: 6n, create: true } }));
+        if (col === 'drift' || col === 'last_step')
+          calls.push(
+            () => store.attemptTotp(attempt(user)),
+            () => totpThrough(user),
+          );
+        if (col === 'last_step')
+          calls.push(() =>
+            store.settleAttempt({
+              userId: user,
+              scope: OTP_SCOPE,
+              now: T,
+              claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true },
+            }),
+          );
+        if (col === 'hotp_counter')
+          calls.push(() =>
+            store.settleAttempt({
+              userId: user,
+              scope: OTP_SCOPE,
+              now: T,
+              claim: { kind: 'hotp', credentialId: 'c', expected: 5n, next: 6n, create: true },
+            }),
+          );
         await corrupt(column, ...calls);
       }
     });
 
     it('recovery codes: a NULL or empty hash, a total below the codes or above 100, a bad issue time or set id', async () => {
       const marker = `$scrypt$ln=1,r=1,p=1$${MARK}SALT$${MARK}HASH`;
-      await store.replaceRecoveryCodes('rc', S([{ id: 'good', hash: marker }, { id: 'bad', hash: 'placeholder' }]), null);
-      const redeem = () => verifier().redeemRecoveryCode({ userId: 'rc', code: 'ABCD-EFGH-JKMN-PQRS' });
+      await store.replaceRecoveryCodes(
+        'rc',
+        S([
+          { id: 'good', hash: marker },
+          { id: 'bad', hash: 'placeholder' },
+        ]),
+        null,
+      );
+      const redeem = () =>
+        verifier().redeemRecoveryCode({ userId: 'rc', code: 'ABCD-EFGH-JKMN-PQRS' });
       for (const [fix, column] of [
-        [[`UPDATE ${tbl('recovery_codes')} SET hash = NULL WHERE user_id = 'rc' AND id = 'bad'`], 'recovery_codes.hash'],
-        [[`UPDATE ${tbl('recovery_codes')} SET hash = '' WHERE user_id = 'rc' AND id = 'bad'`], 'recovery_codes.hash'],
-        [[`UPDATE ${tbl('recovery_codes')} SET hash = 'x' WHERE user_id = 'rc'`, `UPDATE ${tbl('recovery_sets')} SET total = 1 WHERE user_id = 'rc'`], 'recovery_sets.total'],
-        [[`UPDATE ${tbl('recovery_sets')} SET total = 101 WHERE user_id = 'rc'`], 'recovery_sets.total'],
-        [[`UPDATE ${tbl('recovery_sets')} SET total = 2, issued_at = -1 WHERE user_id = 'rc'`], 'recovery_sets.issued_at'],
-        [[`UPDATE ${tbl('recovery_sets')} SET issued_at = 0, set_id = 'bad id' WHERE user_id = 'rc'`, `UPDATE ${tbl('recovery_codes')} SET set_id = 'bad id' WHERE user_id = 'rc'`], 'recovery_sets.set_id'],
+        [
+          [`UPDATE ${tbl('recovery_codes')} SET hash = NULL WHERE user_id = 'rc' AND id = 'bad'`],
+          'recovery_codes.hash',
+        ],
+        [
+          [`UPDATE ${tbl('recovery_codes')} SET hash = '' WHERE user_id = 'rc' AND id = 'bad'`],
+          'recovery_codes.hash',
+        ],
+        [
+          [
+            `UPDATE ${tbl('recovery_codes')} SET hash = 'x' WHERE user_id = 'rc'`,
+            `UPDATE ${tbl('recovery_sets')} SET total = 1 WHERE user_id = 'rc'`,
+          ],
+          'recovery_sets.total',
+        ],
+        [
+          [`UPDATE ${tbl('recovery_sets')} SET total = 101 WHERE user_id = 'rc'`],
+          'recovery_sets.total',
+        ],
+        [
+          [`UPDATE ${tbl('recovery_sets')} SET total = 2, issued_at = -1 WHERE user_id = 'rc'`],
+          'recovery_sets.issued_at',
+        ],
+        [
+          [
+            `UPDATE ${tbl('recovery_sets')} SET issued_at = 0, set_id = 'bad id' WHERE user_id = 'rc'`,
+            `UPDATE ${tbl('recovery_codes')} SET set_id = 'bad id' WHERE user_id = 'rc'`,
+          ],
+          'recovery_sets.set_id',
+        ],
       ] as const) {
         for (const f of fix) await q(f);
         await corrupt(
           column,
           () => store.getRecoveryCodeSet('rc'),
           () => redeem(),
-          () => store.beginAttempt({ userId: 'rc', scope: 'recovery', now: T, policy: POLICY, credentialIds: [], recoverySet: true }),
+          () =>
+            store.beginAttempt({
+              userId: 'rc',
+              scope: 'recovery',
+              now: T,
+              policy: POLICY,
+              credentialIds: [],
+              recoverySet: true,
+            }),
         );
       }
     });
@@ -444,27 +755,67 @@ export function sqlStoreSuite(env: SqlEnv): void {
         [`credential_ids = 'not json ${MARK}'`, 'challenges.credential_ids'],
         [`created_at = -1`, 'challenges.created_at'],
         [`payload = '${MARK.repeat(2000)}'`, 'challenges.payload'],
-        [`oob_factor_id = 'e', oob_code_hash = 'NOTHEX${MARK}', oob_expires_at = 5`, 'challenges.oob_code_hash'],
-        [`oob_factor_id = 'e', oob_code_hash = '${hex(5)}', oob_expires_at = -1`, 'challenges.oob_expires_at'],
-        [`oob_factor_id = NULL, oob_code_hash = '${hex(5)}', oob_expires_at = 5`, 'challenges.oob_factor_id'],
+        [
+          `oob_factor_id = 'e', oob_code_hash = 'NOTHEX${MARK}', oob_expires_at = 5`,
+          'challenges.oob_code_hash',
+        ],
+        [
+          `oob_factor_id = 'e', oob_code_hash = '${hex(5)}', oob_expires_at = -1`,
+          'challenges.oob_expires_at',
+        ],
+        [
+          `oob_factor_id = NULL, oob_code_hash = '${hex(5)}', oob_expires_at = 5`,
+          'challenges.oob_factor_id',
+        ],
       ];
       for (const [set, column] of cases) {
         const ch = challenge(`ch-${column}`);
         await store.createChallenge(ch, 5);
         await q(`UPDATE ${tbl('challenges')} SET ${set} WHERE hash = ?`, ch.hash);
-        await corrupt(column, () => store.beginAttempt({ userId: null, challengeHash: ch.hash, now: T, policy: POLICY, credentialIds: [], recoverySet: false }));
+        await corrupt(column, () =>
+          store.beginAttempt({
+            userId: null,
+            challengeHash: ch.hash,
+            now: T,
+            policy: POLICY,
+            credentialIds: [],
+            recoverySet: false,
+          }),
+        );
       }
-      const ch = challenge('ch-create', { oob: { factorId: 'e', codeHash: hex(6), expiresAt: T + 1000 } });
+      const ch = challenge('ch-create', {
+        oob: { factorId: 'e', codeHash: hex(6), expiresAt: T + 1000 },
+      });
       await store.createChallenge(ch, 5);
       await q(`UPDATE ${tbl('challenges')} SET created_at = -1 WHERE hash = ?`, ch.hash);
-      await corrupt('challenges.created_at', () => store.createChallenge(challenge('ch-create'), 1));
-      await q(`UPDATE ${tbl('challenges')} SET created_at = 0, oob_expires_at = -1 WHERE hash = ?`, ch.hash);
-      await corrupt('challenges.oob_expires_at', () => store.settleAttempt({ userId: 'ch-create', scope: OTP_SCOPE, now: T, claim: { kind: 'oob', codeHash: hex(6) }, challengeHash: ch.hash }));
+      await corrupt('challenges.created_at', () =>
+        store.createChallenge(challenge('ch-create'), 1),
+      );
+      await q(
+        `UPDATE ${tbl('challenges')} SET created_at = 0, oob_expires_at = -1 WHERE hash = ?`,
+        ch.hash,
+      );
+      await corrupt('challenges.oob_expires_at', () =>
+        store.settleAttempt({
+          userId: 'ch-create',
+          scope: OTP_SCOPE,
+          now: T,
+          claim: { kind: 'oob', codeHash: hex(6) },
+          challengeHash: ch.hash,
+        }),
+      );
       await q(`UPDATE ${tbl('challenges')} SET expires_at = 'soon' WHERE hash = ?`, ch.hash);
       await corrupt(
         'challenges.expires_at',
         () => store.createChallenge(challenge('ch-create'), 5),
-        () => store.settleAttempt({ userId: 'ch-create', scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: 5, drift: 0, create: true }, challengeHash: ch.hash }),
+        () =>
+          store.settleAttempt({
+            userId: 'ch-create',
+            scope: OTP_SCOPE,
+            now: T,
+            claim: { kind: 'totp', credentialId: 'c', step: 5, drift: 0, create: true },
+            challengeHash: ch.hash,
+          }),
         () => store.setChallengeCode('ch-create', ch.hash, null, T),
       );
     });
@@ -496,10 +847,18 @@ export function sqlStoreSuite(env: SqlEnv): void {
       }
       await store.addFactor(factor('fs', 'f'), LIMITS, T);
       await q(`UPDATE ${tbl('factors')} SET status = 'PENDING' WHERE user_id = 'fs'`);
-      await corrupt('factors.status', () => store.addFactor(factor('fs', 'g'), LIMITS, T), () => store.confirmFactor('fs', 'f', T, 5));
+      await corrupt(
+        'factors.status',
+        () => store.addFactor(factor('fs', 'g'), LIMITS, T),
+        () => store.confirmFactor('fs', 'f', T, 5),
+      );
       await store.addFactor(factor('fe', 'f'), LIMITS, T);
       await q(`UPDATE ${tbl('factors')} SET expires_at = -1 WHERE user_id = 'fe'`);
-      await corrupt('factors.expires_at', () => store.confirmFactor('fe', 'f', T, 5), () => store.addFactor(factor('fe', 'g'), LIMITS, T));
+      await corrupt(
+        'factors.expires_at',
+        () => store.confirmFactor('fe', 'f', T, 5),
+        () => store.addFactor(factor('fe', 'g'), LIMITS, T),
+      );
 
       for (const [set, column] of [
         [`token_hash = '${MARK}'`, 'devices.token_hash'],
@@ -513,13 +872,20 @@ export function sqlStoreSuite(env: SqlEnv): void {
         await store.createDevice(device(user, 'd', { previousHash: hex(2) }), 5);
         await q(`UPDATE ${tbl('devices')} SET ${set} WHERE user_id = ?`, user);
         const calls: Array<() => Promise<unknown>> = [() => store.listDevices(user, 'trusted', T)];
-        if (column !== 'devices.token_hash') calls.push(() => store.rotateDevice(user, 'trusted', hex(1), hex(3), T, null));
-        if (column !== 'devices.previous_hash') calls.push(() => store.rotateDevice(user, 'trusted', hex(2), hex(3), T, null));
-        if (column === 'devices.expires_at' || column === 'devices.created_at') calls.push(() => store.createDevice(device(user, 'e', { tokenHash: hex(4) }), 5));
+        if (column !== 'devices.token_hash')
+          calls.push(() => store.rotateDevice(user, 'trusted', hex(1), hex(3), T, null));
+        if (column !== 'devices.previous_hash')
+          calls.push(() => store.rotateDevice(user, 'trusted', hex(2), hex(3), T, null));
+        if (column === 'devices.expires_at' || column === 'devices.created_at')
+          calls.push(() => store.createDevice(device(user, 'e', { tokenHash: hex(4) }), 5));
         await corrupt(column, ...calls);
       }
 
-      for (const [set, column] of [['window_no = -1', 'send_quotas.window_no'], ['sends = -1', 'send_quotas.sends'], ['last_at = NULL', 'send_quotas.last_at']] as const) {
+      for (const [set, column] of [
+        ['window_no = -1', 'send_quotas.window_no'],
+        ['sends = -1', 'send_quotas.sends'],
+        ['last_at = NULL', 'send_quotas.last_at'],
+      ] as const) {
         const bucket = { kind: 'user', userId: `q-${column}` } as const;
         expect(await store.reserveSend(bucket, RULE, T)).toEqual({ ok: true });
         await q(`UPDATE ${tbl('send_quotas')} SET ${set} WHERE subject = ?`, bucket.userId);
@@ -532,20 +898,41 @@ export function sqlStoreSuite(env: SqlEnv): void {
     it('duplicated rows (primary keys dropped): reads name them, decisions fail closed and write nothing', async () => {
       const { store: s, prefix: p, q: qq } = await env.fresh();
       for (const ddl of loosen(p, false)) await qq(ddl);
-      await qq(`INSERT INTO "${p}throttle" VALUES ('dup', '${OTP_SCOPE}', 1, 0), ('dup', '${OTP_SCOPE}', 2, 0)`);
-      await qq(`INSERT INTO "${p}credentials" (user_id, credential_id, last_step) VALUES ('dupc', 'c', 1), ('dupc', 'c', 2)`);
+      await qq(
+        `INSERT INTO "${p}throttle" VALUES ('dup', '${OTP_SCOPE}', 1, 0), ('dup', '${OTP_SCOPE}', 2, 0)`,
+      );
+      await qq(
+        `INSERT INTO "${p}credentials" (user_id, credential_id, last_step) VALUES ('dupc', 'c', 1), ('dupc', 'c', 2)`,
+      );
       const before = await snapshot(qq, p);
       await expectStoreError(s.getThrottle('dup', OTP_SCOPE), 'ERR_STORE_CORRUPT');
       await expectStoreError(s.getCredentials('dupc', ['c']), 'ERR_STORE_CORRUPT');
       for (const call of [
         () => s.attemptTotp(attempt('dup')),
         () => s.attemptTotp(attempt('dupc')),
-        () => s.beginAttempt({ userId: 'dupc', scope: OTP_SCOPE, now: T, policy: POLICY, credentialIds: ['c'], recoverySet: false }),
-        () => s.settleAttempt({ userId: 'dupc', scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true } }),
+        () =>
+          s.beginAttempt({
+            userId: 'dupc',
+            scope: OTP_SCOPE,
+            now: T,
+            policy: POLICY,
+            credentialIds: ['c'],
+            recoverySet: false,
+          }),
+        () =>
+          s.settleAttempt({
+            userId: 'dupc',
+            scope: OTP_SCOPE,
+            now: T,
+            claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true },
+          }),
       ]) {
         // The upserts of these tables no longer compile without their key (ERR_STORE); where they
         // still would, the decision names the duplicate (ERR_STORE_CORRUPT). Either way: nothing.
-        const e: unknown = await call().then((v) => v, (x: unknown) => x);
+        const e: unknown = await call().then(
+          (v) => v,
+          (x: unknown) => x,
+        );
         expect(e).toBeInstanceOf(OtpkitError);
         expect(['ERR_STORE', 'ERR_STORE_CORRUPT']).toContain((e as OtpkitError).code);
       }
@@ -558,18 +945,45 @@ export function sqlStoreSuite(env: SqlEnv): void {
       const { prefix, store, q } = await env.fresh();
       const populate = async (u: string): Promise<void> => {
         expect((await store.attemptTotp(attempt(u))).status).toBe('ok');
-        expect((await store.attemptTotp(attempt(u, { scope: 'recovery', candidates: [] }))).status).toBe('invalid');
+        expect(
+          (await store.attemptTotp(attempt(u, { scope: 'recovery', candidates: [] }))).status,
+        ).toBe('invalid');
         expect(await store.initCredential(u, 'h', null, 5n)).toBe(true);
-        expect(await store.replaceRecoveryCodes(u, S([{ id: `${u}-1`, hash: 'h1' }, { id: `${u}-2`, hash: 'h2' }]), null)).toBe(true);
+        expect(
+          await store.replaceRecoveryCodes(
+            u,
+            S([
+              { id: `${u}-1`, hash: 'h1' },
+              { id: `${u}-2`, hash: 'h2' },
+            ]),
+            null,
+          ),
+        ).toBe(true);
         const ch = challenge(u);
         await store.createChallenge(ch, 3);
         await store.createChallenge(challenge(u), 3);
-        const settled = await store.settleAttempt({ userId: u, scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: STEP + 1, drift: 0, create: true }, challengeHash: ch.hash, stepUp: { hash: `${u}-step-up`, expiresAt: T + 60_000 } });
+        const settled = await store.settleAttempt({
+          userId: u,
+          scope: OTP_SCOPE,
+          now: T,
+          claim: { kind: 'totp', credentialId: 'c', step: STEP + 1, drift: 0, create: true },
+          challengeHash: ch.hash,
+          stepUp: { hash: `${u}-step-up`, expiresAt: T + 60_000 },
+        });
         expect(settled.status).toBe('ok');
         expect(await store.addFactor(factor(u, 'f1'), LIMITS, T)).toBe('added');
-        expect(await store.addFactor(factor(u, 'f2', { status: 'confirmed', confirmedAt: T, expiresAt: null }), LIMITS, T)).toBe('added');
+        expect(
+          await store.addFactor(
+            factor(u, 'f2', { status: 'confirmed', confirmedAt: T, expiresAt: null }),
+            LIMITS,
+            T,
+          ),
+        ).toBe('added');
         await store.createDevice(device(u, 'd1', { tokenHash: hex(u.length) }), 5);
-        await store.createDevice(device(u, 'd2', { kind: 'known', tokenHash: hex(100 + u.length) }), 5);
+        await store.createDevice(
+          device(u, 'd2', { kind: 'known', tokenHash: hex(100 + u.length) }),
+          5,
+        );
         expect(await store.reserveSend({ kind: 'user', userId: u }, RULE, T)).toEqual({ ok: true });
       };
       await populate('erase-me');
@@ -578,11 +992,18 @@ export function sqlStoreSuite(env: SqlEnv): void {
       expect(Object.values(await rowsOf(q, prefix, 'erase-me')).every((n) => n > 0)).toBe(true);
       await store.eraseUser('erase-me');
       expect(await store.removeFactors('erase-me')).toBe(2);
-      expect(await rowsOf(q, prefix, 'erase-me')).toEqual(Object.fromEntries(TABLES.map((t) => [t, 0])));
+      expect(await rowsOf(q, prefix, 'erase-me')).toEqual(
+        Object.fromEntries(TABLES.map((t) => [t, 0])),
+      );
       expect(await rowsOf(q, prefix, 'keep-me!')).toEqual(before);
       // Every table of the prefix was looked at, and no decision left a scratch row behind.
-      const all = await q(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\' ORDER BY name`, `${prefix.replaceAll('_', '\\_')}%`);
-      expect(all.map((r) => String(r.name).slice(prefix.length)).sort()).toEqual([...TABLES, 'scratch'].sort());
+      const all = await q(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\' ORDER BY name`,
+        `${prefix.replaceAll('_', '\\_')}%`,
+      );
+      expect(all.map((r) => String(r.name).slice(prefix.length)).sort()).toEqual(
+        [...TABLES, 'scratch'].sort(),
+      );
       expect(await q(`SELECT * FROM "${prefix}scratch"`)).toEqual([]);
     });
   });

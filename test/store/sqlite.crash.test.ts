@@ -18,7 +18,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStore, migrateSqlite } from '../../src/store/sqlite.js';
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier } from '../../src/verifier/verifier.js';
-import { CRASH_CODES, CRASH_HASH, CRASH_PREFIX, CRASH_T, crashUsers, prng, type CrashUser } from './fixtures/sqlite-crash-plan.js';
+import {
+  CRASH_CODES,
+  CRASH_HASH,
+  CRASH_PREFIX,
+  CRASH_T,
+  crashUsers,
+  prng,
+  type CrashUser,
+} from './fixtures/sqlite-crash-plan.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SEED = 0x5eed_c0de;
@@ -34,10 +42,22 @@ interface Reports {
 }
 
 /** Runs the writer for `round` and kills it with SIGKILL once it has reported `killAfter` items; resolves what it reported. */
-function runAndKill(bundle: string, file: string, round: number, killAfter: number, synchronous: 'FULL' | 'NORMAL'): Promise<{ reports: Reports; signal: NodeJS.Signals | null }> {
+function runAndKill(
+  bundle: string,
+  file: string,
+  round: number,
+  killAfter: number,
+  synchronous: 'FULL' | 'NORMAL',
+): Promise<{ reports: Reports; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bundle], {
-      env: { ...process.env, OTPKIT_SQLITE_FILE: file, OTPKIT_CRASH_SEED: String(SEED), OTPKIT_CRASH_ROUND: String(round), OTPKIT_CRASH_SYNC: synchronous },
+      env: {
+        ...process.env,
+        OTPKIT_SQLITE_FILE: file,
+        OTPKIT_CRASH_SEED: String(SEED),
+        OTPKIT_CRASH_ROUND: String(round),
+        OTPKIT_CRASH_SYNC: synchronous,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -65,7 +85,12 @@ function runAndKill(bundle: string, file: string, round: number, killAfter: numb
     // 'close': the process is gone and stdout is drained, so every line it managed to write is here.
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (!killed) return reject(new Error(`writer of round ${round} exited with ${code} before ${killAfter} reports: ${err}`));
+      if (!killed)
+        return reject(
+          new Error(
+            `writer of round ${round} exited with ${code} before ${killAfter} reports: ${err}`,
+          ),
+        );
       const reports: Reports = { sets: new Set(), totp: [], recovery: [] };
       // Only complete lines: a line cut short by the kill was not reported.
       const complete = out.slice(0, out.lastIndexOf('\n') + 1);
@@ -75,7 +100,10 @@ function runAndKill(bundle: string, file: string, round: number, killAfter: numb
         if (tag === 'S') reports.sets.add(user);
         else if (tag === 'T') reports.totp.push({ user, k: Number(a), now: Number(b) });
         else if (tag === 'R') reports.recovery.push({ user, i: Number(a) });
-        else return reject(new Error(`writer of round ${round}: unexpected line ${JSON.stringify(line)}`));
+        else
+          return reject(
+            new Error(`writer of round ${round}: unexpected line ${JSON.stringify(line)}`),
+          );
       }
       resolve({ reports, signal });
     });
@@ -125,7 +153,9 @@ describe('SQLite store: a writer killed with SIGKILL mid-writes', () => {
       for (const u of crashUsers(SEED, round)) users.set(u.id, u);
       const { reports, signal } = await runAndKill(bundle, file, round, killAfter, synchronous);
       expect(signal).toBe('SIGKILL');
-      expect(reports.sets.size + reports.totp.length + reports.recovery.length).toBeGreaterThanOrEqual(killAfter);
+      expect(
+        reports.sets.size + reports.totp.length + reports.recovery.length,
+      ).toBeGreaterThanOrEqual(killAfter);
       for (const s of reports.sets) all.sets.add(s);
       all.totp.push(...reports.totp);
       all.recovery.push(...reports.recovery);
@@ -140,7 +170,11 @@ describe('SQLite store: a writer killed with SIGKILL mid-writes', () => {
         // No decision was left half-done: each deletes its scratch row in its own transaction.
         expect(db.prepare(`SELECT count(*) FROM "${CRASH_PREFIX}scratch"`).pluck().get()).toBe(0);
         const store = createSqliteStore({ db, prefix: CRASH_PREFIX });
-        const verifier = createVerifier({ store, recoveryHash: CRASH_HASH, throttle: { freeFailures: 100, maxFailures: 100 } });
+        const verifier = createVerifier({
+          store,
+          recoveryHash: CRASH_HASH,
+          throttle: { freeFailures: 100, maxFailures: 100 },
+        });
 
         // Nothing reported is lost, and at most the one item in flight committed unreported.
         for (const u of crashUsers(SEED, round)) {
@@ -164,13 +198,22 @@ describe('SQLite store: a writer killed with SIGKILL mid-writes', () => {
         // Every code reported consumed, in this round or an earlier one, is refused.
         for (const t of all.totp) {
           const u = users.get(t.user) as CrashUser;
-          const r = await verifier.verifyTOTP({ userId: u.id, secret: u.secret, token: generateTOTP(u.secret, { now: t.now }), now: t.now });
+          const r = await verifier.verifyTOTP({
+            userId: u.id,
+            secret: u.secret,
+            token: generateTOTP(u.secret, { now: t.now }),
+            now: t.now,
+          });
           expect(r, `${t.user} step ${t.k}`).toEqual({ ok: false, reason: 'replayed' });
           await store.resetThrottle(u.id, null);
         }
         for (const x of all.recovery) {
           const u = users.get(x.user) as CrashUser;
-          const r = await verifier.redeemRecoveryCode({ userId: u.id, code: u.codes[x.i] as string, now: CRASH_T });
+          const r = await verifier.redeemRecoveryCode({
+            userId: u.id,
+            code: u.codes[x.i] as string,
+            now: CRASH_T,
+          });
           expect(r, `${x.user} code ${x.i}`).toEqual({ ok: false, reason: 'invalid' });
           await store.resetThrottle(u.id, null);
         }
@@ -180,11 +223,24 @@ describe('SQLite store: a writer killed with SIGKILL mid-writes', () => {
           if (!reports.sets.has(u.id)) continue;
           const k = 10_000;
           const now = CRASH_T + 2 * k * 30_000;
-          expect(await verifier.verifyTOTP({ userId: u.id, secret: u.secret, token: generateTOTP(u.secret, { now }), now })).toMatchObject({ ok: true });
+          expect(
+            await verifier.verifyTOTP({
+              userId: u.id,
+              secret: u.secret,
+              token: generateTOTP(u.secret, { now }),
+              now,
+            }),
+          ).toMatchObject({ ok: true });
           all.totp.push({ user: u.id, k, now });
           const i = reports.recovery.filter((r) => r.user === u.id).length + 1;
           if (i < CRASH_CODES) {
-            expect(await verifier.redeemRecoveryCode({ userId: u.id, code: u.codes[i] as string, now: CRASH_T })).toMatchObject({ ok: true });
+            expect(
+              await verifier.redeemRecoveryCode({
+                userId: u.id,
+                code: u.codes[i] as string,
+                now: CRASH_T,
+              }),
+            ).toMatchObject({ ok: true });
             all.recovery.push({ user: u.id, i });
           }
         }

@@ -17,7 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStore, migrateSqlite, type SqliteStore } from '../../src/store/sqlite.js';
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier } from '../../src/verifier/verifier.js';
-import type { FromSqliteWorker, SqliteWorkerTask, ToSqliteWorker } from './fixtures/sqlite-worker.js';
+import type {
+  FromSqliteWorker,
+  SqliteWorkerTask,
+  ToSqliteWorker,
+} from './fixtures/sqlite-worker.js';
 
 const WORKERS = 4;
 const PARALLEL = 2; // concurrent attempts per worker: 8 at once in all
@@ -32,11 +36,18 @@ interface Worker {
   readonly child: ChildProcess;
   send(m: ToSqliteWorker): void;
   /** Resolves the first message matching `pred` (registered before anything is sent). */
-  next<M extends FromSqliteWorker>(pred: (m: FromSqliteWorker) => m is M, timeoutMs?: number): Promise<M>;
+  next<M extends FromSqliteWorker>(
+    pred: (m: FromSqliteWorker) => m is M,
+    timeoutMs?: number,
+  ): Promise<M>;
 }
 
 function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
-  const child = fork(bundle, [], { env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(bundle, [], {
+    env,
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const waiters = new Set<(m: FromSqliteWorker) => boolean>();
   const onExit = new Map<(m: FromSqliteWorker) => boolean, (code: number | null) => void>();
   let fatal: string | undefined;
@@ -66,7 +77,11 @@ function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
         const timer = setTimeout(() => {
           waiters.delete(check);
           onExit.delete(check);
-          reject(new Error(`worker ${child.pid}: no reply within ${timeoutMs} ms${fatal ? ` (fatal: ${fatal})` : ''}`));
+          reject(
+            new Error(
+              `worker ${child.pid}: no reply within ${timeoutMs} ms${fatal ? ` (fatal: ${fatal})` : ''}`,
+            ),
+          );
         }, timeoutMs);
         const check = (m: FromSqliteWorker): boolean => {
           if (m.type === 'fatal') {
@@ -82,7 +97,11 @@ function startWorker(bundle: string, env: NodeJS.ProcessEnv): Worker {
         waiters.add(check);
         onExit.set(check, (code) => {
           clearTimeout(timer);
-          reject(new Error(`worker ${child.pid} exited with ${code}${fatal ? ` (fatal: ${fatal})` : ''}`));
+          reject(
+            new Error(
+              `worker ${child.pid} exited with ${code}${fatal ? ` (fatal: ${fatal})` : ''}`,
+            ),
+          );
         });
       });
     },
@@ -115,9 +134,18 @@ describe('SQLite store: app servers as separate processes on one database file',
     db = new Database(file);
     migrateSqlite(db, { prefix: PREFIX });
     store = createSqliteStore({ db, prefix: PREFIX });
-    const env = { ...process.env, OTPKIT_SQLITE_FILE: file, OTPKIT_SQLITE_PREFIX: PREFIX, OTPKIT_WORKER_PARALLEL: String(PARALLEL) };
+    const env = {
+      ...process.env,
+      OTPKIT_SQLITE_FILE: file,
+      OTPKIT_SQLITE_PREFIX: PREFIX,
+      OTPKIT_WORKER_PARALLEL: String(PARALLEL),
+    };
     for (let i = 0; i < WORKERS; i++) workers.push(startWorker(bundle, env));
-    await Promise.all(workers.map((w) => w.next((m): m is Extract<FromSqliteWorker, { type: 'ready' }> => m.type === 'ready')));
+    await Promise.all(
+      workers.map((w) =>
+        w.next((m): m is Extract<FromSqliteWorker, { type: 'ready' }> => m.type === 'ready'),
+      ),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -145,11 +173,20 @@ describe('SQLite store: app servers as separate processes on one database file',
   /** Arms every worker with `task`, then releases them all at one instant; returns every attempt's outcome. */
   const race = async (task: SqliteWorkerTask): Promise<string[]> => {
     const r = ++round;
-    const armed = workers.map((w) => w.next((m): m is Extract<FromSqliteWorker, { type: 'armed' }> => m.type === 'armed' && m.round === r));
+    const armed = workers.map((w) =>
+      w.next(
+        (m): m is Extract<FromSqliteWorker, { type: 'armed' }> =>
+          m.type === 'armed' && m.round === r,
+      ),
+    );
     for (const w of workers) w.send({ type: 'arm', round: r, task });
     await Promise.all(armed);
     const results = workers.map((w) =>
-      w.next((m): m is Extract<FromSqliteWorker, { type: 'result' }> => m.type === 'result' && m.round === r, 60_000),
+      w.next(
+        (m): m is Extract<FromSqliteWorker, { type: 'result' }> =>
+          m.type === 'result' && m.round === r,
+        60_000,
+      ),
     );
     const at = Date.now() + 100;
     for (const w of workers) w.send({ type: 'go', round: r, at });
@@ -164,13 +201,23 @@ describe('SQLite store: app servers as separate processes on one database file',
       for (let i = 0; i < ROUNDS; i++) {
         const userId = `totp-race-${lazy ? 'lazy-' : ''}${i}`;
         const now = T + i * 3_600_000;
-        const results = await race({ kind: 'totp', userId, secretHex: SECRET_HEX, token: generateTOTP(SECRET, { now }), now, lazy });
+        const results = await race({
+          kind: 'totp',
+          userId,
+          secretHex: SECRET_HEX,
+          token: generateTOTP(SECRET, { now }),
+          now,
+          lazy,
+        });
         expect(results).toHaveLength(WORKERS * PARALLEL);
         expect(tally(results)).toEqual({ ok: 1, replayed: WORKERS * PARALLEL - 1 });
-        expect((await store.getCredentials(userId, ['default'])).default?.lastStep).toBe(Math.floor(now / 30_000));
+        expect((await store.getCredentials(userId, ['default'])).default?.lastStep).toBe(
+          Math.floor(now / 30_000),
+        );
         // One transaction holds the write lock from gate to reset, so the winner resets an empty
         // bucket and every loser counts after it; two phases let early losers' counts be reset.
-        if (!lazy) expect((await store.getThrottle(userId, 'otp')).failures).toBe(WORKERS * PARALLEL - 1);
+        if (!lazy)
+          expect((await store.getThrottle(userId, 'otp')).failures).toBe(WORKERS * PARALLEL - 1);
       }
     });
 
@@ -180,7 +227,12 @@ describe('SQLite store: app servers as separate processes on one database file',
     for (let i = 0; i < ROUNDS; i++) {
       const userId = `recovery-race-${i}`;
       const codes = await issuer.issueRecoveryCodes({ userId, count: 3 });
-      const results = await race({ kind: 'recovery', userId, code: codes[i % 3] as string, now: T });
+      const results = await race({
+        kind: 'recovery',
+        userId,
+        code: codes[i % 3] as string,
+        now: T,
+      });
       expect(results).toHaveLength(WORKERS * PARALLEL);
       expect(tally(results)).toEqual({ ok: 1, invalid: WORKERS * PARALLEL - 1 });
       expect(await issuer.remainingRecoveryCodes(userId)).toBe(2);

@@ -14,10 +14,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OtpkitError } from '../../src/errors.js';
-import { createSqliteStore, migrateSqlite, sqliteSchema, type SqliteDatabase, type SqliteStatement } from '../../src/store/sqlite.js';
+import {
+  createSqliteStore,
+  migrateSqlite,
+  sqliteSchema,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from '../../src/store/sqlite.js';
 import { createVerifier, OTP_SCOPE } from '../../src/verifier/verifier.js';
 import { generateTOTP } from '../../src/totp.js';
-import { attempt, expectStoreError, SECRET, sqlStoreSuite, STEP, T, type Fresh, type Q } from './sql.shared.js';
+import {
+  attempt,
+  expectStoreError,
+  SECRET,
+  sqlStoreSuite,
+  STEP,
+  T,
+  type Fresh,
+  type Q,
+} from './sql.shared.js';
 
 // tmpfs where there is one: synchronous=FULL costs an fsync per commit (milliseconds on a disk),
 // which would make the contract suites slow without testing anything more; the crash test
@@ -26,7 +41,11 @@ const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'ot
 const opened: Database.Database[] = [];
 let seq = 0;
 /** A new database file (WAL and all), with a raw query function on the same connection. */
-function open(file = join(dir, `db-${++seq}.sqlite`)): { db: Database.Database; q: Q; file: string } {
+function open(file = join(dir, `db-${++seq}.sqlite`)): {
+  db: Database.Database;
+  q: Q;
+  file: string;
+} {
   const db = new Database(file);
   opened.push(db);
   const q: Q = async (sql, ...args) => {
@@ -67,7 +86,10 @@ describe('SQLite store (better-sqlite3, database files)', () => {
       const spy: SqliteDatabase = {
         prepare: (sql) => {
           const st = db.prepare(sql);
-          return { run: (...a: unknown[]) => (sent.push(sql), st.run(...a)), all: (...a: unknown[]) => (sent.push(sql), st.all(...a)) } as SqliteStatement;
+          return {
+            run: (...a: unknown[]) => (sent.push(sql), st.run(...a)),
+            all: (...a: unknown[]) => (sent.push(sql), st.all(...a)),
+          } as SqliteStatement;
         },
         exec: (sql) => (sent.push(sql), db.exec(sql)),
       };
@@ -81,7 +103,10 @@ describe('SQLite store (better-sqlite3, database files)', () => {
       expect(await store.attemptTotp(attempt('tx'))).toEqual({ status: 'ok', delta: 0 });
       expect(sent[0]).toBe('BEGIN IMMEDIATE');
       expect(sent.at(-1)).toBe('COMMIT');
-      expect(sent.filter((s) => /^(BEGIN|COMMIT|ROLLBACK)/.test(s))).toEqual(['BEGIN IMMEDIATE', 'COMMIT']);
+      expect(sent.filter((s) => /^(BEGIN|COMMIT|ROLLBACK)/.test(s))).toEqual([
+        'BEGIN IMMEDIATE',
+        'COMMIT',
+      ]);
       sent.length = 0;
       await store.getThrottle('tx', OTP_SCOPE);
       expect(sent).toHaveLength(1); // a read is one statement, no transaction
@@ -91,21 +116,40 @@ describe('SQLite store (better-sqlite3, database files)', () => {
       const { db, file } = open();
       migrateSqlite(db);
       const store = createSqliteStore({ db, busyTimeoutMs: 300 });
-      expect((await store.attemptTotp(attempt('locked', { candidates: [] }))).status).toBe('invalid');
+      expect((await store.attemptTotp(attempt('locked', { candidates: [] }))).status).toBe(
+        'invalid',
+      );
       const other = open(file).db;
       other.exec('BEGIN IMMEDIATE');
       try {
         const started = performance.now();
-        const e = await expectStoreError(store.attemptTotp(attempt('locked', { candidates: [] })), 'ERR_STORE_TIMEOUT');
+        const e = await expectStoreError(
+          store.attemptTotp(attempt('locked', { candidates: [] })),
+          'ERR_STORE_TIMEOUT',
+        );
         expect(performance.now() - started).toBeGreaterThanOrEqual(250);
         expect((e.cause as { code?: unknown }).code).toMatch(/^SQLITE_BUSY/);
-        await expectStoreError(store.settleAttempt({ userId: 'locked', scope: OTP_SCOPE, now: T, claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true } }), 'ERR_STORE_TIMEOUT');
+        await expectStoreError(
+          store.settleAttempt({
+            userId: 'locked',
+            scope: OTP_SCOPE,
+            now: T,
+            claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true },
+          }),
+          'ERR_STORE_TIMEOUT',
+        );
         // WAL: readers never wait for the writer.
-        expect(await store.getThrottle('locked', OTP_SCOPE)).toEqual({ failures: 1, lastFailureAt: T });
+        expect(await store.getThrottle('locked', OTP_SCOPE)).toEqual({
+          failures: 1,
+          lastFailureAt: T,
+        });
       } finally {
         other.exec('ROLLBACK');
       }
-      expect(await store.attemptTotp(attempt('locked', { candidates: [] }))).toEqual({ status: 'invalid', failures: 2 });
+      expect(await store.attemptTotp(attempt('locked', { candidates: [] }))).toEqual({
+        status: 'invalid',
+        failures: 2,
+      });
       expect(db.inTransaction).toBe(false);
     });
 
@@ -116,7 +160,9 @@ describe('SQLite store (better-sqlite3, database files)', () => {
       const v = createVerifier({ store });
       db.exec('BEGIN');
       try {
-        await expect(v.verifyTOTP({ userId: 'app-tx', secret: SECRET, token: '000000', now: T })).rejects.toMatchObject({ code: 'ERR_STORE' });
+        await expect(
+          v.verifyTOTP({ userId: 'app-tx', secret: SECRET, token: '000000', now: T }),
+        ).rejects.toMatchObject({ code: 'ERR_STORE' });
       } finally {
         db.exec('ROLLBACK');
       }
@@ -124,10 +170,27 @@ describe('SQLite store (better-sqlite3, database files)', () => {
       const own = createSqliteStore({ db: open(db.name).db });
       db.exec('BEGIN');
       await db.prepare('SELECT 1').get();
-      expect(await createVerifier({ store: own }).verifyTOTP({ userId: 'app-tx', secret: SECRET, token: '000000', now: T })).toEqual({ ok: false, reason: 'invalid' });
+      expect(
+        await createVerifier({ store: own }).verifyTOTP({
+          userId: 'app-tx',
+          secret: SECRET,
+          token: '000000',
+          now: T,
+        }),
+      ).toEqual({ ok: false, reason: 'invalid' });
       db.exec('ROLLBACK');
-      expect(await store.getThrottle('app-tx', OTP_SCOPE)).toEqual({ failures: 1, lastFailureAt: T });
-      expect(await v.verifyTOTP({ userId: 'app-tx', secret: SECRET, token: generateTOTP(SECRET, { now: T }), now: T })).toMatchObject({ ok: true });
+      expect(await store.getThrottle('app-tx', OTP_SCOPE)).toEqual({
+        failures: 1,
+        lastFailureAt: T,
+      });
+      expect(
+        await v.verifyTOTP({
+          userId: 'app-tx',
+          secret: SECRET,
+          token: generateTOTP(SECRET, { now: T }),
+          now: T,
+        }),
+      ).toMatchObject({ ok: true });
     });
 
     it('keeps working with safeIntegers on (every value is read back as text)', async () => {
@@ -147,7 +210,10 @@ describe('SQLite store (better-sqlite3, database files)', () => {
       migrateSqlite(db);
       const ro = new Database(file, { readonly: true });
       opened.push(ro);
-      await expectStoreError(createSqliteStore({ db: ro, wal: false }).attemptTotp(attempt('ro')), 'ERR_STORE');
+      await expectStoreError(
+        createSqliteStore({ db: ro, wal: false }).attemptTotp(attempt('ro')),
+        'ERR_STORE',
+      );
     });
   });
 
@@ -161,16 +227,54 @@ describe('SQLite store (better-sqlite3, database files)', () => {
       db.exec(sqliteSchema());
       expect(await store.attemptTotp(attempt('m'))).toEqual({ status: 'replayed', failures: 1 });
       expect(sqliteSchema()).toContain('CREATE TABLE IF NOT EXISTS "otpkit_credentials"');
-      expect(sqliteSchema({ prefix: 'auth_' })).toContain('CREATE TABLE IF NOT EXISTS "auth_throttle"');
+      expect(sqliteSchema({ prefix: 'auth_' })).toContain(
+        'CREATE TABLE IF NOT EXISTS "auth_throttle"',
+      );
       expect(sqliteSchema({ prefix: 'auth_' })).not.toContain('otpkit_');
-      const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'otpkit\\_%' ESCAPE '\\' ORDER BY name`).pluck().all();
-      expect(tables).toEqual(['otpkit_challenges', 'otpkit_credentials', 'otpkit_devices', 'otpkit_factors', 'otpkit_recovery_codes', 'otpkit_recovery_sets', 'otpkit_scratch', 'otpkit_send_quotas', 'otpkit_step_ups', 'otpkit_throttle']);
-      for (const t of tables) expect(db.prepare(`SELECT sql FROM sqlite_master WHERE name = ?`).pluck().get(t)).toMatch(/\) STRICT/);
+      const tables = db
+        .prepare(
+          `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'otpkit\\_%' ESCAPE '\\' ORDER BY name`,
+        )
+        .pluck()
+        .all();
+      expect(tables).toEqual([
+        'otpkit_challenges',
+        'otpkit_credentials',
+        'otpkit_devices',
+        'otpkit_factors',
+        'otpkit_recovery_codes',
+        'otpkit_recovery_sets',
+        'otpkit_scratch',
+        'otpkit_send_quotas',
+        'otpkit_step_ups',
+        'otpkit_throttle',
+      ]);
+      for (const t of tables)
+        expect(db.prepare(`SELECT sql FROM sqlite_master WHERE name = ?`).pluck().get(t)).toMatch(
+          /\) STRICT/,
+        );
     });
 
     const { db } = open();
     const ok = ['a', '_', 'otpkit_', 'app_2fa_', 'a'.repeat(41), 'sqlite', 'cf_'];
-    const bad = ['', 'A', 'Otpkit_', '1abc', 'a-b', 'a b', 'a"b', "a'b", 'a;drop', 'ä_', 'a'.repeat(42), 'a.b', 'sqlite_', 'sqlite_x', '_cf_', '_cf_kv'];
+    const bad = [
+      '',
+      'A',
+      'Otpkit_',
+      '1abc',
+      'a-b',
+      'a b',
+      'a"b',
+      "a'b",
+      'a;drop',
+      'ä_',
+      'a'.repeat(42),
+      'a.b',
+      'sqlite_',
+      'sqlite_x',
+      '_cf_',
+      '_cf_kv',
+    ];
     it.each(ok)('accepts prefix %j', (prefix) => {
       expect(() => createSqliteStore({ db, prefix })).not.toThrow();
       expect(sqliteSchema({ prefix })).toContain(`"${prefix}credentials"`);
@@ -181,18 +285,34 @@ describe('SQLite store (better-sqlite3, database files)', () => {
       expect(() => migrateSqlite(db, { prefix })).toThrow(RangeError);
     });
     it('rejects wrong types, unknown options, D1 bindings and asynchronous drivers', () => {
-      for (const prefix of [42, null, ['a'], {}]) expect(() => createSqliteStore({ db, prefix: prefix as unknown as string })).toThrow(TypeError);
+      for (const prefix of [42, null, ['a'], {}])
+        expect(() => createSqliteStore({ db, prefix: prefix as unknown as string })).toThrow(
+          TypeError,
+        );
       expect(() => createSqliteStore({ db: {} as SqliteDatabase })).toThrow(TypeError);
       expect(() => createSqliteStore({ db: null as unknown as SqliteDatabase })).toThrow(TypeError);
-      expect(() => createSqliteStore(undefined as unknown as { db: SqliteDatabase })).toThrow(TypeError);
-      expect(() => createSqliteStore({ db, prefx: 'a_' } as unknown as { db: SqliteDatabase })).toThrow(RangeError);
+      expect(() => createSqliteStore(undefined as unknown as { db: SqliteDatabase })).toThrow(
+        TypeError,
+      );
+      expect(() =>
+        createSqliteStore({ db, prefx: 'a_' } as unknown as { db: SqliteDatabase }),
+      ).toThrow(RangeError);
       expect(() => createSqliteStore({ db, busyTimeoutMs: -1 })).toThrow(RangeError);
-      expect(() => createSqliteStore({ db, busyTimeoutMs: '5' as unknown as number })).toThrow(TypeError);
+      expect(() => createSqliteStore({ db, busyTimeoutMs: '5' as unknown as number })).toThrow(
+        TypeError,
+      );
       expect(() => createSqliteStore({ db, synchronous: 'OFF' as 'FULL' })).toThrow(RangeError);
       expect(() => createSqliteStore({ db, wal: 'yes' as unknown as boolean })).toThrow(TypeError);
-      const d1 = { prepare: () => ({}), exec: () => undefined, batch: async () => [] } as unknown as SqliteDatabase;
+      const d1 = {
+        prepare: () => ({}),
+        exec: () => undefined,
+        batch: async () => [],
+      } as unknown as SqliteDatabase;
       expect(() => createSqliteStore({ db: d1 })).toThrow(/D1/);
-      const asyncDriver = { prepare: () => ({ run: async () => ({}), all: async () => [] }), exec: () => undefined } as unknown as SqliteDatabase;
+      const asyncDriver = {
+        prepare: () => ({ run: async () => ({}), all: async () => [] }),
+        exec: () => undefined,
+      } as unknown as SqliteDatabase;
       expect(() => createSqliteStore({ db: asyncDriver })).toThrow(/synchronous/);
       expect(() => migrateSqlite({} as SqliteDatabase)).toThrow(TypeError);
       const e: unknown = (() => {

@@ -6,7 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTwoFactor, OtpkitError, type FactorStore, type OtpStore, type ThrottleOptions } from 'otpkit';
+import {
+  createTwoFactor,
+  OtpkitError,
+  type FactorStore,
+  type OtpStore,
+  type ThrottleOptions,
+} from 'otpkit';
 import { channelsOf, createDeliver, type DeliveryOptions } from './delivery.js';
 import { HttpError, send } from './http.js';
 import { dispatch, type App, type Route } from './router.js';
@@ -20,7 +26,14 @@ import { Sessions } from './sessions.js';
 import { Users } from './users.js';
 
 /** Every page and form: a new feature is one more module here. */
-const ROUTES: readonly Route[] = [...signInRoutes, ...accountRoutes, ...enrollmentRoutes, ...deviceRoutes, ...recoveryRoutes, ...adminRoutes];
+const ROUTES: readonly Route[] = [
+  ...signInRoutes,
+  ...accountRoutes,
+  ...enrollmentRoutes,
+  ...deviceRoutes,
+  ...recoveryRoutes,
+  ...adminRoutes,
+];
 
 /** Options of {@link startServer}; every one has a default. */
 export interface WebappOptions {
@@ -55,7 +68,8 @@ export interface RunningWebapp {
 function appKeyFromEnv(): Uint8Array | undefined {
   const hex = process.env.OTPKIT_APP_KEY;
   if (hex === undefined || hex === '') return undefined;
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('OTPKIT_APP_KEY must be 64 hexadecimal characters (a 32-byte key)');
+  if (!/^[0-9a-fA-F]{64}$/.test(hex))
+    throw new Error('OTPKIT_APP_KEY must be 64 hexadecimal characters (a 32-byte key)');
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
@@ -64,12 +78,15 @@ export async function startServer(options: WebappOptions = {}): Promise<RunningW
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.log(line));
   const logN = options.scryptLogN ?? 17;
-  if (!Number.isInteger(logN) || logN < 15 || logN > 20) throw new RangeError('scryptLogN must be an integer 15..20');
+  if (!Number.isInteger(logN) || logN < 15 || logN > 20)
+    throw new RangeError('scryptLogN must be an integer 15..20');
   const envKey = options.appKey ?? appKeyFromEnv();
   const appKey = envKey ?? Uint8Array.from(randomBytes(32));
   if (appKey.length !== 32) throw new RangeError('appKey must be 32 bytes');
   if (envKey === undefined)
-    log('warning: OTPKIT_APP_KEY is not set; secrets are sealed with a random key made at start, so enrollments do not survive a restart');
+    log(
+      'warning: OTPKIT_APP_KEY is not set; secrets are sealed with a random key made at start, so enrollments do not survive a restart',
+    );
   const d = options.delivery ?? {};
   // otpkit's own timeout is a backstop: the app's (fetch's, nodemailer's) answers first, with its cause.
   const channels = channelsOf(d);
@@ -80,24 +97,48 @@ export async function startServer(options: WebappOptions = {}): Promise<RunningW
     keys: { current: 'app1', keys: { app1: appKey } },
     throttle: options.throttle,
     devices: { trustedTtlMs: TRUSTED_MS },
-    ...(channels.length === 0 ? {} : { delivery: { deliver: createDeliver(d), timeoutMs: (d.timeoutMs ?? 10_000) + 1000, cooldownMs: d.cooldownMs } }),
+    ...(channels.length === 0
+      ? {}
+      : {
+          delivery: {
+            deliver: createDeliver(d),
+            timeoutMs: (d.timeoutMs ?? 10_000) + 1000,
+            cooldownMs: d.cooldownMs,
+          },
+        }),
     now,
     // The specific reasons (invalid, replayed, locked…) go here, never to the page.
     onEvent: (e) => log(`audit ${JSON.stringify(e)}`),
   });
   const sessions = new Sessions(now, options.maxSessions);
   const storeName = options.storeName ?? (options.store === undefined ? 'in-memory' : 'custom');
-  const app: App = { tf, users: new Users(logN, options.admins ?? []), sessions, now, log, storeName, demoKey: envKey === undefined, secure: options.secureCookies ?? false, channels };
+  const app: App = {
+    tf,
+    users: new Users(logN, options.admins ?? []),
+    sessions,
+    now,
+    log,
+    storeName,
+    demoKey: envKey === undefined,
+    secure: options.secureCookies ?? false,
+    channels,
+  };
   const handle = dispatch(app, ROUTES);
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return void res.destroy();
       res.removeHeader('Set-Cookie');
-      if (e instanceof HttpError) return send(res, e.status, e.message, 'text/plain; charset=utf-8');
+      if (e instanceof HttpError)
+        return send(res, e.status, e.message, 'text/plain; charset=utf-8');
       // otpkit fails closed: a store outage is an error page, never "signed in" or "wrong code".
       if (e instanceof OtpkitError && e.code.startsWith('ERR_STORE')) {
         log(`error: ${e.code}: ${e.message}`);
-        return send(res, 503, 'Sign-in is unavailable for a moment. Nothing was changed; please try again shortly.', 'text/plain; charset=utf-8');
+        return send(
+          res,
+          503,
+          'Sign-in is unavailable for a moment. Nothing was changed; please try again shortly.',
+          'text/plain; charset=utf-8',
+        );
       }
       log(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       send(res, 500, 'Something went wrong.', 'text/plain; charset=utf-8');
@@ -105,7 +146,9 @@ export async function startServer(options: WebappOptions = {}): Promise<RunningW
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

@@ -38,23 +38,39 @@ export function createDeliver(o: DeliveryOptions): (d: Delivery) => Promise<void
   let mailer: Promise<{ sendMail(m: object): Promise<unknown> }> | undefined;
   // fetch takes no credentials in a URL: they go to the Authorization header.
   const sms = o.smsUrl === undefined ? undefined : new URL(o.smsUrl);
-  const auth = sms === undefined ? '' : `Basic ${Buffer.from(`${decodeURIComponent(sms.username)}:${decodeURIComponent(sms.password)}`).toString('base64')}`;
+  const auth =
+    sms === undefined
+      ? ''
+      : `Basic ${Buffer.from(`${decodeURIComponent(sms.username)}:${decodeURIComponent(sms.password)}`).toString('base64')}`;
   if (sms !== undefined) sms.username = sms.password = '';
   return async (d) => {
     if (d.channel === 'email') {
       if (o.smtpUrl === undefined) throw new Error('no SMTP server is configured');
-      mailer ??= import('nodemailer').then((m) => m.default.createTransport(
-          { url: o.smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs },
+      mailer ??= import('nodemailer').then((m) =>
+        m.default.createTransport(
+          {
+            url: o.smtpUrl,
+            connectionTimeout: timeoutMs,
+            greetingTimeout: timeoutMs,
+            socketTimeout: timeoutMs,
+          },
           { from: o.emailFrom ?? 'otpkit demo <no-reply@localhost>' },
-        ));
-      await (await mailer).sendMail({ to: d.destination, subject: 'Your otpkit demo code', text: text(d) });
+        ),
+      );
+      await (
+        await mailer
+      ).sendMail({ to: d.destination, subject: 'Your otpkit demo code', text: text(d) });
       return;
     }
     if (sms === undefined) throw new Error('no SMS API is configured');
     const res = await fetch(sms, {
       method: 'POST',
       headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ To: d.destination, From: o.smsFrom ?? '+15005550006', Body: text(d) }),
+      body: new URLSearchParams({
+        To: d.destination,
+        From: o.smsFrom ?? '+15005550006',
+        Body: text(d),
+      }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) throw new Error(`the SMS API answered ${res.status}`);
@@ -62,7 +78,10 @@ export function createDeliver(o: DeliveryOptions): (d: Delivery) => Promise<void
 }
 
 /** The result of a send, or `null` when the provider failed it (otpkit cleared the code; why goes to the log, never a code). */
-export async function delivered<T>(send: Promise<T>, log: (line: string) => void): Promise<T | null> {
+export async function delivered<T>(
+  send: Promise<T>,
+  log: (line: string) => void,
+): Promise<T | null> {
   try {
     return await send;
   } catch (e) {

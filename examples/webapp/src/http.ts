@@ -7,7 +7,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** An answer other than a page: its status and a plain-text body. */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -20,10 +23,16 @@ const HEADERS = {
   'Referrer-Policy': 'same-origin',
   'X-Frame-Options': 'DENY',
   // No script at all, styles from our own stylesheet only, forms posting to us only.
-  'Content-Security-Policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
 
-export function send(res: ServerResponse, status: number, body: string, type = 'text/html; charset=utf-8'): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type = 'text/html; charset=utf-8',
+): void {
   res.statusCode = status;
   res.setHeader('Content-Type', type);
   for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
@@ -41,7 +50,11 @@ export function redirect(res: ServerResponse, to: string): void {
  * `Secure` and the `__Host-` prefix: sent over HTTPS only, to this host only, set by no sub-domain.
  */
 export class Cookies {
-  constructor(readonly req: IncomingMessage, readonly res: ServerResponse, private readonly secure: boolean) {}
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    private readonly secure: boolean,
+  ) {}
 
   private name(key: string): string {
     return `${this.secure ? '__Host-' : ''}otpkit_demo_${key}`;
@@ -61,7 +74,10 @@ export class Cookies {
     const name = this.name(key);
     const c = `${name}=${value}; Path=/; HttpOnly; SameSite=Lax${maxAgeS === undefined ? '' : `; Max-Age=${Math.max(0, Math.floor(maxAgeS))}`}${this.secure ? '; Secure' : ''}`;
     const prev = this.res.getHeader('Set-Cookie');
-    this.res.setHeader('Set-Cookie', [...(Array.isArray(prev) ? prev.filter((p) => !p.startsWith(`${name}=`)) : []), c]);
+    this.res.setHeader('Set-Cookie', [
+      ...(Array.isArray(prev) ? prev.filter((p) => !p.startsWith(`${name}=`)) : []),
+      c,
+    ]);
   }
 }
 
@@ -71,9 +87,14 @@ export class Cookies {
  */
 export async function readForm(req: IncomingMessage, limit: number): Promise<URLSearchParams> {
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`)
+  if (
+    origin !== undefined &&
+    origin !== `http://${req.headers.host}` &&
+    origin !== `https://${req.headers.host}`
+  )
     throw new HttpError(403, 'Cross-origin form posts are refused.');
-  if (req.headers['sec-fetch-site'] === 'cross-site') throw new HttpError(403, 'Cross-site form posts are refused.');
+  if (req.headers['sec-fetch-site'] === 'cross-site')
+    throw new HttpError(403, 'Cross-site form posts are refused.');
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') throw new HttpError(415, 'Forms only.');
   const chunks: Buffer[] = [];

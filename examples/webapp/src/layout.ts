@@ -11,7 +11,13 @@ export class Html {
   constructor(readonly value: string) {}
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escapes text for element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -66,7 +72,11 @@ const NAV: readonly (readonly [href: string, text: string, admin?: true])[] = [
 /** A page of one or more cards, the first with the page's title. */
 export const page = (title: string, ...cards: readonly Html[]): Page => ({
   title,
-  body: html`<div class="card"><h1>${title}</h1>${cards[0]}</div>${cards.slice(1).map((c) => html`<div class="card">${c}</div>`)}`,
+  body: html`<div class="card">
+      <h1>${title}</h1>
+      ${cards[0]}
+    </div>
+    ${cards.slice(1).map((c) => html`<div class="card">${c}</div>`)}`,
 });
 
 type Attrs = Readonly<Record<string, string | number | boolean>>;
@@ -74,44 +84,91 @@ type Attrs = Readonly<Record<string, string | number | boolean>>;
 /** A labelled input; `true` attributes stand alone (`required`), `false` ones are left out. */
 export const input = (label: string, a: Attrs & { readonly id: string }): Html =>
   html`<label for="${a.id}">${label}</label>
-<input${Object.entries<string | number | boolean>({ type: 'text', ...a }).map(([k, v]) => (v === true ? html` ${k}` : v === false ? '' : html` ${k}="${v}"`))}>`;
+    <input${Object.entries<string | number | boolean>({ type: 'text', ...a }).map(([k, v]) => (v === true ? html` ${k}` : v === false ? '' : html` ${k}="${v}"`))}></input${Object.entries<string | number | boolean>({ type: 'text', ...a }).map(([k, v]) => (v === true ? html` ${k}` : v === false ? '' : html` ${k}="${v}"`))}>`;
 
 /** The field for a code: from an authenticator app, or whatever `label` says. */
-export const codeField = (id: string, label = 'Code from your authenticator app, or a recovery code'): Html =>
-  input(label, { id, name: 'code', class: 'code', autocomplete: 'one-time-code', spellcheck: 'false', maxlength: 64, required: true, autofocus: true });
+export const codeField = (
+  id: string,
+  label = 'Code from your authenticator app, or a recovery code',
+): Html =>
+  input(label, {
+    id,
+    name: 'code',
+    class: 'code',
+    autocomplete: 'one-time-code',
+    spellcheck: 'false',
+    maxlength: 64,
+    required: true,
+    autofocus: true,
+  });
 
 /** A POST form with the CSRF token, hidden fields, visible ones, and its button. */
-type FormParts = { readonly hidden?: Readonly<Record<string, string>>; readonly fields?: Html; readonly cls?: string; readonly after?: Html };
-export const form = (v: View, action: string, id: string, submit: string, o: FormParts = {}): Html =>
-  html`<form method="post" action="${action}" id="${id}"><input type="hidden" name="csrf" value="${v.csrf}">${Object.entries(o.hidden ?? {}).map(
-    ([k, value]) => html`<input type="hidden" name="${k}" value="${value}">`,
-  )}${o.fields ?? ''}<div><button type="submit" class="${o.cls ?? ''}">${submit}</button>${o.after ?? ''}</div></form>`;
+type FormParts = {
+  readonly hidden?: Readonly<Record<string, string>>;
+  readonly fields?: Html;
+  readonly cls?: string;
+  readonly after?: Html;
+};
+export const form = (
+  v: View,
+  action: string,
+  id: string,
+  submit: string,
+  o: FormParts = {},
+): Html =>
+  html`<form method="post" action="${action}" id="${id}">
+    <input type="hidden" name="csrf" value="${v.csrf}" />${Object.entries(o.hidden ?? {}).map(
+      ([k, value]) => html`<input type="hidden" name="${k}" value="${value}" />`,
+    )}${o.fields ?? ''}
+    <div><button type="submit" class="${o.cls ?? ''}">${submit}</button>${o.after ?? ''}</div>
+  </form>`;
 
 export function layout(v: View, { title, body }: Page): string {
   const who = v.who;
   return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${title} · otpkit demo</title><link rel="stylesheet" href="/style.css"></head>
-<body><header><a class="brand" href="/">otpkit demo</a>${
-    who === null
-      ? html`<span class="who"><a href="/login">Sign in</a> · <a href="/signup">Sign up</a></span>`
-      : who === 'pending'
-        ? html`<span class="who">Password accepted · second step pending</span>${form(v, '/logout', 'logout', 'Cancel')}`
-        : html`<nav>${NAV.filter(([, , admin]) => admin !== true || who.admin).map(([href, text]) => html`<a href="${href}">${text}</a>`)}</nav>
-<span class="who" id="who">Signed in as <strong>${who.username}</strong></span>${form(v, '/logout', 'logout', 'Sign out')}`
-  }</header>
-${v.demoKey ? html`<div class="banner">Demo mode: secrets are sealed with a key made at start (no <code>OTPKIT_APP_KEY</code>); enrollments are lost on restart.</div>` : ''}
-<main>${v.flash.map((f) => html`<div class="flash ${f.kind}" role="${f.kind === 'error' ? 'alert' : 'status'}">${f.text}</div>`)}
-${body}</main>
-<footer>otpkit state: <span id="store-name">${v.storeName}</span> store · users and sessions: this process's memory</footer>
-</body></html>`.value;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width,initial-scale=1" />
+        <title>${title} · otpkit demo</title>
+        <link rel="stylesheet" href="/style.css" />
+      </head>
+      <body>
+        <header>
+          <a class="brand" href="/">otpkit demo</a>${
+            who === null
+              ? html`<span class="who"
+                  ><a href="/login">Sign in</a> · <a href="/signup">Sign up</a></span
+                >`
+              : who === 'pending'
+                ? html`<span class="who">Password accepted · second step pending</span
+                    >${form(v, '/logout', 'logout', 'Cancel')}`
+                : html`<nav>
+                      ${NAV.filter(([, , admin]) => admin !== true || who.admin).map(([href, text]) => html`<a href="${href}">${text}</a>`)}
+                    </nav>
+                    <span class="who" id="who">Signed in as <strong>${who.username}</strong></span
+                    >${form(v, '/logout', 'logout', 'Sign out')}`
+          }
+        </header>
+        ${v.demoKey ? html`<div class="banner">Demo mode: secrets are sealed with a key made at start (no <code>OTPKIT_APP_KEY</code>); enrollments are lost on restart.</div>` : ''}
+        <main>
+          ${v.flash.map((f) => html`<div class="flash ${f.kind}" role="${f.kind === 'error' ? 'alert' : 'status'}">${f.text}</div>`)}
+          ${body}
+        </main>
+        <footer>
+          otpkit state: <span id="store-name">${v.storeName}</span> store · users and sessions: this
+          process's memory
+        </footer>
+      </body>
+    </html>`.value;
 }
 
 // What users are told. Every refused code reads the same, whatever otpkit's reason: telling
 // "wrong" from "already used" or "locked" helps a guesser more than a user. The reasons go to the
 // audit log (otpkit's `onEvent`), never to the page.
 export const CODE_FAILED = "That code didn't work. Try again, or use a recovery code.";
-export const SETUP_CODE_FAILED = "That code didn't work. Try again with the code your app shows now.";
+export const SETUP_CODE_FAILED =
+  "That code didn't work. Try again with the code your app shows now.";
 
 /** `1 second`, `30 seconds`: a wait, rounded up. */
 export const seconds = (ms: number): string => {
@@ -120,15 +177,27 @@ export const seconds = (ms: number): string => {
 };
 
 /** The one message for a refused code; a throttled one says how long to wait. */
-export function codeFailed(f: { readonly reason: string; readonly retryAfterMs?: number }, base: string = CODE_FAILED): string {
-  return f.retryAfterMs === undefined ? base : `${base} Wait ${seconds(f.retryAfterMs)} before trying again.`;
+export function codeFailed(
+  f: { readonly reason: string; readonly retryAfterMs?: number },
+  base: string = CODE_FAILED,
+): string {
+  return f.retryAfterMs === undefined
+    ? base
+    : `${base} Wait ${seconds(f.retryAfterMs)} before trying again.`;
 }
 
 /** What a send of a code by email or SMS ended in: sent, refused by a cooldown or quota, or (`null`) failed at the provider. */
-export function sent(r: { readonly ok: boolean; readonly retryAfterMs?: number } | null, hint: string): [Flash['kind'], string] {
+export function sent(
+  r: { readonly ok: boolean; readonly retryAfterMs?: number } | null,
+  hint: string,
+): [Flash['kind'], string] {
   if (r?.ok === true) return ['ok', `We sent a code to ${hint}. Enter it here.`];
-  if (r?.retryAfterMs !== undefined) return ['error', `Please wait ${seconds(r.retryAfterMs)} before asking for another code.`];
-  return ['error', `We couldn't send a code to ${hint}. Please try again later, or sign in another way.`];
+  if (r?.retryAfterMs !== undefined)
+    return ['error', `Please wait ${seconds(r.retryAfterMs)} before asking for another code.`];
+  return [
+    'error',
+    `We couldn't send a code to ${hint}. Please try again later, or sign in another way.`,
+  ];
 }
 
 /** A timestamp as users read it here: `2031-06-01 09:00 UTC`. */

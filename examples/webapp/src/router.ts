@@ -47,25 +47,37 @@ export interface UserCtx extends Ctx<UserSession> {
 }
 
 type Access = 'anyone' | 'pending' | 'user' | 'admin';
-type CtxOf<A extends Access> = A extends 'anyone' ? Ctx : A extends 'pending' ? PendingCtx : UserCtx;
+type CtxOf<A extends Access> = A extends 'anyone'
+  ? Ctx
+  : A extends 'pending'
+    ? PendingCtx
+    : UserCtx;
 export interface Route {
   readonly key: string;
   readonly access: Access;
   readonly handle: (c: never) => Promise<void> | void;
 }
 
-type Define = <A extends Access>(path: string, access: A, handle: (c: CtxOf<A>) => Promise<void> | void) => Route;
+type Define = <A extends Access>(
+  path: string,
+  access: A,
+  handle: (c: CtxOf<A>) => Promise<void> | void,
+) => Route;
 export const get: Define = (path, access, handle) => ({ key: `GET ${path}`, access, handle });
 export const post: Define = (path, access, handle) => ({ key: `POST ${path}`, access, handle });
 
 /** The request handler of a route table. */
-export function dispatch(app: App, routes: readonly Route[]): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function dispatch(
+  app: App,
+  routes: readonly Route[],
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const table = new Map(routes.map((r) => [r.key, r]));
   const { sessions } = app;
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    if (method === 'GET' && url.pathname === '/style.css') return send(res, 200, CSS, 'text/css; charset=utf-8');
+    if (method === 'GET' && url.pathname === '/style.css')
+      return send(res, 200, CSS, 'text/css; charset=utf-8');
     const r = table.get(`${method} ${url.pathname}`);
     if (r === undefined) return send(res, 404, 'Not found', 'text/plain; charset=utf-8');
     const form = method === 'POST' ? await readForm(req, 16 * 1024) : url.searchParams;
@@ -79,20 +91,30 @@ export function dispatch(app: App, routes: readonly Route[]): (req: IncomingMess
       redirect(res, path);
     };
     const gone = (): void => {
-      if (ended !== null) flash('info', ended === 'pending' ? 'Your sign-in took too long. Enter your password again.' : 'Your session expired. Please sign in again.');
+      if (ended !== null)
+        flash(
+          'info',
+          ended === 'pending'
+            ? 'Your sign-in took too long. Enter your password again.'
+            : 'Your session expired. Please sign in again.',
+        );
       to('/login');
     };
 
     // A session that just ended says so on the sign-in page (its cookie is cleared already).
     if (ended !== null && method === 'GET') return gone();
     if (r.access === 'pending' && pending === null) return session === null ? gone() : to('/');
-    if ((r.access === 'user' || r.access === 'admin') && user === undefined) return pending !== null ? to('/login/code') : gone();
+    if ((r.access === 'user' || r.access === 'admin') && user === undefined)
+      return pending !== null ? to('/login/code') : gone();
     if (method === 'POST' && !sessions.csrfValid(cookies, session, form.get('csrf') ?? '')) {
       flash('error', 'That form had expired. Please try again.');
       return to('/');
     }
     if (r.access === 'admin' && (user?.admin !== true || !(await app.tf.isEnabled(user.id)))) {
-      flash('error', 'The administrator page needs an administrator with two-factor authentication on.');
+      flash(
+        'error',
+        'The administrator page needs an administrator with two-factor authentication on.',
+      );
       return to('/');
     }
 
@@ -112,7 +134,12 @@ export function dispatch(app: App, routes: readonly Route[]): (req: IncomingMess
             return (csrf ??= sessions.csrf(cookies, session));
           },
           flash: [...sessions.takeFlash(cookies), ...flashes.splice(0)],
-          who: pending !== null ? 'pending' : user === undefined ? null : { username: user.username, admin: user.admin },
+          who:
+            pending !== null
+              ? 'pending'
+              : user === undefined
+                ? null
+                : { username: user.username, admin: user.admin },
           storeName: app.storeName,
           demoKey: app.demoKey,
         };

@@ -19,7 +19,11 @@ export interface Pending {
   readonly challengeId: string;
   readonly expiresAt: number;
   /** The email and SMS factors a code may be sent to: never a destination, only its hint. */
-  readonly targets: readonly { readonly id: string; readonly type: 'email' | 'sms'; readonly hint: string }[];
+  readonly targets: readonly {
+    readonly id: string;
+    readonly type: 'email' | 'sms';
+    readonly hint: string;
+  }[];
 }
 
 export interface UserSession {
@@ -28,7 +32,9 @@ export interface UserSession {
   readonly createdAt: number;
   seenAt: number;
   /** A factor being set up: its id (otpkit shows its key again); for email or SMS, where its code went. */
-  setup?: { readonly factorId: string; readonly label: string; readonly hint?: string | undefined } | undefined;
+  setup?:
+    | { readonly factorId: string; readonly label: string; readonly hint?: string | undefined }
+    | undefined;
   /** Recovery codes, shown until the user says they saved them. */
   codes?: readonly string[] | undefined;
 }
@@ -49,7 +55,10 @@ export class Sessions {
   private readonly key = randomBytes(32);
   private nextSweep = 0;
 
-  constructor(private readonly now: () => number, private readonly limit = 50_000) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly limit = 50_000,
+  ) {}
 
   private mac(text: string): string {
     return createHmac('sha256', this.key).update(text).digest('base64url');
@@ -61,7 +70,9 @@ export class Sessions {
   }
   private open<T>(sealed: string | undefined): T | undefined {
     const [body = '', mac = ''] = (sealed ?? '').split('.');
-    return matches(this.mac(`sealed:${body}`), mac) ? (JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T) : undefined;
+    return matches(this.mac(`sealed:${body}`), mac)
+      ? (JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T)
+      : undefined;
   }
   private dead(s: UserSession, now = this.now()): boolean {
     return now - s.seenAt > IDLE_MS || now - s.createdAt > MAX_AGE_MS;
@@ -70,7 +81,8 @@ export class Sessions {
     const s = this.all.get(id);
     this.all.delete(id);
     const mine = s === undefined ? undefined : this.byUser.get(s.userId);
-    if (s !== undefined && mine?.delete(id) === true && mine.size === 0) this.byUser.delete(s.userId);
+    if (s !== undefined && mine?.delete(id) === true && mine.size === 0)
+      this.byUser.delete(s.userId);
   }
   private add(jar: Cookies, s: UserSession): UserSession {
     this.all.set(s.id, s);
@@ -80,7 +92,11 @@ export class Sessions {
   }
 
   /** The browser's live session or pending sign-in, and which of them just ended if a cookie names a dead one. */
-  load(jar: Cookies): { session: UserSession | null; pending: Pending | null; ended: 'session' | 'pending' | null } {
+  load(jar: Cookies): {
+    session: UserSession | null;
+    pending: Pending | null;
+    ended: 'session' | 'pending' | null;
+  } {
     const now = this.now();
     const id = jar.get('sid');
     const s = id === undefined ? undefined : this.all.get(id);
@@ -98,7 +114,11 @@ export class Sessions {
     const p = this.open<Pending>(jar.get('pending'));
     if (p !== undefined && p.expiresAt > now) return { session: null, pending: p, ended: null };
     if (jar.get('pending') !== undefined) jar.set('pending', '', 0);
-    return { session: null, pending: null, ended: s !== undefined ? 'session' : p !== undefined ? 'pending' : null };
+    return {
+      session: null,
+      pending: null,
+      ended: s !== undefined ? 'session' : p !== undefined ? 'pending' : null,
+    };
   }
 
   /** A new signed-in session (a new id: no fixation) in place of whatever the browser had; `null` if the pool is full. */
@@ -106,7 +126,8 @@ export class Sessions {
     this.end(jar, old);
     const mine = this.byUser.get(userId) ?? new Set<string>();
     for (const x of mine) if (mine.size >= PER_USER) this.remove(x); // a Set iterates oldest first
-    if (this.all.size >= this.limit) for (const x of this.all.values()) if (this.dead(x)) this.remove(x.id);
+    if (this.all.size >= this.limit)
+      for (const x of this.all.values()) if (this.dead(x)) this.remove(x.id);
     if (this.all.size >= this.limit) return null;
     const now = this.now();
     return this.add(jar, { id: token(), userId, createdAt: now, seenAt: now });
@@ -140,12 +161,15 @@ export class Sessions {
   csrf(jar: Cookies, s: UserSession | null): string {
     if (s !== null) return this.mac(`csrf:session:${s.id}`);
     let nonce = jar.get('visitor');
-    if (nonce === undefined || !/^[A-Za-z0-9_-]{43}$/.test(nonce)) jar.set('visitor', (nonce = token()));
+    if (nonce === undefined || !/^[A-Za-z0-9_-]{43}$/.test(nonce))
+      jar.set('visitor', (nonce = token()));
     return this.mac(`csrf:visitor:${nonce}`);
   }
   csrfValid(jar: Cookies, s: UserSession | null, got: string): boolean {
     const nonce = jar.get('visitor');
-    return s !== null ? matches(this.mac(`csrf:session:${s.id}`), got) : nonce !== undefined && matches(this.mac(`csrf:visitor:${nonce}`), got);
+    return s !== null
+      ? matches(this.mac(`csrf:session:${s.id}`), got)
+      : nonce !== undefined && matches(this.mac(`csrf:visitor:${nonce}`), got);
   }
 
   /** Messages for the browser's next page, in a sealed cookie. */

@@ -32,23 +32,37 @@ export async function openStore(spec: {
   readonly redis?: string | undefined;
   readonly onError?: ((line: string) => void) | undefined;
 }): Promise<OpenedStore> {
-  if (spec.pg !== undefined && spec.redis !== undefined) throw new Error('give either a PostgreSQL or a Redis URL, not both');
+  if (spec.pg !== undefined && spec.redis !== undefined)
+    throw new Error('give either a PostgreSQL or a Redis URL, not both');
   if (spec.pg !== undefined) {
     const { default: pg } = await import('pg');
     const { createPostgresStore, migratePostgres } = await import('otpkit/postgres');
-    const pool = new pg.Pool({ connectionString: spec.pg, connectionTimeoutMillis: 2000, query_timeout: 2000, max: 10 });
+    const pool = new pg.Pool({
+      connectionString: spec.pg,
+      connectionTimeoutMillis: 2000,
+      query_timeout: 2000,
+      max: 10,
+    });
     try {
       await migratePostgres(pool);
     } catch (e) {
       await pool.end();
       throw e;
     }
-    return { store: createPostgresStore({ client: pool }), name: `PostgreSQL (${where(spec.pg)})`, close: () => pool.end() };
+    return {
+      store: createPostgresStore({ client: pool }),
+      name: `PostgreSQL (${where(spec.pg)})`,
+      close: () => pool.end(),
+    };
   }
   if (spec.redis !== undefined) {
     const { Redis } = await import('ioredis');
     const { createRedisStore } = await import('otpkit/redis');
-    const client = new Redis(spec.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const client = new Redis(spec.redis, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+    });
     const report = spec.onError ?? ((line: string) => console.error(line));
     let last: string | undefined;
     client.on('error', (e: Error) => {
@@ -58,7 +72,11 @@ export async function openStore(spec: {
     });
     client.on('ready', () => void (last = undefined));
     await client.connect();
-    return { store: createRedisStore({ client }), name: `Redis (${where(spec.redis)})`, close: async () => void (await client.quit()) };
+    return {
+      store: createRedisStore({ client }),
+      name: `Redis (${where(spec.redis)})`,
+      close: async () => void (await client.quit()),
+    };
   }
   return { store: createMemoryStore(), name: 'in-memory', close: async () => {} };
 }

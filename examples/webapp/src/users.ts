@@ -21,7 +21,13 @@ const MAX_USERS = 100_000;
 const derive = (password: string, salt: Buffer, len: number, logN: number): Promise<Buffer> =>
   new Promise((resolve, reject) =>
     // NFKC first, so the same password typed on another keyboard matches (NIST SP 800-63B §5.1.1.2).
-    scrypt(password.normalize('NFKC'), salt, len, { N: 2 ** logN, r: 8, p: 1, maxmem: 2 ** logN * 2048 }, (e, key) => (e ? reject(e) : resolve(key))),
+    scrypt(
+      password.normalize('NFKC'),
+      salt,
+      len,
+      { N: 2 ** logN, r: 8, p: 1, maxmem: 2 ** logN * 2048 },
+      (e, key) => (e ? reject(e) : resolve(key)),
+    ),
   );
 
 /** `scrypt$<logN>$<salt b64>$<hash b64>`. */
@@ -34,7 +40,10 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
   const [alg, logN, salt, hash] = stored.split('$');
   if (alg !== 'scrypt' || salt === undefined || hash === undefined) return false;
   const expected = Buffer.from(hash, 'base64');
-  return timingSafeEqual(await derive(password, Buffer.from(salt, 'base64'), expected.length, Number(logN)), expected);
+  return timingSafeEqual(
+    await derive(password, Buffer.from(salt, 'base64'), expected.length, Number(logN)),
+    expected,
+  );
 }
 
 export class Users {
@@ -44,7 +53,10 @@ export class Users {
   private readonly dummy: Promise<string>;
 
   /** @param admins - usernames that are administrators once they exist. */
-  constructor(private readonly logN: number, private readonly admins: readonly string[]) {
+  constructor(
+    private readonly logN: number,
+    private readonly admins: readonly string[],
+  ) {
     this.dummy = hashPassword(randomBytes(16).toString('hex'), logN);
   }
 
@@ -62,7 +74,12 @@ export class Users {
     if (this.ids.size >= MAX_USERS) return 'full';
     const passwordHash = await hashPassword(password, this.logN);
     if (this.names.has(username)) return 'taken'; // lost a race while hashing
-    const user: User = { id: randomUUID(), username, passwordHash, admin: this.admins.includes(username) };
+    const user: User = {
+      id: randomUUID(),
+      username,
+      passwordHash,
+      admin: this.admins.includes(username),
+    };
     this.ids.set(user.id, user);
     this.names.set(username, user);
     return user;
@@ -71,7 +88,9 @@ export class Users {
   /** The user whose password this is; `undefined` for a wrong name or password, in the same time. */
   async authenticate(username: string, password: string): Promise<User | undefined> {
     const user = this.names.get(username);
-    return (await passwordMatches(password, user?.passwordHash ?? (await this.dummy))) ? user : undefined;
+    return (await passwordMatches(password, user?.passwordHash ?? (await this.dummy)))
+      ? user
+      : undefined;
   }
 
   /** Sets a new password if `current` is right; whether it did. */

@@ -32,7 +32,10 @@ export interface Env {
  * Parses `id:hex[,id:hex…]` into otpkit's `{ current, keys }`: the first key is the one new
  * secrets use, the others still open what they sealed (rotation without a migration).
  */
-export function parseKeys(name: string, text: string | undefined): { current: string; keys: Record<string, Uint8Array> } {
+export function parseKeys(
+  name: string,
+  text: string | undefined,
+): { current: string; keys: Record<string, Uint8Array> } {
   const keys: Record<string, Uint8Array> = {};
   let current: string | undefined;
   for (const part of (text ?? '').split(',')) {

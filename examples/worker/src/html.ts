@@ -10,8 +10,15 @@ export class Raw {
 }
 export const raw = (markup: string): Raw => new Raw(markup);
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escape = (v: unknown): string => (v instanceof Raw ? v.markup : String(v ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] as string));
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const escape = (v: unknown): string =>
+  v instanceof Raw ? v.markup : String(v ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
 
 /** `html\`<p>${text}</p>\``: values are escaped, arrays joined, `Raw` kept. */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
@@ -32,13 +39,36 @@ button{font:inherit;padding:.3rem .8rem;margin:.5rem 0}
 footer{margin-top:3rem;color:#777;font-size:.85rem}`;
 
 /** The page shell. `notice` is shown in `#flash`; `error: true` styles it as a refusal. */
-export function layout(title: string, body: Raw, options: { notice?: string | undefined; error?: boolean; signedIn?: boolean } = {}): string {
-  const flash = options.notice === undefined ? '' : html`<p id="flash" class="${options.error === true ? 'error' : ''}" role="status">${options.notice}</p>`;
-  const nav = options.signedIn === true ? html`<form method="post" action="/logout"><button id="logout">Sign out</button></form>` : '';
+export function layout(
+  title: string,
+  body: Raw,
+  options: { notice?: string | undefined; error?: boolean; signedIn?: boolean } = {},
+): string {
+  const flash =
+    options.notice === undefined
+      ? ''
+      : html`<p id="flash" class="${options.error === true ? 'error' : ''}" role="status">
+          ${options.notice}
+        </p>`;
+  const nav =
+    options.signedIn === true
+      ? html`<form method="post" action="/logout"><button id="logout">Sign out</button></form>`
+      : '';
   return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${title} · otpkit on Workers</title><link rel="stylesheet" href="/style.css"></head>
-<body><header><a href="/">otpkit on Workers</a>${nav}</header>
-<main><h1>${title}</h1>${flash}${body}</main>
-<footer>A Cloudflare Worker on D1 · otpkit</footer></body></html>`.markup;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width,initial-scale=1" />
+        <title>${title} · otpkit on Workers</title>
+        <link rel="stylesheet" href="/style.css" />
+      </head>
+      <body>
+        <header><a href="/">otpkit on Workers</a>${nav}</header>
+        <main>
+          <h1>${title}</h1>
+          ${flash}${body}
+        </main>
+        <footer>A Cloudflare Worker on D1 · otpkit</footer>
+      </body>
+    </html>`.markup;
 }

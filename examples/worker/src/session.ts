@@ -10,17 +10,31 @@
 /** Signed in, or past the password and waiting for the second factor. */
 export type Session =
   | { readonly kind: 'in'; readonly uid: string; readonly name: string; readonly exp: number }
-  | { readonly kind: 'pending'; readonly uid: string; readonly name: string; readonly challengeId: string; readonly exp: number };
+  | {
+      readonly kind: 'pending';
+      readonly uid: string;
+      readonly name: string;
+      readonly challengeId: string;
+      readonly exp: number;
+    };
 
 /** How long a signed-in session lasts (absolute, not idle). */
 export const SESSION_TTL_MS: number = 12 * 3_600_000;
 
-const b64url = (b: Uint8Array): string => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-const unb64url = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+const b64url = (b: Uint8Array): string =>
+  btoa(String.fromCharCode(...b))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+const unb64url = (s: string): Uint8Array<ArrayBuffer> =>
+  Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
 
 /** The HMAC key of the cookies. */
 export function sessionKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
-  return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ]);
 }
 
 export async function sealSession(key: CryptoKey, session: Session): Promise<string> {
@@ -30,12 +44,17 @@ export async function sealSession(key: CryptoKey, session: Session): Promise<str
 }
 
 /** The session of a cookie value, or `null` if it is missing, forged or expired. */
-export async function openSession(key: CryptoKey, value: string | undefined, now: number): Promise<Session | null> {
+export async function openSession(
+  key: CryptoKey,
+  value: string | undefined,
+  now: number,
+): Promise<Session | null> {
   const m = /^([A-Za-z0-9_-]{1,2048})\.([A-Za-z0-9_-]{43})$/.exec(value ?? '');
   if (m === null) return null;
   const [, body = '', mac = ''] = m;
   // crypto.subtle.verify compares in constant time.
-  if (!(await crypto.subtle.verify('HMAC', key, unb64url(mac), new TextEncoder().encode(body)))) return null;
+  if (!(await crypto.subtle.verify('HMAC', key, unb64url(mac), new TextEncoder().encode(body))))
+    return null;
   const s = JSON.parse(new TextDecoder().decode(unb64url(body))) as Session;
   return s.exp > now ? s : null;
 }

@@ -28,11 +28,22 @@ export interface User {
   readonly name: string;
 }
 
-const hex = (b: ArrayBuffer | Uint8Array): string => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');
+const hex = (b: ArrayBuffer | Uint8Array): string =>
+  Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');
 
 async function pbkdf2(password: string, salt: string, iterations: number): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: new TextEncoder().encode(salt), iterations }, key, 256);
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(password),
+    'PBKDF2',
+    false,
+    ['deriveBits'],
+  );
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'PBKDF2', hash: 'SHA-256', salt: new TextEncoder().encode(salt), iterations },
+    key,
+    256,
+  );
   return hex(bits);
 }
 
@@ -44,23 +55,37 @@ function sameHex(a: string, b: string): boolean {
 }
 
 /** Creates a user; `null` if the name is taken. */
-export async function createUser(db: D1Database, name: string, password: string): Promise<User | null> {
+export async function createUser(
+  db: D1Database,
+  name: string,
+  password: string,
+): Promise<User | null> {
   const id = crypto.randomUUID();
   const salt = hex(crypto.getRandomValues(new Uint8Array(16)));
   const hash = await pbkdf2(password, salt, PBKDF2_ITERATIONS);
   const { meta } = await db
-    .prepare('INSERT INTO example_users (name, id, salt, hash, iterations) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING')
+    .prepare(
+      'INSERT INTO example_users (name, id, salt, hash, iterations) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING',
+    )
     .bind(name, id, salt, hash, PBKDF2_ITERATIONS)
     .run();
   return meta.changes === 1 ? { id, name } : null;
 }
 
 /** The user if the password is right; an unknown name costs the same hash, so timing tells nothing. */
-export async function checkPassword(db: D1Database, name: string, password: string): Promise<User | null> {
+export async function checkPassword(
+  db: D1Database,
+  name: string,
+  password: string,
+): Promise<User | null> {
   const row = await db
     .prepare('SELECT id, salt, hash, iterations FROM example_users WHERE name = ?1')
     .bind(name)
     .first<{ id: string; salt: string; hash: string; iterations: number }>();
-  const hash = await pbkdf2(password, row?.salt ?? 'no such user', row?.iterations ?? PBKDF2_ITERATIONS);
+  const hash = await pbkdf2(
+    password,
+    row?.salt ?? 'no such user',
+    row?.iterations ?? PBKDF2_ITERATIONS,
+  );
   return row !== null && sameHex(hash, row.hash) ? { id: row.id, name } : null;
 }

@@ -45,13 +45,22 @@ export const codeCommand: Command = {
     );
     maxPositionals(positionals, 1, 'code');
     const params = resolveOtpParams(values, pre.totpMode, 'code', Date.now);
-    const extra = values.window === undefined ? 0 : intOption(values.window, '--window', 0, MAX_EXTRA, 'code');
+    const extra =
+      values.window === undefined ? 0 : intOption(values.window, '--window', 0, MAX_EXTRA, 'code');
     const { secret, allowShort } = await readKey(ctx, values, positionals[0], 'code');
-    const otp = { algorithm: params.algorithm, digits: params.digits, allowInsecureShortSecret: allowShort };
+    const otp = {
+      algorithm: params.algorithm,
+      digits: params.digits,
+      allowInsecureShortSecret: allowShort,
+    };
     // TOTP = HOTP(K, T) (RFC 6238 §4.2): the following codes are those of steps T+1, T+2, …
-    const first = params.mode === 'totp' ? BigInt(timeStep(params.now, params.period, params.t0)) : params.counter;
+    const first =
+      params.mode === 'totp'
+        ? BigInt(timeStep(params.now, params.period, params.t0))
+        : params.counter;
     const lines: string[] = [];
-    for (let i = 0n; i <= BigInt(extra) && first + i <= MAX_COUNTER; i++) lines.push(generateHOTP(secret, first + i, otp));
+    for (let i = 0n; i <= BigInt(extra) && first + i <= MAX_COUNTER; i++)
+      lines.push(generateHOTP(secret, first + i, otp));
     ctx.out(lines.join('\n'));
     return EXIT.OK;
   },

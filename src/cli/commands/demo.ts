@@ -33,12 +33,18 @@ const USER = 'alice';
 const ACCOUNT = 'alice@example.com';
 const ISSUER = 'otpkit demo';
 /** The demo's throttle: the defaults' shape, with a lock after 6 failures (the default is 100) so it fits on a screen. */
-const THROTTLE = { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 6 } as const;
+const THROTTLE = {
+  freeFailures: 3,
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  maxFailures: 6,
+} as const;
 
 /** The `demo` command. */
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'narrated end-to-end flow on the in-memory store (enroll, login, replay, throttle, recovery)',
+  summary:
+    'narrated end-to-end flow on the in-memory store (enroll, login, replay, throttle, recovery)',
   help: HELP,
   async run(argv: readonly string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parse(
@@ -47,7 +53,12 @@ export const demoCommand: Command = {
       'demo',
     );
     maxPositionals(positionals, 0, 'demo');
-    const qr = terminalQR(ctx, values, values['no-qr'] === true ? '--color and --invert have no effect with --no-qr' : undefined, 'demo');
+    const qr = terminalQR(
+      ctx,
+      values,
+      values['no-qr'] === true ? '--color and --invert have no effect with --no-qr' : undefined,
+      'demo',
+    );
     const out = ctx.out;
     let now = Math.floor(Date.now() / 1000) * 1000;
     const events: VerifierEvent[] = [];
@@ -58,7 +69,8 @@ export const demoCommand: Command = {
       onEvent: (e) => events.push(e),
       ...(values.fast === true ? { recoveryHash: { logN: 10 } } : {}),
     });
-    const clockLine = (): string => `simulated clock ${new Date(now).toISOString().replace('.000Z', 'Z')}, TOTP step ${timeStep(now)}`;
+    const clockLine = (): string =>
+      `simulated clock ${new Date(now).toISOString().replace('.000Z', 'Z')}, TOTP step ${timeStep(now)}`;
     const advance = (ms: number, why: string): void => {
       now += ms;
       out(`  [clock +${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}] ${why}`);
@@ -92,28 +104,49 @@ export const demoCommand: Command = {
 
     out('otpkit demo: two-factor authentication end to end, on the in-memory store');
     out(`(${clockLine()}; the clock jumps instead of waiting)`);
-    if (values.fast === true) out('(--fast: recovery codes hashed with cheap scrypt parameters; never do this in production)');
+    if (values.fast === true)
+      out(
+        '(--fast: recovery codes hashed with cheap scrypt parameters; never do this in production)',
+      );
 
     // 1. Enrollment.
     heading(`Enroll: a new secret for ${ACCOUNT}`);
     const secret = generateSecret();
-    out(`  generateSecret() -> ${secret.length} bytes (${secret.length * 8} bits) from the platform CSPRNG`);
+    out(
+      `  generateSecret() -> ${secret.length} bytes (${secret.length * 8} bits) from the platform CSPRNG`,
+    );
     out(`  base32 for manual entry: ${encodeBase32(secret)}`);
-    const params: OtpauthParams = { type: 'totp', secret, account: ACCOUNT, issuer: ISSUER, algorithm: 'SHA1', digits: 6, period: 30 };
+    const params: OtpauthParams = {
+      type: 'totp',
+      secret,
+      account: ACCOUNT,
+      issuer: ISSUER,
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+    };
     const uri = buildOtpauthURI(params, {});
     out('  otpauth URI (this is the enrollment; it contains the secret, so treat it as one):');
     out(`    ${uri}`);
     const warnings = compatibilityLines(params);
-    out(warnings.length === 0 ? '  compatibility: SHA1 / 6 digits / 30 s works with every common app' : '  compatibility warnings:');
+    out(
+      warnings.length === 0
+        ? '  compatibility: SHA1 / 6 digits / 30 s works with every common app'
+        : '  compatibility warnings:',
+    );
     for (const w of warnings) out(`    - ${w}`);
     if (values['no-qr'] !== true) {
       out('  QR code to scan with an authenticator app:');
       out(qr(uri));
     }
     const codes = await verifier.issueRecoveryCodes({ userId: USER });
-    out(`  recovery codes (show once; the store keeps only salted scrypt hashes): ${codes.length} codes`);
+    out(
+      `  recovery codes (show once; the store keeps only salted scrypt hashes): ${codes.length} codes`,
+    );
     for (const c of codes) out(`    ${c}`);
-    out(`  store: ${await verifier.remainingRecoveryCodes(USER)} unused recovery-code hashes for ${USER}`);
+    out(
+      `  store: ${await verifier.remainingRecoveryCodes(USER)} unused recovery-code hashes for ${USER}`,
+    );
     flushEvents();
 
     // 2. Confirmation.
@@ -121,7 +154,9 @@ export const demoCommand: Command = {
     out(`  ${clockLine()}`);
     const setupCode = generateTOTP(secret, { now });
     const confirmed = await verifier.confirmTOTP({ userId: USER, secret, token: setupCode });
-    out(`  app shows ${setupCode} -> confirmTOTP: ${confirmed.ok ? `ok (delta ${confirmed.delta}), enrollment active` : failure(confirmed)}`);
+    out(
+      `  app shows ${setupCode} -> confirmTOTP: ${confirmed.ok ? `ok (delta ${confirmed.delta}), enrollment active` : failure(confirmed)}`,
+    );
     out('  (the matched step is consumed: the setup code cannot be reused as the first login)');
     flushEvents();
 
@@ -130,13 +165,17 @@ export const demoCommand: Command = {
     advance(30_000, 'the user logs in a little later; the app shows a new code');
     const loginCode = generateTOTP(secret, { now });
     const login = await verifier.verifyTOTP({ userId: USER, secret, token: loginCode });
-    out(`  app shows ${loginCode} -> verifyTOTP: ${login.ok ? `ok (delta ${login.delta}, step ${login.step}), logged in` : failure(login)}`);
+    out(
+      `  app shows ${loginCode} -> verifyTOTP: ${login.ok ? `ok (delta ${login.delta}, step ${login.step}), logged in` : failure(login)}`,
+    );
     flushEvents();
 
     // 4. Replay.
     heading('Replay: the same code submitted again (a phished or shoulder-surfed code)');
     const replay = await verifier.verifyTOTP({ userId: USER, secret, token: loginCode });
-    out(`  ${loginCode} again -> verifyTOTP: ${replay.ok ? 'ok (UNEXPECTED)' : `refused, ${failure(replay)}`}`);
+    out(
+      `  ${loginCode} again -> verifyTOTP: ${replay.ok ? 'ok (UNEXPECTED)' : `refused, ${failure(replay)}`}`,
+    );
     out('  (each time step is accepted at most once per credential)');
     flushEvents();
 
@@ -148,15 +187,25 @@ export const demoCommand: Command = {
     );
     const nearby = new Set<string>();
     for (let d = -12; d <= 12; d++) nearby.add(generateTOTP(secret, { now: now + d * 30_000 }));
-    const wrong = ['000000', '111111', '222222', '333333', '123456', '654321'].find((c) => !nearby.has(c)) ?? '000000';
-    out(`  failures so far: ${(await verifier.throttleStatus(USER)).failures} (the replayed code counted as one)`);
+    const wrong =
+      ['000000', '111111', '222222', '333333', '123456', '654321'].find((c) => !nearby.has(c)) ??
+      '000000';
+    out(
+      `  failures so far: ${(await verifier.throttleStatus(USER)).failures} (the replayed code counted as one)`,
+    );
     let guess = 1;
     for (let guard = 0; guard < 50; guard++) {
       const r = await verifier.verifyTOTP({ userId: USER, secret, token: wrong });
       const failures = (await verifier.throttleStatus(USER)).failures;
-      out(`  guess ${guess}: ${wrong} -> ${r.ok ? 'ok (UNEXPECTED)' : failure(r)}; failures counted: ${failures}`);
+      out(
+        `  guess ${guess}: ${wrong} -> ${r.ok ? 'ok (UNEXPECTED)' : failure(r)}; failures counted: ${failures}`,
+      );
       if (r.ok || r.reason === 'locked') break;
-      if (r.reason === 'throttled') advance(r.retryAfterMs, 'the attacker waits out the backoff (a throttled guess is not evaluated)');
+      if (r.reason === 'throttled')
+        advance(
+          r.retryAfterMs,
+          'the attacker waits out the backoff (a throttled guess is not evaluated)',
+        );
       else guess++;
     }
     summarizeEvents();
@@ -165,17 +214,23 @@ export const demoCommand: Command = {
     advance(30_000, 'the real user comes back with a fresh code');
     const lockedCode = generateTOTP(secret, { now });
     const locked = await verifier.verifyTOTP({ userId: USER, secret, token: lockedCode });
-    out(`  correct code ${lockedCode} -> ${locked.ok ? 'ok (UNEXPECTED)' : `refused, ${failure(locked)}: a locked credential's codes are not even evaluated`}`);
+    out(
+      `  correct code ${lockedCode} -> ${locked.ok ? 'ok (UNEXPECTED)' : `refused, ${failure(locked)}: a locked credential's codes are not even evaluated`}`,
+    );
     flushEvents();
 
     // 6. Recovery codes.
     heading('Recovery code: the user lost the phone (the TOTP credential stays locked)');
     const code = codes[0] ?? '';
     const first = await verifier.redeemRecoveryCode({ userId: USER, code });
-    out(`  redeem ${code} -> ${first.ok ? `ok, logged in (${first.remaining} codes left)` : `refused, ${failure(first)}`}`);
+    out(
+      `  redeem ${code} -> ${first.ok ? `ok, logged in (${first.remaining} codes left)` : `refused, ${failure(first)}`}`,
+    );
     flushEvents();
     const again = await verifier.redeemRecoveryCode({ userId: USER, code });
-    out(`  redeem ${code} again -> ${again.ok ? 'ok (UNEXPECTED)' : `refused, ${failure(again)}: each code works once`}`);
+    out(
+      `  redeem ${code} again -> ${again.ok ? 'ok (UNEXPECTED)' : `refused, ${failure(again)}: each code works once`}`,
+    );
     flushEvents();
 
     // 7. Unlock.
@@ -184,14 +239,25 @@ export const demoCommand: Command = {
     advance(30_000, 'the next code');
     const afterCode = generateTOTP(secret, { now });
     const after = await verifier.verifyTOTP({ userId: USER, secret, token: afterCode });
-    out(`  unlock('${USER}'); app shows ${afterCode} -> verifyTOTP: ${after.ok ? 'ok, logged in' : failure(after)}`);
+    out(
+      `  unlock('${USER}'); app shows ${afterCode} -> verifyTOTP: ${after.ok ? 'ok, logged in' : failure(after)}`,
+    );
     flushEvents();
 
     out();
-    out('== Done. In your app: createVerifier({ store }) with a shared store (otpkit/redis or otpkit/postgres)');
+    out(
+      '== Done. In your app: createVerifier({ store }) with a shared store (otpkit/redis or otpkit/postgres)',
+    );
     out('   behind a load balancer; the in-memory store is for one process only.');
     const expected =
-      confirmed.ok && login.ok && !replay.ok && !locked.ok && locked.reason === 'locked' && first.ok && !again.ok && after.ok;
+      confirmed.ok &&
+      login.ok &&
+      !replay.ok &&
+      !locked.ok &&
+      locked.reason === 'locked' &&
+      first.ok &&
+      !again.ok &&
+      after.ok;
     if (!expected) {
       ctx.err('otpkit: demo: an outcome differed from the expected one (ERR_DEMO)');
       return EXIT.INTERNAL;

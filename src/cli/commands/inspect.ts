@@ -4,7 +4,14 @@ import type { OtpauthParams } from '../../uri/params.js';
 import { parseOtpauthURI } from '../../uri/parse.js';
 import { maxPositionals, parse } from '../_args.js';
 import { compatibilityLines } from '../_compat.js';
-import { EXIT, readStdin, stripNewline, UsageError, type CliContext, type Command } from '../_io.js';
+import {
+  EXIT,
+  readStdin,
+  stripNewline,
+  UsageError,
+  type CliContext,
+  type Command,
+} from '../_io.js';
 
 const HELP = `Usage: otpkit inspect URI [--show-secret] [--json]
 
@@ -32,14 +39,21 @@ export const inspectCommand: Command = {
   async run(argv: readonly string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parse(
       argv,
-      { 'show-secret': { type: 'boolean' }, json: { type: 'boolean' }, 'allow-short-secret': { type: 'boolean' } },
+      {
+        'show-secret': { type: 'boolean' },
+        json: { type: 'boolean' },
+        'allow-short-secret': { type: 'boolean' },
+      },
       'inspect',
     );
     maxPositionals(positionals, 1, 'inspect');
     const arg = positionals[0];
-    if (arg === undefined) throw new UsageError("missing URI (or '-' to read it from stdin)", 'inspect');
+    if (arg === undefined)
+      throw new UsageError("missing URI (or '-' to read it from stdin)", 'inspect');
     const text = arg === '-' ? stripNewline(await readStdin(ctx.io, 'the URI')).trim() : arg;
-    const p = parseOtpauthURI(text, { allowInsecureShortSecret: values['allow-short-secret'] === true });
+    const p = parseOtpauthURI(text, {
+      allowInsecureShortSecret: values['allow-short-secret'] === true,
+    });
     const warnings = compatibilityLines(p);
     const show = values['show-secret'] === true;
     if (values.json === true) {
@@ -51,13 +65,19 @@ export const inspectCommand: Command = {
     rows.push(['account', p.account], ['algorithm', p.algorithm], ['digits', String(p.digits)]);
     if (p.type === 'totp') rows.push(['period', `${p.period ?? 30} s`]);
     else rows.push(['counter', String(p.counter ?? 0n)]);
-    rows.push(['secret', show ? encodeBase32(p.secret) : `${p.secret.length * 8} bits (hidden; --show-secret prints it)`]);
+    rows.push([
+      'secret',
+      show
+        ? encodeBase32(p.secret)
+        : `${p.secret.length * 8} bits (hidden; --show-secret prints it)`,
+    ]);
     if (show) rows.push(['secret bits', String(p.secret.length * 8)]);
     if (p.image !== undefined) rows.push(['image', p.image]);
     for (const [k, v] of Object.entries(p.extra ?? {})) rows.push([`param ${k}`, v]);
     const width = Math.max(...rows.map(([k]) => k.length)) + 1;
     for (const [k, v] of rows) ctx.out(`${`${k}:`.padEnd(width)} ${v}`);
-    if (warnings.length === 0) ctx.out('compatibility: no warnings (works with the common authenticator apps)');
+    if (warnings.length === 0)
+      ctx.out('compatibility: no warnings (works with the common authenticator apps)');
     else {
       ctx.out('compatibility warnings:');
       for (const w of warnings) ctx.out(`  - ${w}`);
@@ -66,7 +86,11 @@ export const inspectCommand: Command = {
   },
 };
 
-function toJSON(p: OtpauthParams, show: boolean, warnings: readonly string[]): Record<string, unknown> {
+function toJSON(
+  p: OtpauthParams,
+  show: boolean,
+  warnings: readonly string[],
+): Record<string, unknown> {
   return {
     type: p.type,
     ...(p.issuer === undefined ? {} : { issuer: p.issuer }),

@@ -24,14 +24,26 @@ export const recoveryCommand: Command = {
   async run(argv: readonly string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parse(
       argv,
-      { count: { type: 'string', short: 'n' }, bits: { type: 'string' }, 'group-size': { type: 'string' }, json: { type: 'boolean' } },
+      {
+        count: { type: 'string', short: 'n' },
+        bits: { type: 'string' },
+        'group-size': { type: 'string' },
+        json: { type: 'boolean' },
+      },
       'recovery',
     );
     maxPositionals(positionals, 0, 'recovery');
     // The library's ranges, checked here for a clearer usage message (it would throw RangeError too).
-    const count = values.count === undefined ? undefined : intOption(values.count, '--count', 1, 100, 'recovery');
-    const bits = values.bits === undefined ? undefined : intOption(values.bits, '--bits', 64, 160, 'recovery');
-    const groupSize = values['group-size'] === undefined ? undefined : intOption(values['group-size'], '--group-size', 0, 8, 'recovery');
+    const count =
+      values.count === undefined
+        ? undefined
+        : intOption(values.count, '--count', 1, 100, 'recovery');
+    const bits =
+      values.bits === undefined ? undefined : intOption(values.bits, '--bits', 64, 160, 'recovery');
+    const groupSize =
+      values['group-size'] === undefined
+        ? undefined
+        : intOption(values['group-size'], '--group-size', 0, 8, 'recovery');
     const codes = generateRecoveryCodes({
       ...(count === undefined ? {} : { count }),
       ...(bits === undefined ? {} : { bits }),
@@ -39,7 +51,13 @@ export const recoveryCommand: Command = {
     });
     const records = hashRecoveryCodeSet(codes);
     if (values.json === true) {
-      ctx.out(JSON.stringify({ codes, records: records.map((r) => ({ id: r.id, hash: r.hash })) }, null, 2));
+      ctx.out(
+        JSON.stringify(
+          { codes, records: records.map((r) => ({ id: r.id, hash: r.hash })) },
+          null,
+          2,
+        ),
+      );
       return EXIT.OK;
     }
     ctx.out('Recovery codes (show these to the user once; each works once):');

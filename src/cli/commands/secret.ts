@@ -26,12 +26,22 @@ export const secretCommand: Command = {
   async run(argv: readonly string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parse(
       argv,
-      { algorithm: { type: 'string', short: 'a' }, length: { type: 'string', short: 'l' }, hex: { type: 'boolean' } },
+      {
+        algorithm: { type: 'string', short: 'a' },
+        length: { type: 'string', short: 'l' },
+        hex: { type: 'boolean' },
+      },
       'secret',
     );
     maxPositionals(positionals, 0, 'secret');
-    const algorithm = values.algorithm === undefined ? 'SHA1' : algorithmOption(values.algorithm, '--algorithm', 'secret');
-    const length = values.length === undefined ? undefined : intOption(values.length, '--length', 16, 256, 'secret');
+    const algorithm =
+      values.algorithm === undefined
+        ? 'SHA1'
+        : algorithmOption(values.algorithm, '--algorithm', 'secret');
+    const length =
+      values.length === undefined
+        ? undefined
+        : intOption(values.length, '--length', 16, 256, 'secret');
     const secret = generateSecret(length === undefined ? { algorithm } : { algorithm, length });
     ctx.out(values.hex === true ? Buffer.from(secret).toString('hex') : encodeBase32(secret));
     return EXIT.OK;

@@ -3,7 +3,14 @@ import type { HashAlgorithm } from '../../hotp.js';
 import { generateSecret } from '../../secret.js';
 import { buildOtpauthURI } from '../../uri/build.js';
 import type { OtpauthParams } from '../../uri/params.js';
-import { algorithmOption, counterOption, intOption, maxPositionals, parse, periodOption } from '../_args.js';
+import {
+  algorithmOption,
+  counterOption,
+  intOption,
+  maxPositionals,
+  parse,
+  periodOption,
+} from '../_args.js';
 import { compatibilityLines, QR_OPTIONS, qrHelp, terminalQR } from '../_compat.js';
 import { EXIT, UsageError, type CliContext, type Command } from '../_io.js';
 import { hasKeySource, KEY_HELP, KEY_OPTIONS, readKey } from '../_key.js';
@@ -62,18 +69,37 @@ export const uriCommand: Command = {
     );
     maxPositionals(positionals, 1, 'uri');
     if (values.account === undefined) throw new UsageError('missing --account', 'uri');
-    const qr = terminalQR(ctx, values, values.qr === true ? undefined : '--color and --invert apply only with --qr', 'uri');
-    if (values.hotp === true && values.totp === true) throw new UsageError('--totp and --hotp exclude each other', 'uri');
+    const qr = terminalQR(
+      ctx,
+      values,
+      values.qr === true ? undefined : '--color and --invert apply only with --qr',
+      'uri',
+    );
+    if (values.hotp === true && values.totp === true)
+      throw new UsageError('--totp and --hotp exclude each other', 'uri');
     const hotp = values.hotp === true;
-    if (hotp && values.period !== undefined) throw new UsageError('--period applies to TOTP only', 'uri');
-    if (!hotp && values.counter !== undefined) throw new UsageError('--counter applies to HOTP only (add --hotp)', 'uri');
-    const algorithm: HashAlgorithm = values.algorithm === undefined ? 'SHA1' : algorithmOption(values.algorithm, '--algorithm', 'uri');
-    const digits = values.digits === undefined ? 6 : intOption(values.digits, '--digits', 6, 8, 'uri');
-    const period = values.period === undefined ? 30 : periodOption(values.period, '--period', 'uri');
-    const counter = values.counter === undefined ? 0n : counterOption(values.counter, '--counter', 'uri');
+    if (hotp && values.period !== undefined)
+      throw new UsageError('--period applies to TOTP only', 'uri');
+    if (!hotp && values.counter !== undefined)
+      throw new UsageError('--counter applies to HOTP only (add --hotp)', 'uri');
+    const algorithm: HashAlgorithm =
+      values.algorithm === undefined
+        ? 'SHA1'
+        : algorithmOption(values.algorithm, '--algorithm', 'uri');
+    const digits =
+      values.digits === undefined ? 6 : intOption(values.digits, '--digits', 6, 8, 'uri');
+    const period =
+      values.period === undefined ? 30 : periodOption(values.period, '--period', 'uri');
+    const counter =
+      values.counter === undefined ? 0n : counterOption(values.counter, '--counter', 'uri');
     const keyGiven = hasKeySource(values, positionals[0]);
-    if (values.generate === true && keyGiven) throw new UsageError('--generate and a key exclude each other', 'uri');
-    if (values.generate !== true && !keyGiven) throw new UsageError('missing key: give KEY, --secret-file F, --secret-stdin or --generate', 'uri');
+    if (values.generate === true && keyGiven)
+      throw new UsageError('--generate and a key exclude each other', 'uri');
+    if (values.generate !== true && !keyGiven)
+      throw new UsageError(
+        'missing key: give KEY, --secret-file F, --secret-stdin or --generate',
+        'uri',
+      );
     let secret: Uint8Array;
     let allowShort = false;
     if (values.generate === true) secret = generateSecret({ algorithm });
@@ -98,7 +124,10 @@ export const uriCommand: Command = {
       ctx.out(qr(uri));
     }
     for (const line of compatibilityLines(params)) ctx.err(`otpkit: warning: ${line}`);
-    if (values.generate === true) ctx.err(`otpkit: generated a new ${secret.length * 8}-bit secret: keep the URI secret, it contains the key`);
+    if (values.generate === true)
+      ctx.err(
+        `otpkit: generated a new ${secret.length * 8}-bit secret: keep the URI secret, it contains the key`,
+      );
     return EXIT.OK;
   },
 };

@@ -39,21 +39,31 @@ export const verifyCommand: Command = {
     const pre = extractTotpMode(argv);
     const { values, positionals } = parse(
       pre.argv,
-      { ...OTP_OPTIONS, ...KEY_OPTIONS, window: { type: 'string', short: 'w' }, 'look-ahead': { type: 'string' } },
+      {
+        ...OTP_OPTIONS,
+        ...KEY_OPTIONS,
+        window: { type: 'string', short: 'w' },
+        'look-ahead': { type: 'string' },
+      },
       'verify',
     );
     const [token, key, ...rest] = positionals;
     if (token === undefined) throw new UsageError('missing TOKEN', 'verify');
-    if (rest.length > 0) throw new UsageError('too many arguments (expected TOKEN and at most KEY)', 'verify');
+    if (rest.length > 0)
+      throw new UsageError('too many arguments (expected TOKEN and at most KEY)', 'verify');
     const params = resolveOtpParams(values, pre.totpMode, 'verify', Date.now);
     if (params.mode === 'totp' && values['look-ahead'] !== undefined)
       throw new UsageError('--look-ahead applies to HOTP only (add --hotp)', 'verify');
     if (values.window !== undefined && values['look-ahead'] !== undefined)
-      throw new UsageError('--window N and --look-ahead N+1 are the same for HOTP; give one', 'verify');
+      throw new UsageError(
+        '--window N and --look-ahead N+1 are the same for HOTP; give one',
+        'verify',
+      );
     let window = 1;
     let lookAhead = 10;
     if (params.mode === 'totp') {
-      if (values.window !== undefined) window = intOption(values.window, '--window', 0, 10, 'verify');
+      if (values.window !== undefined)
+        window = intOption(values.window, '--window', 0, 10, 'verify');
     } else if (values.window !== undefined) {
       // oathtool's HOTP window: the counters C..C+N (N+1 of them).
       lookAhead = intOption(values.window, '--window', 0, 99, 'verify') + 1;
@@ -61,9 +71,19 @@ export const verifyCommand: Command = {
       lookAhead = intOption(values['look-ahead'], '--look-ahead', 1, 100, 'verify');
     }
     const { secret, allowShort } = await readKey(ctx, values, key, 'verify');
-    const otp = { algorithm: params.algorithm, digits: params.digits, allowInsecureShortSecret: allowShort };
+    const otp = {
+      algorithm: params.algorithm,
+      digits: params.digits,
+      allowInsecureShortSecret: allowShort,
+    };
     if (params.mode === 'totp') {
-      const r = verifyTOTP(secret, token, { ...otp, period: params.period, t0: params.t0, now: params.now, window });
+      const r = verifyTOTP(secret, token, {
+        ...otp,
+        period: params.period,
+        t0: params.t0,
+        now: params.now,
+        window,
+      });
       ctx.out(r.ok ? `ok delta=${r.delta}` : r.reason);
       return r.ok ? EXIT.OK : EXIT.FAILED;
     }

@@ -15,7 +15,11 @@ const describe = (t: ThrottleStatus): string => {
 async function lookup(c: UserCtx, username: string) {
   const u = c.app.users.byName(username.trim().toLowerCase());
   if (u === undefined) return null;
-  const [factors, otp, recovery] = await Promise.all([c.app.tf.listFactors(u.id), c.app.tf.throttleStatus(u.id, 'otp'), c.app.tf.throttleStatus(u.id, 'recovery')]);
+  const [factors, otp, recovery] = await Promise.all([
+    c.app.tf.listFactors(u.id),
+    c.app.tf.throttleStatus(u.id, 'otp'),
+    c.app.tf.throttleStatus(u.id, 'recovery'),
+  ]);
   return { user: u, devices: factors.length, status: { otp, recovery } };
 }
 
@@ -26,16 +30,36 @@ export const adminRoutes: readonly Route[] = [
     c.render((v) =>
       page(
         'Administration',
-        html`<form method="get" action="/admin" id="admin-lookup">${input('Username', { id: 'admin-user', name: 'user', type: 'search', value: query, required: true })}<div><button type="submit">Look up</button></div></form>`,
+        html`<form method="get" action="/admin" id="admin-lookup">
+          ${input('Username', { id: 'admin-user', name: 'user', type: 'search', value: query, required: true })}
+          <div><button type="submit">Look up</button></div>
+        </form>`,
         ...(found === undefined
           ? []
           : found === null
             ? [html`<p id="admin-result">No user named “${query}”.</p>`]
             : [
-                html`<div id="admin-result"><h2>${found.user.username}</h2>
-<p>Two-factor authentication is ${found.devices === 0 ? 'off' : `on, with ${found.devices} device${found.devices === 1 ? '' : 's'}`}. The counts are those of browsers without a known-device cookie; each known browser has its own.</p>
-<table><tbody>${(['otp', 'recovery'] as const).map((scope) => html`<tr id="throttle-${scope}"><th>${SCOPES[scope]}</th><td class="status">${describe(found.status[scope])}</td></tr>`)}</tbody></table>
-${form(v, '/admin/unlock', 'unlock', 'Unlock (every browser)', { hidden: { user: found.user.username } })}</div>`,
+                html`<div id="admin-result">
+                  <h2>${found.user.username}</h2>
+                  <p>
+                    Two-factor authentication is
+                    ${found.devices === 0 ? 'off' : `on, with ${found.devices} device${found.devices === 1 ? '' : 's'}`}.
+                    The counts are those of browsers without a known-device cookie; each known
+                    browser has its own.
+                  </p>
+                  <table>
+                    <tbody>
+                      ${(['otp', 'recovery'] as const).map(
+                        (scope) =>
+                          html`<tr id="throttle-${scope}">
+                            <th>${SCOPES[scope]}</th>
+                            <td class="status">${describe(found.status[scope])}</td>
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>
+                  ${form(v, '/admin/unlock', 'unlock', 'Unlock (every browser)', { hidden: { user: found.user.username } })}
+                </div>`,
               ]),
       ),
     );

@@ -28,23 +28,36 @@ export interface StepUpSpec {
 }
 
 export function stepUp(path: string, spec: StepUpSpec): Route[] {
-  const carried = (c: UserCtx): Record<string, string> => (spec.carry === undefined ? {} : { [spec.carry]: c.field(spec.carry) });
+  const carried = (c: UserCtx): Record<string, string> =>
+    spec.carry === undefined ? {} : { [spec.carry]: c.field(spec.carry) };
   return [
     get(path, 'user', async (c) => {
       const s = await spec.page(c);
       if (s === null) return c.redirect('/');
       c.render((v) =>
-        page(s.title, html`<p>${s.intro}</p>${form(v, path, 'step-up', s.button, {
-          hidden: carried(c),
-          fields: html`${s.fields ?? ''}<p class="muted">Confirm it is you: enter a current code.</p>${codeField('step-up-code')}`,
-          cls: s.danger === true ? 'danger' : '',
-          after: html` <a href="/">Cancel</a>`,
-        })}`),
+        page(
+          s.title,
+          html`<p>${s.intro}</p>
+            ${form(v, path, 'step-up', s.button, {
+              hidden: carried(c),
+              fields: html`${s.fields ?? ''}
+                <p class="muted">Confirm it is you: enter a current code.</p>
+                ${codeField('step-up-code')}`,
+              cls: s.danger === true ? 'danger' : '',
+              after: html` <a href="/">Cancel</a>`,
+            })}`,
+        ),
       );
     }),
     post(path, 'user', async (c) => {
       const problem = spec.check?.(c) ?? null;
-      const r = problem === null ? await c.app.tf.verifyCode({ userId: c.user.id, code: normalizeToken(c.field('code', 64)) }) : null;
+      const r =
+        problem === null
+          ? await c.app.tf.verifyCode({
+              userId: c.user.id,
+              code: normalizeToken(c.field('code', 64)),
+            })
+          : null;
       if (r?.ok === true) return spec.perform(c, r.stepUpToken);
       c.flash('error', problem ?? codeFailed(r ?? { reason: 'invalid' }));
       const query = new URLSearchParams(carried(c)).toString();
