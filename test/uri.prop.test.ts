@@ -224,15 +224,13 @@ describe('whatever parse accepts, build accepts and reproduces', () => {
   const written = fc.oneof(
     {
       weight: 4,
-      arbitrary: fc
-        .tuple(ws, name, fc.boolean(), ws)
-        .map(([pre, core, raw, post]) => ({
-          core,
-          text:
-            pre +
-            (raw ? core.replace(/[%?#&+]/g, encodeURIComponent) : encodeURIComponent(core)) +
-            post,
-        })),
+      arbitrary: fc.tuple(ws, name, fc.boolean(), ws).map(([pre, core, raw, post]) => ({
+        core,
+        text:
+          pre +
+          (raw ? core.replace(/[%?#&+]/g, encodeURIComponent) : encodeURIComponent(core)) +
+          post,
+      })),
     },
     { weight: 1, arbitrary: ws.map((text) => ({ core: '', text })) },
   );

@@ -880,12 +880,10 @@ describeRequiring(
           ['/password', { current: PASSWORD, next: 'evil evil evil' }],
           ['/admin/unlock', { user: 'alice' }],
         ] as const) {
-          const res = await tab.page
-            .context()
-            .request.post(app.url + action, {
-              form: { csrf, ...extra },
-              headers: { origin: app.url },
-            });
+          const res = await tab.page.context().request.post(app.url + action, {
+            form: { csrf, ...extra },
+            headers: { origin: app.url },
+          });
           expect(new URL(res.url()).pathname, action).toBe('/login/code');
         }
         // The confirmation used this step's code: it is not a sign-in code.
