@@ -43,23 +43,13 @@ import {
 import { decodeBase32, encodeBase32, generateTOTP } from '../../src/index.js';
 import { parseOtpauthURI } from '../../src/uri/parse.js';
 import { describeRequiring, describeWithEnv } from '../store/_servers.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../_chromium.js';
 
 // jsqr ships CommonJS with an ESM-style `export default` declaration (see test/qr.test.ts).
 const jsQR = jsQRModule.default;
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ARTIFACTS = join(root, 'test-artifacts', 'e2e');
-const CHROMIUM = process.env.OTPKIT_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PASSWORD = 'correct horse battery staple';
 /** Each user's current password (alice changes hers). */
 const PASSWORDS = new Map<string, string>();
@@ -757,7 +747,7 @@ describeRequiring(
     beforeAll(async () => {
       rmSync(ARTIFACTS, { recursive: true, force: true });
       mkdirSync(ARTIFACTS, { recursive: true });
-      browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+      browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });
     });
     afterAll(async () => {
       for (const c of contexts) await c.close().catch(() => {});

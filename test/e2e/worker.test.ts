@@ -26,6 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalWorker } from '../../examples/worker/local.js';
 import { decodeBase32, encodeBase32, generateTOTP, parseOtpauthURI } from '../../src/index.js';
 import { describeRequiring } from '../store/_servers.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../_chromium.js';
 
 // jsqr ships CommonJS with an ESM-style `export default` declaration (see test/qr.test.ts).
 const jsQR = jsQRModule.default;
@@ -33,17 +34,6 @@ const jsQR = jsQRModule.default;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // A directory of its own: webapp.test.ts empties test-artifacts/e2e/ when it starts, maybe meanwhile.
 const ARTIFACTS = join(root, 'test-artifacts', 'worker');
-const CHROMIUM = process.env.OTPKIT_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const MINIFLARE = ((): string | undefined => {
   try {
     return createRequire(import.meta.url).resolve('miniflare');
@@ -295,7 +285,7 @@ describeRequiring(
           mkdirSync(ARTIFACTS, { recursive: true });
           [worker, browser] = await Promise.all([
             start(logs),
-            chromium.launch({ executablePath, args: CHROMIUM_ARGS }),
+            chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] }),
           ]);
           const context = await browser.newContext({ viewport: { width: 900, height: 800 } });
           tab = new Tab(await context.newPage(), worker.url);
