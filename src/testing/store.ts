@@ -9,6 +9,7 @@ import type {
   AttemptPolicy,
   ChallengeRecord,
   DeviceRecord,
+  DeviceRotation,
   OtpStore,
   RecoveryCodeSet,
   SettleAttempt,
@@ -897,6 +898,32 @@ export function storeContract(
     expiresAt: T + 30 * 86_400_000,
     ...extra,
   });
+
+  add(
+    `devices: ${n} parallel uses of one token: exactly one rotation, the rest are replays`,
+    async () => {
+      const s = await make();
+      const u = uid();
+      const d = device(u);
+      await s.createDevice(d, 5);
+      const results = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          s.rotateDevice(u, 'trusted', d.tokenHash, hex64(), T + 5 + i, null),
+        ),
+      );
+      const rotated = results.filter((r) => r.status === 'rotated');
+      eq(rotated.length, 1, 'one rotation');
+      check(
+        results.every(
+          (r) => r.status === 'rotated' || (r.status === 'replayed' && r.deviceId === d.id),
+        ),
+        'every other use is a replay of that device',
+      );
+      const now = (await s.listDevices(u, 'trusted', T + 10 + n))[0];
+      const winner = rotated[0] as Extract<DeviceRotation, { status: 'rotated' }>;
+      eq(now?.tokenHash, winner.device.tokenHash, 'the stored token is the one handed out');
+    },
+  );
 
   add(
     'devices: a token rotates on use, a rotated-away token is a replay, strangers and the dead are unknown',
