@@ -61,12 +61,14 @@ describe('installing the packed tarball into an empty project (README "Install")
 import { renderQRCodeSVG } from 'otpkit/qr';
 import { createRedisStore } from 'otpkit/redis';
 import { createPostgresStore } from 'otpkit/postgres';
+import { createSqliteStore } from 'otpkit/sqlite';
+import { createD1Store } from 'otpkit/d1';
 import { storeContract } from 'otpkit/testing';
 const secret = new TextEncoder().encode('12345678901234567890');
 let code = 'none';
 try { decodeBase32('MZXW6YR='); } catch (e) { code = e instanceof OtpkitError ? e.code : 'not an OtpkitError'; }
 console.log(JSON.stringify([generateTOTP(secret, { now: 59_000, digits: 8 }), code, renderQRCodeSVG('x').startsWith('<svg'),
-  typeof createRedisStore, typeof createPostgresStore, typeof storeContract]));
+  typeof createRedisStore, typeof createPostgresStore, typeof createSqliteStore, typeof createD1Store, typeof storeContract]));
 `,
     );
     const out = execFileSync('node', ['esm.mjs'], { cwd: app, encoding: 'utf8' });
@@ -74,6 +76,8 @@ console.log(JSON.stringify([generateTOTP(secret, { now: 59_000, digits: 8 }), co
       '94287082',
       'ERR_BASE32_NONCANONICAL',
       true,
+      'function',
+      'function',
       'function',
       'function',
       'function',
@@ -85,11 +89,13 @@ console.log(JSON.stringify([generateTOTP(secret, { now: 59_000, digits: 8 }), co
       join(app, 'cjs.cjs'),
       `const { generateHOTP } = require('otpkit');
 const { createQRCode } = require('otpkit/qr');
-console.log(JSON.stringify([generateHOTP(new TextEncoder().encode('12345678901234567890'), 0), typeof createQRCode]));
+const { createSqliteStore } = require('otpkit/sqlite');
+const { createD1Store } = require('otpkit/d1');
+console.log(JSON.stringify([generateHOTP(new TextEncoder().encode('12345678901234567890'), 0), typeof createQRCode, typeof createSqliteStore, typeof createD1Store]));
 `,
     );
     const out = execFileSync('node', ['cjs.cjs'], { cwd: app, encoding: 'utf8' });
-    expect(JSON.parse(out)).toEqual(['755224', 'function']);
+    expect(JSON.parse(out)).toEqual(['755224', 'function', 'function', 'function']);
   });
 
   it('installs the otpkit command', () => {
