@@ -246,9 +246,12 @@ export const demoCommand: Command = {
 
     out();
     out(
-      '== Done. In your app: createVerifier({ store }) with a shared store (otpkit/redis or otpkit/postgres)',
+      '== Done. In your app: createTwoFactor({ store, keys }) runs this whole flow (createVerifier, shown',
     );
-    out('   behind a load balancer; the in-memory store is for one process only.');
+    out(
+      '   here, is the layer below it). The in-memory store is for one process and forgets on restart:',
+    );
+    out('   otpkit/sqlite on one server, otpkit/postgres or otpkit/redis behind a load balancer.');
     const expected =
       confirmed.ok &&
       login.ok &&
