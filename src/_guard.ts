@@ -274,7 +274,7 @@ export function isFactor(v: unknown): v is FactorRecord {
 export const isFactorList = (v: unknown): boolean => Array.isArray(v) && v.every(isFactor);
 
 /** @internal Every method a store of each kind must have, checked when a layer is created. */
-export const OTP_STORE_METHODS: readonly (keyof OtpStore)[] = [
+export const OTP_STORE_METHODS: readonly Exclude<keyof OtpStore, 'distributedSafe'>[] = [
   'attemptTotp',
   'beginAttempt',
   'settleAttempt',

@@ -5,6 +5,7 @@
  */
 import { generateHOTP } from '../hotp.js';
 import { generateTOTP } from '../totp.js';
+import { OTP_STORE_METHODS } from '../_guard.js';
 import { OtpkitError } from '../errors.js';
 import type { FactorStore, OtpStore } from '../store/types.js';
 import type { Verifier, VerifierOptions } from '../verifier/types.js';
@@ -16,29 +17,8 @@ export type OtpStoreMethod = Exclude<keyof OtpStore, 'distributedSafe'>;
 /** The methods of `FactorStore` that fault injection can break. */
 export type FactorStoreMethod = keyof FactorStore;
 
-const METHODS: readonly OtpStoreMethod[] = [
-  'attemptTotp',
-  'beginAttempt',
-  'settleAttempt',
-  'getThrottle',
-  'resetThrottle',
-  'getCredentials',
-  'initCredential',
-  'deleteCredentials',
-  'getRecoveryCodeSet',
-  'replaceRecoveryCodes',
-  'createChallenge',
-  'deleteChallenges',
-  'consumeStepUp',
-  'eraseUser',
-  'setChallengeCode',
-  'createDevice',
-  'rotateDevice',
-  'listDevices',
-  'revokeDevices',
-  'reserveSend',
-  'releaseSend',
-];
+/** The methods fault injection can break: every `OtpStore` method, as the layers check them. */
+const METHODS: readonly OtpStoreMethod[] = OTP_STORE_METHODS;
 
 /** Answers that look like results but break the contract, one per method. */
 const NONSENSE: Readonly<Record<OtpStoreMethod, unknown>> = {

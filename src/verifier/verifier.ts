@@ -27,7 +27,7 @@ import { PEPPER_DEFAULT_BITS, PEPPER_MIN_BITS } from '../recovery/pepper.js';
 import { hashRecoveryCodeSetAsync, matchRecoveryCodeAsync } from '../recovery/set.js';
 import { randomBytes } from '../secret.js';
 import { createMemoryStore } from '../store/memory.js';
-import type { RecoveryCodeSet } from '../store/types.js';
+import type { BeginOutcome, RecoveryCodeSet } from '../store/types.js';
 import {
   awindow,
   hotpResult,
@@ -188,6 +188,34 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     emit({ type: 'failure', factor, userId, credentialId, reason: fail.reason });
     return fail;
   };
+  /**
+   * Phase one of an attempt without a challenge: the throttle gate and the attempt counted, in
+   * one store call; a closed gate is answered here as its result.
+   */
+  const admit = async (
+    factor: Factor,
+    userId: string,
+    credentialId: string,
+    now: number,
+  ): Promise<Extract<BeginOutcome, { status: 'admitted' }> | ThrottleFailure> => {
+    const recovery = factor === 'recovery';
+    const begun = await s.beginAttempt({
+      userId,
+      scope: recovery ? RECOVERY_SCOPE : OTP_SCOPE,
+      now,
+      policy,
+      credentialIds: recovery ? [] : [credentialId],
+      recoverySet: recovery,
+    });
+    if (begun.status === 'closed')
+      return closed(factor, userId, credentialId, begun.failures, begun.lastFailureAt, now);
+    if (begun.status !== 'admitted')
+      throw new OtpkitError(
+        'ERR_STORE_CORRUPT',
+        'store.beginAttempt answered for a challenge that was not asked for',
+      );
+    return begun;
+  };
   /** A counted failure; the one that reaches `maxFailures` also reports the lock, once. */
   const failed = (
     factor: Factor,
@@ -253,21 +281,8 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     }
 
     // A lazy secret is opened only once the throttle admitted (and counted) the attempt.
-    const begun = await s.beginAttempt({
-      userId,
-      scope: OTP_SCOPE,
-      now,
-      policy,
-      credentialIds: [credentialId],
-      recoverySet: false,
-    });
-    if (begun.status === 'closed')
-      return closed('totp', userId, credentialId, begun.failures, begun.lastFailureAt, now);
-    if (begun.status !== 'admitted')
-      throw new OtpkitError(
-        'ERR_STORE_CORRUPT',
-        'store.beginAttempt answered for a challenge that was not asked for',
-      );
+    const begun = await admit('totp', userId, credentialId, now);
+    if (!('credentials' in begun)) return begun;
     if (value < 0) return failed('totp', userId, credentialId, 'malformed', begun.failures);
     const prepared = { ...p, key: prepareSecret(await resolveSecret(secret), p.otp) };
     const drift = centreOnDrift ? (begun.credentials[credentialId]?.drift ?? 0) : 0;
@@ -301,21 +316,8 @@ export function createVerifier(options?: VerifierOptions): Verifier {
       counter: initialCounter ?? 0,
     });
     const value = parseToken(token, probe.otp.digits);
-    const begun = await s.beginAttempt({
-      userId,
-      scope: OTP_SCOPE,
-      now,
-      policy,
-      credentialIds: [credentialId],
-      recoverySet: false,
-    });
-    if (begun.status === 'closed')
-      return closed('hotp', userId, credentialId, begun.failures, begun.lastFailureAt, now);
-    if (begun.status !== 'admitted')
-      throw new OtpkitError(
-        'ERR_STORE_CORRUPT',
-        'store.beginAttempt answered for a challenge that was not asked for',
-      );
+    const begun = await admit('hotp', userId, credentialId, now);
+    if (!('credentials' in begun)) return begun;
     if (value < 0) return failed('hotp', userId, credentialId, 'malformed', begun.failures);
     const stored = begun.credentials[credentialId]?.hotpCounter ?? null;
     const key = lazy ? prepareSecret(await resolveSecret(secret), probe.otp) : probe.key;
@@ -342,21 +344,8 @@ export function createVerifier(options?: VerifierOptions): Verifier {
     if (typeof i.code !== 'string')
       throw typeError('ERR_RECOVERY_TYPE', `"code" expected string, got ${kind(i.code)}`);
     const now = nowMs(i.now);
-    const begun = await s.beginAttempt({
-      userId,
-      scope: RECOVERY_SCOPE,
-      now,
-      policy,
-      credentialIds: [],
-      recoverySet: true,
-    });
-    if (begun.status === 'closed')
-      return closed('recovery', userId, RECOVERY_SCOPE, begun.failures, begun.lastFailureAt, now);
-    if (begun.status !== 'admitted')
-      throw new OtpkitError(
-        'ERR_STORE_CORRUPT',
-        'store.beginAttempt answered for a challenge that was not asked for',
-      );
+    const begun = await admit('recovery', userId, RECOVERY_SCOPE, now);
+    if (!('credentials' in begun)) return begun;
     const set = begun.recoverySet;
     let id: string | null;
     try {
