@@ -797,13 +797,18 @@ const STORES = [
           );
         return m ? `${m[1].split(' ')[0]} ${m[2]}` : text.slice(0, 20);
       };
-      pool.query = (text, values) => tap.send(nameOf(text), () => query(text, values));
-      const raw = K.createPostgresStore({ client: pool, prefix });
+      // Both sides send named prepared statements (parsed and planned once per connection).
+      pool.query = (text, values) =>
+        typeof text === 'string'
+          ? tap.send(nameOf(text), () => query(text, values))
+          : tap.send(nameOf(text.text), () => query(text));
+      const raw = K.createPostgresStore({ client: pool, prefix, prepare: true });
       const show = async (s) => (await probe.query(`SHOW ${s}`)).rows[0][s];
       const config =
         `PostgreSQL ${await show('server_version')} (${server.own ? 'own server' : server.url}), fsync ${await show('fsync')}, ` +
         `synchronous_commit ${await show('synchronous_commit')}, wal_sync_method ${await show('wal_sync_method')}, ` +
-        `shared_buffers ${await show('shared_buffers')}; pg ${version('pg')}, pg.Pool max 32`;
+        `shared_buffers ${await show('shared_buffers')}; pg ${version('pg')}, pg.Pool max 32; ` +
+        `named prepared statements on both sides (otpkit: \`prepare: true\`)`;
       // Baselines: pg.Pool, each statement its own autocommit transaction (no BEGIN, no SELECT …
       // FOR UPDATE), the statements of baselineSql. Not atomic.
       const int = (v) => (v === null ? null : Number(v));
@@ -819,7 +824,7 @@ const STORES = [
           ),
         ]),
       );
-      const q = (name, ...a) => pool.query(sql[name], a);
+      const q = (name, ...a) => pool.query({ name: `${bl}${name}`, text: sql[name], values: a });
       const baseline = makeBaseline({
         failures: async (u) => (await q('failures', u)).rows[0]?.failures ?? 0,
         fail: (u) => q('fail', u),

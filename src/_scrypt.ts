@@ -14,6 +14,7 @@
  * @internal
  */
 import { scrypt as nobleScrypt } from '@noble/hashes/scrypt';
+import { isWorkerd, nodeCrypto } from './_native.js';
 
 /** @internal scrypt cost parameters: N = 2^logN. */
 export interface ScryptParams {
@@ -33,23 +34,14 @@ type NodeScrypt = (
 
 /**
  * workerd's `node:crypto` scrypt computes the hash synchronously, on the isolate's thread, and only
- * then calls back: it must not be called once per caller in the same turn. Workers identify
- * themselves by this user agent (with or without nodejs_compat).
+ * then calls back: it must not be called once per caller in the same turn.
  */
-const nativeIsSynchronous =
-  (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent ===
-  'Cloudflare-Workers';
+const nativeIsSynchronous = isWorkerd;
 
-/** `node:crypto`'s scrypt, found without an import so that bundles for browsers stay clean. */
+/** `node:crypto`'s scrypt, where the runtime has one. */
 function nodeScrypt(): NodeScrypt | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
-  try {
-    const m = proc.getBuiltinModule('node:crypto') as { scrypt?: unknown } | undefined;
-    return typeof m?.scrypt === 'function' ? (m.scrypt as NodeScrypt) : undefined;
-  } catch {
-    return undefined;
-  }
+  const m = nodeCrypto();
+  return typeof m?.scrypt === 'function' ? (m.scrypt as NodeScrypt) : undefined;
 }
 
 /** @internal One scrypt hash, computed synchronously with @noble/hashes. */

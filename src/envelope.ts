@@ -13,6 +13,7 @@
  * refuses, before decrypting, any string longer or shorter than such a secret seals to.
  * @module
  */
+import { isWorkerd, nodeCrypto } from './_native.js';
 import {
   abool,
   aoptions,
@@ -90,6 +91,55 @@ function subtle(): SubtleCrypto {
       'WebCrypto (globalThis.crypto.subtle) is unavailable',
     );
   return s;
+}
+
+interface NodeDecipher {
+  setAAD(data: Uint8Array): unknown;
+  setAuthTag(tag: Uint8Array): unknown;
+  update(data: Uint8Array): Uint8Array;
+  final(): Uint8Array;
+}
+type CreateDecipher = (
+  algorithm: string,
+  key: Uint8Array,
+  iv: Uint8Array,
+  options: { authTagLength: number },
+) => NodeDecipher;
+
+/**
+ * `node:crypto`'s AES-GCM, where the runtime has it (not workerd, whose `node:crypto` is partial).
+ * It opens a secret in a few microseconds on the calling thread; WebCrypto's `decrypt` hops to a
+ * thread pool and back, which costs far more than the decryption itself. Same algorithm, same
+ * bytes, the same refusal of a tampered string (tested against each other).
+ */
+function nativeDecipher(): CreateDecipher | undefined {
+  if (isWorkerd) return undefined;
+  const create = nodeCrypto()?.createDecipheriv;
+  return typeof create === 'function' ? (create as CreateDecipher) : undefined;
+}
+
+/** @internal Whether {@link openSecret} opens with raw 32-byte keys without WebCrypto here. */
+export function opensNatively(): boolean {
+  return nativeDecipher() !== undefined;
+}
+
+function openNatively(
+  create: CreateDecipher,
+  key: Uint8Array,
+  iv: Uint8Array,
+  aad: Uint8Array,
+  ct: Uint8Array,
+): Uint8Array {
+  const d = create('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  d.setAAD(aad);
+  d.setAuthTag(ct.subarray(ct.length - TAG_BYTES));
+  const head = d.update(ct.subarray(0, ct.length - TAG_BYTES));
+  const tail = d.final(); // throws unless the tag authenticates
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  head.fill(0);
+  return out;
 }
 
 function isCryptoKey(k: unknown): k is CryptoKey {
@@ -231,6 +281,19 @@ export async function openSecret(sealed: string, options: OpenSecretOptions): Pr
     throw corrupt('names a key id that is not among the keys given');
   else
     throw typeError('ERR_OPTION_TYPE', `"keys" expected a key or a map of keys, got ${kind(keys)}`);
+  const failed = (e: unknown): OtpkitError =>
+    new OtpkitError(
+      'ERR_SECRET_SEALED',
+      'sealed secret failed authentication (tampered, wrong key or wrong associatedData)',
+      { cause: e },
+    );
+  const native = raw instanceof Uint8Array && raw.length === 32 ? nativeDecipher() : undefined;
+  if (native !== undefined)
+    try {
+      return openNatively(native, raw as Uint8Array, iv, aad, ct);
+    } catch (e) {
+      throw failed(e);
+    }
   const key = await importKey(raw, 'keys', 'decrypt');
   try {
     return new Uint8Array(
@@ -241,10 +304,6 @@ export async function openSecret(sealed: string, options: OpenSecretOptions): Pr
       ),
     );
   } catch (e) {
-    throw new OtpkitError(
-      'ERR_SECRET_SEALED',
-      'sealed secret failed authentication (tampered, wrong key or wrong associatedData)',
-      { cause: e },
-    );
+    throw failed(e);
   }
 }

@@ -65,3 +65,51 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Three concurrent `regenerateRecoveryCodes` through a verifier on `store`, every one reading the
+ * current set before any of them writes (their reads wait for each other, or for 3 s): exactly
+ * one is stored and returns codes that work; the other two throw `ERR_CONFLICT` and show none.
+ */
+export async function expectOneRegenerationWins(
+  store: import('../src/store/types.js').OtpStore,
+  createVerifier: typeof import('../src/verifier/verifier.js').createVerifier,
+  userId: string,
+): Promise<void> {
+  let waiting: (() => void)[] | null = null;
+  const racing = new Proxy(store, {
+    get(target, key) {
+      const v: unknown = Reflect.get(target, key);
+      if (typeof v !== 'function') return v;
+      const f = (v as (...a: unknown[]) => unknown).bind(target);
+      if (key !== 'getRecoveryCodeSet') return f;
+      return async (...a: unknown[]) => {
+        const set = await f(...a);
+        const w = waiting;
+        if (w !== null)
+          await new Promise<void>((resolve) => {
+            w.push(resolve);
+            if (w.length === 3) for (const go of w) go();
+            else setTimeout(resolve, 3000);
+          });
+        return set;
+      };
+    },
+  });
+  const verifier = createVerifier({ store: racing, recoveryHash: { logN: 10 } });
+  const first = await verifier.issueRecoveryCodes({ userId, count: 4 });
+  waiting = [];
+  const results = await Promise.allSettled(
+    [0, 1, 2].map(() => verifier.regenerateRecoveryCodes({ userId, count: 4 })),
+  );
+  waiting = null;
+  const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  expect(won).toHaveLength(1);
+  expect(lost.map(codeOf)).toEqual(['ERR_CONFLICT', 'ERR_CONFLICT']);
+  for (const e of lost) expect(String((e as Error).message)).not.toMatch(/[0-9A-Z]{4}-[0-9A-Z]{4}/);
+  const codes = won[0] as string[];
+  expect(await verifier.remainingRecoveryCodes(userId)).toBe(4);
+  expect((await verifier.redeemRecoveryCode({ userId, code: codes[0] as string })).ok).toBe(true);
+  expect((await verifier.redeemRecoveryCode({ userId, code: first[0] as string })).ok).toBe(false);
+}

@@ -2,12 +2,15 @@
  * sealSecret / openSecret: round trips, rotation, fail-closed opening, one size rule for both
  * directions, and messages that never carry stored content.
  *
- * Deterministic: every secret and key is fixed, and the strings openSecret must refuse are either
+ * Deterministic: every secret and key is fixed (or drawn by fast-check from a fixed seed), and the strings openSecret must refuse are either
  * derived from a sealed string by a change that always alters it, or sealed here with WebCrypto
  * directly under a fixed IV. Only the IV inside sealSecret is random, and no assertion depends on
  * its value.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeBase64url, encodeBase64url } from '../src/_encoding.js';
+import { opensNatively } from '../src/envelope.js';
 import {
   generateSecret,
   openSecret,
@@ -337,5 +340,62 @@ describe('messages name the field, never stored content', () => {
       for (const content of [iv, ct, ct.slice(0, 12), 'alice', 'mallory', 'v9'])
         expect(e.message).not.toContain(content);
     }
+  });
+});
+
+describe('the native opening (node:crypto) and WebCrypto agree', () => {
+  // A raw 32-byte key opens through node:crypto where the runtime has it; a CryptoKey always
+  // goes through WebCrypto: the same sealed strings must give the same bytes or the same refusal.
+  const RUNS = { numRuns: 150, seed: 0x5ea1ed };
+  const asKey = (k: Uint8Array): Promise<CryptoKey> =>
+    crypto.subtle.importKey('raw', k as BufferSource, { name: 'AES-GCM' }, false, ['decrypt']);
+  const refusal = async (p: Promise<unknown>): Promise<string> => {
+    const e = await p.then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(OtpkitError);
+    return (e as OtpkitError).code;
+  };
+
+  it('opens natively wherever process.getBuiltinModule offers node:crypto (not in workerd)', () => {
+    const proc = (globalThis as { process?: { getBuiltinModule?: unknown } }).process;
+    const workerd =
+      (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent ===
+      'Cloudflare-Workers';
+    expect(opensNatively()).toBe(typeof proc?.getBuiltinModule === 'function' && !workerd);
+  });
+
+  it('same secret from both paths; a flipped ciphertext byte or other associated data fails on both', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 16, maxLength: 256 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.string({ maxLength: 40 }),
+        fc.nat(),
+        async (secret, key, associatedData, at) => {
+          const sealed = await sealSecret(secret, { key, associatedData });
+          const cryptoKey = await asKey(key);
+          expect(await openSecret(sealed, { keys: key, associatedData })).toEqual(secret);
+          expect(await openSecret(sealed, { keys: cryptoKey, associatedData })).toEqual(secret);
+          // Flip one bit of one ciphertext or tag byte: always a different, canonical string.
+          const parts = sealed.split(':');
+          const ct = decodeBase64url(parts[4] as string) as Uint8Array;
+          const i = at % ct.length;
+          ct[i] = (ct[i] as number) ^ 1;
+          const tampered = [...parts.slice(0, 4), encodeBase64url(ct)].join(':');
+          expect(tampered).not.toBe(sealed);
+          for (const keys of [key, cryptoKey]) {
+            expect(await refusal(openSecret(tampered, { keys, associatedData }))).toBe(
+              'ERR_SECRET_SEALED',
+            );
+            expect(
+              await refusal(openSecret(sealed, { keys, associatedData: `${associatedData}x` })),
+            ).toBe('ERR_SECRET_SEALED');
+          }
+        },
+      ),
+      RUNS,
+    );
   });
 });

@@ -44,6 +44,19 @@ describe('README.md examples', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('every Redis client it makes has an error listener (an unhandled error event ends the process)', () => {
+    // Code blocks and inline code alike: each `new Redis(` or `createClient(` is followed, within
+    // its statement or the next few lines, by `.on('error'`.
+    const made = [...readme.matchAll(/new Redis\(|createClient\(/g)];
+    expect(made.length).toBeGreaterThanOrEqual(2);
+    for (const m of made) {
+      const after = readme.slice(m.index, m.index + 400);
+      expect(after, `README at ${readme.slice(0, m.index).split('\n').length}`).toMatch(
+        /\.on\('error'/,
+      );
+    }
+  });
+
   for (const [i, { ext, code }] of blocks.entries()) {
     const file = `${dir}block-${i}.${ext}`;
     writeFileSync(file, code);

@@ -2,7 +2,8 @@
  * The two-factor flow on the memory store: the shipped contract suite, and the checks that need
  * the memory store's introspection.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { newToken, tokenHash } from '../src/twofactor/_context.js';
 import { createMemoryStore } from '../src/index.js';
 import { twoFactorContract } from '../src/testing.js';
 
@@ -184,5 +185,23 @@ describe('destinationProblem', async () => {
   it('refuses a non-string destination and an unknown channel as misuse', () => {
     expect(() => destinationProblem('sms', 15551234567 as unknown as string)).toThrow(TypeError);
     expect(() => destinationProblem('fax' as 'sms', '+15551234567')).toThrow(RangeError);
+  });
+});
+
+describe('opaque tokens (challenge ids, device and step-up tokens)', () => {
+  it('are 128-bit base64url strings, each CSPRNG byte handed out once, drawn 4 KiB at a time', () => {
+    const spy = vi.spyOn(globalThis.crypto, 'getRandomValues');
+    try {
+      const tokens = Array.from({ length: 1000 }, () => newToken());
+      for (const t of tokens) expect(t).toMatch(/^[A-Za-z0-9_-]{21}[AQgw]$/);
+      expect(new Set(tokens).size).toBe(1000);
+      // 1000 tokens × 16 bytes (16,000) from at most four 4096-byte draws.
+      const draws = spy.mock.calls.map((c) => (c[0] as Uint8Array).byteLength);
+      expect(draws.length).toBeLessThanOrEqual(4);
+      for (const n of draws) expect(n).toBe(4096);
+      expect(tokenHash(tokens[0] as string)).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

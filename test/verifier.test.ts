@@ -11,6 +11,7 @@ import {
   type VerifierEvent,
 } from '../src/index.js';
 import { faultyStore } from '../src/testing.js';
+import { expectOneRegenerationWins } from './_helpers.js';
 
 const T = Date.UTC(2031, 5, 1, 12, 0, 0);
 const secret = new Uint8Array(20).map((_, i) => 255 - i);
@@ -446,6 +447,10 @@ describe('createVerifier: recovery codes', () => {
     expect((await ctx.verifier.redeemRecoveryCode({ userId: 'a', code: code as string })).ok).toBe(
       true,
     );
+  });
+
+  it('concurrent regenerations: one set is stored and handed out, the others throw ERR_CONFLICT', async () => {
+    await expectOneRegenerationWins(createMemoryStore(), createVerifier, 'racer');
   });
 
   it('regeneration replaces the whole set and keeps failure counts', async () => {

@@ -124,6 +124,9 @@ export function twoFactorContract(
   };
   const reason = (r: VerificationResult | { ok: boolean; reason?: string }): string =>
     r.ok ? 'ok' : (r as { reason: string }).reason;
+  /** The reason a code is refused in a fresh challenge of the user ('ok' if it is not). */
+  const answer = async (s: Server, userId: string, code: string): Promise<string> =>
+    reason(await s.tf.verifyChallenge({ challengeId: await challenge(s, userId), code }));
 
   add(
     'enrollment: the server makes the secret; a pending factor expires, never gates sign-in and never counts to the limit',
@@ -486,16 +489,7 @@ export function twoFactorContract(
         r.ok && r.method === 'recovery' && r.factorId === null && r.recoveryCodesRemaining === 9,
         `a recovery code: ${JSON.stringify(r)}`,
       );
-      eq(
-        reason(
-          await s.tf.verifyChallenge({
-            challengeId: await challenge(s, u),
-            code: codes[2] as string,
-          }),
-        ),
-        'invalid',
-        'used twice',
-      );
+      eq(await answer(s, u, codes[2] as string), 'invalid', 'used twice');
       eq((await s.tf.recoveryCodeStatus(u))?.remaining, 9, 'nine left');
       eq(
         reason(await s.tf.regenerateRecoveryCodes({ userId: u })),
@@ -529,6 +523,74 @@ export function twoFactorContract(
         'step-up-required',
         'a step-up token is single use',
       );
+    },
+  );
+
+  add(
+    'concurrent regenerations: one set is stored and handed out, the others fail with ERR_CONFLICT and show no codes',
+    async () => {
+      const made = await make();
+      const state = 'store' in made ? made.store : made.state;
+      const factors = 'store' in made ? made.store : made.factors;
+      // Every regeneration reads the current set before any of them writes (on every backend,
+      // whatever the connection pool does): the reads wait for each other, or for 3 s.
+      let barrier: { waiting: (() => void)[] } | null = null;
+      const racing = new Proxy(state, {
+        get(target, key) {
+          const v: unknown = Reflect.get(target, key);
+          if (key !== 'getRecoveryCodeSet' || typeof v !== 'function')
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          return async (userId: string) => {
+            const set: unknown = await (v as (u: string) => Promise<unknown>).call(target, userId);
+            const b = barrier;
+            if (b !== null)
+              await new Promise<void>((resolve) => {
+                b.waiting.push(resolve);
+                if (b.waiting.length === 3) for (const go of b.waiting) go();
+                else setTimeout(resolve, 3000);
+              });
+            return set;
+          };
+        },
+      });
+      const s = server({ factors, state: racing });
+      const u = uid();
+      const { codes: first } = await enroll(s, u);
+      barrier = { waiting: [] };
+      const results = await Promise.allSettled(
+        [0, 1, 2].map(() => s.tf.regenerateRecoveryCodes({ userId: u, administrator: 'contract' })),
+      );
+      barrier = null;
+      const won = results.flatMap((r) =>
+        r.status === 'fulfilled' && r.value.ok ? [r.value.codes] : [],
+      );
+      const lost = results.filter(
+        (r) =>
+          r.status === 'rejected' &&
+          r.reason instanceof OtpkitError &&
+          r.reason.code === 'ERR_CONFLICT' &&
+          !/[0-9A-Z]{4}-[0-9A-Z]{4}/.test(r.reason.message),
+      );
+      eq(
+        [won.length, lost.length],
+        [1, 2],
+        `one stored set, two conflicts: ${JSON.stringify(results.map((r) => r.status))}`,
+      );
+      const codes = won[0] ?? [];
+      eq(
+        (await s.tf.recoveryCodeStatus(u))?.total,
+        codes.length,
+        'the status counts the winner’s set',
+      );
+      const signedIn = await s.tf.verifyChallenge({
+        challengeId: await challenge(s, u),
+        code: codes[0] as string,
+      });
+      check(
+        signedIn.ok && signedIn.method === 'recovery',
+        `the winner’s codes work: ${JSON.stringify(signedIn)}`,
+      );
+      eq(await answer(s, u, first[0] as string), 'invalid', 'the old set is gone');
     },
   );
 

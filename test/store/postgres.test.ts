@@ -32,6 +32,7 @@ import { decodeBase32 } from '../../src/base32.js';
 import { createTwoFactor } from '../../src/twofactor/twofactor.js';
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier, OTP_SCOPE } from '../../src/verifier/verifier.js';
+import { expectOneRegenerationWins } from '../_helpers.js';
 import { describeWithEnv } from './_servers.js';
 import { counting, dropPrefix, like, ownedBy, prefixes, TABLES } from './postgres.helpers.js';
 
@@ -181,12 +182,69 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     for (const c of storeContract(() => store)) it(c.name, c.run, c.timeoutMs);
   });
 
+  describe('the OtpStore contract on a pg.Pool with prepared statements (prepare: true)', () => {
+    let store!: PostgresStore;
+    beforeAll(async () => {
+      store = createPostgresStore({ client: pool, prefix: await migrated(), prepare: true });
+    });
+    for (const c of storeContract(() => store)) it(c.name, c.run, c.timeoutMs);
+  });
+
+  it('prepare: true runs each statement as one named prepared statement per connection', async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const prefix = await migrated(client);
+      const prepared = async (): Promise<string[]> =>
+        (
+          await client.query<{ name: string }>(
+            `SELECT name FROM pg_prepared_statements WHERE name LIKE $1 ORDER BY name`,
+            [`${prefix}%`],
+          )
+        ).rows.map((r) => r.name);
+      const plain = createVerifier({ store: createPostgresStore({ client, prefix }) });
+      const token = generateTOTP(SECRET, { now: T });
+      expect((await plain.verifyTOTP({ userId: 'p', secret: SECRET, token, now: T })).ok).toBe(
+        true,
+      );
+      expect(await prepared()).toEqual([]);
+      const v = createVerifier({ store: createPostgresStore({ client, prefix, prepare: true }) });
+      // A second store on the same connection gives the same text the same name (no clash).
+      const again = createVerifier({
+        store: createPostgresStore({ client, prefix, prepare: true }),
+      });
+      for (const [i, verifier] of [v, again, v].entries()) {
+        const now = T + (i + 1) * 30_000;
+        const code = generateTOTP(SECRET, { now });
+        expect(
+          await verifier.verifyTOTP({ userId: 'p', secret: SECRET, token: code, now }),
+        ).toEqual({
+          ok: true,
+          delta: 0,
+          step: STEP + i + 1,
+        });
+        expect(
+          await verifier.verifyTOTP({ userId: 'p', secret: SECRET, token: code, now }),
+        ).toEqual({ ok: false, reason: 'replayed' });
+      }
+      const names = await prepared();
+      expect(names).toHaveLength(1);
+      expect(names[0]).toMatch(new RegExp(`^${prefix}[0-9a-f]{16}$`));
+    } finally {
+      await client.end();
+    }
+  });
+
   describe('the FactorStore contract on a pg.Pool', () => {
     let store!: PostgresStore;
     beforeAll(async () => {
       store = (await fresh()).store;
     });
     for (const c of factorStoreContract(() => store)) it(c.name, c.run, c.timeoutMs);
+  });
+
+  it('concurrent regenerations through a verifier on a pg.Pool: one set is stored, the others throw ERR_CONFLICT', async () => {
+    await expectOneRegenerationWins((await fresh()).store, createVerifier, 'regen-race');
   });
 
   it('works on a single pg.Client, one call at a time (pg deprecates concurrent queries on one Client)', async () => {
@@ -238,6 +296,13 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       { userPrefix: 'flow-two' },
     ))
       it(`apart: ${c.name}`, c.run, c.timeoutMs);
+    for (const c of twoFactorContract(
+      async () => ({
+        store: createPostgresStore({ client: pool, prefix: await migrated(), prepare: true }),
+      }),
+      { userPrefix: 'flow-prepared' },
+    ))
+      it(`prepared statements: ${c.name}`, c.run, c.timeoutMs);
   });
 
   describe('one statement per decision', () => {
@@ -681,6 +746,10 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         RangeError,
       );
       await expect(migratePostgres({} as PgQueryable)).rejects.toThrow(TypeError);
+      for (const prepare of [1, 'yes', null])
+        expect(() =>
+          createPostgresStore({ client: pool, prepare: prepare as unknown as boolean }),
+        ).toThrow(/"prepare"/);
     });
     it('says it is distributed-safe', () => {
       expect(createPostgresStore({ client: pool }).distributedSafe).toBe(true);

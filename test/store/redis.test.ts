@@ -20,6 +20,7 @@ import { generateTOTP } from '../../src/totp.js';
 import { createTwoFactor, type TwoFactor } from '../../src/twofactor/twofactor.js';
 import type { Verifier } from '../../src/verifier/types.js';
 import { createVerifier } from '../../src/verifier/verifier.js';
+import { expectOneRegenerationWins } from '../_helpers.js';
 import { describeWithEnv } from './_servers.js';
 import { runOracle } from './redis-oracle.js';
 
@@ -471,6 +472,10 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
     beforeAll(() => {
       store = createRedisStore({ client: raw, prefix });
       verifier = createVerifier({ store, now: () => T, recoveryHash: { logN: 10 } });
+    });
+
+    it('concurrent regenerations through a verifier: one set is stored, the others throw ERR_CONFLICT', async () => {
+      await expectOneRegenerationWins(store, createVerifier, 'regen-race');
     });
 
     it('one round trip per TOTP attempt and per phase; a challenge found by its hash alone costs one more', async () => {
