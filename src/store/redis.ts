@@ -189,6 +189,15 @@ local function wrongType(names)
   end
   return nil
 end
+-- Only the keys a script writes before (or without) reading them: a read of a key of another
+-- type fails with WRONGTYPE before any write, which the store reports as corrupt. { { i, name } }
+local function wrongTypeAt(list)
+  for _, k in ipairs(list) do
+    local t = redis.call('TYPE', KEYS[k[1]])['ok']
+    if t ~= 'none' and t ~= 'hash' then return k[2] end
+  end
+  return nil
+end
 -- failures:lastFailureAt
 local function bucket(v)
   if not v then return 0, 0 end
@@ -395,8 +404,8 @@ return { 'ok', best }`,
 // challenge hash ('' = none), scope, recovery set ('1'), credential ids...
 const BEGIN_ATTEMPT = /* @__PURE__ */ script(
   'beginAttempt',
-  `local bad = wrongType({ 'throttle', 'credentials', 'challenges', 'recovery codes', 'recovery set' })
-if bad then return corrupt(bad .. ' key type') end
+  `-- (No TYPE checks: every key is read before anything is written, and a read of a key of another
+-- type fails with WRONGTYPE, which the store reports as corrupt.)
 local now, hash, scope, wantSet = tonumber(ARGV[1]), ARGV[6], ARGV[7], ARGV[8] == '1'
 local ch
 if hash ~= '' then
@@ -447,7 +456,9 @@ return { 'admitted', f + 1, text, creds, set }`,
 // code hash, '', '', ''; then step-up hash ('' = none), its expiresAt, its TTL.
 const SETTLE_ATTEMPT = /* @__PURE__ */ script(
   'settleAttempt',
-  `local bad = wrongType({ 'throttle', 'credentials', 'challenges', 'recovery codes', 'recovery set', 'step-up tokens' })
+  `-- The throttle and step-up keys are written unread: their type is checked first. The others are
+-- read before anything is written (a key of another type fails that read with WRONGTYPE).
+local bad = wrongTypeAt({ { 1, 'throttle' }, { 6, 'step-up tokens' } })
 if bad then return corrupt(bad .. ' key type') end
 local scope, now, hash, kind = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local ch
@@ -561,8 +572,8 @@ return 1`,
 // older insertion first); the ledger remembers, on the server clock, which index keys may exist.
 const CREATE_CHALLENGE = /* @__PURE__ */ script(
   'createChallenge',
-  `local bad = wrongType({ 'challenges', 'challenge ledger' })
-if bad then return corrupt(bad .. ' key type') end
+  `-- (No TYPE checks: every key is read before anything is written, and a read of a key of another
+-- type fails with WRONGTYPE, which the store reports as corrupt.)
 local hash, created, maxLive = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[7])
 local all = redis.call('HGETALL', KEYS[1])
 local live, dead = {}, {}
@@ -694,8 +705,8 @@ return 1`,
 // device of the kind whose live token it is rotates; one whose replaced token it is, a replay.
 const ROTATE_DEVICE = /* @__PURE__ */ script(
   'rotateDevice',
-  `local bad = wrongType({ 'devices' })
-if bad then return corrupt(bad .. ' key type') end
+  `-- (No TYPE checks: every key is read before anything is written, and a read of a key of another
+-- type fails with WRONGTYPE, which the store reports as corrupt.)
 local kind, token, now = ARGV[1], ARGV[2], tonumber(ARGV[4])
 local all = redis.call('HGETALL', KEYS[1])
 local list = {}

@@ -1013,6 +1013,15 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
         challengeHash: hex64(n),
         claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true },
       });
+    /** A won TOTP claim that also stores a step-up token (hash hex64(3)). */
+    const settleWithStepUp = (u: string) =>
+      store.settleAttempt({
+        userId: u,
+        scope: 'otp',
+        now: T,
+        claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true },
+        stepUp: { hash: hex64(3), expiresAt: T + 1000 },
+      });
     const withFactor = (u: string) =>
       store.addFactor(factorOf(u, 'f'), { maxPending: 3, maxConfirmed: 3 }, T);
     const factor = (u: string, v: string) => hset(`${tag(u)}:factors`, 'f', v);
@@ -1064,26 +1073,41 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
           attempt: totp,
         }),
       ),
-      {
-        name: 'credentials key of type string',
-        apply: (u) => raw.set(`${tag(u)}:credentials`, '5'),
-        attempt: totp,
-      },
-      {
-        name: 'throttle key of type list',
-        apply: (u) => raw.rpush(`${tag(u)}:throttle`, '1'),
-        attempt: hotp,
-      },
-      {
-        name: 'recovery key of type set',
-        apply: (u) => raw.sadd(`${tag(u)}:recovery`, 'x'),
-        attempt: redeem,
-      },
-      {
-        name: 'recovery-set key of type zset',
-        apply: (u) => raw.zadd(`${tag(u)}:recovery-set`, 1, 'x'),
-        attempt: issue,
-      },
+      // A key of another type. Some scripts check types first; the others read every key before
+      // they write anything, and the read fails with WRONGTYPE.
+      ...(
+        [
+          ['credentials', 'string', totp],
+          ['throttle', 'list', hotp],
+          ['throttle', 'string', totp],
+          ['credentials', 'list', hotp],
+          ['recovery', 'set', redeem],
+          ['recovery-set', 'zset', issue],
+          ['challenges', 'list', (u: string) => settleOn(u, 5)],
+          ['step-up', 'string', settleWithStepUp],
+          ['challenges', 'set', (u: string) => store.createChallenge(challengeOf(u, 96), 5)],
+          [
+            'challenge-index',
+            'string',
+            (u: string) => store.createChallenge(challengeOf(u, 95), 5),
+          ],
+          [
+            'devices',
+            'string',
+            (u: string) => store.rotateDevice(u, 'trusted', hex64(1), hex64(2), T, null),
+          ],
+        ] as const
+      ).map(([key, type, attempt]): Tamper => ({
+        name: `${key} key of type ${type}`,
+        apply: (u) => {
+          const k = `${tag(u)}:${key}`;
+          if (type === 'string') return raw.set(k, '5');
+          if (type === 'list') return raw.rpush(k, '1');
+          if (type === 'set') return raw.sadd(k, 'x');
+          return raw.zadd(k, 1, 'x');
+        },
+        attempt,
+      })),
       ...(
         [
           ['setId', ['bad id', '', 'x'.repeat(65)]],
@@ -1167,14 +1191,7 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
       },
       {
         name: 'step-up token expiry "x"',
-        setup: (u) =>
-          store.settleAttempt({
-            userId: u,
-            scope: 'otp',
-            now: T,
-            claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true },
-            stepUp: { hash: hex64(3), expiresAt: T + 1000 },
-          }),
+        setup: settleWithStepUp,
         apply: (u) => hset(`${tag(u)}:step-up`, hex64(3), 'x'),
         attempt: (u) => store.consumeStepUp(u, hex64(3), T),
       },
