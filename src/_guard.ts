@@ -22,39 +22,59 @@ import type {
 } from './store/types.js';
 import { MAX_COUNTER } from './_bytes.js';
 
-/** @internal Runs one store call with a timeout, mapping every failure to `ERR_STORE*`. */
-export async function storeCall<T>(
+/**
+ * @internal Runs one store call with a timeout, mapping every failure to `ERR_STORE*`. One
+ * promise and one timer per call (this runs several times per sign-in).
+ */
+export function storeCall<T>(
   method: string,
   timeoutMs: number,
   run: () => Promise<T>,
   valid: (v: unknown) => boolean,
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let result: unknown;
-  try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new OtpkitError(
-              'ERR_STORE_TIMEOUT',
-              `store.${method} did not answer within ${timeoutMs} ms`,
-            ),
-          ),
-        timeoutMs,
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(
+        new OtpkitError(
+          'ERR_STORE_TIMEOUT',
+          `store.${method} did not answer within ${timeoutMs} ms`,
+        ),
       );
-    });
-    // A store that throws synchronously is a failure too, not an escape.
-    result = await Promise.race([Promise.resolve().then(run), timeout]);
-  } catch (e) {
-    if (e instanceof OtpkitError && e.code.startsWith('ERR_STORE')) throw e;
-    throw new OtpkitError('ERR_STORE', `store.${method} failed`, { cause: e });
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-  if (!valid(result))
-    throw new OtpkitError('ERR_STORE_CORRUPT', `store.${method} returned malformed data`);
-  return result as T;
+    }, timeoutMs);
+    const fail = (e: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(
+        e instanceof OtpkitError && e.code.startsWith('ERR_STORE')
+          ? e
+          : new OtpkitError('ERR_STORE', `store.${method} failed`, { cause: e }),
+      );
+    };
+    const done = (v: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      let ok: boolean;
+      try {
+        ok = valid(v);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      if (ok) resolve(v as T);
+      else reject(new OtpkitError('ERR_STORE_CORRUPT', `store.${method} returned malformed data`));
+    };
+    // A store that throws synchronously, or returns something that is not a promise, is handled
+    // the same way as one that rejects or resolves.
+    try {
+      Promise.resolve(run()).then(done, fail);
+    } catch (e) {
+      fail(e);
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

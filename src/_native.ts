@@ -3,7 +3,7 @@
  * `process.getBuiltinModule` rather than an import, so that bundles for browsers and workers
  * stay free of it; `undefined` elsewhere. Used only where the native call is much cheaper than
  * the portable one and gives the same bytes: scrypt on the thread pool, AES-GCM opening without a
- * thread-pool round trip.
+ * thread-pool round trip, SHA-256 of short strings (the flow's token hashes).
  * @module
  * @internal
  */
@@ -12,6 +12,7 @@
 export interface NodeCrypto {
   readonly scrypt?: unknown;
   readonly createDecipheriv?: unknown;
+  readonly createHash?: unknown;
 }
 
 /**

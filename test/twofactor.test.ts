@@ -2,7 +2,11 @@
  * The two-factor flow on the memory store: the shipped contract suite, and the checks that need
  * the memory store's introspection.
  */
+import { sha256 } from '@noble/hashes/sha2';
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { sha256Hex } from '../src/_digest.js';
+import { hex } from '../src/_encoding.js';
 import { newToken, tokenHash } from '../src/twofactor/_context.js';
 import { createMemoryStore } from '../src/index.js';
 import { twoFactorContract } from '../src/testing.js';
@@ -199,9 +203,27 @@ describe('opaque tokens (challenge ids, device and step-up tokens)', () => {
       const draws = spy.mock.calls.map((c) => (c[0] as Uint8Array).byteLength);
       expect(draws.length).toBeLessThanOrEqual(4);
       for (const n of draws) expect(n).toBe(4096);
-      expect(tokenHash(tokens[0] as string)).toMatch(/^[0-9a-f]{64}$/);
+      expect(tokenHash(tokens[0] as string)).toBe(
+        hex(sha256(new TextEncoder().encode(tokens[0] as string))),
+      );
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('token and code hashes (SHA-256 of UTF-8, hex)', () => {
+  it('node:crypto (where the runtime has it) and @noble/hashes give the same digest', () => {
+    // FIPS 180-4 / NIST example "abc", then any string, lone surrogates included (both paths
+    // encode them as U+FFFD).
+    expect(sha256Hex('abc')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => {
+        expect(sha256Hex(text)).toBe(hex(sha256(new TextEncoder().encode(text))));
+      }),
+      { numRuns: 500, seed: 0x5a256 },
+    );
   });
 });

@@ -4,9 +4,9 @@
  * @module
  * @internal
  */
-import { sha256 } from '@noble/hashes/sha2';
+import { sha256Hex } from '../_digest.js';
 import { aid, atime, kind } from '../_assert.js';
-import { encodeBase64url, hex } from '../_encoding.js';
+import { encodeBase64url } from '../_encoding.js';
 import { isBoolean, isFactorList, storeCall } from '../_guard.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import { openSecret, opensNatively, sealSecret, type SealingKey } from '../envelope.js';
@@ -134,7 +134,7 @@ export function newToken(): string {
 
 /** @internal The only stored form of an opaque token: SHA-256, hex. */
 export function tokenHash(token: string): string {
-  return hex(sha256(new TextEncoder().encode(token)));
+  return sha256Hex(token);
 }
 
 /** @internal A token given back by a caller: a string of the shape {@link newToken} makes, else misuse. */

@@ -6,9 +6,8 @@
  * authenticator: prefer TOTP; offer these as a fallback.
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2';
 import { aid, aoptions, kind } from '../_assert.js';
-import { hex } from '../_encoding.js';
+import { sha256Hex } from '../_digest.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import { randomBytes } from '../secret.js';
 import type { FactorRecord, SendBucket, SendRule } from '../store/types.js';
@@ -160,7 +159,7 @@ export function randomCode(digits: number): string {
 
 /** @internal The stored form of an out-of-band code: bound to its challenge, so a hash is useless elsewhere. */
 export function oobHash(challengeHash: string, code: string): string {
-  return hex(sha256(new TextEncoder().encode(`otpkit:oob:${challengeHash}:${code}`)));
+  return sha256Hex(`otpkit:oob:${challengeHash}:${code}`);
 }
 
 /** @internal Compares two hex hashes of equal length without an early exit. */
@@ -173,9 +172,7 @@ export function sameHash(a: string, b: string): boolean {
 
 /** The hash of a destination, for its quota bucket: the same address on every account shares one. */
 function destinationHash(channel: OobChannel, destination: string): string {
-  return hex(
-    sha256(new TextEncoder().encode(`otpkit:destination:${channel}:${destination.toLowerCase()}`)),
-  );
+  return sha256Hex(`otpkit:destination:${channel}:${destination.toLowerCase()}`);
 }
 
 /**
