@@ -8,7 +8,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { hex } from './_encoding.js';
-import { isWorkerd, nodeCrypto } from './_native.js';
+import { nativeFunction } from './_native.js';
 
 interface NodeHash {
   update(data: string, encoding: 'utf8'): NodeHash;
@@ -17,8 +17,7 @@ interface NodeHash {
 
 /** @internal SHA-256 of `text` (UTF-8; a lone surrogate becomes U+FFFD on both paths), hex. */
 export function sha256Hex(text: string): string {
-  const create = isWorkerd ? undefined : nodeCrypto()?.createHash;
-  if (typeof create === 'function')
-    return (create as (algorithm: string) => NodeHash)('sha256').update(text, 'utf8').digest('hex');
+  const create = nativeFunction('createHash') as ((algorithm: string) => NodeHash) | undefined;
+  if (create !== undefined) return create('sha256').update(text, 'utf8').digest('hex');
   return hex(sha256(new TextEncoder().encode(text)));
 }

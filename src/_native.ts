@@ -44,3 +44,13 @@ export function nodeCrypto(): NodeCrypto | undefined {
   }
   return found;
 }
+
+/**
+ * @internal A `node:crypto` function for a fast path that gives the same bytes as the portable
+ * one, or `undefined` where there is none: not in workerd, whose `node:crypto` is partial.
+ */
+export function nativeFunction(name: keyof NodeCrypto): unknown {
+  if (isWorkerd) return undefined;
+  const f = nodeCrypto()?.[name];
+  return typeof f === 'function' ? f : undefined;
+}

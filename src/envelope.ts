@@ -13,7 +13,7 @@
  * refuses, before decrypting, any string longer or shorter than such a secret seals to.
  * @module
  */
-import { isWorkerd, nodeCrypto } from './_native.js';
+import { nativeFunction } from './_native.js';
 import {
   abool,
   aoptions,
@@ -113,9 +113,7 @@ type CreateDecipher = (
  * bytes, the same refusal of a tampered string (tested against each other).
  */
 function nativeDecipher(): CreateDecipher | undefined {
-  if (isWorkerd) return undefined;
-  const create = nodeCrypto()?.createDecipheriv;
-  return typeof create === 'function' ? (create as CreateDecipher) : undefined;
+  return nativeFunction('createDecipheriv') as CreateDecipher | undefined;
 }
 
 /** @internal Whether {@link openSecret} opens with raw 32-byte keys without WebCrypto here. */

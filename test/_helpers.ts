@@ -4,6 +4,7 @@
  */
 import { expect } from 'vitest';
 import { OtpkitError } from '../src/errors.js';
+import { heldReads } from '../src/testing/_check.js';
 
 /** What `fn` throws; fails the test if it returns. */
 export function thrown(fn: () => unknown): unknown {
@@ -68,7 +69,7 @@ export function prng(seed: number): () => number {
 
 /**
  * Three concurrent `regenerateRecoveryCodes` through a verifier on `store`, every one reading the
- * current set before any of them writes (their reads wait for each other, or for 3 s): exactly
+ * current set before any of them writes (heldReads): exactly
  * one is stored and returns codes that work; the other two throw `ERR_CONFLICT` and show none.
  */
 export async function expectOneRegenerationWins(
@@ -76,33 +77,14 @@ export async function expectOneRegenerationWins(
   createVerifier: typeof import('../src/verifier/verifier.js').createVerifier,
   userId: string,
 ): Promise<void> {
-  let waiting: (() => void)[] | null = null;
-  const racing = new Proxy(store, {
-    get(target, key) {
-      const v: unknown = Reflect.get(target, key);
-      if (typeof v !== 'function') return v;
-      const f = (v as (...a: unknown[]) => unknown).bind(target);
-      if (key !== 'getRecoveryCodeSet') return f;
-      return async (...a: unknown[]) => {
-        const set = await f(...a);
-        const w = waiting;
-        if (w !== null)
-          await new Promise<void>((resolve) => {
-            w.push(resolve);
-            if (w.length === 3) for (const go of w) go();
-            else setTimeout(resolve, 3000);
-          });
-        return set;
-      };
-    },
-  });
-  const verifier = createVerifier({ store: racing, recoveryHash: { logN: 10 } });
+  const racing = heldReads(store, 'getRecoveryCodeSet', 3);
+  const verifier = createVerifier({ store: racing.store, recoveryHash: { logN: 10 } });
   const first = await verifier.issueRecoveryCodes({ userId, count: 4 });
-  waiting = [];
+  racing.arm();
   const results = await Promise.allSettled(
     [0, 1, 2].map(() => verifier.regenerateRecoveryCodes({ userId, count: 4 })),
   );
-  waiting = null;
+  racing.disarm();
   const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   expect(won).toHaveLength(1);

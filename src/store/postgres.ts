@@ -226,6 +226,8 @@ function schemaSql(prefix: string): string {
   const userLock = (user: string): string =>
     `PERFORM pg_advisory_xact_lock(${LOCK_KEY}, hashtext('${prefix}' || ${user}))`;
   const nulls = (k: number): string => Array<string>(k).fill('NULL').join(', ');
+  /** A stored integer's text in canonical decimal (what read_int and readInto accept). */
+  const CANON_INT = `'^(0|-?[1-9][0-9]{0,18})$'`;
   // read_int inlined (a PL/pgSQL call per value cost more than the rest of a hot function): the
   // text of a stored integer, canonical decimal in lo..hi, into dst, or the corrupt SQLSTATE.
   const readInto = (
@@ -237,9 +239,17 @@ function schemaSql(prefix: string): string {
     nullable = false,
   ): string =>
     `IF ${src} IS NULL THEN ${nullable ? `${dst} := NULL` : raise(what)};
-    ELSIF (CASE WHEN ${src} ~ '^(0|-?[1-9][0-9]{0,18})$' THEN ${src}::numeric BETWEEN ${lo} AND ${hi} ELSE false END) THEN
+    ELSIF (CASE WHEN ${src} ~ ${CANON_INT} THEN ${src}::numeric BETWEEN ${lo} AND ${hi} ELSE false END) THEN
       ${dst} := ${src}::bigint;
     ELSE ${raise(what)}; END IF;`;
+  // The throttle rule, shared by the gate and its fast path: f failures, the last at a, admit an
+  // attempt at p_now? Free below max(p_free, 1) failures, then a delay of p_base doubling per
+  // failure (the exponent capped at 30, and at 0 below), at most p_max_delay; none from p_max_failures.
+  // Needs p_now, p_free, p_base, p_max_delay, p_max_failures in scope.
+  const admits = (f: string, a: string): string => {
+    const delay = `least(p_max_delay, p_base * (1::bigint << greatest(least(${f} - greatest(p_free, 1), 30), 0)::integer))`;
+    return `(${f} < p_max_failures AND (${f} < greatest(p_free, 1) OR ${delay} = 0 OR p_now - ${a} >= ${delay}))`;
+  };
   // The gate's fast path (the common case: the bucket exists, is well formed and admits): one
   // statement reads the bucket row and locks it only if it admits, decided again by PostgreSQL on
   // the row's newest version when another attempt held it; with the number of rows of that bucket.
@@ -248,12 +258,10 @@ function schemaSql(prefix: string): string {
   const fastGate = (user: string, scope: string, into: string): string => {
     const f = 'failures::text::bigint';
     const a = 'last_failure_at::text::bigint';
-    const delay = `least(p_max_delay, p_base * (1::bigint << least(${f} - greatest(p_free, 1), 30)::integer))`;
     return `SELECT t.f, t.a, (SELECT count(*) FROM ${T} WHERE user_id = ${user} AND scope = ${scope}) INTO ${into}
     FROM (SELECT failures::text AS f, last_failure_at::text AS a FROM ${T} WHERE user_id = ${user} AND scope = ${scope}
       AND CASE WHEN failures::text ~ '^(0|[1-9][0-9]{0,8})$' AND last_failure_at::text ~ '^(0|[1-9][0-9]{0,15})$'
-        THEN ${f} < p_max_failures AND ${a} <= ${MAX_SAFE}
-          AND (${f} < greatest(p_free, 1) OR ${delay} = 0 OR p_now - ${a} >= ${delay})
+        THEN ${a} <= ${MAX_SAFE} AND ${admits(f, a)}
         ELSE false END FOR UPDATE) AS t`;
   };
   // Every function takes its row locks in one order (the user's advisory lock, challenge,
@@ -362,7 +370,7 @@ DECLARE n numeric;
 BEGIN
   IF v IS NULL THEN
     IF nullable THEN RETURN NULL; END IF;
-  ELSIF v ~ '^(0|-?[1-9][0-9]{0,18})$' THEN
+  ELSIF v ~ ${CANON_INT} THEN
     n := v::numeric;
     IF n >= lo AND n <= hi THEN RETURN n::bigint; END IF;
   END IF;
@@ -383,7 +391,7 @@ END $fn$;
 CREATE OR REPLACE FUNCTION ${gate}(p_user text, p_scope text, p_now bigint, p_free integer, p_base bigint,
   p_max_delay bigint, p_max_failures integer, OUT o_open boolean, OUT o_failures integer, OUT o_at bigint)
 LANGUAGE plpgsql AS $fn$
-DECLARE v_f text; v_a text; v_n bigint; v_locked boolean := false; v_first integer := greatest(p_free, 1); v_delay bigint;
+DECLARE v_f text; v_a text; v_n bigint; v_locked boolean := false;
 BEGIN
   SELECT t.f, t.a, count(*) OVER () INTO v_f, v_a, v_n
     FROM (SELECT failures::text AS f, last_failure_at::text AS a FROM ${T} WHERE user_id = p_user AND scope = p_scope) AS t;
@@ -393,14 +401,7 @@ BEGIN
     IF v_n = 1 THEN
       o_failures := ${int}(v_f, 'throttle.failures', 0, ${MAX_INT4});
       o_at := ${int}(v_a, 'throttle.last_failure_at', 0, ${MAX_SAFE});
-      IF o_failures >= p_max_failures THEN
-        o_open := false;
-      ELSIF o_failures < v_first THEN
-        o_open := true;
-      ELSE
-        v_delay := least(p_max_delay, p_base * (1::bigint << least(o_failures - v_first, 30)));
-        o_open := v_delay = 0 OR p_now - o_at >= v_delay;
-      END IF;
+      o_open := ${admits('o_failures', 'o_at')};
       IF v_locked OR NOT o_open THEN RETURN; END IF;
     ELSE
       INSERT INTO ${T} (user_id, scope, failures, last_failure_at) VALUES (p_user, p_scope, 0, 0) ON CONFLICT DO NOTHING;

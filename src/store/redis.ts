@@ -182,19 +182,15 @@ local function split(v)
     i = j + 1
   end
 end
+-- The name of the first named key (names[i] for KEYS[i]) that is neither absent nor a hash. A
+-- key a script reads before any write needs no name (the read fails with WRONGTYPE first, which
+-- the store reports as corrupt); one it writes unread must be named.
 local function wrongType(names)
   for i = 1, #KEYS do
-    local t = redis.call('TYPE', KEYS[i])['ok']
-    if t ~= 'none' and t ~= 'hash' then return names[i] end
-  end
-  return nil
-end
--- Only the keys a script writes before (or without) reading them: a read of a key of another
--- type fails with WRONGTYPE before any write, which the store reports as corrupt. { { i, name } }
-local function wrongTypeAt(list)
-  for _, k in ipairs(list) do
-    local t = redis.call('TYPE', KEYS[k[1]])['ok']
-    if t ~= 'none' and t ~= 'hash' then return k[2] end
+    if names[i] then
+      local t = redis.call('TYPE', KEYS[i])['ok']
+      if t ~= 'none' and t ~= 'hash' then return names[i] end
+    end
   end
   return nil
 end
@@ -458,7 +454,7 @@ const SETTLE_ATTEMPT = /* @__PURE__ */ script(
   'settleAttempt',
   `-- The throttle and step-up keys are written unread: their type is checked first. The others are
 -- read before anything is written (a key of another type fails that read with WRONGTYPE).
-local bad = wrongTypeAt({ { 1, 'throttle' }, { 6, 'step-up tokens' } })
+local bad = wrongType({ [1] = 'throttle', [6] = 'step-up tokens' })
 if bad then return corrupt(bad .. ' key type') end
 local scope, now, hash, kind = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local ch

@@ -59,3 +59,44 @@ export function ids(prefix: string | undefined): () => string {
   let seq = 0;
   return () => `${base}-${++seq}`;
 }
+
+/**
+ * @internal `store` with the answers of `method` held back while armed, until `n` calls have
+ * answered (or 3 s have passed): `n` concurrent operations all read before any of them goes on to
+ * write, whatever the backend's connection pool does.
+ */
+export function heldReads<S extends object>(
+  store: S,
+  method: string,
+  n: number,
+): { readonly store: S; arm(): void; disarm(): void } {
+  let waiting: (() => void)[] | null = null;
+  const held = new Proxy(store, {
+    get(target, key) {
+      const v: unknown = Reflect.get(target, key);
+      if (typeof v !== 'function') return v;
+      const f = (v as (...a: unknown[]) => unknown).bind(target);
+      if (key !== method) return f;
+      return async (...a: unknown[]) => {
+        const answer = await f(...a);
+        const w = waiting;
+        if (w !== null)
+          await new Promise<void>((resolve) => {
+            w.push(resolve);
+            if (w.length === n) for (const go of w) go();
+            else setTimeout(resolve, 3000);
+          });
+        return answer;
+      };
+    },
+  });
+  return {
+    store: held,
+    arm: () => {
+      waiting = [];
+    },
+    disarm: () => {
+      waiting = null;
+    },
+  };
+}

@@ -13,7 +13,7 @@ import type { FactorStore, OtpStore } from '../store/types.js';
 import type { TwoFactorEvent, TwoFactorOptions, VerificationResult } from '../twofactor/types.js';
 import { createTwoFactor, type TwoFactor } from '../twofactor/twofactor.js';
 import { createVerifier } from '../verifier/verifier.js';
-import { check, eq, ids, suite, type ContractCase } from './_check.js';
+import { check, eq, heldReads, ids, suite, type ContractCase } from './_check.js';
 import { faultyStore, type FactorStoreMethod, type OtpStoreMethod } from './faults.js';
 
 /** The stores under test: one for both contracts, or the registry and the hot state apart. */
@@ -532,35 +532,16 @@ export function twoFactorContract(
       const made = await make();
       const state = 'store' in made ? made.store : made.state;
       const factors = 'store' in made ? made.store : made.factors;
-      // Every regeneration reads the current set before any of them writes (on every backend,
-      // whatever the connection pool does): the reads wait for each other, or for 3 s.
-      let barrier: { waiting: (() => void)[] } | null = null;
-      const racing = new Proxy(state, {
-        get(target, key) {
-          const v: unknown = Reflect.get(target, key);
-          if (key !== 'getRecoveryCodeSet' || typeof v !== 'function')
-            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-          return async (userId: string) => {
-            const set: unknown = await (v as (u: string) => Promise<unknown>).call(target, userId);
-            const b = barrier;
-            if (b !== null)
-              await new Promise<void>((resolve) => {
-                b.waiting.push(resolve);
-                if (b.waiting.length === 3) for (const go of b.waiting) go();
-                else setTimeout(resolve, 3000);
-              });
-            return set;
-          };
-        },
-      });
-      const s = server({ factors, state: racing });
+      // Every regeneration reads the current set before any of them writes.
+      const racing = heldReads(state, 'getRecoveryCodeSet', 3);
+      const s = server({ factors, state: racing.store });
       const u = uid();
       const { codes: first } = await enroll(s, u);
-      barrier = { waiting: [] };
+      racing.arm();
       const results = await Promise.allSettled(
         [0, 1, 2].map(() => s.tf.regenerateRecoveryCodes({ userId: u, administrator: 'contract' })),
       );
-      barrier = null;
+      racing.disarm();
       const won = results.flatMap((r) =>
         r.status === 'fulfilled' && r.value.ok ? [r.value.codes] : [],
       );
