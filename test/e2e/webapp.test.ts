@@ -213,6 +213,11 @@ describe('webapp over HTTP: headers, cookies, CSRF', () => {
         /^otpkit_demo_visitor=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/,
       ),
     ]);
+    // Void elements are written once, never "closed" (Prettier once turned `<input>` into
+    // `<input …></input …>` inside the html`` templates).
+    const markup = await login.text();
+    expect(markup).toMatch(/<input type="text" id="login-username" name="username"[^<>]* \/>/);
+    expect(markup).not.toMatch(/<\/(?:input|br|img|meta|link)\b/);
     expect(app.sessionCounts()).toEqual({ signedIn: 0 });
     expect(app.ephemeralKey).toBe(
       typeof process.env.OTPKIT_APP_KEY !== 'string' || process.env.OTPKIT_APP_KEY === '',

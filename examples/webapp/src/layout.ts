@@ -82,9 +82,12 @@ export const page = (title: string, ...cards: readonly Html[]): Page => ({
 type Attrs = Readonly<Record<string, string | number | boolean>>;
 
 /** A labelled input; `true` attributes stand alone (`required`), `false` ones are left out. */
-export const input = (label: string, a: Attrs & { readonly id: string }): Html =>
-  html`<label for="${a.id}">${label}</label>
-    <input${Object.entries<string | number | boolean>({ type: 'text', ...a }).map(([k, v]) => (v === true ? html` ${k}` : v === false ? '' : html` ${k}="${v}"`))}></input${Object.entries<string | number | boolean>({ type: 'text', ...a }).map(([k, v]) => (v === true ? html` ${k}` : v === false ? '' : html` ${k}="${v}"`))}>`;
+export const input = (label: string, a: Attrs & { readonly id: string }): Html => {
+  const attrs = Object.entries<string | number | boolean>({ type: 'text', ...a }).map(([k, v]) =>
+    v === true ? html` ${k}` : v === false ? '' : html` ${k}="${v}"`,
+  );
+  return html`<label for="${a.id}">${label}</label> <input${attrs} />`;
+};
 
 /** The field for a code: from an authenticator app, or whatever `label` says. */
 export const codeField = (
