@@ -53,6 +53,8 @@ export type {
   DeviceRotation,
   SendBucket,
   SendRule,
+  PurgeExpiredOptions,
+  PurgeExpiredResult,
 } from './store/types.js';
 export { createMemoryStore, type MemoryStore } from './store/memory.js';
 export { createVerifier, OTP_SCOPE, RECOVERY_SCOPE } from './verifier/verifier.js';

@@ -6,7 +6,8 @@
  * @module
  * @internal
  */
-import { aid, aint, kind } from '../_assert.js';
+import { aid, aint, aoptions, atime, kind } from '../_assert.js';
+import type { PurgeExpiredOptions, PurgeExpiredResult } from './types.js';
 import { MAX_COUNTER } from '../_bytes.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 
@@ -233,4 +234,44 @@ export function ahash(v: unknown, title: string): string {
   if (!HEX64.test(v))
     throw rangeError('ERR_OPTION_INVALID', `"${title}" expected 64 lower-case hex digits`);
   return v;
+}
+
+/** @internal How long after its expiry a row is left alone by `purgeExpired` (app servers' clocks differ). */
+export const PURGE_GRACE_MS = 300_000;
+const PURGE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'now',
+  'sendQuotaMaxAgeMs',
+  'batchSize',
+]);
+
+/** @internal The validated options of `purgeExpired`: the cut-offs and the batch size. */
+export interface PurgePlan {
+  /** Rows that expired at or before this time are removed. */
+  readonly expiredBy: number;
+  /** Send quotas last used at or before this time are removed. */
+  readonly quotasBy: number;
+  readonly batch: number;
+}
+
+/** @internal Checks `purgeExpired`'s options (misuse throws before anything is removed). */
+export function apurge(options: unknown): PurgePlan {
+  const o = aoptions<PurgeExpiredOptions>(options, PURGE_KEYS);
+  const now = atime(o.now === undefined ? Date.now() : o.now);
+  const age =
+    o.sendQuotaMaxAgeMs === undefined
+      ? 2 * 86_400_000
+      : aint(o.sendQuotaMaxAgeMs, 'sendQuotaMaxAgeMs', 3_600_000, MAX_TIME, 'ERR_OPTION_INVALID');
+  const batch =
+    o.batchSize === undefined
+      ? 10_000
+      : aint(o.batchSize, 'batchSize', 1, 1_000_000, 'ERR_OPTION_INVALID');
+  return { expiredBy: now - PURGE_GRACE_MS, quotasBy: now - age, batch };
+}
+
+/** @internal The result of `purgeExpired` from the rows removed of each kind. */
+export function purged(
+  counts: Omit<PurgeExpiredResult, 'done'>,
+  batch: number,
+): PurgeExpiredResult {
+  return { ...counts, done: Object.values(counts).every((n) => n < batch) };
 }

@@ -21,6 +21,7 @@ import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
   ahash,
   aids,
+  apurge,
   aoneOf,
   arecord,
   asetId,
@@ -40,6 +41,7 @@ import {
   MAX_TIME,
   OOB_TYPES,
   optTime,
+  purged,
   readCounter,
   readInt,
   readUint,
@@ -62,6 +64,8 @@ import type {
   FactorStore,
   OobCode,
   OtpStore,
+  PurgeExpiredOptions,
+  PurgeExpiredResult,
   RecoveryCodeSet,
   SendBucket,
   SendRule,
@@ -609,7 +613,9 @@ function opId(): string {
 // The statements
 
 /** @internal The SQL store: both contracts on an executor. */
-export interface SqlStore extends OtpStore, FactorStore {}
+export interface SqlStore extends OtpStore, FactorStore {
+  purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult>;
+}
 
 /** @internal Builds the store on `exec`; `adapter` names it in errors ("SQLite", "D1"). */
 export function createSqlStore(
@@ -1312,6 +1318,43 @@ SELECT $hash, $user, $scope, $recoveryScope, CAST($created AS INTEGER), CAST($ex
         'deleteChallenges',
         [step(`DELETE FROM ${CH} WHERE user_id = $user`, { user: sid(userId, 'userId') })],
         true,
+      );
+    },
+
+    async purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult> {
+      const { expiredBy, quotasBy, batch } = apurge(options);
+      const v = { by: expiredBy, quotasBy, batch };
+      /** Deletes at most $batch rows of `table` (by its key `key`) matching `where`. */
+      const purge = (table: string, key: string, where: string): Step =>
+        step(
+          `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT CAST($batch AS INTEGER)) RETURNING 1 AS n`,
+          v,
+          true,
+        );
+      const expired = 'expires_at <= CAST($by AS INTEGER)';
+      const [ch, su, dv, pf, th, sq] = await run(
+        'purgeExpired',
+        [
+          purge(CH, 'seq', expired),
+          purge(SU, 'user_id, hash', expired),
+          purge(D, 'seq', expired),
+          purge(F, 'seq', `status = 'pending' AND ${expired}`),
+          purge(T, 'user_id, scope', 'failures = 0 AND last_failure_at = 0'),
+          purge(Q, 'kind, subject', 'last_at <= CAST($quotasBy AS INTEGER)'),
+        ],
+        true,
+      );
+      const count = (rows: Row[] | undefined): number => rows?.length ?? 0;
+      return purged(
+        {
+          challenges: count(ch),
+          stepUps: count(su),
+          devices: count(dv),
+          pendingFactors: count(pf),
+          throttles: count(th),
+          sendQuotas: count(sq),
+        },
+        batch,
       );
     },
 

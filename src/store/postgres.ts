@@ -11,6 +11,7 @@ import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
   ahash,
   aids,
+  apurge,
   aoneOf,
   arecord,
   asetId,
@@ -30,6 +31,7 @@ import {
   MAX_TIME,
   OOB_TYPES,
   optTime,
+  purged,
   readCounter,
   readInt,
   readUint,
@@ -53,6 +55,8 @@ import type {
   FactorStore,
   OtpStore,
   OobCode,
+  PurgeExpiredOptions,
+  PurgeExpiredResult,
   RecoveryCodeSet,
   SendBucket,
   SendRule,
@@ -110,6 +114,15 @@ export interface PostgresSchemaOptions {
 export interface PostgresStore extends OtpStore, FactorStore {
   /** Always `true`: state lives in PostgreSQL, shared by every app server. */
   readonly distributedSafe: true;
+  /**
+   * Deletes the rows nothing will read again: challenges, step-up tokens, devices and pending
+   * enrollments that expired more than 5 minutes ago, throttle buckets with no failure counted,
+   * and send quotas long unused. Rows are otherwise removed only when their user is next seen,
+   * so run it from a scheduled job (every few minutes to hours, depending on sign-in volume).
+   * One statement, one commit; nothing live is touched, so it may run beside sign-ins on any
+   * server. Loop while `done` is `false` to work through a backlog in batches.
+   */
+  purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult>;
 }
 
 const ADAPTER = 'PostgreSQL';
@@ -1182,7 +1195,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     challenges: CH,
     stepUps: SU,
     factors: F,
+    devices: D,
+    sends: Q,
   } = n;
+  /** Deletes at most $3 rows of `table` matching `where` (checked again on the row deleted). */
+  const purge = (name: string, table: string, where: string): string =>
+    `${name} AS (DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT $3) AND ${where} RETURNING 1)`;
   const FACTOR_COLUMNS = `user_id::text AS user_id, id::text AS id, type::text AS type, label::text AS label, status::text AS status,
   sealed_secret::text AS sealed_secret, hint::text AS hint, algorithm::text AS algorithm, digits::text AS digits, period::text AS period,
   created_at::text AS created_at, confirmed_at::text AS confirmed_at, expires_at::text AS expires_at`;
@@ -1228,6 +1246,15 @@ SELECT count(*)::text AS n FROM d`,
 WHERE kind = $1 AND subject = $2 AND ${n.fn('read_int')}(window_no::text, 'send_quotas.window_no', 0, ${MAX_SAFE}) = $3::bigint
   AND sends::text <> '0'`,
     deleteChallenges: `DELETE FROM ${CH} WHERE user_id = $1`,
+    purgeExpired: `WITH ${purge('ch', CH, 'expires_at <= $1::bigint')},
+  ${purge('su', SU, 'expires_at <= $1::bigint')},
+  ${purge('dv', D, 'expires_at <= $1::bigint')},
+  ${purge('pf', F, "status = 'pending' AND expires_at <= $1::bigint")},
+  ${purge('th', T, 'failures = 0 AND last_failure_at = 0')},
+  ${purge('sq', Q, 'last_at <= $2::bigint')}
+SELECT (SELECT count(*) FROM ch)::text AS challenges, (SELECT count(*) FROM su)::text AS step_ups,
+  (SELECT count(*) FROM dv)::text AS devices, (SELECT count(*) FROM pf)::text AS pending_factors,
+  (SELECT count(*) FROM th)::text AS throttles, (SELECT count(*) FROM sq)::text AS send_quotas`,
     consumeStepUp: `DELETE FROM ${SU} WHERE user_id = $1 AND hash = $2 RETURNING expires_at::text AS expires_at`,
     eraseUser: `SELECT ${n.fn('erase_user')}($1::text) AS done`,
     addFactor: `SELECT ${n.fn('add_factor')}($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text,
@@ -1637,6 +1664,24 @@ SELECT count(*)::text AS won FROM rs`,
 
     async deleteChallenges(userId: string): Promise<void> {
       await run('deleteChallenges', sql.deleteChallenges, [sid(userId, 'userId')]);
+    },
+
+    async purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult> {
+      const { expiredBy, quotasBy, batch } = apurge(options);
+      const r = await one('purgeExpired', sql.purgeExpired, [expiredBy, quotasBy, batch]);
+      const count = (column: string): number =>
+        readUint(ADAPTER, r[column], `purgeExpired ${column}`);
+      return purged(
+        {
+          challenges: count('challenges'),
+          stepUps: count('step_ups'),
+          devices: count('devices'),
+          pendingFactors: count('pending_factors'),
+          throttles: count('throttles'),
+          sendQuotas: count('send_quotas'),
+        },
+        batch,
+      );
     },
 
     async consumeStepUp(userId: string, hash: string, now: number): Promise<boolean> {

@@ -444,6 +444,37 @@ export interface OtpStore {
   eraseUser(userId: string): Promise<void>;
 }
 
+/**
+ * Options of `purgeExpired` on the stores whose rows do not expire by themselves (PostgreSQL,
+ * SQLite, D1; Redis keys carry TTLs instead).
+ */
+export interface PurgeExpiredOptions {
+  /** The time to purge at (ms or a `Date`). @defaultValue `Date.now()` */
+  readonly now?: number | Date | undefined;
+  /**
+   * Send quotas whose last send is older than this are removed. It must be at least the longest
+   * `windowMs` and `cooldownMs` of any rule given to `reserveSend`; `createTwoFactor`'s are one
+   * hour and its `delivery.cooldownMs` (at most one day). @defaultValue 2 days
+   */
+  readonly sendQuotaMaxAgeMs?: number | undefined;
+  /** At most this many rows of each kind are removed by one call. @defaultValue 10000 */
+  readonly batchSize?: number | undefined;
+}
+
+/** What `purgeExpired` removed, by kind of row. */
+export interface PurgeExpiredResult {
+  readonly challenges: number;
+  readonly stepUps: number;
+  readonly devices: number;
+  /** Pending enrollments (factors never confirmed). */
+  readonly pendingFactors: number;
+  /** Throttle buckets with no failure counted (the same as no bucket). */
+  readonly throttles: number;
+  readonly sendQuotas: number;
+  /** `false` if some kind hit `batchSize`: call again for the rest. */
+  readonly done: boolean;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The factor registry
 

@@ -18,6 +18,7 @@ import {
   twoFactorContract,
   twoFactorFaultContract,
 } from '../../src/testing.js';
+import { purgeCases } from '../store/purge.shared.js';
 
 // tmpfs where there is one, as test/store/sqlite.test.ts does: synchronous=FULL fsyncs every commit.
 const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'otpkit-bun-sqlite-'));
@@ -66,4 +67,10 @@ describe('SQLite store on bun:sqlite', () => {
       .all(`t${seq}_%`);
     expect(tables.length).toBeGreaterThan(0);
   });
+});
+
+describe('SQLite store on bun:sqlite: purgeExpired', () => {
+  // (SQLite deletes a throttle bucket on success: no zero row to purge here.)
+  for (const c of purgeCases(async () => ({ store: fresh(), zeroThrottleRows: false })))
+    it(c.name, c.run);
 });

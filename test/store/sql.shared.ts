@@ -11,8 +11,6 @@ import { OtpkitError } from '../../src/errors.js';
 import { generateHOTP } from '../../src/hotp.js';
 import type {
   AttemptPolicy,
-  ChallengeRecord,
-  DeviceRecord,
   FactorRecord,
   FactorStore,
   OtpStore,
@@ -28,6 +26,10 @@ import {
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier, OTP_SCOPE } from '../../src/verifier/verifier.js';
 import { runStoreOracle } from './oracle.js';
+import { challenge, device, factor, hex, LIMITS, RULE, STEP, T } from './records.js';
+
+export { challenge, device, factor, hex, LIMITS, RULE, STEP, T };
+import { purgeCases, type Purgeable, type PurgeTarget } from './purge.shared.js';
 
 export type SqlStoreUnderTest = OtpStore & FactorStore;
 export type Raw = Record<string, unknown>;
@@ -57,8 +59,6 @@ export interface SqlEnv {
 }
 
 export const SECRET: Uint8Array = new Uint8Array(20).map((_, i) => i * 11 + 3);
-export const T: number = Date.UTC(2031, 5, 1);
-export const STEP: number = Math.floor(T / 30_000);
 export const MAX: bigint = (1n << 64n) - 1n;
 export const POLICY: AttemptPolicy = {
   freeFailures: 3,
@@ -72,8 +72,6 @@ export const OPEN: AttemptPolicy = {
   maxDelayMs: 1000,
   maxFailures: 100,
 };
-export const LIMITS = { maxPending: 3, maxConfirmed: 5 };
-export const RULE = { limit: 3, windowMs: 3_600_000, cooldownMs: 0 };
 /** The store's tables (without the prefix) and the condition that selects a user's rows. */
 export const TABLES = [
   'throttle',
@@ -89,8 +87,6 @@ export const TABLES = [
 export const ownedBy = (t: (typeof TABLES)[number]): string =>
   t === 'send_quotas' ? `kind = 'user' AND subject = ?` : 'user_id = ?';
 
-/** A 64-digit hex "hash" (tokens and codes are stored as SHA-256 hex). */
-export const hex = (n: number): string => n.toString(16).padStart(64, '0');
 export const S = (codes: { id: string; hash: string }[], setId = 's1'): RecoveryCodeSet => ({
   setId,
   issuedAt: 0,
@@ -111,61 +107,6 @@ export const attempt = (userId: string, extra: Partial<TotpAttempt> = {}): TotpA
   maxDrift: 10,
   ...extra,
 });
-let hashSeq = 0;
-export const challenge = (
-  userId: string,
-  extra: Partial<ChallengeRecord> = {},
-): ChallengeRecord => ({
-  hash: hex(0xc0ffee00 + ++hashSeq),
-  userId,
-  scope: OTP_SCOPE,
-  recoveryScope: 'recovery',
-  createdAt: T,
-  expiresAt: T + 300_000,
-  attempts: 0,
-  maxAttempts: 5,
-  credentialIds: ['c'],
-  payload: '{}',
-  oob: null,
-  ...extra,
-});
-export const factor = (
-  userId: string,
-  id: string,
-  extra: Partial<FactorRecord> = {},
-): FactorRecord => ({
-  userId,
-  id,
-  type: 'totp',
-  label: 'Phone',
-  status: 'pending',
-  sealedSecret: `sealed:${id}`,
-  hint: null,
-  algorithm: 'SHA1',
-  digits: 6,
-  period: 30,
-  createdAt: T,
-  confirmedAt: null,
-  expiresAt: T + 600_000,
-  ...extra,
-});
-export const device = (
-  userId: string,
-  id: string,
-  extra: Partial<DeviceRecord> = {},
-): DeviceRecord => ({
-  userId,
-  id,
-  kind: 'trusted',
-  tokenHash: hex(1),
-  previousHash: null,
-  label: 'Firefox on Linux',
-  createdAt: T,
-  lastUsedAt: null,
-  expiresAt: T + 86_400_000,
-  ...extra,
-});
-
 export async function expectStoreError(
   p: Promise<unknown>,
   code: 'ERR_STORE' | 'ERR_STORE_TIMEOUT' | 'ERR_STORE_CORRUPT',
@@ -1006,5 +947,23 @@ export function sqlStoreSuite(env: SqlEnv): void {
       );
       expect(await q(`SELECT * FROM "${prefix}scratch"`)).toEqual([]);
     });
+  });
+
+  describe('purgeExpired', () => {
+    const target = async (): Promise<PurgeTarget> => {
+      const { prefix, store, q } = await env.fresh();
+      const rows = async (): Promise<number> => {
+        let n = 0;
+        for (const t of TABLES)
+          n += Number((await q(`SELECT count(*) AS n FROM "${prefix}${t}"`))[0]?.n);
+        return n;
+      };
+      // SQLite deletes a bucket on success; a zero row (as PostgreSQL keeps) must go all the same.
+      await q(
+        `INSERT INTO "${prefix}throttle" (user_id, scope, failures, last_failure_at) VALUES ('idle', 'otp', 0, 0)`,
+      );
+      return { store: store as Purgeable, rows, zeroThrottleRows: true };
+    };
+    for (const c of purgeCases(target)) it(c.name, c.run);
   });
 }

@@ -1,0 +1,67 @@
+/**
+ * Well-formed records of every kind the stores keep, at a fixed time, for the store tests to
+ * vary (`extra` overrides any field).
+ */
+import type { ChallengeRecord, DeviceRecord, FactorRecord } from '../../src/store/types.js';
+import { OTP_SCOPE } from '../../src/verifier/verifier.js';
+
+export const T: number = Date.UTC(2031, 5, 1);
+export const STEP: number = Math.floor(T / 30_000);
+export const LIMITS = { maxPending: 3, maxConfirmed: 5 };
+export const RULE = { limit: 3, windowMs: 3_600_000, cooldownMs: 0 };
+/** A 64-digit hex "hash" (tokens and codes are stored as SHA-256 hex). */
+export const hex = (n: number): string => n.toString(16).padStart(64, '0');
+let hashSeq = 0;
+export const challenge = (
+  userId: string,
+  extra: Partial<ChallengeRecord> = {},
+): ChallengeRecord => ({
+  hash: hex(0xc0ffee00 + ++hashSeq),
+  userId,
+  scope: OTP_SCOPE,
+  recoveryScope: 'recovery',
+  createdAt: T,
+  expiresAt: T + 300_000,
+  attempts: 0,
+  maxAttempts: 5,
+  credentialIds: ['c'],
+  payload: '{}',
+  oob: null,
+  ...extra,
+});
+export const factor = (
+  userId: string,
+  id: string,
+  extra: Partial<FactorRecord> = {},
+): FactorRecord => ({
+  userId,
+  id,
+  type: 'totp',
+  label: 'Phone',
+  status: 'pending',
+  sealedSecret: `sealed:${id}`,
+  hint: null,
+  algorithm: 'SHA1',
+  digits: 6,
+  period: 30,
+  createdAt: T,
+  confirmedAt: null,
+  expiresAt: T + 600_000,
+  ...extra,
+});
+export const device = (
+  userId: string,
+  id: string,
+  extra: Partial<DeviceRecord> = {},
+): DeviceRecord => ({
+  userId,
+  id,
+  kind: 'trusted',
+  tokenHash: hex(1),
+  previousHash: null,
+  label: 'Firefox on Linux',
+  createdAt: T,
+  lastUsedAt: null,
+  expiresAt: T + 86_400_000,
+  ...extra,
+});
