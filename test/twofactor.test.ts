@@ -192,6 +192,62 @@ describe('destinationProblem', async () => {
   });
 });
 
+describe('delivery: the hook gets an AbortSignal', async () => {
+  const { createTwoFactor, OtpkitError } = await import('../src/index.js');
+  const seen: AbortSignal[] = [];
+  let hang = false;
+  const outbox: string[] = [];
+  const tf = createTwoFactor({
+    store: createMemoryStore(),
+    issuer: 'ACME',
+    keys: { current: 'k', keys: { k: new Uint8Array(32) } },
+    delivery: {
+      timeoutMs: 1000,
+      cooldownMs: 0,
+      // A provider call that only ends when it is aborted, as fetch(url, { signal }) does.
+      deliver: (d) => {
+        seen.push(d.signal);
+        if (!hang) return void outbox.push(d.code);
+        return new Promise((_, reject) =>
+          d.signal.addEventListener('abort', () => reject(d.signal.reason)),
+        );
+      },
+    },
+  });
+
+  it('not aborted when the send succeeds; aborted with the ERR_DELIVERY error when otpkit stops waiting', async () => {
+    const b = await tf.beginEnrollment({
+      userId: 'u',
+      type: 'email',
+      destination: 'u@example.com',
+    });
+    if (!b.ok) throw new Error('begin');
+    expect(seen.at(-1)?.aborted).toBe(false);
+    await tf.confirmEnrollment({
+      userId: 'u',
+      factorId: b.factorId,
+      code: outbox.at(-1) as string,
+    });
+    const st = await tf.startChallenge({ userId: 'u' });
+    if (!st.required) throw new Error('start');
+    hang = true;
+    const started = performance.now();
+    const e: unknown = await tf
+      .sendCode({ challengeId: st.challengeId, userId: 'u', factorId: b.factorId })
+      .then(
+        () => null,
+        (x: unknown) => x,
+      );
+    expect(performance.now() - started).toBeGreaterThanOrEqual(990);
+    expect(e).toBeInstanceOf(OtpkitError);
+    expect((e as InstanceType<typeof OtpkitError>).code).toBe('ERR_DELIVERY');
+    const signal = seen.at(-1) as AbortSignal;
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe(e);
+    expect(new Set(seen).size).toBe(seen.length); // one signal per send
+  });
+});
+
 describe('opaque tokens (challenge ids, device and step-up tokens)', () => {
   it('are 128-bit base64url strings, each CSPRNG byte handed out once, drawn 4 KiB at a time', () => {
     const spy = vi.spyOn(globalThis.crypto, 'getRandomValues');

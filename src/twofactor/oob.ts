@@ -27,6 +27,12 @@ export interface Delivery {
   readonly expiresAt: number;
   /** `verify` for enrolling the destination, `sign-in` for a challenge. */
   readonly purpose: 'verify' | 'sign-in';
+  /**
+   * Aborted when otpkit stops waiting (`delivery.timeoutMs`), its reason the `ERR_DELIVERY` error
+   * the call throws: pass it to `fetch` or your provider's client so that a send nobody waits
+   * for any more stops too (the code it carries is already cleared).
+   */
+  readonly signal: AbortSignal;
 }
 
 /** Input of {@link TwoFactor.sendCode}. */
@@ -249,22 +255,22 @@ export async function sendTo(
   )
     return { ok: false, reason: 'expired' };
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const abort = new AbortController();
+  const signal = abort.signal;
   try {
     await Promise.race([
       Promise.resolve().then(() =>
-        deliver(Object.freeze({ userId, channel, destination, code, expiresAt, purpose })),
+        deliver(Object.freeze({ userId, channel, destination, code, expiresAt, purpose, signal })),
       ),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new OtpkitError(
-                'ERR_DELIVERY',
-                `delivery.deliver did not finish within ${ctx.deliverTimeoutMs} ms for ${channel}`,
-              ),
-            ),
-          ctx.deliverTimeoutMs,
-        );
+        timer = setTimeout(() => {
+          const late = new OtpkitError(
+            'ERR_DELIVERY',
+            `delivery.deliver did not finish within ${ctx.deliverTimeoutMs} ms for ${channel}`,
+          );
+          reject(late);
+          abort.abort(late);
+        }, ctx.deliverTimeoutMs);
       }),
     ]);
   } catch (e) {

@@ -88,7 +88,6 @@ export async function startServer(options: WebappOptions = {}): Promise<RunningW
       'warning: OTPKIT_APP_KEY is not set; secrets are sealed with a random key made at start, so enrollments do not survive a restart',
     );
   const d = options.delivery ?? {};
-  // otpkit's own timeout is a backstop: the app's (fetch's, nodemailer's) answers first, with its cause.
   const channels = channelsOf(d);
 
   const tf = createTwoFactor({
@@ -102,7 +101,7 @@ export async function startServer(options: WebappOptions = {}): Promise<RunningW
       : {
           delivery: {
             deliver: createDeliver(d),
-            timeoutMs: (d.timeoutMs ?? 10_000) + 1000,
+            timeoutMs: d.timeoutMs, // when it runs out, otpkit aborts the SMS request (deliver's signal)
             cooldownMs: d.cooldownMs,
           },
         }),

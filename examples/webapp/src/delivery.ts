@@ -71,7 +71,7 @@ export function createDeliver(o: DeliveryOptions): (d: Delivery) => Promise<void
         From: o.smsFrom ?? '+15005550006',
         Body: text(d),
       }),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: d.signal, // aborted when otpkit stops waiting (delivery.timeoutMs)
     });
     if (!res.ok) throw new Error(`the SMS API answered ${res.status}`);
   };
