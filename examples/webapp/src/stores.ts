@@ -49,10 +49,21 @@ export async function openStore(spec: {
       await pool.end();
       throw e;
     }
+    const store = createPostgresStore({ client: pool });
+    // Abandoned sign-ins and enrollments stay until purged (Redis expires its keys by itself).
+    const purge = setInterval(() => {
+      store
+        .purgeExpired()
+        .catch((e: unknown) => (spec.onError ?? console.error)(`purge: ${String(e)}`));
+    }, 15 * 60_000);
+    purge.unref();
     return {
-      store: createPostgresStore({ client: pool }),
+      store,
       name: `PostgreSQL (${where(spec.pg)})`,
-      close: () => pool.end(),
+      close: async () => {
+        clearInterval(purge);
+        await pool.end();
+      },
     };
   }
   if (spec.redis !== undefined) {
