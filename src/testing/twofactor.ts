@@ -8,8 +8,10 @@ import { decodeBase32, encodeBase32 } from '../base32.js';
 import { generateHOTP } from '../hotp.js';
 import { generateTOTP } from '../totp.js';
 import { buildOtpauthURI } from '../uri/build.js';
+import { FACTOR_STORE_METHODS, OTP_STORE_METHODS } from '../_guard.js';
 import { OtpkitError } from '../errors.js';
 import type { FactorStore, OtpStore } from '../store/types.js';
+import type { Delivery } from '../twofactor/oob.js';
 import type { TwoFactorEvent, TwoFactorOptions, VerificationResult } from '../twofactor/types.js';
 import { createTwoFactor, type TwoFactor } from '../twofactor/twofactor.js';
 import { createVerifier } from '../verifier/verifier.js';
@@ -1425,28 +1427,8 @@ export function twoFactorContract(
 
 /** Every method of both contracts, for fault injection through the flow layer. */
 const ALL_METHODS: readonly (OtpStoreMethod | FactorStoreMethod)[] = [
-  'attemptTotp',
-  'beginAttempt',
-  'settleAttempt',
-  'getThrottle',
-  'resetThrottle',
-  'getCredentials',
-  'initCredential',
-  'deleteCredentials',
-  'getRecoveryCodeSet',
-  'replaceRecoveryCodes',
-  'createChallenge',
-  'deleteChallenges',
-  'consumeStepUp',
-  'eraseUser',
-  'addFactor',
-  'listFactors',
-  'confirmFactor',
-  'renameFactor',
-  'removeFactor',
-  'removeFactors',
-  'resealFactor',
-  'scanFactors',
+  ...OTP_STORE_METHODS,
+  ...FACTOR_STORE_METHODS,
 ];
 
 /**
@@ -1488,8 +1470,34 @@ export function twoFactorFaultContract(
               ? { store: inject(stores.store) }
               : { factors: inject(stores.factors), state: inject(stores.state) };
           const clock = { now: T0 };
-          const healthy = server(stores, { storeTimeoutMs: 300 }, clock);
-          const faulty = server(broken, { storeTimeoutMs: 300 }, clock);
+          // Codes by email land in one outbox, whichever server sent them.
+          const outbox: Delivery[] = [];
+          const delivery = (quota: { perUserPerHour?: number } = {}) => ({
+            delivery: { deliver: (d: Delivery) => void outbox.push(d), cooldownMs: 0, ...quota },
+            storeTimeoutMs: 300,
+            // The cheapest scrypt the layer allows: every case enrolls a dozen users.
+            recoveryCodes: { hash: { logN: 10, r: 1 } },
+          });
+          const healthy = server(stores, delivery(), clock);
+          const faulty = server(broken, delivery(), clock);
+          // One send per user per hour: the enrollment's own code uses it up.
+          const strict = server(broken, delivery({ perUserPerHour: 1 }), clock);
+          /** A user with a confirmed email factor (through the healthy stores) and a live challenge. */
+          const emailUser = async () => {
+            const u = uid();
+            const b = await healthy.tf.beginEnrollment({
+              userId: u,
+              type: 'email',
+              destination: `${u}@example.com`,
+            });
+            if (!b.ok) throw new Error('begin');
+            const code = (outbox.at(-1) as Delivery).code;
+            check(
+              (await healthy.tf.confirmEnrollment({ userId: u, factorId: b.factorId, code })).ok,
+              'email enrollment',
+            );
+            return { u, factorId: b.factorId, challengeId: await challengeOf(healthy, u) };
+          };
           const verifier = createVerifier({
             store: 'store' in broken ? broken.store : broken.state,
             storeTimeoutMs: 300,
@@ -1598,6 +1606,61 @@ export function twoFactorFaultContract(
               return faulty.tf.eraseUser(r.u);
             },
             async () => verifier.verifyTOTP({ userId: uid(), secret: KEK1, token: '000000' }),
+            // A browser the healthy stores know: its token is rotated at the next sign-in.
+            async () => {
+              const r = await ready();
+              const first = await healthy.tf.verifyChallenge({
+                challengeId: await challengeOf(healthy, r.u),
+                code: generateTOTP(r.secret, { now: clock.now }),
+              });
+              clock.now += 30_000;
+              const knownDeviceToken = first.ok ? first.knownDeviceToken : undefined;
+              check(knownDeviceToken !== undefined, 'a known-device token');
+              hits = 0;
+              const started = await faulty.tf.startChallenge({ userId: r.u, knownDeviceToken });
+              return started.required
+                ? faulty.tf.verifyChallenge({
+                    challengeId: started.challengeId,
+                    code: generateTOTP(r.secret, { now: clock.now }),
+                  })
+                : started;
+            },
+            // Remember this browser, list the remembered ones, forget them all.
+            async () => {
+              const r = await ready();
+              hits = 0;
+              const trusted = await faulty.tf.trustDevice({ userId: r.u, stepUpToken: r.token });
+              await faulty.tf.listTrustedDevices(r.u);
+              await faulty.tf.revokeAllTrustedDevices(r.u);
+              return trusted;
+            },
+            // A sign-in code by email, then signing in with it.
+            async () => {
+              const e = await emailUser();
+              hits = 0;
+              const sent = await faulty.tf.sendCode({
+                challengeId: e.challengeId,
+                userId: e.u,
+                factorId: e.factorId,
+              });
+              return sent.ok
+                ? faulty.tf.verifyChallenge({
+                    challengeId: e.challengeId,
+                    code: (outbox.at(-1) as Delivery).code,
+                  })
+                : sent;
+            },
+            // A send the user's quota refuses after the app and destination buckets counted it:
+            // both are given back.
+            async () => {
+              const e = await emailUser();
+              hits = 0;
+              return strict.tf.sendCode({
+                challengeId: e.challengeId,
+                userId: e.u,
+                factorId: e.factorId,
+              });
+            },
           ];
           let reached = 0;
           for (const op of ops) {

@@ -69,7 +69,7 @@ export const ONLY = {
  */
 export const WAITING = {
   'test/twofactor.test.ts':
-    "the fault suite's 22 'hangs' cases wait out storeTimeoutMs (300 ms) once per operation that reaches the hung method: " +
+    "the fault suite's 29 'hangs' cases (one per store method) wait out storeTimeoutMs (300 ms) once per operation that reaches the hung method: " +
     'about 40% of the file (Bun: 30 s wall, 18 s CPU)',
   'test/runtimes/sqlite.bun.ts': 'the same fault suite as test/twofactor.test.ts, on bun:sqlite',
 };
