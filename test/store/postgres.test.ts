@@ -1931,6 +1931,39 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     };
     for (const c of purgeCases(target)) it(c.name, c.run);
 
+    it('purgeExpired beside sign-ins on other connections: every failure still counted, from zero after each success', async () => {
+      const { store } = await fresh();
+      const policy = { ...POLICY, freeFailures: 100, maxFailures: 100 };
+      let stop = false;
+      let purges = 0;
+      let removed = 0;
+      const purger = (async () => {
+        while (!stop) {
+          removed += (await store.purgeExpired({ now: T + 3_600_000 })).throttles;
+          purges++;
+        }
+      })();
+      const users = Array.from({ length: 12 }, (_, i) => `race-${i}`);
+      for (let round = 0; round < 6; round++)
+        await Promise.all(
+          users.map(async (u) => {
+            const at = { policy, step: STEP + round };
+            // Two wrong codes count 1 then 2 whether the zero bucket was purged or not ...
+            for (const failures of [1, 2])
+              expect(await store.attemptTotp(attempt(u, { ...at, candidates: [] }))).toEqual({
+                status: 'invalid',
+                failures,
+              });
+            // ... and the right one resets the bucket to zero (a row the purger may take).
+            expect((await store.attemptTotp(attempt(u, at))).status).toBe('ok');
+          }),
+        );
+      stop = true;
+      await purger;
+      expect(purges).toBeGreaterThan(5);
+      expect(removed).toBeGreaterThan(0);
+    });
+
     it('purgeExpired is one statement, one commit', async () => {
       const { prefix } = await fresh();
       const client = counting(pool);
