@@ -53,6 +53,7 @@ export type {
   DeviceRotation,
   SendBucket,
   SendRule,
+  PurgeableStore,
   PurgeExpiredOptions,
   PurgeExpiredResult,
 } from './store/types.js';

@@ -64,6 +64,7 @@ import type {
   FactorStore,
   OobCode,
   OtpStore,
+  PurgeableStore,
   PurgeExpiredOptions,
   PurgeExpiredResult,
   RecoveryCodeSet,
@@ -613,9 +614,7 @@ function opId(): string {
 // The statements
 
 /** @internal The SQL store: both contracts on an executor. */
-export interface SqlStore extends OtpStore, FactorStore {
-  purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult>;
-}
+export interface SqlStore extends OtpStore, FactorStore, PurgeableStore {}
 
 /** @internal Builds the store on `exec`; `adapter` names it in errors ("SQLite", "D1"). */
 export function createSqlStore(

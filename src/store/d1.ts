@@ -11,7 +11,7 @@ import { aoptions, kind } from '../_assert.js';
 import { OtpkitError, typeError } from '../errors.js';
 import { aprefix, createSqlStore, schemaStatements, schemaText, type Executor } from './_sql.js';
 import { corrupt, storeFailure } from './_shared.js';
-import type { FactorStore, OtpStore, PurgeExpiredOptions, PurgeExpiredResult } from './types.js';
+import type { FactorStore, OtpStore, PurgeableStore } from './types.js';
 
 /** A prepared D1 statement: `bind(...)` then `all()`. */
 export interface D1PreparedStatementLike {
@@ -51,17 +51,9 @@ export interface D1SchemaOptions {
 }
 
 /** The D1 store: an `OtpStore` and a `FactorStore`, shared by every Worker bound to the database. */
-export interface D1Store extends OtpStore, FactorStore {
+export interface D1Store extends OtpStore, FactorStore, PurgeableStore {
   /** Always `true`: D1 runs every batch on the database's one primary, for every Worker. */
   readonly distributedSafe: true;
-  /**
-   * Deletes the rows nothing will read again: challenges, step-up tokens, devices and pending
-   * enrollments that expired more than 5 minutes ago, throttle buckets with no failure counted,
-   * and send quotas long unused. Rows are otherwise removed only when their user is next seen,
-   * so run it from a scheduled job. One transaction; nothing live is touched. Loop while `done`
-   * is `false` to work through a backlog in batches.
-   */
-  purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult>;
 }
 
 const ADAPTER = 'D1';

@@ -55,6 +55,7 @@ import type {
   FactorStore,
   OtpStore,
   OobCode,
+  PurgeableStore,
   PurgeExpiredOptions,
   PurgeExpiredResult,
   RecoveryCodeSet,
@@ -111,18 +112,9 @@ export interface PostgresSchemaOptions {
 }
 
 /** The PostgreSQL store: an `OtpStore` and a `FactorStore`, shared by every app server. */
-export interface PostgresStore extends OtpStore, FactorStore {
+export interface PostgresStore extends OtpStore, FactorStore, PurgeableStore {
   /** Always `true`: state lives in PostgreSQL, shared by every app server. */
   readonly distributedSafe: true;
-  /**
-   * Deletes the rows nothing will read again: challenges, step-up tokens, devices and pending
-   * enrollments that expired more than 5 minutes ago, throttle buckets with no failure counted,
-   * and send quotas long unused. Rows are otherwise removed only when their user is next seen,
-   * so run it from a scheduled job (every few minutes to hours, depending on sign-in volume).
-   * One statement, one commit; nothing live is touched, so it may run beside sign-ins on any
-   * server. Loop while `done` is `false` to work through a backlog in batches.
-   */
-  purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult>;
 }
 
 const ADAPTER = 'PostgreSQL';

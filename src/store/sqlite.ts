@@ -10,7 +10,7 @@ import { aint, aoptions, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import { aprefix, createSqlStore, schemaStatements, schemaText, type Executor } from './_sql.js';
 import { storeFailure } from './_shared.js';
-import type { FactorStore, OtpStore, PurgeExpiredOptions, PurgeExpiredResult } from './types.js';
+import type { FactorStore, OtpStore, PurgeableStore } from './types.js';
 
 /** A prepared statement of a synchronous SQLite driver: positional `?` parameters. */
 export interface SqliteStatement {
@@ -78,17 +78,9 @@ export interface SqliteSchemaOptions {
 }
 
 /** The SQLite store: an `OtpStore` and a `FactorStore`, shared by the processes that open the file. */
-export interface SqliteStore extends OtpStore, FactorStore {
+export interface SqliteStore extends OtpStore, FactorStore, PurgeableStore {
   /** `true`: every process of the host that opens the same file shares the state (never several hosts). */
   readonly distributedSafe: true;
-  /**
-   * Deletes the rows nothing will read again: challenges, step-up tokens, devices and pending
-   * enrollments that expired more than 5 minutes ago, throttle buckets with no failure counted,
-   * and send quotas long unused. Rows are otherwise removed only when their user is next seen,
-   * so run it from a scheduled job. One transaction; nothing live is touched. Loop while `done`
-   * is `false` to work through a backlog in batches.
-   */
-  purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult>;
 }
 
 const ADAPTER = 'SQLite';

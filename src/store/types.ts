@@ -475,6 +475,20 @@ export interface PurgeExpiredResult {
   readonly done: boolean;
 }
 
+/** A store whose rows do not expire by themselves: PostgreSQL, SQLite, D1. */
+export interface PurgeableStore {
+  /**
+   * Deletes the rows nothing will read again: challenges, step-up tokens, devices and pending
+   * enrollments that expired more than 5 minutes ago, throttle buckets with no failure counted,
+   * and send quotas long unused. Rows are otherwise removed only when their user is next seen,
+   * so run it from a scheduled job (every few minutes to hours, depending on sign-in volume).
+   * One atomic unit (PostgreSQL: one statement, one commit; SQLite: one transaction; D1: one
+   * batch); nothing live is touched, so it may run beside sign-ins on any server. Loop while
+   * `done` is `false` to work through a backlog in batches.
+   */
+  purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The factor registry
 

@@ -10,14 +10,12 @@ import type {
   FactorRecord,
   FactorStore,
   OtpStore,
+  PurgeableStore,
   PurgeExpiredOptions,
-  PurgeExpiredResult,
 } from '../../src/store/types.js';
 import { challenge, device, factor, hex, LIMITS, RULE } from './records.js';
 
-export interface Purgeable extends OtpStore, FactorStore {
-  purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult>;
-}
+export type Purgeable = OtpStore & FactorStore & PurgeableStore;
 export interface PurgeTarget {
   readonly store: Purgeable;
   /** Every row of every table of the store (SQL stores), to check the counts it reports. */
