@@ -19,13 +19,7 @@ import {
   type PgQueryable,
   type PostgresStore,
 } from '../../src/store/postgres.js';
-import type {
-  AttemptPolicy,
-  ChallengeRecord,
-  FactorRecord,
-  RecoveryCodeSet,
-  TotpAttempt,
-} from '../../src/store/types.js';
+import type { FactorRecord } from '../../src/store/types.js';
 import { factorStoreContract, storeContract, twoFactorContract } from '../../src/testing.js';
 import { decodeBase32 } from '../../src/base32.js';
 import { createTwoFactor } from '../../src/twofactor/twofactor.js';
@@ -35,55 +29,23 @@ import { expectOneRegenerationWins } from '../_helpers.js';
 import { describeWithEnv } from './_servers.js';
 import { counting, dropPrefix, like, ownedBy, prefixes, TABLES } from './postgres.helpers.js';
 import { purgeCases, type PurgeTarget } from './purge.shared.js';
-import { device, factor, hex, LIMITS, RULE } from './records.js';
+import {
+  attempt,
+  challenge,
+  device,
+  factor,
+  hex,
+  LIMITS,
+  MAX,
+  POLICY,
+  RULE,
+  S,
+  SECRET,
+  STEP,
+  T,
+} from './records.js';
 
-const SECRET = new Uint8Array(20).map((_, i) => i * 11 + 3);
-const T = Date.UTC(2031, 5, 1);
-const STEP = Math.floor(T / 30_000);
-const MAX = (1n << 64n) - 1n;
-const POLICY: AttemptPolicy = {
-  freeFailures: 3,
-  baseDelayMs: 1000,
-  maxDelayMs: 60_000,
-  maxFailures: 10,
-};
 const newPrefix = prefixes('otpkit_t');
-
-const S = (codes: { id: string; hash: string }[], setId = 's1'): RecoveryCodeSet => ({
-  setId,
-  issuedAt: 0,
-  total: codes.length,
-  codes,
-});
-const attempt = (userId: string, extra: Partial<TotpAttempt> = {}): TotpAttempt => ({
-  userId,
-  credentialId: 'c',
-  scope: OTP_SCOPE,
-  now: T,
-  policy: POLICY,
-  step: STEP,
-  candidates: [0],
-  past: 1,
-  future: 1,
-  centreOnDrift: true,
-  maxDrift: 10,
-  ...extra,
-});
-let hashSeq = 0;
-const challenge = (userId: string, extra: Partial<ChallengeRecord> = {}): ChallengeRecord => ({
-  hash: `${(++hashSeq).toString(16).padStart(8, '0')}`.repeat(8),
-  userId,
-  scope: OTP_SCOPE,
-  recoveryScope: 'recovery',
-  createdAt: T,
-  expiresAt: T + 300_000,
-  attempts: 0,
-  maxAttempts: 5,
-  credentialIds: ['c'],
-  payload: '{}',
-  oob: null,
-  ...extra,
-});
 
 /** A well-formed 6-digit code that matches no step in ±2 of `now` (for wrong-code attempts). */
 function wrongCode(now: number): string {

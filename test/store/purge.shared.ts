@@ -12,8 +12,9 @@ import type {
   OtpStore,
   PurgeableStore,
   PurgeExpiredOptions,
+  TotpAttempt,
 } from '../../src/store/types.js';
-import { challenge, device, factor, hex, LIMITS, RULE } from './records.js';
+import { attempt, challenge, device, factor, hex, LIMITS, OPEN, RULE } from './records.js';
 
 export type Purgeable = OtpStore & FactorStore & PurgeableStore;
 export interface PurgeTarget {
@@ -29,7 +30,6 @@ const DAY = 86_400_000;
 /** Half past midnight: a send a minute ago is in the current one-hour window. */
 const P = Date.UTC(2031, 5, 1, 0, 30);
 const STEP = Math.floor(P / 30_000);
-const POLICY = { freeFailures: 100, baseDelayMs: 1000, maxDelayMs: 1000, maxFailures: 100 };
 
 const expiring = (userId: string, createdAt: number, expiresAt: number): ChallengeRecord =>
   challenge(userId, { scope: 'otp', createdAt, expiresAt });
@@ -37,19 +37,9 @@ const trusted = (userId: string, id: string, tokenHash: string, expiresAt: numbe
   device(userId, id, { tokenHash, createdAt: expiresAt - 30 * DAY, expiresAt });
 const pending = (userId: string, id: string, createdAt: number): FactorRecord =>
   factor(userId, id, { createdAt, expiresAt: createdAt + 10 * MIN });
-const totp = (userId: string, now: number, candidates: number[]) => ({
-  userId,
-  credentialId: 'c',
-  scope: 'otp',
-  now,
-  policy: POLICY,
-  step: Math.floor(now / 30_000),
-  candidates,
-  past: 1,
-  future: 1,
-  centreOnDrift: false,
-  maxDrift: null,
-});
+/** A wrong code (no candidate) at `now`, on the bucket the other records use. */
+const wrong = (userId: string, now: number): TotpAttempt =>
+  attempt(userId, { now, policy: OPEN, step: Math.floor(now / 30_000), candidates: [] });
 
 /** Of each kind: one record that died long ago (`dead`), and one that is live at P (`live`). */
 async function populate(s: Purgeable): Promise<{ liveChallenge: string; graceChallenge: string }> {
@@ -58,7 +48,7 @@ async function populate(s: Purgeable): Promise<{ liveChallenge: string; graceCha
   const grace = expiring('dead', P - 6 * MIN, P - MIN); // expired, but within the grace period
   await s.createChallenge(grace, 5);
   await s.createChallenge(expiring('dead', P - 15 * MIN, P - 10 * MIN), 5);
-  expect((await s.attemptTotp(totp('dead', P - 40 * MIN, []))).status).toBe('invalid');
+  expect((await s.attemptTotp(wrong('dead', P - 40 * MIN))).status).toBe('invalid');
   const won = await s.settleAttempt({
     userId: 'dead',
     scope: 'otp',
@@ -89,7 +79,7 @@ async function populate(s: Purgeable): Promise<{ liveChallenge: string; graceCha
     ).status,
   ).toBe('ok');
   for (let i = 0; i < 2; i++)
-    expect((await s.attemptTotp(totp('live', P - MIN, []))).status).toBe('invalid');
+    expect((await s.attemptTotp(wrong('live', P - MIN))).status).toBe('invalid');
   await s.createDevice(trusted('live', 'd-live', hex(903), P + DAY), 5);
   expect(await s.addFactor(pending('live', 'f-live', P - 5 * MIN), LIMITS, P - 5 * MIN)).toBe(
     'added',
@@ -141,7 +131,7 @@ export function purgeCases(
           userId: 'live',
           challengeHash: liveChallenge,
           now: P,
-          policy: POLICY,
+          policy: OPEN,
           credentialIds: [],
           recoverySet: false,
         });
@@ -174,7 +164,7 @@ export function purgeCases(
               userId: 'dead',
               challengeHash: graceChallenge,
               now: P - 2 * MIN,
-              policy: POLICY,
+              policy: OPEN,
               credentialIds: [],
               recoverySet: false,
             })

@@ -2,15 +2,56 @@
  * Well-formed records of every kind the stores keep, at a fixed time, for the store tests to
  * vary (`extra` overrides any field).
  */
-import type { ChallengeRecord, DeviceRecord, FactorRecord } from '../../src/store/types.js';
+import type {
+  AttemptPolicy,
+  ChallengeRecord,
+  DeviceRecord,
+  FactorRecord,
+  RecoveryCodeSet,
+  TotpAttempt,
+} from '../../src/store/types.js';
 import { OTP_SCOPE } from '../../src/verifier/verifier.js';
 
 export const T: number = Date.UTC(2031, 5, 1);
 export const STEP: number = Math.floor(T / 30_000);
 export const LIMITS = { maxPending: 3, maxConfirmed: 5 };
 export const RULE = { limit: 3, windowMs: 3_600_000, cooldownMs: 0 };
+export const SECRET: Uint8Array = new Uint8Array(20).map((_, i) => i * 11 + 3);
+export const MAX: bigint = (1n << 64n) - 1n;
+export const POLICY: AttemptPolicy = {
+  freeFailures: 3,
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  maxFailures: 10,
+};
+export const OPEN: AttemptPolicy = {
+  freeFailures: 100,
+  baseDelayMs: 1000,
+  maxDelayMs: 1000,
+  maxFailures: 100,
+};
 /** A 64-digit hex "hash" (tokens and codes are stored as SHA-256 hex). */
 export const hex = (n: number): string => n.toString(16).padStart(64, '0');
+export const S = (codes: { id: string; hash: string }[], setId = 's1'): RecoveryCodeSet => ({
+  setId,
+  issuedAt: 0,
+  total: codes.length,
+  codes,
+});
+export const attempt = (userId: string, extra: Partial<TotpAttempt> = {}): TotpAttempt => ({
+  userId,
+  credentialId: 'c',
+  scope: OTP_SCOPE,
+  now: T,
+  policy: POLICY,
+  step: STEP,
+  candidates: [0],
+  past: 1,
+  future: 1,
+  centreOnDrift: true,
+  maxDrift: 10,
+  ...extra,
+});
 let hashSeq = 0;
 export const challenge = (
   userId: string,

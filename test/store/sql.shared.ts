@@ -9,14 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OtpkitError } from '../../src/errors.js';
 import { generateHOTP } from '../../src/hotp.js';
-import type {
-  AttemptPolicy,
-  FactorRecord,
-  FactorStore,
-  OtpStore,
-  RecoveryCodeSet,
-  TotpAttempt,
-} from '../../src/store/types.js';
+import type { FactorRecord, FactorStore, OtpStore } from '../../src/store/types.js';
 import {
   factorStoreContract,
   storeContract,
@@ -26,10 +19,25 @@ import {
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier, OTP_SCOPE } from '../../src/verifier/verifier.js';
 import { runStoreOracle } from './oracle.js';
-import { challenge, device, factor, hex, LIMITS, RULE, STEP, T } from './records.js';
-
-export { challenge, device, factor, hex, LIMITS, RULE, STEP, T };
+import {
+  attempt,
+  challenge,
+  device,
+  factor,
+  hex,
+  LIMITS,
+  MAX,
+  POLICY,
+  RULE,
+  S,
+  SECRET,
+  STEP,
+  T,
+} from './records.js';
 import { purgeCases, type Purgeable, type PurgeTarget } from './purge.shared.js';
+
+/** The record builders, for the engines' own test files. */
+export * from './records.js';
 
 export type SqlStoreUnderTest = OtpStore & FactorStore;
 export type Raw = Record<string, unknown>;
@@ -58,20 +66,6 @@ export interface SqlEnv {
   readonly flow?: { readonly apart: boolean; readonly faults: boolean };
 }
 
-export const SECRET: Uint8Array = new Uint8Array(20).map((_, i) => i * 11 + 3);
-export const MAX: bigint = (1n << 64n) - 1n;
-export const POLICY: AttemptPolicy = {
-  freeFailures: 3,
-  baseDelayMs: 1000,
-  maxDelayMs: 60_000,
-  maxFailures: 10,
-};
-export const OPEN: AttemptPolicy = {
-  freeFailures: 100,
-  baseDelayMs: 1000,
-  maxDelayMs: 1000,
-  maxFailures: 100,
-};
 /** The store's tables (without the prefix) and the condition that selects a user's rows. */
 export const TABLES = [
   'throttle',
@@ -87,26 +81,6 @@ export const TABLES = [
 export const ownedBy = (t: (typeof TABLES)[number]): string =>
   t === 'send_quotas' ? `kind = 'user' AND subject = ?` : 'user_id = ?';
 
-export const S = (codes: { id: string; hash: string }[], setId = 's1'): RecoveryCodeSet => ({
-  setId,
-  issuedAt: 0,
-  total: codes.length,
-  codes,
-});
-export const attempt = (userId: string, extra: Partial<TotpAttempt> = {}): TotpAttempt => ({
-  userId,
-  credentialId: 'c',
-  scope: OTP_SCOPE,
-  now: T,
-  policy: POLICY,
-  step: STEP,
-  candidates: [0],
-  past: 1,
-  future: 1,
-  centreOnDrift: true,
-  maxDrift: 10,
-  ...extra,
-});
 export async function expectStoreError(
   p: Promise<unknown>,
   code: 'ERR_STORE' | 'ERR_STORE_TIMEOUT' | 'ERR_STORE_CORRUPT',
