@@ -25,7 +25,8 @@ const where = (url: string): string => {
  * `ioredis`), both configured to fail fast; with neither, a new in-memory store. The drivers are
  * imported only when asked for. Connection errors of the Redis client go to `onError` once per
  * distinct message until it is ready again (without a listener ioredis would print every failed
- * reconnect as an unhandled error event).
+ * reconnect as an unhandled error event); so does a failed purge of PostgreSQL's expired rows
+ * (every 15 minutes). `onError` defaults to `console.error`.
  */
 export async function openStore(spec: {
   readonly pg?: string | undefined;
@@ -34,6 +35,7 @@ export async function openStore(spec: {
 }): Promise<OpenedStore> {
   if (spec.pg !== undefined && spec.redis !== undefined)
     throw new Error('give either a PostgreSQL or a Redis URL, not both');
+  const report = spec.onError ?? ((line: string) => console.error(line));
   if (spec.pg !== undefined) {
     const { default: pg } = await import('pg');
     const { createPostgresStore, migratePostgres } = await import('otpkit/postgres');
@@ -52,9 +54,7 @@ export async function openStore(spec: {
     const store = createPostgresStore({ client: pool });
     // Abandoned sign-ins and enrollments stay until purged (Redis expires its keys by itself).
     const purge = setInterval(() => {
-      store
-        .purgeExpired()
-        .catch((e: unknown) => (spec.onError ?? console.error)(`purge: ${String(e)}`));
+      store.purgeExpired().catch((e: unknown) => report(`purge: ${String(e)}`));
     }, 15 * 60_000);
     purge.unref();
     return {
@@ -74,7 +74,6 @@ export async function openStore(spec: {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
     });
-    const report = spec.onError ?? ((line: string) => console.error(line));
     let last: string | undefined;
     client.on('error', (e: Error) => {
       if (e.message === last) return;
