@@ -576,7 +576,7 @@ CREATE OR REPLACE FUNCTION ${n.fn('settle_attempt')}(p_user text, p_scope text, 
   p_challenge text, p_step_up text, p_step_up_expires bigint)
 RETURNS TABLE (r_status text, r_remaining text)
 LANGUAGE plpgsql AS $fn$
-DECLARE ch record; cr record; v_set text; v_n bigint; v_remaining bigint; v_last bigint; v_expires bigint;
+DECLARE ch record; cr record; v_set text; v_n bigint; v_remaining bigint; v_last bigint; v_expires bigint; v_reset boolean;
 BEGIN
   IF p_challenge IS NOT NULL THEN
     SELECT t.*, count(*) OVER () AS n INTO ch FROM (SELECT c.user_id::text AS user_id, c.expires_at::text AS expires_at,
@@ -598,7 +598,11 @@ BEGIN
       RETURN;
     END IF;
   END IF;
-  PERFORM 1 FROM ${T} WHERE user_id = p_user AND scope = p_scope FOR UPDATE; -- lock order: throttle before the claim
+  -- Lock order: throttle before the claim. No row means no failures to reset, and the reset below
+  -- is then skipped: a row another call creates meanwhile is counted after this success, and
+  -- updating it here would take its lock after the claim's (a lock-order cycle, a deadlock).
+  PERFORM 1 FROM ${T} WHERE user_id = p_user AND scope = p_scope FOR UPDATE;
+  v_reset := FOUND;
   IF p_kind = 'oob' THEN
     IF p_challenge IS NULL THEN -- (ch is unassigned: its fields cannot even be read)
       RETURN QUERY SELECT 'replayed', NULL;
@@ -658,8 +662,10 @@ BEGIN
       EXIT WHEN FOUND; -- else created meanwhile: decide again on the stored row
     END LOOP;
   END IF;
-  UPDATE ${T} SET failures = 0, last_failure_at = 0
-    WHERE user_id = p_user AND scope = p_scope AND (failures::text <> '0' OR last_failure_at::text <> '0');
+  IF v_reset THEN
+    UPDATE ${T} SET failures = 0, last_failure_at = 0
+      WHERE user_id = p_user AND scope = p_scope AND (failures::text <> '0' OR last_failure_at::text <> '0');
+  END IF;
   IF p_challenge IS NOT NULL THEN
     DELETE FROM ${CH} WHERE hash = p_challenge;
   END IF;

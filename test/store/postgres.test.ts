@@ -24,7 +24,7 @@ import { factorStoreContract, storeContract, twoFactorContract } from '../../src
 import { decodeBase32 } from '../../src/base32.js';
 import { createTwoFactor } from '../../src/twofactor/twofactor.js';
 import { generateTOTP } from '../../src/totp.js';
-import { createVerifier, OTP_SCOPE } from '../../src/verifier/verifier.js';
+import { createVerifier, OTP_SCOPE, RECOVERY_SCOPE } from '../../src/verifier/verifier.js';
 import { expectOneRegenerationWins } from '../_helpers.js';
 import { describeWithEnv } from './_servers.js';
 import { counting, dropPrefix, like, ownedBy, prefixes, TABLES } from './postgres.helpers.js';
@@ -1739,6 +1739,70 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         [],
       );
     });
+
+    // A success locks the throttle row before its claim; when the row is absent there is nothing
+    // to lock, and another call may create and lock it while the success waits for its claim's
+    // row. The success must then not touch it (it has no failures to reset): updating it after
+    // the claim would close a lock cycle with a call holding it and waiting for the claim's row.
+    // The interleaving is forced: L holds the claim's row, S (the success) waits for it, the row
+    // appears with a failure, X locks it and queues for the claim's row, L lets go.
+    for (const kind of ['totp', 'recovery'] as const) {
+      it(`a ${kind} success whose throttle row appears while it waits: no deadlock, the newer failure kept`, async () => {
+        const u = `cycle-${kind}`;
+        const scope = kind === 'totp' ? OTP_SCOPE : RECOVERY_SCOPE;
+        const row =
+          kind === 'totp'
+            ? `"${prefix}credentials" WHERE user_id = '${u}' AND credential_id = 'c'`
+            : `"${prefix}recovery_sets" WHERE user_id = '${u}'`;
+        if (kind === 'totp') await store.initCredential(u, 'c', null, null);
+        else await store.replaceRecoveryCodes(u, S([{ id: 'r', hash: 'h' }], 'set'), null);
+        const throttleRow = `"${prefix}throttle" WHERE user_id = '${u}' AND scope = '${scope}'`;
+        expect((await pool.query(`SELECT 1 FROM ${throttleRow}`)).rowCount).toBe(0);
+        // Until a backend running `query` (this test's own: its prefix and user) waits for a lock.
+        const waiting = async (query: string): Promise<void> => {
+          for (let i = 0; i < 500; i++) {
+            const { rows } = await pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+              [`%${query}%`],
+            );
+            if (rows.length > 0) return;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          throw new Error(`no backend waiting in ${query}`);
+        };
+        const L = new pg.Client({ connectionString: url });
+        const X = new pg.Client({ connectionString: url });
+        await L.connect();
+        await X.connect();
+        try {
+          await L.query('BEGIN');
+          await L.query(`SELECT 1 FROM ${row} FOR UPDATE`);
+          const success = store.settleAttempt({
+            userId: u,
+            scope,
+            now: T,
+            claim:
+              kind === 'totp'
+                ? { kind, credentialId: 'c', step: STEP, drift: 0, create: false }
+                : { kind, setId: 'set', codeId: 'r' },
+          });
+          await waiting(`"${prefix}settle_attempt"`);
+          await pool.query(`INSERT INTO "${prefix}throttle" VALUES ('${u}', '${scope}', 1, ${T})`);
+          await X.query('BEGIN');
+          await X.query(`SELECT 1 FROM ${throttleRow} FOR UPDATE`);
+          const other = X.query(`SELECT 1 FROM ${row} FOR UPDATE`);
+          await waiting(`SELECT 1 FROM ${row} FOR UPDATE`);
+          await L.query('ROLLBACK');
+          expect((await success).status).toBe('ok');
+          await other;
+          await X.query('COMMIT');
+        } finally {
+          await L.end();
+          await X.end();
+        }
+        expect((await store.getThrottle(u, scope)).failures).toBe(1);
+      });
+    }
 
     it('one device token used 40 times at once: exactly one rotation, the rest are replays', async () => {
       await store.createDevice(device('dev-race', 'd', { tokenHash: hex(10) }), 5);
