@@ -141,6 +141,14 @@ const GRACE_MS = 300_000;
 const MAX_TTL_MS = 1e12;
 /** The ledger of index keys outlives them by this margin (the index is written just after it). */
 const LEDGER_MARGIN_MS = 60_000;
+/**
+ * A user's ledger beyond this many entries (challenges created within a challenge TTL, e.g. a
+ * script starting sign-ins with a stolen password) has the index keys of the oldest gone
+ * challenges deleted and forgets them, down to LEDGER_KEEP: every createChallenge reads the
+ * whole ledger, so an unbounded one would cost Redis time in proportion.
+ */
+const LEDGER_CAP = 100;
+const LEDGER_KEEP = 50;
 
 // ---------------------------------------------------------------------------------------------
 // Lua
@@ -604,7 +612,24 @@ for i = 1, #ledger, 2 do
 end
 redis.call('HSET', KEYS[2], hash, int(clock + tonumber(ARGV[9])))
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[9]) then redis.call('PEXPIRE', KEYS[2], ARGV[9]) end
-return 1`,
+-- Over ${LEDGER_CAP} entries: the oldest of those whose challenge is gone, down to ${LEDGER_KEEP}, for the
+-- store to delete their index keys and then forget them (never forgotten before).
+if redis.call('HLEN', KEYS[2]) <= ${LEDGER_CAP} then return {} end
+local all2, gone = redis.call('HGETALL', KEYS[2]), {}
+for i = 1, #all2, 2 do
+  if redis.call('HEXISTS', KEYS[1], all2[i]) == 0 then gone[#gone + 1] = { all2[i], tonumber(all2[i + 1]) } end
+end
+table.sort(gone, function(a, b) return a[2] < b[2] end)
+local out = {}
+for i = 1, math.min(#gone, #all2 / 2 - ${LEDGER_KEEP}) do out[i] = gone[i][1] end
+return out`,
+);
+
+// KEYS: challenge ledger. ARGV: hashes whose index keys were deleted.
+const FORGET_INDEX = /* @__PURE__ */ script(
+  'createChallenge (ledger)',
+  `redis.call('HDEL', KEYS[1], unpack(ARGV))
+return 0`,
 );
 
 // KEYS: challenges, challenge ledger, then any further keys to delete (eraseUser). Returns the
@@ -1660,14 +1685,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       );
   };
 
-  /** Deletes the index keys of `hashes` that still point to `userId` (one slot each, in parallel). */
-  const dropIndex = async (userId: string, hashes: unknown): Promise<void> => {
+  /**
+   * Deletes the index keys of `hashes` that still point to `userId` (one slot each, in parallel);
+   * returns the names read (a name that cannot be an index key has none to delete).
+   */
+  const dropIndex = async (userId: string, hashes: unknown): Promise<string[]> => {
     const names = list(hashes, 'challenge ledger').map((h) => bulk(h, 'challenge ledger'));
     // A name that is not an id cannot be one the store indexed.
     const valid = names.filter(
       (h): h is string => h !== null && h.length > 0 && h.length <= 256 && !UNSTORABLE.test(h),
     );
     await Promise.all(valid.map((h) => run(INDEX_DROP, [indexKey(h)], [userId])));
+    return names.filter((h): h is string => h !== null);
   };
 
   const removeFromIndex = async (userId: string, ids: readonly string[]): Promise<void> => {
@@ -1952,7 +1981,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         String(c.maxAttempts),
         tail,
       ];
-      await run(
+      const gone = await run(
         CREATE_CHALLENGE,
         [k.challenges, k.ledger],
         [...args, String(live), String(ttl), String(ttl + LEDGER_MARGIN_MS)],
@@ -1960,6 +1989,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       // The index lives in the challenge's own slot, so it is a second call; the ledger written
       // just before lets deleteChallenges and eraseUser find it.
       await run(INDEX_SET, [indexKey(c.hash)], [c.userId, String(ttl)]);
+      // A full ledger: its oldest gone challenges' index keys first, then their entries.
+      const forget = await dropIndex(c.userId, gone);
+      if (forget.length > 0) await run(FORGET_INDEX, [k.ledger], forget);
       await durable('createChallenge');
     },
 

@@ -1265,6 +1265,45 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
       });
     }
 
+    it("a user's challenge ledger stays bounded: the oldest gone challenges' index keys are deleted, then forgotten", async () => {
+      const u = 'many-sign-ins';
+      const ledger = `${tag(u)}:challenge-index`;
+      const indexed = async (): Promise<string[]> => {
+        const out: string[] = [];
+        for (const k of await scan(raw, `${prefix}{c:*`)) if ((await raw.get(k)) === u) out.push(k);
+        return out;
+      };
+      // 250 sign-ins started within one challenge lifetime (5 of them live at a time).
+      const sizes: number[] = [];
+      for (let n = 0; n < 250; n++) {
+        await store.createChallenge(challengeOf(u, 5000 + n, { createdAt: T + n }), 5);
+        sizes.push(await raw.hlen(ledger));
+      }
+      expect(Math.max(...sizes)).toBe(100);
+      expect(sizes.slice(0, 100)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect(sizes[100]).toBe(50); // the 101st: the oldest 51 gone ones forgotten
+      // Every index key still there is in the ledger (eraseUser can find it), and every live
+      // challenge is still found by its id alone.
+      const entries = new Set(await raw.hkeys(ledger));
+      const keys = await indexed();
+      expect(keys.length).toBe(entries.size);
+      for (const k of keys) expect(entries.has(k.slice(`${prefix}{c:`.length, -1))).toBe(true);
+      for (let n = 245; n < 250; n++) {
+        const r = await store.beginAttempt({
+          userId: null,
+          challengeHash: hex64(5000 + n),
+          now: T + 250,
+          policy: OPEN,
+          credentialIds: [],
+          recoverySet: false,
+        });
+        expect(r.status, `challenge ${n}`).toBe('admitted');
+      }
+      await store.eraseUser(u);
+      expect(await indexed()).toEqual([]);
+      expect(await userKeys(u)).toEqual([]);
+    });
+
     it('a tampered challenge index → ERR_STORE_CORRUPT; an index pointing elsewhere → no-challenge', async () => {
       const index = (h: string): string => `${prefix}{c:${h}}`;
       const find = (h: string) =>
