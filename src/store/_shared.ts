@@ -236,7 +236,10 @@ export function ahash(v: unknown, title: string): string {
   return v;
 }
 
-/** @internal How long after its expiry a row is left alone by `purgeExpired` (app servers' clocks differ). */
+/**
+ * @internal How long after its expiry a record is left alone when expired ones are cleared
+ * (`purgeExpired`, the memory store's step-up tokens): app servers' clocks differ.
+ */
 export const PURGE_GRACE_MS = 300_000;
 const PURGE_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
   'now',

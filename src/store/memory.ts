@@ -10,6 +10,7 @@
  * @module
  */
 import { gateOpen } from '../_throttle.js';
+import { PURGE_GRACE_MS } from './_shared.js';
 import type {
   BeginAttempt,
   BeginOutcome,
@@ -312,7 +313,12 @@ export function createMemoryStore(): MemoryStore {
       const owner = user(s.userId);
       owner.throttles.delete(s.scope);
       if (s.challengeHash !== undefined) dropChallenge(s.challengeHash);
-      if (s.stepUp !== undefined) owner.stepUps.set(s.stepUp.hash, s.stepUp.expiresAt);
+      if (s.stepUp !== undefined) {
+        // Unused tokens would otherwise stay for ever: those expired 5 minutes before now go.
+        for (const [h, exp] of owner.stepUps)
+          if (exp + PURGE_GRACE_MS < s.now) owner.stepUps.delete(h);
+        owner.stepUps.set(s.stepUp.hash, s.stepUp.expiresAt);
+      }
       tidy(s.userId);
       return { status: 'ok', remaining };
     },

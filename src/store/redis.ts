@@ -149,6 +149,8 @@ const LEDGER_MARGIN_MS = 60_000;
  */
 const LEDGER_CAP = 100;
 const LEDGER_KEEP = 50;
+/** A user's step-up tokens beyond this many: a success drops the expired ones. */
+const STEP_UP_PRUNE_AT = 16;
 
 // ---------------------------------------------------------------------------------------------
 // Lua
@@ -507,6 +509,15 @@ if hash ~= '' then redis.call('HDEL', KEYS[3], hash) end
 if ARGV[9] ~= '' then
   redis.call('HSET', KEYS[6], ARGV[9], ARGV[10])
   if redis.call('PTTL', KEYS[6]) < tonumber(ARGV[11]) then redis.call('PEXPIRE', KEYS[6], ARGV[11]) end
+  -- Each sign-in adds a token and extends the key's TTL: a user who signs in often would keep
+  -- every unused one for ever. Beyond ${STEP_UP_PRUNE_AT}, those expired ${GRACE_MS / 60_000} minutes before now go.
+  if redis.call('HLEN', KEYS[6]) > ${STEP_UP_PRUNE_AT} then
+    local all = redis.call('HGETALL', KEYS[6])
+    for i = 1, #all, 2 do
+      local exp = uint(all[i + 1])
+      if exp and exp + ${GRACE_MS} < now then redis.call('HDEL', KEYS[6], all[i]) end
+    end
+  end
 end
 return { 'ok', remaining }`,
 );

@@ -8,6 +8,7 @@ import type {
   DeviceRecord,
   FactorRecord,
   RecoveryCodeSet,
+  SettleAttempt,
   TotpAttempt,
 } from '../../src/store/types.js';
 import { OTP_SCOPE } from '../../src/verifier/verifier.js';
@@ -105,4 +106,19 @@ export const device = (
   lastUsedAt: null,
   expiresAt: T + 86_400_000,
   ...extra,
+});
+
+/** A won TOTP claim at `now` (its own step) that stores step-up token `hash` until `expiresAt`. */
+export const stepUpSettle = (
+  userId: string,
+  now: number,
+  hash: string,
+  expiresAt: number,
+  step: number = Math.floor(now / 30_000),
+): SettleAttempt => ({
+  userId,
+  scope: OTP_SCOPE,
+  now,
+  claim: { kind: 'totp', credentialId: 'c', step, drift: 0, create: true },
+  stepUp: { hash, expiresAt },
 });

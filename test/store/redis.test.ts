@@ -23,6 +23,7 @@ import { createVerifier } from '../../src/verifier/verifier.js';
 import { expectOneRegenerationWins } from '../_helpers.js';
 import { describeWithEnv } from './_servers.js';
 import { runOracle } from './redis-oracle.js';
+import { stepUpSettle } from './records.js';
 
 const SECRET = new Uint8Array(20).map((_, i) => i * 11 + 3);
 const KEK = new Uint8Array(32).map((_, i) => i + 7);
@@ -1264,6 +1265,36 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
         if (t.countsFirst !== true) expect(await dump(raw, await userKeys(u))).toBe(before);
       });
     }
+
+    it("a user's step-up tokens stay bounded: beyond 16, a success drops those expired more than 5 minutes before it", async () => {
+      const u = 'frequent';
+      const key = `${tag(u)}:step-up`;
+      const sizes: number[] = [];
+      // A sign-in every 10 minutes, each storing a token valid for 1 s and never used.
+      for (let n = 0; n < 40; n++) {
+        const now = T + n * 600_000;
+        const r = await store.settleAttempt(stepUpSettle(u, now, hex64(7000 + n), now + 1000));
+        expect(r.status).toBe('ok');
+        sizes.push(await raw.hlen(key));
+      }
+      expect(sizes.slice(0, 16)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+      expect(sizes[16]).toBe(1); // the 17th: every earlier one had expired long before
+      expect(Math.max(...sizes)).toBe(16);
+      // One expired less than 5 minutes before a success is kept; the live one still works.
+      const last = T + 39 * 600_000;
+      for (let n = 0; n < 17; n++)
+        await store.settleAttempt(
+          stepUpSettle(
+            u,
+            last,
+            hex64(8000 + n),
+            last + (n === 0 ? -200_000 : 60_000),
+            Math.floor(last / 30_000) + 1 + n,
+          ),
+        );
+      expect(await raw.hexists(key, hex64(8000))).toBe(1);
+      expect(await store.consumeStepUp(u, hex64(8016), last)).toBe(true);
+    });
 
     it("a user's challenge ledger stays bounded: the oldest gone challenges' index keys are deleted, then forgotten", async () => {
       const u = 'many-sign-ins';
