@@ -85,8 +85,13 @@ const MAX_WINDOW = 10;
  */
 export function createMemoryStore(): MemoryStore {
   const users = new Map<string, User>();
-  /** Send quotas by bucket key: the count in the current window and the last send. */
-  const sends = new Map<string, { window: number; count: number; lastAt: number }>();
+  /** Send quotas by bucket key: the count in the current window, the last send, when it is dead. */
+  const sends = new Map<
+    string,
+    { window: number; count: number; lastAt: number; deadAt: number }
+  >();
+  /** Dead quotas (a destination is sent to once, say) are swept when the map doubles. */
+  let sweepAt = 1024;
   const bucketKey = (b: SendBucket): string =>
     b.kind === 'user'
       ? `user:${b.userId}`
@@ -480,7 +485,12 @@ export function createMemoryStore(): MemoryStore {
             count >= rule.limit ? (window + 1) * rule.windowMs - now : 0,
           ),
         };
-      sends.set(key, { window, count: count + 1, lastAt: now });
+      const deadAt = Math.max((window + 1) * rule.windowMs, now + rule.cooldownMs);
+      sends.set(key, { window, count: count + 1, lastAt: now, deadAt });
+      if (sends.size > sweepAt) {
+        for (const [k, x] of sends) if (x.deadAt + PURGE_GRACE_MS < now) sends.delete(k);
+        sweepAt = Math.max(1024, 2 * sends.size);
+      }
       return { ok: true };
     },
     async releaseSend(bucket, rule, now): Promise<void> {

@@ -40,6 +40,27 @@ describe('memory store', () => {
     expect(s.holds('u')).toBe(false);
   });
 
+  it('send quotas long over are swept once the quota map doubles; live ones are kept', async () => {
+    const s = createMemoryStore();
+    const T = Date.UTC(2031, 0, 1);
+    const rule = { limit: 1, windowMs: 60_000, cooldownMs: 0 };
+    // A user who has only a send quota left (holds() sees it through the user's entry).
+    const send = async (userId: string, now: number) => {
+      await s.initCredential(userId, 'c', null, null);
+      const r = await s.reserveSend({ kind: 'user', userId }, rule, now);
+      await s.deleteCredentials(userId, ['c']);
+      return r;
+    };
+    for (let i = 0; i < 1024; i++) expect(await send(`old${i}`, T)).toEqual({ ok: true });
+    expect(s.holds('old0')).toBe(true);
+    // The next day: a live quota among 1,024 dead ones; the 1,025th quota sweeps the dead.
+    expect(await send('live', T + 86_400_000)).toEqual({ ok: true });
+    expect(s.holds('old0')).toBe(false);
+    expect(s.holds('old1023')).toBe(false);
+    expect(s.holds('live')).toBe(true);
+    expect(await send('live', T + 86_400_000)).toMatchObject({ ok: false });
+  });
+
   it('forgets everything on clear(), and says whether it holds anything of a user', async () => {
     const s = createMemoryStore();
     expect(s.holds('u')).toBe(false);
