@@ -718,9 +718,19 @@ BEGIN
   RETURN '1';
 END $fn$;
 
--- OtpStore.eraseUser: every state table, in the lock order.
+-- OtpStore.deleteChallenges: under the user's advisory lock, like every other statement that
+-- deletes several of a user's challenges (create_challenge, erase_user): two such deletions
+-- would otherwise lock the same rows in different orders (a deadlock).
+CREATE OR REPLACE FUNCTION ${n.fn('delete_challenges')}(p_user text) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  ${userLock('p_user')};
+  DELETE FROM ${CH} WHERE user_id = p_user;
+END $fn$;
+
+-- OtpStore.eraseUser: the user's advisory lock, then every state table, in the lock order.
 CREATE OR REPLACE FUNCTION ${n.fn('erase_user')}(p_user text) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
+  ${userLock('p_user')};
   DELETE FROM ${CH} WHERE user_id = p_user;
   DELETE FROM ${T} WHERE user_id = p_user;
   DELETE FROM ${C} WHERE user_id = p_user;
@@ -1243,7 +1253,7 @@ SELECT count(*)::text AS n FROM d`,
     releaseSend: `UPDATE ${n.sends} SET sends = ${n.fn('read_int')}(sends::text, 'send_quotas.sends', 1, ${MAX_INT4}) - 1
 WHERE kind = $1 AND subject = $2 AND ${n.fn('read_int')}(window_no::text, 'send_quotas.window_no', 0, ${MAX_SAFE}) = $3::bigint
   AND sends::text <> '0'`,
-    deleteChallenges: `DELETE FROM ${CH} WHERE user_id = $1`,
+    deleteChallenges: `SELECT ${n.fn('delete_challenges')}($1::text) AS done`,
     purgeExpired: `WITH ${purge('ch', CH, 'expires_at <= $1::bigint')},
   ${purge('su', SU, 'expires_at <= $1::bigint')},
   ${purge('dv', D, 'expires_at <= $1::bigint')},

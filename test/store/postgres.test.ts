@@ -440,6 +440,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
           'reserve_send',
           'add_factor',
           'confirm_factor',
+          'delete_challenges',
           'erase_user',
         ]),
       );
@@ -556,6 +557,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         'confirm_factor',
         'create_challenge',
         'create_device',
+        'delete_challenges',
         'erase_user',
         'gate',
         'read_int',
@@ -1740,6 +1742,19 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       );
     });
 
+    // Until a backend running `query` (this test's own: its prefix and user) waits for a lock.
+    const waiting = async (query: string): Promise<void> => {
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+          [`%${query}%`],
+        );
+        if (rows.length > 0) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`no backend waiting in ${query}`);
+    };
+
     // A success locks the throttle row before its claim; when the row is absent there is nothing
     // to lock, and another call may create and lock it while the success waits for its claim's
     // row. The success must then not touch it (it has no failures to reset): updating it after
@@ -1758,18 +1773,6 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         else await store.replaceRecoveryCodes(u, S([{ id: 'r', hash: 'h' }], 'set'), null);
         const throttleRow = `"${prefix}throttle" WHERE user_id = '${u}' AND scope = '${scope}'`;
         expect((await pool.query(`SELECT 1 FROM ${throttleRow}`)).rowCount).toBe(0);
-        // Until a backend running `query` (this test's own: its prefix and user) waits for a lock.
-        const waiting = async (query: string): Promise<void> => {
-          for (let i = 0; i < 500; i++) {
-            const { rows } = await pool.query(
-              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
-              [`%${query}%`],
-            );
-            if (rows.length > 0) return;
-            await new Promise((r) => setTimeout(r, 10));
-          }
-          throw new Error(`no backend waiting in ${query}`);
-        };
         const L = new pg.Client({ connectionString: url });
         const X = new pg.Client({ connectionString: url });
         await L.connect();
@@ -1801,6 +1804,45 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
           await X.end();
         }
         expect((await store.getThrottle(u, scope)).failures).toBe(1);
+      });
+    }
+
+    // Two statements that delete several of a user's challenges lock them in their own orders:
+    // create_challenge its dead ones first, then its oldest live ones; eraseUser and
+    // deleteChallenges all of them in table order. Forced: L holds the oldest live challenge,
+    // the erasure queues for it, a creation locks the dead one (stored after it) and queues too,
+    // L lets go. The user's advisory lock, taken first by all three, makes them wait their turn.
+    for (const erase of ['eraseUser', 'deleteChallenges'] as const) {
+      it(`${erase} beside a createChallenge that drops the same user's challenges: no deadlock`, async () => {
+        const u = `cycle-${erase}`;
+        const live = challenge(u, { createdAt: T, expiresAt: T + 300_000 });
+        const dead = challenge(u, { createdAt: T + 1, expiresAt: T + 2 });
+        await store.createChallenge(live, 5);
+        await store.createChallenge(dead, 5);
+        const L = new pg.Client({ connectionString: url });
+        await L.connect();
+        try {
+          await L.query('BEGIN');
+          await L.query(`SELECT 1 FROM "${prefix}challenges" WHERE hash = $1 FOR UPDATE`, [
+            live.hash,
+          ]);
+          const erased = store[erase](u);
+          // (deleteChallenges: the plain DELETE of old and the function call of now alike)
+          await waiting(erase === 'eraseUser' ? `${prefix}erase_user` : `${prefix}%challenges`);
+          const created = store.createChallenge(challenge(u, { createdAt: T + 10 }), 1);
+          await waiting(`"${prefix}create_challenge"`);
+          await L.query('ROLLBACK');
+          await erased;
+          await created;
+        } finally {
+          await L.end();
+        }
+        // The erasure came first: only the new challenge is left.
+        const { rows } = await pool.query(
+          `SELECT hash FROM "${prefix}challenges" WHERE user_id = $1`,
+          [u],
+        );
+        expect(rows).toHaveLength(1);
       });
     }
 
