@@ -1208,7 +1208,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   } = n;
   /** Deletes at most $3 rows of `table` matching `where` (checked again on the row deleted). */
   const purge = (name: string, table: string, where: string): string =>
-    `${name} AS (DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT $3) AND ${where} RETURNING 1)`;
+    `${name} AS (DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT $3 FOR UPDATE SKIP LOCKED) AND ${where} RETURNING 1)`;
   const FACTOR_COLUMNS = `user_id::text AS user_id, id::text AS id, type::text AS type, label::text AS label, status::text AS status,
   sealed_secret::text AS sealed_secret, hint::text AS hint, algorithm::text AS algorithm, digits::text AS digits, period::text AS period,
   created_at::text AS created_at, confirmed_at::text AS confirmed_at, expires_at::text AS expires_at`;

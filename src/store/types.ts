@@ -484,7 +484,8 @@ export interface PurgeableStore {
    * so run it from a scheduled job (every few minutes to hours, depending on sign-in volume).
    * One atomic unit (PostgreSQL: one statement, one commit; SQLite: one transaction; D1: one
    * batch); nothing live is touched, so it may run beside sign-ins on any server. Loop while
-   * `done` is `false` to work through a backlog in batches.
+   * `done` is `false` to work through a backlog in batches. PostgreSQL never waits for a row a
+   * transaction in progress holds: it leaves that row to a later run.
    */
   purgeExpired(options?: PurgeExpiredOptions): Promise<PurgeExpiredResult>;
 }

@@ -2032,6 +2032,35 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       expect(removed).toBeGreaterThan(0);
     });
 
+    // A purge never waits for a row lock: it cannot stall a sign-in in progress, nor close a
+    // lock cycle with one (createChallenge deletes the same dead rows in an order of its own).
+    it('purgeExpired leaves a row another transaction holds to a later run instead of waiting for it', async () => {
+      const { prefix, store } = await fresh();
+      const held = challenge('held', { expiresAt: T + 1 });
+      await store.createChallenge(held, 5);
+      await store.createChallenge(challenge('free', { expiresAt: T + 1 }), 5);
+      const L = new pg.Client({ connectionString: url });
+      await L.connect();
+      let purge!: Promise<unknown>;
+      try {
+        await L.query('BEGIN');
+        await L.query(`SELECT 1 FROM "${prefix}challenges" WHERE hash = $1 FOR UPDATE`, [
+          held.hash,
+        ]);
+        purge = store.purgeExpired({ now: T + 3_600_000 });
+        const first = await Promise.race([
+          purge,
+          new Promise((r) => setTimeout(() => r('waited for the lock'), 3000)),
+        ]);
+        expect(first).toMatchObject({ challenges: 1, done: true });
+      } finally {
+        await L.query('ROLLBACK');
+        await L.end();
+        await purge;
+      }
+      expect(await store.purgeExpired({ now: T + 3_600_000 })).toMatchObject({ challenges: 1 });
+    });
+
     it('purgeExpired is one statement, one commit', async () => {
       const { prefix } = await fresh();
       const client = counting(pool);
