@@ -605,11 +605,12 @@ table.sort(live, function(a, b)
 end)
 local drop = #live - (maxLive - 1)
 for _, h in ipairs(dead) do redis.call('HDEL', KEYS[1], h) end
-local seq, top = nil, 0
+local seq, top, alive = nil, 0, { [hash] = true }
 for i, r in ipairs(live) do
   if i <= drop then
     redis.call('HDEL', KEYS[1], r.hash)
   else
+    alive[r.hash] = true
     if r.hash == hash then seq = r.seq end
     if r.seq > top then top = r.seq end
   end
@@ -618,21 +619,24 @@ redis.call('HSET', KEYS[1], hash, ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4] ..
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[8]) then redis.call('PEXPIRE', KEYS[1], ARGV[8]) end
 local t = redis.call('TIME')
 local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- The entries left (size, this challenge's included) and those whose challenge is gone.
+local size, gone = 1, {}
 for i = 1, #ledger, 2 do
-  if tonumber(ledger[i + 1]) < clock then redis.call('HDEL', KEYS[2], ledger[i]) end
+  if tonumber(ledger[i + 1]) < clock then
+    redis.call('HDEL', KEYS[2], ledger[i])
+  elseif ledger[i] ~= hash then
+    size = size + 1
+    if not alive[ledger[i]] then gone[#gone + 1] = { ledger[i], tonumber(ledger[i + 1]) } end
+  end
 end
 redis.call('HSET', KEYS[2], hash, int(clock + tonumber(ARGV[9])))
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[9]) then redis.call('PEXPIRE', KEYS[2], ARGV[9]) end
--- Over ${LEDGER_CAP} entries: the oldest of those whose challenge is gone, down to ${LEDGER_KEEP}, for the
--- store to delete their index keys and then forget them (never forgotten before).
-if redis.call('HLEN', KEYS[2]) <= ${LEDGER_CAP} then return {} end
-local all2, gone = redis.call('HGETALL', KEYS[2]), {}
-for i = 1, #all2, 2 do
-  if redis.call('HEXISTS', KEYS[1], all2[i]) == 0 then gone[#gone + 1] = { all2[i], tonumber(all2[i + 1]) } end
-end
+-- Over ${LEDGER_CAP} entries: the oldest gone ones, down to ${LEDGER_KEEP}, for the store to delete
+-- their index keys and then forget them (never forgotten before).
+if size <= ${LEDGER_CAP} then return {} end
 table.sort(gone, function(a, b) return a[2] < b[2] end)
 local out = {}
-for i = 1, math.min(#gone, #all2 / 2 - ${LEDGER_KEEP}) do out[i] = gone[i][1] end
+for i = 1, math.min(#gone, size - ${LEDGER_KEEP}) do out[i] = gone[i][1] end
 return out`,
 );
 
