@@ -92,6 +92,14 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     const prefix = await migrated();
     return { prefix, store: createPostgresStore({ client: pool, prefix }) };
   };
+  /** A transaction on a connection of its own, holding the row `SELECT 1 FROM <row> FOR UPDATE` locks. */
+  const holding = async (row: string, params: unknown[] = []): Promise<pg.Client> => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query('BEGIN');
+    await c.query(`SELECT 1 FROM ${row} FOR UPDATE`, params);
+    return c;
+  };
 
   beforeAll(() => {
     pool = new pg.Pool({ connectionString: url, max: 20 });
@@ -1773,13 +1781,9 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         else await store.replaceRecoveryCodes(u, S([{ id: 'r', hash: 'h' }], 'set'), null);
         const throttleRow = `"${prefix}throttle" WHERE user_id = '${u}' AND scope = '${scope}'`;
         expect((await pool.query(`SELECT 1 FROM ${throttleRow}`)).rowCount).toBe(0);
-        const L = new pg.Client({ connectionString: url });
-        const X = new pg.Client({ connectionString: url });
-        await L.connect();
-        await X.connect();
+        const L = await holding(row);
+        let X: pg.Client | undefined;
         try {
-          await L.query('BEGIN');
-          await L.query(`SELECT 1 FROM ${row} FOR UPDATE`);
           const success = store.settleAttempt({
             userId: u,
             scope,
@@ -1791,8 +1795,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
           });
           await waiting(`"${prefix}settle_attempt"`);
           await pool.query(`INSERT INTO "${prefix}throttle" VALUES ('${u}', '${scope}', 1, ${T})`);
-          await X.query('BEGIN');
-          await X.query(`SELECT 1 FROM ${throttleRow} FOR UPDATE`);
+          X = await holding(throttleRow);
           const other = X.query(`SELECT 1 FROM ${row} FOR UPDATE`);
           await waiting(`SELECT 1 FROM ${row} FOR UPDATE`);
           await L.query('ROLLBACK');
@@ -1801,7 +1804,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
           await X.query('COMMIT');
         } finally {
           await L.end();
-          await X.end();
+          await X?.end();
         }
         expect((await store.getThrottle(u, scope)).failures).toBe(1);
       });
@@ -1819,13 +1822,8 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         const dead = challenge(u, { createdAt: T + 1, expiresAt: T + 2 });
         await store.createChallenge(live, 5);
         await store.createChallenge(dead, 5);
-        const L = new pg.Client({ connectionString: url });
-        await L.connect();
+        const L = await holding(`"${prefix}challenges" WHERE hash = $1`, [live.hash]);
         try {
-          await L.query('BEGIN');
-          await L.query(`SELECT 1 FROM "${prefix}challenges" WHERE hash = $1 FOR UPDATE`, [
-            live.hash,
-          ]);
           const erased = store[erase](u);
           // (deleteChallenges: the plain DELETE of old and the function call of now alike)
           await waiting(erase === 'eraseUser' ? `${prefix}erase_user` : `${prefix}%challenges`);
@@ -2039,14 +2037,9 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       const held = challenge('held', { expiresAt: T + 1 });
       await store.createChallenge(held, 5);
       await store.createChallenge(challenge('free', { expiresAt: T + 1 }), 5);
-      const L = new pg.Client({ connectionString: url });
-      await L.connect();
+      const L = await holding(`"${prefix}challenges" WHERE hash = $1`, [held.hash]);
       let purge!: Promise<unknown>;
       try {
-        await L.query('BEGIN');
-        await L.query(`SELECT 1 FROM "${prefix}challenges" WHERE hash = $1 FOR UPDATE`, [
-          held.hash,
-        ]);
         purge = store.purgeExpired({ now: T + 3_600_000 });
         const first = await Promise.race([
           purge,

@@ -14,7 +14,7 @@ import { decodeBase32 } from '../../src/base32.js';
 import { OtpkitError } from '../../src/errors.js';
 import { generateHOTP } from '../../src/hotp.js';
 import { createRedisStore, type RedisClientLike, type RedisStore } from '../../src/store/redis.js';
-import type { ChallengeRecord, FactorRecord } from '../../src/store/types.js';
+import type { ChallengeRecord, FactorRecord, TotpAttempt } from '../../src/store/types.js';
 import { factorStoreContract, storeContract, twoFactorContract } from '../../src/testing.js';
 import { generateTOTP } from '../../src/totp.js';
 import { createTwoFactor, type TwoFactor } from '../../src/twofactor/twofactor.js';
@@ -23,7 +23,7 @@ import { createVerifier } from '../../src/verifier/verifier.js';
 import { expectOneRegenerationWins } from '../_helpers.js';
 import { describeWithEnv } from './_servers.js';
 import { runOracle } from './redis-oracle.js';
-import { stepUpSettle } from './records.js';
+import { attempt, stepUpSettle } from './records.js';
 
 const SECRET = new Uint8Array(20).map((_, i) => i * 11 + 3);
 const KEK = new Uint8Array(32).map((_, i) => i + 7);
@@ -167,19 +167,7 @@ describe('createRedisStore: arguments (no server needed)', () => {
     let sent = 0;
     const s = createRedisStore({ client: { call: async () => (sent++, null) } });
     const policy = { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 1000, maxFailures: 10 };
-    const totp = {
-      userId: 'u',
-      credentialId: 'c',
-      scope: 'otp',
-      now: T,
-      policy,
-      step: STEP,
-      candidates: [0],
-      past: 1,
-      future: 1,
-      centreOnDrift: true,
-      maxDrift: 10,
-    };
+    const totp = attempt('u', { now: T, step: STEP, policy });
     const begin = {
       userId: 'u',
       scope: 'otp',
@@ -443,19 +431,7 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
 
       it('recovers from a flushed script cache (NOSCRIPT → EVAL)', async () => {
         await raw.script('FLUSH');
-        const a = {
-          userId: 'noscript',
-          credentialId: 'c',
-          scope: 'otp',
-          now: T,
-          policy: OPEN,
-          step: STEP,
-          candidates: [0],
-          past: 1,
-          future: 1,
-          centreOnDrift: true,
-          maxDrift: 10,
-        };
+        const a = attempt('noscript', { now: T, step: STEP, policy: OPEN });
         expect(await store.attemptTotp(a)).toEqual({ status: 'ok', delta: 0 });
         await raw.script('FLUSH');
         expect(await store.attemptTotp(a)).toEqual({ status: 'replayed', failures: 1 });
@@ -591,18 +567,8 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
     });
 
     it('escapes credential ids and scopes injectively: awkward ids stay apart, no tag holds a brace or a colon', async () => {
-      const a = {
-        credentialId: 'c',
-        scope: 'otp',
-        now: T,
-        policy: OPEN,
-        step: STEP,
-        candidates: [0],
-        past: 1,
-        future: 1,
-        centreOnDrift: true,
-        maxDrift: 10,
-      };
+      const a = (userId: string, extra: Partial<TotpAttempt> = {}): TotpAttempt =>
+        attempt(userId, { now: T, step: STEP, policy: OPEN, ...extra });
       // Users whose naive keys would collide: braces, colons, and the escape's own '%'.
       const users = [
         'a',
@@ -617,17 +583,17 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
         'é😀 x',
       ];
       for (const u of users)
-        expect(await store.attemptTotp({ ...a, userId: u })).toEqual({ status: 'ok', delta: 0 });
+        expect(await store.attemptTotp(a(u))).toEqual({ status: 'ok', delta: 0 });
       for (const u of users) expect((await store.getCredentials(u, ['c'])).c?.lastStep).toBe(STEP);
       // Credential ids and scopes are hash fields: stored exactly, ':' and '%' included.
       const u = 'escapes';
       for (const c of ['a:b', 'a%003ab', 'a', 'recovery', '__proto__'])
-        expect(await store.attemptTotp({ ...a, userId: u, credentialId: c })).toEqual({
+        expect(await store.attemptTotp(a(u, { credentialId: c }))).toEqual({
           status: 'ok',
           delta: 0,
         });
       expect(Object.keys(await store.getCredentials(u, ['__proto__']))).toEqual(['__proto__']);
-      await store.attemptTotp({ ...a, userId: u, scope: 'a:b', candidates: [] });
+      await store.attemptTotp(a(u, { scope: 'a:b', candidates: [] }));
       expect((await store.getThrottle(u, 'a%003ab')).failures).toBe(0);
       expect((await store.getThrottle(u, 'a:b')).failures).toBe(1);
       // Every key has exactly one hash tag and only escaped characters inside it.
@@ -668,19 +634,16 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
         ).ok,
       ).toBe(true);
       await tf.startChallenge({ userId: u });
-      await store.attemptTotp({
-        userId: u,
-        credentialId: 'x',
-        scope: 'other',
-        now,
-        policy: OPEN,
-        step: STEP,
-        candidates: [],
-        past: 1,
-        future: 1,
-        centreOnDrift: true,
-        maxDrift: 10,
-      });
+      await store.attemptTotp(
+        attempt(u, {
+          credentialId: 'x',
+          scope: 'other',
+          now,
+          policy: OPEN,
+          step: STEP,
+          candidates: [],
+        }),
+      );
       await store.createDevice(
         {
           userId: u,
