@@ -904,13 +904,10 @@ FROM k`,
     async beginAttempt(b: BeginAttempt): Promise<BeginOutcome> {
       const x = arecord(b, 'begin') as Partial<Record<keyof BeginAttempt, unknown>>;
       const hash = x.challengeHash === undefined ? null : sid(x.challengeHash, 'challengeHash');
-      const user = x.userId === null ? null : sid(x.userId, 'userId');
+      const user = sid(x.userId, 'userId');
       const scope = x.scope === undefined ? null : sid(x.scope, 'scope');
-      if (hash === null && (user === null || scope === null))
-        throw typeError(
-          'ERR_OPTION_TYPE',
-          'beginAttempt needs a userId and a scope, or a challenge',
-        );
+      if (hash === null && scope === null)
+        throw typeError('ERR_OPTION_TYPE', 'beginAttempt needs a scope or a challenge');
       const ids = aids(x.credentialIds, 'credentialIds', MAX_IDS);
       const withSet = abool(x.recoverySet, 'recoverySet');
       const v = {

@@ -152,7 +152,7 @@ export function createMemoryStore(): MemoryStore {
     Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
   };
   /** The live challenge by hash, optionally of one user; dead ones are dropped on sight. */
-  const liveChallenge = (hash: string, userId: string | null, now: number) => {
+  const liveChallenge = (hash: string, userId: string, now: number) => {
     const c = challenges.get(hash);
     if (c === undefined) return undefined;
     if (c.expiresAt <= now) {
@@ -160,7 +160,7 @@ export function createMemoryStore(): MemoryStore {
       users.get(c.userId)?.challenges.delete(hash);
       return undefined;
     }
-    return userId === null || c.userId === userId ? c : undefined;
+    return c.userId === userId ? c : undefined;
   };
   const dropChallenge = (hash: string): void => {
     const c = challenges.get(hash);
@@ -233,7 +233,7 @@ export function createMemoryStore(): MemoryStore {
     },
 
     async beginAttempt(b: BeginAttempt): Promise<BeginOutcome> {
-      let userId = b.userId;
+      const userId = b.userId;
       let scope = b.scope;
       let challenge: ChallengeRecord | null = null;
       const ch =
@@ -241,11 +241,9 @@ export function createMemoryStore(): MemoryStore {
       if (b.challengeHash !== undefined) {
         if (ch === undefined) return { status: 'no-challenge' };
         if (ch.attempts >= ch.maxAttempts) return { status: 'exhausted', userId: ch.userId };
-        userId = ch.userId;
         scope = b.recoverySet ? ch.recoveryScope : ch.scope;
       }
-      if (userId === null || scope === undefined)
-        throw new TypeError('beginAttempt needs a userId and a scope, or a challenge');
+      if (scope === undefined) throw new TypeError('beginAttempt needs a scope or a challenge');
       const u = user(userId);
       const t = throttleOf(u, scope);
       if (!gateOpen(b.policy, t.failures, t.lastFailureAt, b.now)) {

@@ -1399,13 +1399,10 @@ SELECT count(*)::text AS won FROM rs`,
       const x = arecord(b, 'begin') as Partial<Record<keyof BeginAttempt, unknown>>;
       const challengeHash =
         x.challengeHash === undefined ? null : sid(x.challengeHash, 'challengeHash');
-      const userId = x.userId === null ? null : sid(x.userId, 'userId');
+      const userId = sid(x.userId, 'userId');
       const scope = x.scope === undefined ? null : sid(x.scope, 'scope');
-      if (challengeHash === null && (userId === null || scope === null))
-        throw typeError(
-          'ERR_OPTION_TYPE',
-          'beginAttempt needs a userId and a scope, or a challenge',
-        );
+      if (challengeHash === null && scope === null)
+        throw typeError('ERR_OPTION_TYPE', 'beginAttempt needs a scope or a challenge');
       const ids = aids(x.credentialIds, 'credentialIds', MAX_IDS);
       const withSet = abool(x.recoverySet, 'recoverySet');
       const values = [

@@ -139,16 +139,6 @@ const MAX_CANDIDATES = 21;
 const GRACE_MS = 300_000;
 /** The longest TTL set (about 31 years): exact in a Lua number and far inside Redis's expire range. */
 const MAX_TTL_MS = 1e12;
-/** The ledger of index keys outlives them by this margin (the index is written just after it). */
-const LEDGER_MARGIN_MS = 60_000;
-/**
- * A user's ledger beyond this many entries (challenges created within a challenge TTL, e.g. a
- * script starting sign-ins with a stolen password) has the index keys of the oldest gone
- * challenges deleted and forgets them, down to LEDGER_KEEP: every createChallenge reads the
- * whole ledger, so an unbounded one would cost Redis time in proportion.
- */
-const LEDGER_CAP = 100;
-const LEDGER_KEEP = 50;
 /** A user's step-up tokens beyond this many: a success drops the expired ones. */
 const STEP_UP_PRUNE_AT = 16;
 
@@ -581,89 +571,45 @@ end
 return 1`,
 );
 
-// KEYS: challenges, challenge ledger. ARGV: hash, createdAt, expiresAt, attempts, maxAttempts,
-// the record's tail (NUL scope NUL recoveryScope NUL payload NUL id...), maxLive, key TTL,
-// ledger TTL. Dead challenges and the oldest live ones beyond maxLive − 1 give way (ties: the
-// older insertion first); the ledger remembers, on the server clock, which index keys may exist.
+// KEYS: challenges. ARGV: hash, createdAt, expiresAt, attempts, maxAttempts, the record's tail
+// (NUL scope NUL recoveryScope NUL payload NUL id...), maxLive, key TTL. Dead challenges and the
+// oldest live ones beyond maxLive − 1 give way (ties: the older insertion first).
 const CREATE_CHALLENGE = /* @__PURE__ */ script(
   'createChallenge',
-  `-- (No TYPE checks: every key is read before anything is written, and a read of a key of another
+  `-- (No TYPE check: the key is read before anything is written, and a read of a key of another
 -- type fails with WRONGTYPE, which the store reports as corrupt.)
 local hash, created, maxLive = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[7])
 local all = redis.call('HGETALL', KEYS[1])
-local live, dead = {}, {}
+local live = {}
 for i = 1, #all, 2 do
   local r = challenge(all[i + 1])
   if not r then return corrupt('challenge') end
-  if r.expires <= created then dead[#dead + 1] = all[i] else live[#live + 1] = { hash = all[i], created = r.created, seq = r.seq } end
+  if r.expires <= created then redis.call('HDEL', KEYS[1], all[i]) else live[#live + 1] = { hash = all[i], created = r.created, seq = r.seq } end
 end
-local ledger = redis.call('HGETALL', KEYS[2])
-for i = 2, #ledger, 2 do if not uint(ledger[i]) then return corrupt('challenge ledger') end end
 table.sort(live, function(a, b)
   if a.created ~= b.created then return a.created < b.created end
   return a.seq < b.seq
 end)
 local drop = #live - (maxLive - 1)
-for _, h in ipairs(dead) do redis.call('HDEL', KEYS[1], h) end
-local seq, top, alive = nil, 0, { [hash] = true }
+local seq, top = nil, 0
 for i, r in ipairs(live) do
   if i <= drop then
     redis.call('HDEL', KEYS[1], r.hash)
   else
-    alive[r.hash] = true
     if r.hash == hash then seq = r.seq end
     if r.seq > top then top = r.seq end
   end
 end
 redis.call('HSET', KEYS[1], hash, ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5] .. ':' .. int(seq or top + 1) .. ARGV[6])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[8]) then redis.call('PEXPIRE', KEYS[1], ARGV[8]) end
-local t = redis.call('TIME')
-local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
--- The entries left (size, this challenge's included) and those whose challenge is gone.
-local size, gone = 1, {}
-for i = 1, #ledger, 2 do
-  if tonumber(ledger[i + 1]) < clock then
-    redis.call('HDEL', KEYS[2], ledger[i])
-  elseif ledger[i] ~= hash then
-    size = size + 1
-    if not alive[ledger[i]] then gone[#gone + 1] = { ledger[i], tonumber(ledger[i + 1]) } end
-  end
-end
-redis.call('HSET', KEYS[2], hash, int(clock + tonumber(ARGV[9])))
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[9]) then redis.call('PEXPIRE', KEYS[2], ARGV[9]) end
--- Over ${LEDGER_CAP} entries: the oldest gone ones, down to ${LEDGER_KEEP}, for the store to delete
--- their index keys and then forget them (never forgotten before).
-if size <= ${LEDGER_CAP} then return {} end
-table.sort(gone, function(a, b) return a[2] < b[2] end)
-local out = {}
-for i = 1, math.min(#gone, size - ${LEDGER_KEEP}) do out[i] = gone[i][1] end
-return out`,
-);
-
-// KEYS: challenge ledger. ARGV: hashes whose index keys were deleted.
-const FORGET_INDEX = /* @__PURE__ */ script(
-  'createChallenge (ledger)',
-  `redis.call('HDEL', KEYS[1], unpack(ARGV))
 return 0`,
 );
 
-// KEYS: challenges, challenge ledger, then any further keys to delete (eraseUser). Returns the
-// hashes whose index keys may still exist.
+// KEYS: challenges, then any further keys to delete (eraseUser).
 const DROP_CHALLENGES = /* @__PURE__ */ script(
   'deleteChallenges',
-  `local out, seen = {}, {}
-for k = 1, 2 do
-  if redis.call('TYPE', KEYS[k])['ok'] == 'hash' then
-    for _, h in ipairs(redis.call('HKEYS', KEYS[k])) do
-      if not seen[h] then
-        seen[h] = true
-        out[#out + 1] = h
-      end
-    end
-  end
-end
-redis.call('DEL', unpack(KEYS))
-return out`,
+  `redis.call('DEL', unpack(KEYS))
+return 0`,
 );
 
 // KEYS: step-up tokens. ARGV: hash, now. Used once, expired or not; true only before expiresAt.
@@ -826,22 +772,6 @@ if not w then return corrupt('send quota') end
 if w == math.floor(tonumber(ARGV[1]) / tonumber(ARGV[2])) and c > 0 then
   redis.call('SET', KEYS[1], int(w) .. ':' .. int(c - 1) .. ':' .. int(l), 'KEEPTTL')
 end
-return 0`,
-);
-
-// The challenge index, one key per challenge in its own slot: hash -> userId.
-const INDEX_SET = /* @__PURE__ */ script(
-  'createChallenge (index)',
-  `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`,
-);
-const INDEX_GET = /* @__PURE__ */ script(
-  'beginAttempt (index)',
-  `return redis.call('GET', KEYS[1])`,
-);
-const INDEX_DROP = /* @__PURE__ */ script(
-  'deleteChallenges (index)',
-  `if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0`,
 );
 
@@ -1643,7 +1573,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       throttle: `${tag}:throttle`,
       credentials: `${tag}:credentials`,
       challenges: `${tag}:challenges`,
-      ledger: `${tag}:challenge-index`,
       codes: `${tag}:recovery`,
       set: `${tag}:recovery-set`,
       stepUps: `${tag}:step-up`,
@@ -1661,8 +1590,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     if (x.kind === 'app') return `${prefix}{send:app}`;
     throw typeError('ERR_OPTION_TYPE', `"bucket.kind" expected 'user' | 'destination' | 'app'`);
   };
-  /** The index key of one challenge, in a slot of its own: hash → userId. */
-  const indexKey = (hash: string): string => `${prefix}{c:${escapeId(hash)}}`;
   const factorIndex = `${prefix}factors:index`;
 
   /** Runs a script by SHA; on NOSCRIPT (nothing ran) sends its source once, which also caches it. */
@@ -1698,20 +1625,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         'ERR_STORE',
         `Redis store: ${op} was not acknowledged by ${wait.replicas} replica(s) in time`,
       );
-  };
-
-  /**
-   * Deletes the index keys of `hashes` that still point to `userId` (one slot each, in parallel);
-   * returns the names read (a name that cannot be an index key has none to delete).
-   */
-  const dropIndex = async (userId: string, hashes: unknown): Promise<string[]> => {
-    const names = list(hashes, 'challenge ledger').map((h) => bulk(h, 'challenge ledger'));
-    // A name that is not an id cannot be one the store indexed.
-    const valid = names.filter(
-      (h): h is string => h !== null && h.length > 0 && h.length <= 256 && !UNSTORABLE.test(h),
-    );
-    await Promise.all(valid.map((h) => run(INDEX_DROP, [indexKey(h)], [userId])));
-    return names.filter((h): h is string => h !== null);
   };
 
   const removeFromIndex = async (userId: string, ids: readonly string[]): Promise<void> => {
@@ -1791,7 +1704,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
     async beginAttempt(begin: BeginAttempt): Promise<BeginOutcome> {
       const b = aobject<BeginAttempt>(begin, 'begin');
-      const userId = b.userId === null ? null : sid(b.userId, 'userId');
+      const userId = sid(b.userId, 'userId');
       const hash =
         b.challengeHash === undefined ? undefined : sid(b.challengeHash, 'challengeHash');
       const scope = b.scope === undefined ? undefined : sid(b.scope, 'scope');
@@ -1799,20 +1712,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const policy = apolicy(b.policy);
       const ids = aids(b.credentialIds, 'credentialIds', MAX_IDS);
       const withSet = abool(b.recoverySet, 'recoverySet');
-      if (hash === undefined && (userId === null || scope === undefined))
-        throw typeError(
-          'ERR_OPTION_TYPE',
-          'beginAttempt needs a userId and a scope, or a challenge',
-        );
-      let owner = userId;
-      if (owner === null) {
-        // Found by hash alone: the index names the user (one more round trip), and the script
-        // then checks that the challenge really is that user's.
-        const found = bulk(await run(INDEX_GET, [indexKey(hash as string)], []), 'challenge index');
-        if (found === null) return { status: 'no-challenge' };
-        owner = readId(found, 'challenge index');
-      }
-      const k = keysOf(owner);
+      if (hash === undefined && scope === undefined)
+        throw typeError('ERR_OPTION_TYPE', 'beginAttempt needs a scope or a challenge');
+      const k = keysOf(userId);
       const args = [
         String(now),
         ...policyArgs(policy),
@@ -1827,17 +1729,17 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       );
       const status = text(r[0], 'beginAttempt reply');
       if (status === 'no-challenge' && hash !== undefined) return { status };
-      if (status === 'exhausted' && hash !== undefined) return { status, userId: owner };
+      if (status === 'exhausted' && hash !== undefined) return { status, userId: userId };
       if (status === 'closed')
         return {
           status,
-          userId: owner,
+          userId: userId,
           failures: integer(r[1], 'failures', 0),
           lastFailureAt: integer(r[2], 'lastFailureAt', 0),
         };
       if (status !== 'admitted') throw corrupt('beginAttempt reply');
       const failures = integer(r[1], 'failures', 1);
-      const challenge = hash === undefined ? null : parseChallenge(hash, owner, r[2]);
+      const challenge = hash === undefined ? null : parseChallenge(hash, userId, r[2]);
       if (hash === undefined && r[2] !== null && r[2] !== undefined)
         throw corrupt('beginAttempt reply');
       const pairs = list(r[3], 'credentials');
@@ -1851,7 +1753,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const recoverySet = withSet && r[4] !== null && r[4] !== undefined ? parseSet(r[4]) : null;
       if (!withSet && r[4] !== null && r[4] !== undefined) throw corrupt('beginAttempt reply');
       await durable('beginAttempt');
-      return { status, userId: owner, failures, challenge, credentials, recoverySet };
+      return { status, userId: userId, failures, challenge, credentials, recoverySet };
     },
 
     async settleAttempt(settle: SettleAttempt): Promise<SettleOutcome> {
@@ -1996,24 +1898,14 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         String(c.maxAttempts),
         tail,
       ];
-      const gone = await run(
-        CREATE_CHALLENGE,
-        [k.challenges, k.ledger],
-        [...args, String(live), String(ttl), String(ttl + LEDGER_MARGIN_MS)],
-      );
-      // The index lives in the challenge's own slot, so it is a second call; the ledger written
-      // just before lets deleteChallenges and eraseUser find it.
-      await run(INDEX_SET, [indexKey(c.hash)], [c.userId, String(ttl)]);
-      // A full ledger: its oldest gone challenges' index keys first, then their entries.
-      const forget = await dropIndex(c.userId, gone);
-      if (forget.length > 0) await run(FORGET_INDEX, [k.ledger], forget);
+      await run(CREATE_CHALLENGE, [k.challenges], [...args, String(live), String(ttl)]);
       await durable('createChallenge');
     },
 
     async deleteChallenges(userId: string): Promise<void> {
       const u = sid(userId, 'userId');
       const k = keysOf(u);
-      await dropIndex(u, await run(DROP_CHALLENGES, [k.challenges, k.ledger], []));
+      await run(DROP_CHALLENGES, [k.challenges], []);
       await durable('deleteChallenges');
     },
 
@@ -2032,7 +1924,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const k = keysOf(u);
       const keys = [
         k.challenges,
-        k.ledger,
         k.throttle,
         k.credentials,
         k.codes,
@@ -2041,7 +1932,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         k.devices,
         k.sends,
       ];
-      await dropIndex(u, await run(DROP_CHALLENGES, keys, []));
+      await run(DROP_CHALLENGES, keys, []);
       await durable('eraseUser');
     },
 

@@ -186,9 +186,9 @@ export type TotpAttemptOutcome =
 
 /** Phase one of a two-phase attempt: the gate and the count, plus what evaluating needs. */
 export interface BeginAttempt {
-  /** The user; `null` only with `challengeHash`, whose user is then used. */
-  readonly userId: string | null;
-  /** A challenge the attempt is made on: it must be live, have attempts left and belong to `userId` if given. */
+  /** The user. */
+  readonly userId: string;
+  /** A challenge the attempt is made on: it must be live, have attempts left and belong to `userId`. */
   readonly challengeHash?: string | undefined;
   /**
    * The bucket; with a challenge, the challenge's `scope` is used instead (its `recoveryScope`

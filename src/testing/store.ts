@@ -123,7 +123,7 @@ export function storeContract(
     eq(await s.getRecoveryCodeSet(u), null, 'recovery-code set');
     eq(await s.consumeStepUp(u, 'f'.repeat(64), T), false, 'step-up token');
     const begun = await s.beginAttempt({
-      userId: null,
+      userId: u,
       challengeHash: 'e'.repeat(64),
       now: T,
       policy: P,
@@ -625,13 +625,13 @@ export function storeContract(
   );
 
   add(
-    'challenges: found by hash, bound to their user, counted, capped, expiring and single use',
+    'challenges: found by hash and user, bound to their user, counted, capped, expiring and single use',
     async () => {
       const s = await make();
       const u = uid();
       const ch = challenge(u, { credentialIds: ['c', 'd'] });
       await s.createChallenge(ch, 10);
-      const begin = (userId: string | null, now = T, recoverySet = false) =>
+      const begin = (userId: string, now = T, recoverySet = false) =>
         s.beginAttempt({
           userId,
           challengeHash: ch.hash,
@@ -641,8 +641,8 @@ export function storeContract(
           recoverySet,
         });
       eq(await begin(uid()), { status: 'no-challenge' }, "another user's challenge");
-      const first = await begin(null);
-      check(first.status === 'admitted', `admitted without a userId: ${first.status}`);
+      const first = await begin(u);
+      check(first.status === 'admitted', `admitted: ${first.status}`);
       if (first.status === 'admitted') {
         eq(first.userId, u, 'its user');
         eq(first.challenge, { ...ch, attempts: 1 }, 'the challenge, one attempt counted');

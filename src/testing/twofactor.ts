@@ -10,6 +10,7 @@ import { generateTOTP } from '../totp.js';
 import { buildOtpauthURI } from '../uri/build.js';
 import { FACTOR_STORE_METHODS, OTP_STORE_METHODS } from '../_guard.js';
 import { OtpkitError } from '../errors.js';
+import { encodeBase64url } from '../_encoding.js';
 import type { FactorStore, OtpStore } from '../store/types.js';
 import type { Delivery } from '../twofactor/oob.js';
 import type { TwoFactorEvent, TwoFactorOptions, VerificationResult } from '../twofactor/types.js';
@@ -358,13 +359,36 @@ export function twoFactorContract(
       const u = uid();
       const { secret } = await enroll(s, u);
       const id = await challenge(s, u);
-      check(/^[A-Za-z0-9_-]{22,}$/.test(id), 'at least 128 random bits, base64url');
+      check(
+        /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/.test(id),
+        'at least 128 random bits, base64url, then its user',
+      );
       check(!seen.some((x) => x.includes(id)), 'the challenge id never reaches a store');
       const code = () => generateTOTP(secret, { now: s.now });
       eq(
         reason(await s.tf.verifyChallenge({ challengeId: id, code: code(), userId: uid() })),
         'expired',
         "another user's session",
+      );
+      // The same random part naming another user, a user part that is not base64url of UTF-8,
+      // and no user part at all: none of them names this challenge.
+      const token = id.slice(0, 22);
+      const other = uid();
+      const forged = `${token}.${encodeBase64url(new TextEncoder().encode(other))}`;
+      for (const [bad, why] of [
+        [forged, 'the token under another user'],
+        [
+          `${token}.${encodeBase64url(new Uint8Array([0xff, 0xfe]))}`,
+          'a user part that is not UTF-8',
+        ],
+        [`${token}.`, 'an empty user part'],
+        [token, 'the token alone'],
+      ] as const)
+        eq(reason(await s.tf.verifyChallenge({ challengeId: bad, code: code() })), 'expired', why);
+      eq(
+        reason(await s.tf.verifyChallenge({ challengeId: forged, code: code(), userId: other })),
+        'expired',
+        'the forged id with the user it names',
       );
       const ok = await s.tf.verifyChallenge({ challengeId: id, code: code(), userId: u });
       check(ok.ok && ok.userId === u && ok.method === 'totp', `answered: ${JSON.stringify(ok)}`);

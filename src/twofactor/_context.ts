@@ -5,8 +5,8 @@
  * @internal
  */
 import { sha256Hex } from '../_digest.js';
-import { aid, atime, kind } from '../_assert.js';
-import { encodeBase64url } from '../_encoding.js';
+import { aid, atime, kind, MAX_ID, UNSTORABLE_ID } from '../_assert.js';
+import { decodeBase64url, encodeBase64url } from '../_encoding.js';
 import { isBoolean, isFactorList, storeCall } from '../_guard.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import { openSecret, opensNatively, sealSecret, type SealingKey } from '../envelope.js';
@@ -135,6 +135,49 @@ export function newToken(): string {
 /** @internal The only stored form of an opaque token: SHA-256, hex. */
 export function tokenHash(token: string): string {
   return sha256Hex(token);
+}
+
+/**
+ * @internal A fresh challenge id: a {@link newToken}, a dot, and the user's id (UTF-8, base64url).
+ * The id names its user so that every store finds the challenge among that user's records in one
+ * round trip, whether or not the caller says whose it is (Redis keeps a user's records under one
+ * hash tag); the token is what makes it unguessable, and the hash of the whole id is what is
+ * stored, so an id whose user part was changed names no challenge.
+ */
+export function newChallengeId(userId: string): string {
+  return `${newToken()}.${encodeBase64url(new TextEncoder().encode(userId))}`;
+}
+
+/** The longest challenge id: a token, a dot and the base64url of 256 UTF-16 units as UTF-8. */
+const MAX_CHALLENGE_ID = 22 + 1 + Math.ceil((MAX_ID * 3 * 4) / 3);
+const CHALLENGE_ID = /^[A-Za-z0-9_-]{22}\.([A-Za-z0-9_-]+)$/;
+const UTF8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * @internal A challenge id given back by a caller: not a string, or empty or too long, is misuse;
+ * otherwise the user it names, or `null` if it is not the shape {@link newChallengeId} makes
+ * (then it names no challenge, which is a result, not an error).
+ */
+export function challengeOwner(v: unknown, title: string): string | null {
+  if (typeof v !== 'string')
+    throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
+  if (v.length === 0 || v.length > MAX_CHALLENGE_ID)
+    throw rangeError(
+      'ERR_OPTION_INVALID',
+      `"${title}" expected 1..${MAX_CHALLENGE_ID} characters, got ${v.length}`,
+    );
+  const m = CHALLENGE_ID.exec(v);
+  const bytes = m === null ? null : decodeBase64url(m[1] as string);
+  if (bytes === null) return null;
+  let userId: string;
+  try {
+    userId = UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+  return userId.length > 0 && userId.length <= MAX_ID && !UNSTORABLE_ID.test(userId)
+    ? userId
+    : null;
 }
 
 /** @internal A token given back by a caller: a string of the shape {@link newToken} makes, else misuse. */

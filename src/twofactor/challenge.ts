@@ -28,7 +28,14 @@ import {
   scanTOTP,
 } from '../verify.js';
 import { refusal } from '../verifier/_shared.js';
-import { atoken, auser, newToken, tokenHash, type Context } from './_context.js';
+import {
+  auser,
+  challengeOwner,
+  newChallengeId,
+  newToken,
+  tokenHash,
+  type Context,
+} from './_context.js';
 import { deviceScope, issueKnownDevice, useDeviceToken } from './devices.js';
 import { oobHash, sameHash, sendTo, type SendCodeResult } from './oob.js';
 import type { VerificationFailure, VerificationMethod, VerificationResult } from './types.js';
@@ -67,7 +74,10 @@ export type StartChallengeResult =
   | {
       /** A second factor is needed: show the code form. */
       readonly required: true;
-      /** Opaque, unguessable, single use: keep it in the pending session, never in a URL. */
+      /**
+       * Unguessable (128 random bits), single use; it names its user (base64url after the dot),
+       * so keep it in the server-side pending session, never in a URL.
+       */
       readonly challengeId: string;
       readonly expiresAt: number;
       /** What the user may enter. */
@@ -99,10 +109,7 @@ export interface VerifyChallengeInput {
   readonly challengeId: string;
   /** The code as typed: an OTP (never trimmed) or a recovery code (case, spaces, hyphens forgiven). */
   readonly code: string;
-  /**
-   * The user the pending session belongs to. A challenge of another user is then `'expired'`;
-   * some stores (Redis) also find the challenge in one round trip instead of two.
-   */
+  /** The user the pending session belongs to, if known: a challenge of another user is then `'expired'`. */
   readonly userId?: string | undefined;
   readonly now?: number | Date | undefined;
 }
@@ -269,7 +276,7 @@ export async function startChallenge(
   const deviceId = known?.device.id ?? null;
   const snapshot = snapshotOf(confirmed);
   const oob = oobFactorsOf(confirmed);
-  const challengeId = newToken();
+  const challengeId = newChallengeId(userId);
   const hash = tokenHash(challengeId);
   const expiresAt = now + ctx.challengeTtlMs;
   await ctx.state.createChallenge(
@@ -397,7 +404,10 @@ async function matchOtp(
 
 /** Everything one verification needs to know, whether it runs on a challenge or as step-up. */
 interface Attempt {
-  readonly userId: string | null;
+  /** The user: given by the caller, or named by the challenge id. */
+  readonly userId: string;
+  /** Who a failure without a challenge is reported for: the caller's user, if given. */
+  readonly reportAs: string | null;
   readonly challengeHash?: string | undefined;
   readonly code: string;
   readonly now: number;
@@ -410,8 +420,7 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
   const recovery = shape === 'recovery';
   // Step-up knows the factors from the registry; a challenge carries its own.
   let snapshot: SnapshotFactor[] = [];
-  if (a.challengeHash === undefined)
-    snapshot = snapshotOf(await ctx.factors.listFactors(a.userId as string));
+  if (a.challengeHash === undefined) snapshot = snapshotOf(await ctx.factors.listFactors(a.userId));
   const begun: BeginOutcome = await ctx.state.beginAttempt({
     userId: a.userId,
     ...(a.challengeHash === undefined
@@ -426,7 +435,7 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
     ctx.emit({ type: 'failure', userId, reason: f.reason, during: a.during });
     return f;
   };
-  if (begun.status === 'no-challenge') return fail(a.userId, { ok: false, reason: 'expired' });
+  if (begun.status === 'no-challenge') return fail(a.reportAs, { ok: false, reason: 'expired' });
   if (begun.status === 'exhausted') return fail(begun.userId, { ok: false, reason: 'exhausted' });
   if (begun.status === 'closed')
     return fail(begun.userId, refusal(ctx.policy, begun.failures, begun.lastFailureAt, a.now));
@@ -565,13 +574,20 @@ export async function verifyChallenge(
 ): Promise<VerificationResult> {
   const i = aoptions<VerifyChallengeInput>(input, VERIFY_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
-  const challengeId = atoken(i.challengeId, 'challengeId');
+  const owner = challengeOwner(i.challengeId, 'challengeId');
   if (typeof i.code !== 'string')
     throw typeError('ERR_TOKEN_TYPE', `"code" expected string, got ${kind(i.code)}`);
   const userId = i.userId === undefined ? null : auser(i.userId);
   const now = ctx.time(i.now);
+  // An id of another shape, or another user's, names no challenge of this user.
+  if (owner === null || (userId !== null && userId !== owner)) {
+    ctx.emit({ type: 'failure', userId, reason: 'expired', during: 'challenge' });
+    return { ok: false, reason: 'expired' };
+  }
+  const challengeId = i.challengeId as string;
   return verify(ctx, {
-    userId,
+    userId: owner,
+    reportAs: userId,
     challengeHash: tokenHash(challengeId),
     code: i.code,
     now,
@@ -590,5 +606,5 @@ export async function verifyCode(
   if (typeof i.code !== 'string')
     throw typeError('ERR_TOKEN_TYPE', `"code" expected string, got ${kind(i.code)}`);
   const now = ctx.time(i.now);
-  return verify(ctx, { userId, code: i.code, now, during: 'step-up' });
+  return verify(ctx, { userId, reportAs: userId, code: i.code, now, during: 'step-up' });
 }

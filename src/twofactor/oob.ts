@@ -11,7 +11,7 @@ import { sha256Hex } from '../_digest.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import { randomBytes } from '../secret.js';
 import type { FactorRecord, SendBucket, SendRule } from '../store/types.js';
-import { atoken, auser, tokenHash, type Context } from './_context.js';
+import { auser, challengeOwner, tokenHash, type Context } from './_context.js';
 
 /** The channels of out-of-band codes. */
 export type OobChannel = 'email' | 'sms';
@@ -291,10 +291,12 @@ export async function sendTo(
 export async function sendCode(ctx: Context, input: SendCodeInput): Promise<SendCodeResult> {
   const i = aoptions<SendCodeInput>(input, SEND_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
-  const challengeId = atoken(i.challengeId, 'challengeId');
+  const owner = challengeOwner(i.challengeId, 'challengeId');
   const userId = auser(i.userId);
   const factorId = aid(i.factorId, 'factorId');
   const now = ctx.time(i.now);
+  if (owner !== userId) return { ok: false, reason: 'expired' };
+  const challengeId = i.challengeId as string;
   const f = (await ctx.factors.listFactors(userId)).find(
     (x) => x.id === factorId && x.status === 'confirmed',
   );

@@ -216,7 +216,7 @@ export async function runStoreOracle(
       const scope = pick(scopes);
       const policy = pick(policies);
       const b = {
-        userId: ch === undefined ? u : pick([null, ch.userId, ch.userId, u]),
+        userId: ch === undefined ? u : pick([ch.userId, ch.userId, u]),
         challengeHash: ch?.hash,
         scope,
         now: ch === undefined ? await edge(u, scope, policy) : now,

@@ -369,7 +369,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
           'beginAttempt',
           () =>
             s.beginAttempt({
-              userId: null,
+              userId: ch.userId,
               challengeHash: ch.hash,
               now: T,
               policy: POLICY,
@@ -906,7 +906,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       });
       await store.createChallenge(ch, 3);
       const b = await store.beginAttempt({
-        userId: null,
+        userId: ch.userId,
         challengeHash: ch.hash,
         now: T,
         policy: POLICY,
@@ -989,7 +989,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         expect((e.cause as { code?: unknown }).code).toBe('55P03');
         await expectStoreError(
           s.beginAttempt({
-            userId: null,
+            userId: ch.userId,
             challengeHash: ch.hash,
             now: T,
             policy: POLICY,
@@ -1240,7 +1240,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         await q(`UPDATE ${tbl('challenges')} SET ${set} WHERE hash = '${ch.hash}'`);
         await corrupt(
           store.beginAttempt({
-            userId: null,
+            userId: ch.userId,
             challengeHash: ch.hash,
             now: T,
             policy: POLICY,
@@ -1304,7 +1304,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
     it('out-of-band codes, devices and send quotas', async () => {
       const begin = (hash: string) =>
         store.beginAttempt({
-          userId: null,
+          userId: challenge('oob').userId,
           challengeHash: hash,
           now: T,
           policy: POLICY,
@@ -1658,7 +1658,7 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
               ),
             () =>
               store.beginAttempt({
-                userId: null,
+                userId: ch.userId,
                 challengeHash: ch.hash,
                 now: T,
                 policy: { ...POLICY, maxFailures: 100, freeFailures: 100 },

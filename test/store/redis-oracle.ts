@@ -139,7 +139,7 @@ export async function runOracle(
       const pool = chance(0.8) ? own : [...own, ...(challengeHashes.get(pick(users)) ?? [])];
       const h = pool.length > 0 && chance(0.7) ? pick(pool) : undefined;
       const b = {
-        userId: h !== undefined && chance(0.4) ? null : u,
+        userId: u,
         ...(h === undefined ? {} : { challengeHash: h }),
         scope: pick(scopes),
         now,

@@ -321,7 +321,7 @@ export function sqlStoreSuite(env: SqlEnv): void {
       });
       await store.createChallenge(ch, 3);
       const b = await store.beginAttempt({
-        userId: null,
+        userId: ch.userId,
         challengeHash: ch.hash,
         now: T,
         policy: POLICY,
@@ -689,7 +689,7 @@ export function sqlStoreSuite(env: SqlEnv): void {
         await q(`UPDATE ${tbl('challenges')} SET ${set} WHERE hash = ?`, ch.hash);
         await corrupt(column, () =>
           store.beginAttempt({
-            userId: null,
+            userId: ch.userId,
             challengeHash: ch.hash,
             now: T,
             policy: POLICY,
