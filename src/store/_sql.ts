@@ -778,12 +778,12 @@ k AS (SELECT p.*, ch.credential_ids AS ch_ids, CASE
     WHEN NOT ${isInt('ch.expires_at', 0, SAFE)} THEN 'corrupt:challenges.expires_at'
     WHEN ch.expires_at <= p.now THEN 'dead'
     WHEN NOT ${isText('ch.user_id', 1, 256)} THEN 'corrupt:challenges.user_id'
-    WHEN p.u IS NOT NULL AND ch.user_id IS NOT p.u THEN 'none'
+    WHEN ch.user_id IS NOT p.u THEN 'none'
     WHEN NOT ${isInt('ch.max_attempts', 1, 100)} THEN 'corrupt:challenges.max_attempts'
     WHEN NOT ${isInt('ch.attempts', 0, I4)} THEN 'corrupt:challenges.attempts'
     WHEN ch.attempts >= ch.max_attempts THEN 'exhausted'
     ELSE coalesce('corrupt:' || (${challengeBad('ch')}), 'live') END AS cs,
-  CASE WHEN p.hash IS NULL THEN p.u ELSE ch.user_id END AS ru,
+  p.u AS ru,
   CASE WHEN p.hash IS NULL THEN p.scope WHEN p.with_set = 1 THEN ch.recovery_scope ELSE ch.scope END AS rscope
   FROM p, ch),
 t AS (SELECT count(*) AS n, min(x.failures) AS f, min(x.last_failure_at) AS a FROM ${T} AS x, k WHERE x.user_id = k.ru AND x.scope = k.rscope),

@@ -517,7 +517,7 @@ BEGIN
       RETURN;
     END IF;
     IF ch.user_id IS NULL THEN ${raise('challenges.user_id')}; END IF;
-    IF p_user IS NOT NULL AND ch.user_id <> p_user THEN
+    IF ch.user_id <> p_user THEN
       RETURN QUERY SELECT 'status', 'no-challenge', ${nulls(11)};
       RETURN;
     END IF;
@@ -533,7 +533,6 @@ BEGIN
         OR cardinality(ch.credential_ids) > ${MAX_CHALLENGE_IDS} OR array_position(ch.credential_ids, NULL) IS NOT NULL THEN
       ${raise('challenges.credential_ids')};
     END IF;
-    v_user := ch.user_id;
     v_scope := CASE WHEN p_recovery THEN ch.recovery_scope ELSE ch.scope END;
     v_ids := p_credentials || ch.credential_ids;
   END IF;
