@@ -390,6 +390,18 @@ export function twoFactorContract(
         'expired',
         'the forged id with the user it names',
       );
+      // Another random part under this user's own name: no challenge, and nothing counted.
+      const guessed = `${'A'.repeat(22)}${id.slice(22)}`;
+      eq(
+        reason(await s.tf.verifyChallenge({ challengeId: guessed, code: code() })),
+        'expired',
+        'a guessed token',
+      );
+      eq(
+        (await s.tf.throttleStatus(u)).failures,
+        0,
+        'no failure counted for a forged or guessed id',
+      );
       const ok = await s.tf.verifyChallenge({ challengeId: id, code: code(), userId: u });
       check(ok.ok && ok.userId === u && ok.method === 'totp', `answered: ${JSON.stringify(ok)}`);
       check(
@@ -1315,6 +1327,11 @@ export function twoFactorContract(
       check(
         !resend.ok && resend.reason === 'throttled' && resend.retryAfterMs === 60_000,
         `a resend within a minute is refused: ${JSON.stringify(resend)}`,
+      );
+      eq(
+        await s.tf.sendCode({ challengeId: st.challengeId, userId: uid(), factorId: b.factorId }),
+        { ok: false, reason: 'expired' },
+        "a send on someone else's challenge",
       );
       eq(outbox.length, 2, 'nothing more was sent');
       const r = await s.tf.verifyChallenge({ challengeId: st.challengeId, code, userId: u });
