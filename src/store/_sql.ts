@@ -1255,7 +1255,7 @@ SELECT $user, $setId, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]
       throw read.bad('replaceRecoveryCodes result');
     },
 
-    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<void> {
+    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<number> {
       const x = arecord(record, 'record') as Partial<Record<keyof ChallengeRecord, unknown>>;
       const maxAttempts = aint(x.maxAttempts, 'record.maxAttempts', 1, 100, 'ERR_OPTION_INVALID');
       const oob = aoob(x.oob, 'record.oob');
@@ -1276,7 +1276,7 @@ SELECT $user, $setId, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]
         oobExpires: oob.expires,
         maxLive: suint(maxLive, 'maxLive', I4),
       };
-      await decide('createChallenge', [
+      const { rows } = await decide('createChallenge', [
         step(
           `INSERT INTO ${X} (id, status, corrupt) SELECT $op, CASE WHEN bad IS NULL THEN 'ok' ELSE 'corrupt' END, bad
 FROM (SELECT (SELECT bad FROM (SELECT ${firstBad([
@@ -1305,8 +1305,10 @@ SELECT $hash, $user, $scope, $recoveryScope, CAST($created AS INTEGER), CAST($ex
   CAST($maxAttempts AS INTEGER), $ids, $payload, $oobFactor, $oobCode, CAST($oobExpires AS INTEGER) WHERE ${won('ok')}`,
           v,
         ),
+        step(`SELECT CAST(count(*) AS TEXT) AS n FROM ${RC} WHERE user_id = $user`, v, true),
         step(finish, v, true),
       ]);
+      return read.uint(rows[rows.length - 2]?.[0]?.n, 'recovery_codes (count)', 100);
     },
 
     async deleteChallenges(userId: string): Promise<void> {

@@ -374,7 +374,7 @@ export function createMemoryStore(): MemoryStore {
       tidy(userId);
       return true;
     },
-    async createChallenge(record, maxLive): Promise<void> {
+    async createChallenge(record, maxLive): Promise<number> {
       const u = user(record.userId);
       const live: ChallengeRecord[] = [];
       for (const h of [...u.challenges]) {
@@ -387,6 +387,7 @@ export function createMemoryStore(): MemoryStore {
       dropChallenge(record.hash); // hashes are unique; a reused one must not stay in its old owner's list
       challenges.set(record.hash, { ...record, credentialIds: [...record.credentialIds] });
       u.challenges.add(record.hash);
+      return u.recovery?.codes.size ?? 0;
     },
     async deleteChallenges(userId): Promise<void> {
       for (const h of [...(users.get(userId)?.challenges ?? [])]) dropChallenge(h);

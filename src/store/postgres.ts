@@ -1235,7 +1235,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   c.id::text AS id, c.hash::text AS hash
 FROM ${S} AS s LEFT JOIN ${RC} AS c ON c.user_id = s.user_id AND c.set_id = s.set_id WHERE s.user_id = $1 ORDER BY c.seq, c.id`,
     createChallenge: `SELECT ${n.fn('create_challenge')}($1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint,
-  $7::integer, $8::integer, $9::text[], $10::text, $11::text, $12::text, $13::bigint, $14::integer) AS done`,
+  $7::integer, $8::integer, $9::text[], $10::text, $11::text, $12::text, $13::bigint, $14::integer) AS done,
+  (SELECT count(*) FROM ${RC} WHERE user_id = $2::text)::text AS codes`,
     setChallengeCode: `SELECT ${n.fn('set_challenge_code')}($1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint,
   $7::boolean, $8::text) AS won`,
     createDevice: `SELECT ${n.fn('create_device')}($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint,
@@ -1646,7 +1647,7 @@ SELECT count(*)::text AS won FROM rs`,
       return flag(r.won, 'replaceRecoveryCodes');
     },
 
-    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<void> {
+    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<number> {
       const x = arecord(record, 'record') as Partial<Record<keyof ChallengeRecord, unknown>>;
       const maxAttempts = aint(x.maxAttempts, 'record.maxAttempts', 1, 100, 'ERR_OPTION_INVALID');
       const values = [
@@ -1663,7 +1664,8 @@ SELECT count(*)::text AS won FROM rs`,
         ...aoob(x.oob, 'record.oob'),
         suint(maxLive, 'maxLive', MAX_INT4),
       ];
-      await run('createChallenge', sql.createChallenge, values);
+      const r = await one('createChallenge', sql.createChallenge, values);
+      return readUint(ADAPTER, r.codes, 'recovery_codes (count)', 100);
     },
 
     async deleteChallenges(userId: string): Promise<void> {

@@ -571,14 +571,16 @@ end
 return 1`,
 );
 
-// KEYS: challenges. ARGV: hash, createdAt, expiresAt, attempts, maxAttempts, the record's tail
-// (NUL scope NUL recoveryScope NUL payload NUL id...), maxLive, key TTL. Dead challenges and the
-// oldest live ones beyond maxLive − 1 give way (ties: the older insertion first).
+// KEYS: challenges, recovery codes. ARGV: hash, createdAt, expiresAt, attempts, maxAttempts, the
+// record's tail (NUL scope NUL recoveryScope NUL payload NUL id...), maxLive, key TTL. Dead
+// challenges and the oldest live ones beyond maxLive − 1 give way (ties: the older insertion
+// first). Returns the number of unused recovery codes.
 const CREATE_CHALLENGE = /* @__PURE__ */ script(
   'createChallenge',
-  `-- (No TYPE check: the key is read before anything is written, and a read of a key of another
--- type fails with WRONGTYPE, which the store reports as corrupt.)
+  `-- (No TYPE checks: both keys are read before anything is written, and a read of a key of
+-- another type fails with WRONGTYPE, which the store reports as corrupt.)
 local hash, created, maxLive = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[7])
+local codes = redis.call('HLEN', KEYS[2])
 local all = redis.call('HGETALL', KEYS[1])
 local live = {}
 for i = 1, #all, 2 do
@@ -602,7 +604,7 @@ for i, r in ipairs(live) do
 end
 redis.call('HSET', KEYS[1], hash, ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5] .. ':' .. int(seq or top + 1) .. ARGV[6])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[8]) then redis.call('PEXPIRE', KEYS[1], ARGV[8]) end
-return 0`,
+return codes`,
 );
 
 // KEYS: challenges, then any further keys to delete (eraseUser).
@@ -1883,7 +1885,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return won;
     },
 
-    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<void> {
+    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<number> {
       const c = achallenge(record);
       const live = aint(maxLive, 'maxLive', 1, 1000, 'ERR_OPTION_INVALID');
       const k = keysOf(c.userId);
@@ -1898,8 +1900,14 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         String(c.maxAttempts),
         tail,
       ];
-      await run(CREATE_CHALLENGE, [k.challenges], [...args, String(live), String(ttl)]);
+      const codes = integer(
+        await run(CREATE_CHALLENGE, [k.challenges, k.codes], [...args, String(live), String(ttl)]),
+        'recovery-code count',
+        0,
+        MAX_CODES,
+      );
       await durable('createChallenge');
+      return codes;
     },
 
     async deleteChallenges(userId: string): Promise<void> {

@@ -367,8 +367,10 @@ export interface OtpStore {
    * Stores a new challenge. The user's dead challenges (expired at `record.createdAt`) are
    * dropped, and the oldest live ones beyond `maxLive − 1`, so one user never holds more than
    * `maxLive`.
+   * @returns how many unused recovery codes the user has (0 without a set), read in the same
+   *   call, so a sign-in can offer them without reading the set.
    */
-  createChallenge(record: ChallengeRecord, maxLive: number): Promise<void>;
+  createChallenge(record: ChallengeRecord, maxLive: number): Promise<number>;
 
   /** Deletes every challenge of `userId`. */
   deleteChallenges(userId: string): Promise<void>;

@@ -39,7 +39,7 @@ const NONSENSE: Readonly<Record<OtpStoreMethod, unknown>> = {
   deleteCredentials: 1,
   getRecoveryCodeSet: { setId: 'bad id', issuedAt: 0, total: 1, codes: [] },
   replaceRecoveryCodes: 'true',
-  createChallenge: 0,
+  createChallenge: -1,
   deleteChallenges: [],
   consumeStepUp: 1,
   eraseUser: 'erased',

@@ -494,13 +494,16 @@ export function storeContract(
   );
 
   add(
-    'recovery codes: compare-and-set of the set, single use, remaining count, the set returned to an attempt',
+    'recovery codes: compare-and-set of the set, single use, remaining count (also from createChallenge), the set returned to an attempt',
     async () => {
       const s = await make();
       const u = uid();
+      const counted = () => s.createChallenge(challenge(u), 10);
+      eq(await counted(), 0, 'a new challenge: no codes yet');
       const one = set('one', 3, T - 5);
       eq(await s.replaceRecoveryCodes(u, one, 'nope'), false, 'from a set that does not exist');
       eq(await s.replaceRecoveryCodes(u, one, null), true, 'first set');
+      eq(await counted(), 3, 'a new challenge: three codes');
       eq(await s.replaceRecoveryCodes(u, set('x', 1), null), false, '"none" while one exists');
       eq(await s.getRecoveryCodeSet(u), one, 'read back exactly');
       const b = await s.beginAttempt({
@@ -519,6 +522,7 @@ export function storeContract(
         claim: { kind: 'recovery', setId, codeId },
       });
       eq(await s.settleAttempt(claim(one.setId, 'one-1')), { status: 'ok', remaining: 2 }, 'used');
+      eq(await counted(), 2, 'a new challenge: two codes left');
       eq(
         await s.getThrottle(u, 'recovery'),
         { failures: 0, lastFailureAt: 0 },
@@ -549,8 +553,10 @@ export function storeContract(
         { failures: 1, lastFailureAt: T },
         'replacing never touches a bucket',
       );
+      eq(await counted(), 2, 'a new challenge: the new set');
       eq(await s.replaceRecoveryCodes(u, null, two.setId), true, 'removed');
       eq(await s.getRecoveryCodeSet(u), null, 'no set');
+      eq(await counted(), 0, 'a new challenge: no set');
     },
   );
 

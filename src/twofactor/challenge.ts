@@ -254,11 +254,7 @@ export async function startChallenge(
   const userId = auser(i.userId);
   const sendToId = i.sendTo === undefined ? undefined : aid(i.sendTo, 'sendTo');
   const now = ctx.time(i.now);
-  const [listed, set] = await Promise.all([
-    ctx.factors.listFactors(userId),
-    ctx.state.getRecoveryCodeSet(userId),
-  ]);
-  const confirmed = listed.filter((f) => f.status === 'confirmed');
+  const confirmed = (await ctx.factors.listFactors(userId)).filter((f) => f.status === 'confirmed');
   if (confirmed.length === 0) return { required: false, reason: 'not-enabled' };
   // A remembered browser skips the second factor; its token is rotated on every use.
   const trusted = await useDeviceToken(ctx, userId, 'trusted', i.trustedDeviceToken, now);
@@ -279,7 +275,8 @@ export async function startChallenge(
   const challengeId = newChallengeId(userId);
   const hash = tokenHash(challengeId);
   const expiresAt = now + ctx.challengeTtlMs;
-  await ctx.state.createChallenge(
+  // The challenge is stored and the unused recovery codes counted in one call.
+  const recoveryCodes = await ctx.state.createChallenge(
     {
       hash,
       userId,
@@ -296,7 +293,7 @@ export async function startChallenge(
     MAX_LIVE_CHALLENGES,
   );
   const methods: VerificationMethod[] = [...new Set(confirmed.map((f) => f.type))];
-  if (set !== null && set.codes.length > 0) methods.push('recovery');
+  if (recoveryCodes > 0) methods.push('recovery');
   ctx.emit({ type: 'challenge-started', userId, methods });
   let sent: SendCodeResult | undefined;
   if (sendToId !== undefined) {

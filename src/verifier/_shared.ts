@@ -206,7 +206,7 @@ export function guardState(store: OtpStore, timeoutMs: number): GuardedState {
     deleteCredentials: (u, ids) =>
       call('deleteCredentials', () => store.deleteCredentials(u, ids), isVoid),
     createChallenge: (r, max) =>
-      call('createChallenge', () => store.createChallenge(r, max), isVoid),
+      call('createChallenge', () => store.createChallenge(r, max), isCount),
     deleteChallenges: (u) => call('deleteChallenges', () => store.deleteChallenges(u), isVoid),
     consumeStepUp: (u, h, now) =>
       call('consumeStepUp', () => store.consumeStepUp(u, h, now), isBoolean),
