@@ -150,9 +150,8 @@ export function secretLengthProblem(
 
 /** @internal The longest identifier (user, credential, factor id, scope), in UTF-16 code units. */
 export const MAX_ID = 256;
-/** @internal What no id may contain: NUL, or a UTF-16 surrogate that is not half of a pair. */
-export const UNSTORABLE_ID: RegExp =
-  /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** NUL, or a UTF-16 surrogate that is not half of a pair. */
+const UNSTORABLE_ID = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * @internal An identifier a caller hands to a store: a string of 1..256 UTF-16 code units without

@@ -151,7 +151,7 @@ export function createMemoryStore(): MemoryStore {
   const own = <T>(o: Record<string, T>, key: string, value: T): void => {
     Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
   };
-  /** The live challenge by hash, optionally of one user; dead ones are dropped on sight. */
+  /** The live challenge by hash, if it is that user's; dead ones are dropped on sight. */
   const liveChallenge = (hash: string, userId: string, now: number) => {
     const c = challenges.get(hash);
     if (c === undefined) return undefined;

@@ -1731,11 +1731,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       );
       const status = text(r[0], 'beginAttempt reply');
       if (status === 'no-challenge' && hash !== undefined) return { status };
-      if (status === 'exhausted' && hash !== undefined) return { status, userId: userId };
+      if (status === 'exhausted' && hash !== undefined) return { status, userId };
       if (status === 'closed')
         return {
           status,
-          userId: userId,
+          userId,
           failures: integer(r[1], 'failures', 0),
           lastFailureAt: integer(r[2], 'lastFailureAt', 0),
         };
@@ -1755,7 +1755,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const recoverySet = withSet && r[4] !== null && r[4] !== undefined ? parseSet(r[4]) : null;
       if (!withSet && r[4] !== null && r[4] !== undefined) throw corrupt('beginAttempt reply');
       await durable('beginAttempt');
-      return { status, userId: userId, failures, challenge, credentials, recoverySet };
+      return { status, userId, failures, challenge, credentials, recoverySet };
     },
 
     async settleAttempt(settle: SettleAttempt): Promise<SettleOutcome> {

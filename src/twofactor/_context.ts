@@ -5,7 +5,7 @@
  * @internal
  */
 import { sha256Hex } from '../_digest.js';
-import { aid, atime, kind, MAX_ID, UNSTORABLE_ID } from '../_assert.js';
+import { aid, atime, kind, MAX_ID } from '../_assert.js';
 import { decodeBase64url, encodeBase64url } from '../_encoding.js';
 import { isBoolean, isFactorList, storeCall } from '../_guard.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
@@ -148,46 +148,38 @@ export function newChallengeId(userId: string): string {
   return `${newToken()}.${encodeBase64url(new TextEncoder().encode(userId))}`;
 }
 
-/** The longest challenge id: a token, a dot and the base64url of 256 UTF-16 units as UTF-8. */
-const MAX_CHALLENGE_ID = 22 + 1 + Math.ceil((MAX_ID * 3 * 4) / 3);
+/** @internal The longest challenge id: a token, a dot and the base64url of 256 UTF-16 units as UTF-8. */
+export const MAX_CHALLENGE_ID: number = 22 + 1 + Math.ceil((MAX_ID * 3 * 4) / 3);
 const CHALLENGE_ID = /^[A-Za-z0-9_-]{22}\.([A-Za-z0-9_-]+)$/;
 const UTF8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
- * @internal A challenge id given back by a caller: not a string, or empty or too long, is misuse;
- * otherwise the user it names, or `null` if it is not the shape {@link newChallengeId} makes
- * (then it names no challenge, which is a result, not an error).
+ * @internal The user a challenge id (already checked by {@link atoken}) names, or `null` if it is
+ * not the shape {@link newChallengeId} makes: then it names no challenge, which is a result.
  */
-export function challengeOwner(v: unknown, title: string): string | null {
-  if (typeof v !== 'string')
-    throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (v.length === 0 || v.length > MAX_CHALLENGE_ID)
-    throw rangeError(
-      'ERR_OPTION_INVALID',
-      `"${title}" expected 1..${MAX_CHALLENGE_ID} characters, got ${v.length}`,
-    );
-  const m = CHALLENGE_ID.exec(v);
+export function challengeOwner(id: string): string | null {
+  const m = CHALLENGE_ID.exec(id);
   const bytes = m === null ? null : decodeBase64url(m[1] as string);
   if (bytes === null) return null;
-  let userId: string;
   try {
-    userId = UTF8.decode(bytes);
+    // Any user id the flow accepts, by the same rule that accepted it.
+    return aid(UTF8.decode(bytes), 'userId');
   } catch {
     return null;
   }
-  return userId.length > 0 && userId.length <= MAX_ID && !UNSTORABLE_ID.test(userId)
-    ? userId
-    : null;
 }
 
-/** @internal A token given back by a caller: a string of the shape {@link newToken} makes, else misuse. */
-export function atoken(v: unknown, title: string): string {
+/**
+ * @internal A token given back by a caller: a string of 1..`max` characters (the shape
+ * {@link newToken} makes fits the default), else misuse.
+ */
+export function atoken(v: unknown, title: string, max = 256): string {
   if (typeof v !== 'string')
     throw typeError('ERR_OPTION_TYPE', `"${title}" expected string, got ${kind(v)}`);
-  if (v.length === 0 || v.length > 256)
+  if (v.length === 0 || v.length > max)
     throw rangeError(
       'ERR_OPTION_INVALID',
-      `"${title}" expected 1..256 characters, got ${v.length}`,
+      `"${title}" expected 1..${max} characters, got ${v.length}`,
     );
   return v;
 }

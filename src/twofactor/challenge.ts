@@ -29,8 +29,10 @@ import {
 } from '../verify.js';
 import { refusal } from '../verifier/_shared.js';
 import {
+  atoken,
   auser,
   challengeOwner,
+  MAX_CHALLENGE_ID,
   newChallengeId,
   newToken,
   tokenHash,
@@ -571,7 +573,8 @@ export async function verifyChallenge(
 ): Promise<VerificationResult> {
   const i = aoptions<VerifyChallengeInput>(input, VERIFY_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
-  const owner = challengeOwner(i.challengeId, 'challengeId');
+  const challengeId = atoken(i.challengeId, 'challengeId', MAX_CHALLENGE_ID);
+  const owner = challengeOwner(challengeId);
   if (typeof i.code !== 'string')
     throw typeError('ERR_TOKEN_TYPE', `"code" expected string, got ${kind(i.code)}`);
   const userId = i.userId === undefined ? null : auser(i.userId);
@@ -581,7 +584,6 @@ export async function verifyChallenge(
     ctx.emit({ type: 'failure', userId, reason: 'expired', during: 'challenge' });
     return { ok: false, reason: 'expired' };
   }
-  const challengeId = i.challengeId as string;
   return verify(ctx, {
     userId: owner,
     reportAs: userId,

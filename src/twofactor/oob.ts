@@ -11,7 +11,14 @@ import { sha256Hex } from '../_digest.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import { randomBytes } from '../secret.js';
 import type { FactorRecord, SendBucket, SendRule } from '../store/types.js';
-import { auser, challengeOwner, tokenHash, type Context } from './_context.js';
+import {
+  atoken,
+  auser,
+  challengeOwner,
+  MAX_CHALLENGE_ID,
+  tokenHash,
+  type Context,
+} from './_context.js';
 
 /** The channels of out-of-band codes. */
 export type OobChannel = 'email' | 'sms';
@@ -291,12 +298,11 @@ export async function sendTo(
 export async function sendCode(ctx: Context, input: SendCodeInput): Promise<SendCodeResult> {
   const i = aoptions<SendCodeInput>(input, SEND_KEYS, 'input');
   if (input === undefined) throw typeError('ERR_OPTION_TYPE', '"input" is required');
-  const owner = challengeOwner(i.challengeId, 'challengeId');
+  const challengeId = atoken(i.challengeId, 'challengeId', MAX_CHALLENGE_ID);
   const userId = auser(i.userId);
   const factorId = aid(i.factorId, 'factorId');
   const now = ctx.time(i.now);
-  if (owner !== userId) return { ok: false, reason: 'expired' };
-  const challengeId = i.challengeId as string;
+  if (challengeOwner(challengeId) !== userId) return { ok: false, reason: 'expired' };
   const f = (await ctx.factors.listFactors(userId)).find(
     (x) => x.id === factorId && x.status === 'confirmed',
   );
