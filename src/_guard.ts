@@ -10,6 +10,7 @@ import { OtpkitError } from './errors.js';
 import type {
   ChallengeRecord,
   CredentialRecord,
+  ChallengeCreated,
   DeviceRecord,
   DeviceRotation,
   FactorRecord,
@@ -258,6 +259,18 @@ export function isRotation(
       v.device.tokenHash === newHash
     );
   };
+}
+
+/** @internal What `createChallenge` did: the recovery-code count, and the device's rotation iff one was given. */
+export function isCreated(
+  userId: string,
+  device: { readonly newHash: string } | null,
+): (v: unknown) => v is ChallengeCreated {
+  const rotation = device === null ? null : isRotation(userId, 'known', device.newHash);
+  return (v): v is ChallengeCreated =>
+    isObj(v) &&
+    isInt(v.recoveryCodes, 0, 100) &&
+    (rotation === null ? v.device === null : rotation(v.device));
 }
 
 /** @internal The outcome of a send reservation. */

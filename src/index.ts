@@ -39,6 +39,8 @@ export type {
   CredentialRecord,
   RecoveryCodeSet,
   ChallengeRecord,
+  ChallengeDevice,
+  ChallengeCreated,
   TotpAttempt,
   TotpAttemptOutcome,
   BeginAttempt,

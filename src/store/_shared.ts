@@ -237,6 +237,20 @@ export function ahash(v: unknown, title: string): string {
 }
 
 /**
+ * The known-device token of a `createChallenge`, checked: `[tokenHash, newHash, expiresAt]`, or
+ * three nulls without one.
+ */
+export function adeviceUse(v: unknown): [string, string, number] | [null, null, null] {
+  if (v === undefined || v === null) return [null, null, null];
+  const d = arecord(v, 'device');
+  return [
+    ahash(d.tokenHash, 'device.tokenHash'),
+    ahash(d.newHash, 'device.newHash'),
+    suint(d.expiresAt, 'device.expiresAt'),
+  ];
+}
+
+/**
  * @internal How long after its expiry a record is left alone when expired ones are cleared
  * (`purgeExpired`, the memory store's step-up tokens): app servers' clocks differ.
  */

@@ -19,6 +19,7 @@
 import { abool, aint, ALGORITHMS, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
+  adeviceUse,
   ahash,
   aids,
   apurge,
@@ -56,6 +57,8 @@ import type {
   AttemptPolicy,
   BeginAttempt,
   BeginOutcome,
+  ChallengeCreated,
+  ChallengeDevice,
   ChallengeRecord,
   CredentialRecord,
   DeviceRecord,
@@ -640,6 +643,14 @@ export function createSqlStore(
       return rows as Row[];
     });
   };
+  /** A device-token use from its decision row and the rows the rotation's UPDATE returned. */
+  const rotation = (out: Row, updated: Row[] | undefined, what: string): DeviceRotation => {
+    if (out.status === 'unknown') return { status: 'unknown' };
+    if (out.status === 'replayed')
+      return { status: 'replayed', deviceId: read.id(out.ref, 'devices.id') };
+    if (out.status !== 'rotated' || updated?.length !== 1) throw read.bad(what);
+    return { status: 'rotated', device: read.device(updated[0] as Row) };
+  };
   /** Runs a decision whose last step is `finish`; resolves its outcome row and every step's rows. */
   const decide = async (
     method: string,
@@ -764,6 +775,18 @@ SELECT s.user_id, $cred, CAST($step AS INTEGER) + s.b, NULL, s.c, CAST($now AS I
 ON CONFLICT (user_id, credential_id) DO UPDATE SET last_step = excluded.last_step, drift = excluded.drift, last_used_at = excluded.last_used_at`,
     ],
 
+    // The device-token use of rotateDevice and createChallenge, on the op $op: the first device of
+    // the kind, in creation order, whose live current token or whose previous token it is.
+    findDevice: `WITH m AS (SELECT * FROM ${D} WHERE user_id = $user AND kind = $kind AND (token_hash = $token OR previous_hash = $token)),
+b AS (SELECT (SELECT bad FROM (SELECT ${deviceBad('m')} AS bad FROM m) WHERE bad IS NOT NULL LIMIT 1) AS bad),
+f AS (SELECT m.id, m.token_hash = $token AND m.expires_at > CAST($now AS INTEGER) AS live FROM m
+  WHERE (m.token_hash = $token AND m.expires_at > CAST($now AS INTEGER)) OR m.previous_hash = $token ORDER BY m.seq LIMIT 1)
+INSERT INTO ${X} (id, status, corrupt, ref)
+SELECT $op, CASE WHEN b.bad IS NOT NULL THEN 'corrupt' WHEN f.id IS NULL THEN 'unknown' WHEN f.live THEN 'rotated' ELSE 'replayed' END, b.bad, f.id
+FROM b LEFT JOIN f ON 1`,
+    rotateDevice: `UPDATE ${D} SET token_hash = $next, previous_hash = $token, last_used_at = CAST($now AS INTEGER),
+  expires_at = coalesce(CAST($expires AS INTEGER), expires_at)
+WHERE user_id = $user AND id = (SELECT ref FROM ${X} WHERE id = $op AND status = 'rotated') RETURNING ${DEVICE_COLUMNS}`,
     // a: failures as read; the challenge's state decides first, then the gate, then what is read back.
     beginAttempt: `WITH p AS (SELECT $user AS u, $hash AS hash, $scope AS scope, ${policyParams}, $ids AS ids, CAST($withSet AS INTEGER) AS with_set),
 ch AS (SELECT count(*) AS n, min(x.user_id) AS user_id, min(x.scope) AS scope, min(x.recovery_scope) AS recovery_scope,
@@ -1255,8 +1278,13 @@ SELECT $user, $setId, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]
       throw read.bad('replaceRecoveryCodes result');
     },
 
-    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<number> {
+    async createChallenge(
+      record: ChallengeRecord,
+      maxLive: number,
+      device?: ChallengeDevice | null,
+    ): Promise<ChallengeCreated> {
       const x = arecord(record, 'record') as Partial<Record<keyof ChallengeRecord, unknown>>;
+      const [token, next, deviceExpires] = adeviceUse(device);
       const maxAttempts = aint(x.maxAttempts, 'record.maxAttempts', 1, 100, 'ERR_OPTION_INVALID');
       const oob = aoob(x.oob, 'record.oob');
       const v = {
@@ -1275,17 +1303,31 @@ SELECT $user, $setId, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]
         oobCode: oob.code,
         oobExpires: oob.expires,
         maxLive: suint(maxLive, 'maxLive', I4),
+        // The known-device token's own decision row, and the buckets the challenge then gets.
+        dop: opId(),
       };
-      const { rows } = await decide('createChallenge', [
+      // The device's decision first, then the challenge's (corrupt if the device's was), and
+      // only then the rotation: nothing is written unless both are sound.
+      const d =
+        token === null
+          ? null
+          : { ...v, op: v.dop, kind: 'known', token, next, now: v.created, expires: deviceExpires };
+      const rotated = `EXISTS (SELECT 1 FROM ${X} WHERE id = $dop AND status = 'rotated')`;
+      const suffix = `':device:' || (SELECT ref FROM ${X} WHERE id = $dop)`;
+      const steps: Step[] = [
+        ...(d === null ? [] : [step(SQL.findDevice, d)]),
         step(
           `INSERT INTO ${X} (id, status, corrupt) SELECT $op, CASE WHEN bad IS NULL THEN 'ok' ELSE 'corrupt' END, bad
-FROM (SELECT (SELECT bad FROM (SELECT ${firstBad([
-            [isInt('expires_at', 0, SAFE), 'challenges.expires_at'],
-            [isInt('created_at', 0, SAFE), 'challenges.created_at'],
-          ])} AS bad
-  FROM ${CH} WHERE user_id = $user) WHERE bad IS NOT NULL LIMIT 1) AS bad)`,
+FROM (SELECT coalesce((SELECT corrupt FROM ${X} WHERE id = $dop AND status = 'corrupt'), (SELECT bad FROM (SELECT ${firstBad(
+            [
+              [isInt('expires_at', 0, SAFE), 'challenges.expires_at'],
+              [isInt('created_at', 0, SAFE), 'challenges.created_at'],
+            ],
+          )} AS bad
+  FROM ${CH} WHERE user_id = $user) WHERE bad IS NOT NULL LIMIT 1)) AS bad)`,
           v,
         ),
+        ...(d === null ? [] : [step(SQL.rotateDevice, d, true)]),
         // The dead, then the oldest live ones beyond maxLive − 1 (oldest: created first, inserted first on a tie).
         step(
           `DELETE FROM ${CH} WHERE user_id = $user AND expires_at <= CAST($created AS INTEGER) AND ${won('ok')}`,
@@ -1301,14 +1343,22 @@ FROM (SELECT (SELECT bad FROM (SELECT ${firstBad([
         step(
           `INSERT INTO ${CH} (hash, user_id, scope, recovery_scope, created_at, expires_at, attempts, max_attempts, credential_ids, payload,
   oob_factor_id, oob_code_hash, oob_expires_at)
-SELECT $hash, $user, $scope, $recoveryScope, CAST($created AS INTEGER), CAST($expires AS INTEGER), CAST($attempts AS INTEGER),
-  CAST($maxAttempts AS INTEGER), $ids, $payload, $oobFactor, $oobCode, CAST($oobExpires AS INTEGER) WHERE ${won('ok')}`,
+SELECT $hash, $user, CASE WHEN ${rotated} THEN $scope || ${suffix} ELSE $scope END,
+  CASE WHEN ${rotated} THEN $recoveryScope || ${suffix} ELSE $recoveryScope END, CAST($created AS INTEGER), CAST($expires AS INTEGER),
+  CAST($attempts AS INTEGER), CAST($maxAttempts AS INTEGER), $ids, $payload, $oobFactor, $oobCode, CAST($oobExpires AS INTEGER)
+WHERE ${won('ok')}`,
           v,
         ),
         step(`SELECT CAST(count(*) AS TEXT) AS n FROM ${RC} WHERE user_id = $user`, v, true),
+        ...(d === null ? [] : [step(finish, d, true)]),
         step(finish, v, true),
-      ]);
-      return read.uint(rows[rows.length - 2]?.[0]?.n, 'recovery_codes (count)', 100);
+      ];
+      const { rows } = await decide('createChallenge', steps);
+      const at = rows.length - (d === null ? 2 : 3);
+      const recoveryCodes = read.uint(rows[at]?.[0]?.n, 'recovery_codes (count)', 100);
+      if (d === null) return { recoveryCodes, device: null };
+      const out = read.outcome(rows[at + 1], 'createChallenge');
+      return { recoveryCodes, device: rotation(out, rows[2], 'createChallenge result') };
     },
 
     async deleteChallenges(userId: string): Promise<void> {
@@ -1489,31 +1539,11 @@ ON CONFLICT (user_id, id) DO UPDATE SET kind = excluded.kind, token_hash = exclu
       };
       // The first device of the kind, in creation order, whose live current token or whose previous token it is.
       const { out, rows } = await decide('rotateDevice', [
-        step(
-          `WITH m AS (SELECT * FROM ${D} WHERE user_id = $user AND kind = $kind AND (token_hash = $token OR previous_hash = $token)),
-b AS (SELECT (SELECT bad FROM (SELECT ${deviceBad('m')} AS bad FROM m) WHERE bad IS NOT NULL LIMIT 1) AS bad),
-f AS (SELECT m.id, m.token_hash = $token AND m.expires_at > CAST($now AS INTEGER) AS live FROM m
-  WHERE (m.token_hash = $token AND m.expires_at > CAST($now AS INTEGER)) OR m.previous_hash = $token ORDER BY m.seq LIMIT 1)
-INSERT INTO ${X} (id, status, corrupt, ref)
-SELECT $op, CASE WHEN b.bad IS NOT NULL THEN 'corrupt' WHEN f.id IS NULL THEN 'unknown' WHEN f.live THEN 'rotated' ELSE 'replayed' END, b.bad, f.id
-FROM b LEFT JOIN f ON 1`,
-          v,
-        ),
-        step(
-          `UPDATE ${D} SET token_hash = $next, previous_hash = $token, last_used_at = CAST($now AS INTEGER),
-  expires_at = coalesce(CAST($expires AS INTEGER), expires_at)
-WHERE user_id = $user AND id = (SELECT ref FROM ${X} WHERE id = $op AND status = 'rotated') RETURNING ${DEVICE_COLUMNS}`,
-          v,
-          true,
-        ),
+        step(SQL.findDevice, v),
+        step(SQL.rotateDevice, v, true),
         step(finish, v, true),
       ]);
-      if (out.status === 'unknown') return { status: 'unknown' };
-      if (out.status === 'replayed')
-        return { status: 'replayed', deviceId: read.id(out.ref, 'devices.id') };
-      const updated = rows[1] ?? [];
-      if (out.status !== 'rotated' || updated.length !== 1) throw read.bad('rotateDevice result');
-      return { status: 'rotated', device: read.device(updated[0] as Row) };
+      return rotation(out, rows[1], 'rotateDevice result');
     },
 
     async listDevices(

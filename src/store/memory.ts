@@ -14,6 +14,7 @@ import { PURGE_GRACE_MS } from './_shared.js';
 import type {
   BeginAttempt,
   BeginOutcome,
+  ChallengeCreated,
   ChallengeRecord,
   DeviceRecord,
   DeviceRotation,
@@ -161,6 +162,33 @@ export function createMemoryStore(): MemoryStore {
       return undefined;
     }
     return c.userId === userId ? c : undefined;
+  };
+  /** What `rotateDevice` decides, for it and for `createChallenge`. */
+  const rotate = (
+    userId: string,
+    kind: DeviceRecord['kind'],
+    tokenHash: string,
+    newHash: string,
+    now: number,
+    expiresAt: number | null,
+  ): DeviceRotation => {
+    const u = users.get(userId);
+    for (const d of u?.devices.values() ?? []) {
+      if (d.kind !== kind) continue;
+      if (d.tokenHash === tokenHash && d.expiresAt > now) {
+        const next: DeviceRecord = {
+          ...d,
+          tokenHash: newHash,
+          previousHash: tokenHash,
+          lastUsedAt: now,
+          expiresAt: expiresAt ?? d.expiresAt,
+        };
+        u?.devices.set(d.id, next);
+        return { status: 'rotated', device: { ...next } };
+      }
+      if (d.previousHash === tokenHash) return { status: 'replayed', deviceId: d.id };
+    }
+    return { status: 'unknown' };
   };
   const dropChallenge = (hash: string): void => {
     const c = challenges.get(hash);
@@ -374,8 +402,20 @@ export function createMemoryStore(): MemoryStore {
       tidy(userId);
       return true;
     },
-    async createChallenge(record, maxLive): Promise<number> {
+    async createChallenge(record, maxLive, device = null): Promise<ChallengeCreated> {
       const u = user(record.userId);
+      const rotation =
+        device === null
+          ? null
+          : rotate(
+              record.userId,
+              'known',
+              device.tokenHash,
+              device.newHash,
+              record.createdAt,
+              device.expiresAt,
+            );
+      const id = rotation?.status === 'rotated' ? rotation.device.id : null;
       const live: ChallengeRecord[] = [];
       for (const h of [...u.challenges]) {
         const c = liveChallenge(h, record.userId, record.createdAt);
@@ -385,9 +425,18 @@ export function createMemoryStore(): MemoryStore {
       for (const c of live.slice(0, Math.max(0, live.length - (maxLive - 1))))
         dropChallenge(c.hash);
       dropChallenge(record.hash); // hashes are unique; a reused one must not stay in its old owner's list
-      challenges.set(record.hash, { ...record, credentialIds: [...record.credentialIds] });
+      challenges.set(record.hash, {
+        ...record,
+        ...(id === null
+          ? {}
+          : {
+              scope: `${record.scope}:device:${id}`,
+              recoveryScope: `${record.recoveryScope}:device:${id}`,
+            }),
+        credentialIds: [...record.credentialIds],
+      });
       u.challenges.add(record.hash);
-      return u.recovery?.codes.size ?? 0;
+      return { recoveryCodes: u.recovery?.codes.size ?? 0, device: rotation };
     },
     async deleteChallenges(userId): Promise<void> {
       for (const h of [...(users.get(userId)?.challenges ?? [])]) dropChallenge(h);
@@ -435,23 +484,7 @@ export function createMemoryStore(): MemoryStore {
       u.devices.set(record.id, { ...record });
     },
     async rotateDevice(userId, kind, tokenHash, newHash, now, expiresAt): Promise<DeviceRotation> {
-      const u = users.get(userId);
-      for (const d of u?.devices.values() ?? []) {
-        if (d.kind !== kind) continue;
-        if (d.tokenHash === tokenHash && d.expiresAt > now) {
-          const next: DeviceRecord = {
-            ...d,
-            tokenHash: newHash,
-            previousHash: tokenHash,
-            lastUsedAt: now,
-            expiresAt: expiresAt ?? d.expiresAt,
-          };
-          u?.devices.set(d.id, next);
-          return { status: 'rotated', device: { ...next } };
-        }
-        if (d.previousHash === tokenHash) return { status: 'replayed', deviceId: d.id };
-      }
-      return { status: 'unknown' };
+      return rotate(userId, kind, tokenHash, newHash, now, expiresAt);
     },
     async listDevices(userId, kind, now): Promise<readonly DeviceRecord[]> {
       return [...(users.get(userId)?.devices.values() ?? [])]

@@ -9,6 +9,7 @@
 import { abool, aint, ALGORITHMS, aoptions, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
+  adeviceUse,
   ahash,
   aids,
   apurge,
@@ -47,6 +48,8 @@ import type {
   AttemptPolicy,
   BeginAttempt,
   BeginOutcome,
+  ChallengeCreated,
+  ChallengeDevice,
   ChallengeRecord,
   CredentialRecord,
   DeviceRecord,
@@ -675,26 +678,45 @@ BEGIN
   RETURN QUERY SELECT 'ok', v_remaining::text;
 END $fn$;
 
--- OtpStore.createChallenge: drop the user's dead challenges and the oldest live ones beyond
--- max_live - 1, then store the new one; the user's advisory lock serialises creations.
+-- OtpStore.createChallenge: the known-device token (if any) used as rotate_device would, then
+-- drop the user's dead challenges and the oldest live ones beyond max_live - 1, and store the new
+-- one, in the device's buckets if it rotated; the user's advisory lock serialises creations.
+-- Returns the rotation as rotate_device does ('none' without a token). (Until this release the
+-- function took 14 arguments and returned void: that one goes.)
+DROP FUNCTION IF EXISTS ${n.fn('create_challenge')}(text, text, text, text, bigint, bigint, integer, integer, text[], text, text, text,
+  bigint, integer);
 CREATE OR REPLACE FUNCTION ${n.fn('create_challenge')}(p_hash text, p_user text, p_scope text, p_recovery_scope text,
   p_created bigint, p_expires bigint, p_attempts integer, p_max_attempts integer, p_credential_ids text[], p_payload text,
-  p_oob_factor text, p_oob_hash text, p_oob_expires bigint, p_max_live integer)
-RETURNS void LANGUAGE plpgsql AS $fn$
+  p_oob_factor text, p_oob_hash text, p_oob_expires bigint, p_max_live integer, p_device_token text, p_device_new text,
+  p_device_expires bigint)
+RETURNS TABLE (r_status text, r1 text, r2 text, r3 text, r4 text, r5 text, r6 text, r7 text, r8 text, r9 text)
+LANGUAGE plpgsql AS $fn$
+DECLARE dv record; v_scope text := p_scope; v_recovery_scope text := p_recovery_scope;
 BEGIN
   ${userLock('p_user')};
+  r_status := 'none';
+  IF p_device_token IS NOT NULL THEN
+    SELECT * INTO dv FROM ${n.fn('rotate_device')}(p_user, 'known', p_device_token, p_device_new, p_created, p_device_expires);
+    r_status := dv.r_status; r1 := dv.r1; r2 := dv.r2; r3 := dv.r3; r4 := dv.r4; r5 := dv.r5; r6 := dv.r6; r7 := dv.r7;
+    r8 := dv.r8; r9 := dv.r9;
+    IF dv.r_status = 'rotated' THEN -- the device's buckets: its attempts count apart from strangers'
+      v_scope := p_scope || ':device:' || dv.r2;
+      v_recovery_scope := p_recovery_scope || ':device:' || dv.r2;
+    END IF;
+  END IF;
   DELETE FROM ${CH} WHERE user_id = p_user AND ${int}(expires_at::text, 'challenges.expires_at', 0, ${MAX_SAFE}) <= p_created;
   DELETE FROM ${CH} WHERE hash IN (SELECT c.hash FROM ${CH} AS c WHERE c.user_id = p_user
     ORDER BY ${int}(c.created_at::text, 'challenges.created_at', 0, ${MAX_SAFE}), c.seq
     LIMIT greatest(0, (SELECT count(*) FROM ${CH} WHERE user_id = p_user) - (p_max_live - 1)));
   INSERT INTO ${CH} AS c (hash, user_id, scope, recovery_scope, created_at, expires_at, attempts, max_attempts, credential_ids,
       payload, oob_factor_id, oob_code_hash, oob_expires_at)
-    VALUES (p_hash, p_user, p_scope, p_recovery_scope, p_created, p_expires, p_attempts, p_max_attempts, p_credential_ids,
+    VALUES (p_hash, p_user, v_scope, v_recovery_scope, p_created, p_expires, p_attempts, p_max_attempts, p_credential_ids,
       p_payload, p_oob_factor, p_oob_hash, p_oob_expires)
     ON CONFLICT (hash) DO UPDATE SET user_id = EXCLUDED.user_id, scope = EXCLUDED.scope, recovery_scope = EXCLUDED.recovery_scope,
       created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at, attempts = EXCLUDED.attempts,
       max_attempts = EXCLUDED.max_attempts, credential_ids = EXCLUDED.credential_ids, payload = EXCLUDED.payload,
       oob_factor_id = EXCLUDED.oob_factor_id, oob_code_hash = EXCLUDED.oob_code_hash, oob_expires_at = EXCLUDED.oob_expires_at;
+  RETURN NEXT;
 END $fn$;
 
 -- OtpStore.setChallengeCode: set or clear the out-of-band code of a live challenge of the user
@@ -1094,6 +1116,18 @@ function deviceOf(c: readonly unknown[]): DeviceRecord {
   };
 }
 
+/** A device-token use from the columns of rotate_device (`r_status`, `r1`..`r9`). */
+function rotationOf(r: Readonly<Record<string, unknown>>, what: string): DeviceRotation {
+  if (r.r_status === 'unknown') return { status: 'unknown' };
+  if (r.r_status === 'replayed')
+    return { status: 'replayed', deviceId: readId(r.r1, 'devices.id') };
+  if (r.r_status !== 'rotated') throw corrupt(ADAPTER, what);
+  return {
+    status: 'rotated',
+    device: deviceOf([r.r1, r.r2, r.r3, r.r4, r.r5, r.r6, r.r7, r.r8, r.r9]),
+  };
+}
+
 /** The out-of-band code of a challenge from its three columns (all NULL: none). */
 function oobOf(factorId: unknown, codeHash: unknown, expiresAt: unknown): OobCode | null {
   if (factorId === null && codeHash === null && expiresAt === null) return null;
@@ -1234,9 +1268,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     getRecoveryCodeSet: `SELECT s.set_id::text AS set_id, s.issued_at::text AS issued_at, s.total::text AS total,
   c.id::text AS id, c.hash::text AS hash
 FROM ${S} AS s LEFT JOIN ${RC} AS c ON c.user_id = s.user_id AND c.set_id = s.set_id WHERE s.user_id = $1 ORDER BY c.seq, c.id`,
-    createChallenge: `SELECT ${n.fn('create_challenge')}($1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint,
-  $7::integer, $8::integer, $9::text[], $10::text, $11::text, $12::text, $13::bigint, $14::integer) AS done,
-  (SELECT count(*) FROM ${RC} WHERE user_id = $2::text)::text AS codes`,
+    createChallenge: `SELECT r_status, r1, r2, r3, r4, r5, r6, r7, r8, r9, (SELECT count(*) FROM ${RC} WHERE user_id = $2::text)::text AS codes
+  FROM ${n.fn('create_challenge')}($1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, $7::integer, $8::integer,
+  $9::text[], $10::text, $11::text, $12::text, $13::bigint, $14::integer, $15::text, $16::text, $17::bigint)`,
     setChallengeCode: `SELECT ${n.fn('set_challenge_code')}($1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint,
   $7::boolean, $8::text) AS won`,
     createDevice: `SELECT ${n.fn('create_device')}($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint,
@@ -1647,7 +1681,11 @@ SELECT count(*)::text AS won FROM rs`,
       return flag(r.won, 'replaceRecoveryCodes');
     },
 
-    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<number> {
+    async createChallenge(
+      record: ChallengeRecord,
+      maxLive: number,
+      device?: ChallengeDevice | null,
+    ): Promise<ChallengeCreated> {
       const x = arecord(record, 'record') as Partial<Record<keyof ChallengeRecord, unknown>>;
       const maxAttempts = aint(x.maxAttempts, 'record.maxAttempts', 1, 100, 'ERR_OPTION_INVALID');
       const values = [
@@ -1663,9 +1701,15 @@ SELECT count(*)::text AS won FROM rs`,
         sstorable(x.payload, 'record.payload', MAX_PAYLOAD),
         ...aoob(x.oob, 'record.oob'),
         suint(maxLive, 'maxLive', MAX_INT4),
+        ...adeviceUse(device),
       ];
       const r = await one('createChallenge', sql.createChallenge, values);
-      return readUint(ADAPTER, r.codes, 'recovery_codes (count)', 100);
+      const recoveryCodes = readUint(ADAPTER, r.codes, 'recovery_codes (count)', 100);
+      if (device === null || device === undefined) {
+        if (r.r_status !== 'none') throw corrupt(ADAPTER, 'createChallenge result');
+        return { recoveryCodes, device: null };
+      }
+      return { recoveryCodes, device: rotationOf(r, 'createChallenge result') };
     },
 
     async deleteChallenges(userId: string): Promise<void> {
@@ -1754,15 +1798,7 @@ SELECT count(*)::text AS won FROM rs`,
         suint(now, 'now'),
         optTime(expiresAt, 'expiresAt'),
       ];
-      const r = await one('rotateDevice', sql.rotateDevice, values);
-      if (r.r_status === 'unknown') return { status: 'unknown' };
-      if (r.r_status === 'replayed')
-        return { status: 'replayed', deviceId: readId(r.r1, 'devices.id') };
-      if (r.r_status !== 'rotated') throw corrupt(ADAPTER, 'rotateDevice result');
-      return {
-        status: 'rotated',
-        device: deviceOf([r.r1, r.r2, r.r3, r.r4, r.r5, r.r6, r.r7, r.r8, r.r9]),
-      };
+      return rotationOf(await one('rotateDevice', sql.rotateDevice, values), 'rotateDevice result');
     },
 
     async listDevices(

@@ -15,6 +15,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { abool, aint, ALGORITHMS, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
+  adeviceUse,
   asetId,
   corrupt as corruptValue,
   MAX_CHALLENGE_IDS,
@@ -39,6 +40,8 @@ import type {
   AttemptPolicy,
   BeginAttempt,
   BeginOutcome,
+  ChallengeCreated,
+  ChallengeDevice,
   ChallengeRecord,
   Claim,
   CredentialRecord,
@@ -302,6 +305,36 @@ local function device(v)
   if not (r.seq and r.created and r.expires) or (kind ~= 'trusted' and kind ~= 'known') then return nil end
   if lu ~= '' then r.used = uint(lu) if not r.used then return nil end end
   return r
+end
+-- A device-token use, read only: in insertion order, the first device of the kind whose live
+-- token it is ('rotated' and the device), one whose replaced token it is ('replayed'), or
+-- 'unknown'; nil for a corrupt record.
+local function findDevice(key, kind, token, now)
+  local all = redis.call('HGETALL', key)
+  local list = {}
+  for i = 1, #all, 2 do
+    local r = device(all[i + 1])
+    if not r then return nil end
+    r.id = all[i]
+    list[#list + 1] = r
+  end
+  table.sort(list, function(a, b) return a.seq < b.seq end)
+  for _, r in ipairs(list) do
+    if r.kind == kind then
+      if r.parts[2] == token and r.expires > now then return 'rotated', r end
+      if r.parts[3] == token then return 'replayed', r end
+    end
+  end
+  return 'unknown'
+end
+-- Rotates the device findDevice found: the new token, the old one as previous, used now, the new
+-- expiry (nil: kept). Returns the reply rotateDevice gives.
+local function rotateFound(key, r, token, newHash, now, expires)
+  r.parts[1] = int(r.seq) .. ':' .. r.kind .. ':' .. int(r.created) .. ':' .. int(now) .. ':' .. int(expires or r.expires)
+  r.parts[2], r.parts[3] = newHash, token
+  local text = table.concat(r.parts, NUL)
+  redis.call('HSET', key, r.id, text)
+  return { 'rotated', r.id, text }
 end
 -- window:count:lastAt of a send quota
 local function quota(v)
@@ -571,22 +604,46 @@ end
 return 1`,
 );
 
-// KEYS: challenges, recovery codes. ARGV: hash, createdAt, expiresAt, attempts, maxAttempts, the
-// record's tail (NUL scope NUL recoveryScope NUL payload NUL id...), maxLive, key TTL. Dead
-// challenges and the oldest live ones beyond maxLive − 1 give way (ties: the older insertion
-// first). Returns the number of unused recovery codes.
+// KEYS: challenges, recovery codes, devices. ARGV: hash, createdAt, expiresAt, attempts,
+// maxAttempts, the record's tail (NUL scope NUL recoveryScope NUL payload NUL id...), maxLive,
+// key TTL, then a known-device token hash ('' = none), its new hash, the device's new expiresAt.
+// The token is used as rotateDevice would; rotated, the challenge gets that device's buckets.
+// Dead challenges and the oldest live ones beyond maxLive − 1 give way (ties: the older insertion
+// first). Returns the number of unused recovery codes and the rotation's reply (false: none).
 const CREATE_CHALLENGE = /* @__PURE__ */ script(
   'createChallenge',
-  `-- (No TYPE checks: both keys are read before anything is written, and a read of a key of
+  `-- (No TYPE checks: every key is read before anything is written, and a read of a key of
 -- another type fails with WRONGTYPE, which the store reports as corrupt.)
 local hash, created, maxLive = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[7])
 local codes = redis.call('HLEN', KEYS[2])
+local status, dev = false, nil
+if ARGV[9] ~= '' then
+  status, dev = findDevice(KEYS[3], 'known', ARGV[9], created)
+  if not status then return corrupt('device') end
+end
 local all = redis.call('HGETALL', KEYS[1])
 local live = {}
 for i = 1, #all, 2 do
   local r = challenge(all[i + 1])
   if not r then return corrupt('challenge') end
-  if r.expires <= created then redis.call('HDEL', KEYS[1], all[i]) else live[#live + 1] = { hash = all[i], created = r.created, seq = r.seq } end
+  live[#live + 1] = { hash = all[i], created = r.created, seq = r.seq, dead = r.expires <= created }
+end
+local reply = false
+if status == 'rotated' then
+  reply = rotateFound(KEYS[3], dev, ARGV[9], ARGV[10], created, tonumber(ARGV[11]))
+  -- The known device's buckets: its attempts count apart from strangers'.
+  local head, scope, recoveryScope, rest = string.match(ARGV[6], '^(%z)([^%z]*)%z([^%z]*)(%z.*)$')
+  ARGV[6] = head .. scope .. ':device:' .. dev.id .. NUL .. recoveryScope .. ':device:' .. dev.id .. rest
+elseif status == 'replayed' then
+  reply = { 'replayed', dev.id }
+elseif status then
+  reply = { 'unknown' }
+end
+for i = #live, 1, -1 do
+  if live[i].dead then
+    redis.call('HDEL', KEYS[1], live[i].hash)
+    table.remove(live, i)
+  end
 end
 table.sort(live, function(a, b)
   if a.created ~= b.created then return a.created < b.created end
@@ -604,7 +661,7 @@ for i, r in ipairs(live) do
 end
 redis.call('HSET', KEYS[1], hash, ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5] .. ':' .. int(seq or top + 1) .. ARGV[6])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[8]) then redis.call('PEXPIRE', KEYS[1], ARGV[8]) end
-return codes`,
+return { codes, reply }`,
 );
 
 // KEYS: challenges, then any further keys to delete (eraseUser).
@@ -691,30 +748,11 @@ const ROTATE_DEVICE = /* @__PURE__ */ script(
   'rotateDevice',
   `-- (No TYPE checks: every key is read before anything is written, and a read of a key of another
 -- type fails with WRONGTYPE, which the store reports as corrupt.)
-local kind, token, now = ARGV[1], ARGV[2], tonumber(ARGV[4])
-local all = redis.call('HGETALL', KEYS[1])
-local list = {}
-for i = 1, #all, 2 do
-  local r = device(all[i + 1])
-  if not r then return corrupt('device') end
-  r.id = all[i]
-  list[#list + 1] = r
-end
-table.sort(list, function(a, b) return a.seq < b.seq end)
-for _, r in ipairs(list) do
-  if r.kind == kind then
-    if r.parts[2] == token and r.expires > now then
-      local expires = r.expires
-      if ARGV[5] ~= '' then expires = tonumber(ARGV[5]) end
-      r.parts[1] = int(r.seq) .. ':' .. r.kind .. ':' .. int(r.created) .. ':' .. int(now) .. ':' .. int(expires)
-      r.parts[2], r.parts[3] = ARGV[3], token
-      local text = table.concat(r.parts, NUL)
-      redis.call('HSET', KEYS[1], r.id, text)
-      return { 'rotated', r.id, text }
-    end
-    if r.parts[3] == token then return { 'replayed', r.id } end
-  end
-end
+local now = tonumber(ARGV[4])
+local status, r = findDevice(KEYS[1], ARGV[1], ARGV[2], now)
+if not status then return corrupt('device') end
+if status == 'rotated' then return rotateFound(KEYS[1], r, ARGV[2], ARGV[3], now, tonumber(ARGV[5])) end
+if status == 'replayed' then return { 'replayed', r.id } end
 return { 'unknown' }`,
 );
 
@@ -1093,6 +1131,17 @@ function parseOob(v: string): OobCode | null {
     codeHash: m[2] as string,
     expiresAt: readUint(ADAPTER, m[1], 'challenge code expiresAt'),
   };
+}
+
+/** A device-token use as the scripts reply it: `{ 'rotated', id, record }`, `{ 'replayed', id }` or `{ 'unknown' }`. */
+function rotationOf(userId: string, v: unknown, what: string): DeviceRotation {
+  const r = list(v, what);
+  const status = text(r[0], what);
+  if (status === 'unknown') return { status };
+  if (status === 'replayed')
+    return { status, deviceId: readId(bulk(r[1], 'device id'), 'device id') };
+  if (status !== 'rotated') throw corrupt(what);
+  return { status, device: parseDevice(userId, bulk(r[1], 'device id'), r[2]).record };
 }
 
 const DEVICE_HEAD = /^([0-9]+):(trusted|known):([0-9]+):([0-9]*):([0-9]+)$/;
@@ -1885,7 +1934,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return won;
     },
 
-    async createChallenge(record: ChallengeRecord, maxLive: number): Promise<number> {
+    async createChallenge(
+      record: ChallengeRecord,
+      maxLive: number,
+      device?: ChallengeDevice | null,
+    ): Promise<ChallengeCreated> {
       const c = achallenge(record);
       const live = aint(maxLive, 'maxLive', 1, 1000, 'ERR_OPTION_INVALID');
       const k = keysOf(c.userId);
@@ -1900,14 +1953,22 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         String(c.maxAttempts),
         tail,
       ];
-      const codes = integer(
-        await run(CREATE_CHALLENGE, [k.challenges, k.codes], [...args, String(live), String(ttl)]),
-        'recovery-code count',
-        0,
-        MAX_CODES,
+      const [token, next, expires] = adeviceUse(device);
+      args.push(
+        String(live),
+        String(ttl),
+        token ?? '',
+        next ?? '',
+        expires === null ? '' : String(expires),
       );
+      const r = list(
+        await run(CREATE_CHALLENGE, [k.challenges, k.codes, k.devices], args),
+        'createChallenge reply',
+      );
+      const recoveryCodes = integer(r[0], 'recovery-code count', 0, MAX_CODES);
+      const rotation = token === null ? null : rotationOf(c.userId, r[1], 'createChallenge reply');
       await durable('createChallenge');
-      return codes;
+      return { recoveryCodes, device: rotation };
     },
 
     async deleteChallenges(userId: string): Promise<void> {
@@ -1993,15 +2054,13 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         String(suint(now, 'now')),
       ];
       args.push(expiresAt === null ? '' : String(suint(expiresAt, 'expiresAt')));
-      const r = list(await run(ROTATE_DEVICE, [keysOf(u).devices], args), 'rotateDevice reply');
-      const status = text(r[0], 'rotateDevice reply');
-      if (status === 'unknown') return { status };
-      if (status === 'replayed')
-        return { status, deviceId: readId(bulk(r[1], 'device id'), 'device id') };
-      if (status !== 'rotated') throw corrupt('rotateDevice reply');
-      const device = parseDevice(u, bulk(r[1], 'device id'), r[2]).record;
-      await durable('rotateDevice');
-      return { status, device };
+      const r = rotationOf(
+        u,
+        await run(ROTATE_DEVICE, [keysOf(u).devices], args),
+        'rotateDevice reply',
+      );
+      if (r.status === 'rotated') await durable('rotateDevice');
+      return r;
     },
 
     async listDevices(

@@ -136,6 +136,27 @@ export type DeviceRotation =
   /** No live device has this token. */
   | { readonly status: 'unknown' };
 
+/**
+ * A known-device token presented with a new challenge ({@link OtpStore.createChallenge}): used
+ * and rotated in the same call, as {@link OtpStore.rotateDevice} would for kind `known`.
+ */
+export interface ChallengeDevice {
+  /** SHA-256 of the token presented, hex. */
+  readonly tokenHash: string;
+  /** SHA-256 of the token that replaces it, hex. */
+  readonly newHash: string;
+  /** The device's new expiry (each sign-in extends a known device's life). */
+  readonly expiresAt: number;
+}
+
+/** What {@link OtpStore.createChallenge} did besides storing the challenge. */
+export interface ChallengeCreated {
+  /** How many unused recovery codes the user has (0 without a set), read in the same call. */
+  readonly recoveryCodes: number;
+  /** What the known-device token did; `null` when none was given. */
+  readonly device: DeviceRotation | null;
+}
+
 /** A send-quota bucket: one user, one destination (its hash), or the whole app. */
 export type SendBucket =
   | { readonly kind: 'user'; readonly userId: string }
@@ -367,10 +388,20 @@ export interface OtpStore {
    * Stores a new challenge. The user's dead challenges (expired at `record.createdAt`) are
    * dropped, and the oldest live ones beyond `maxLive − 1`, so one user never holds more than
    * `maxLive`.
-   * @returns how many unused recovery codes the user has (0 without a set), read in the same
-   *   call, so a sign-in can offer them without reading the set.
+   *
+   * With `device` (a known-device token the browser presented), the same call first does what
+   * `rotateDevice(record.userId, 'known', device.tokenHash, device.newHash, record.createdAt,
+   * device.expiresAt)` would; if the device rotated, the challenge is stored with that device's
+   * buckets, `` `${record.scope}:device:${id}` `` and `` `${record.recoveryScope}:device:${id}` ``
+   * (its attempts count apart from strangers'), else with `record`'s own.
+   * @returns the user's unused recovery-code count (so a sign-in can offer them without reading
+   *   the set) and the device's rotation (`null` without `device`).
    */
-  createChallenge(record: ChallengeRecord, maxLive: number): Promise<number>;
+  createChallenge(
+    record: ChallengeRecord,
+    maxLive: number,
+    device?: ChallengeDevice | null,
+  ): Promise<ChallengeCreated>;
 
   /** Deletes every challenge of `userId`. */
   deleteChallenges(userId: string): Promise<void>;

@@ -39,7 +39,7 @@ const NONSENSE: Readonly<Record<OtpStoreMethod, unknown>> = {
   deleteCredentials: 1,
   getRecoveryCodeSet: { setId: 'bad id', issuedAt: 0, total: 1, codes: [] },
   replaceRecoveryCodes: 'true',
-  createChallenge: -1,
+  createChallenge: { recoveryCodes: -1, device: null },
   deleteChallenges: [],
   consumeStepUp: 1,
   eraseUser: 'erased',

@@ -498,7 +498,7 @@ export function storeContract(
     async () => {
       const s = await make();
       const u = uid();
-      const counted = () => s.createChallenge(challenge(u), 10);
+      const counted = async () => (await s.createChallenge(challenge(u), 10)).recoveryCodes;
       eq(await counted(), 0, 'a new challenge: no codes yet');
       const one = set('one', 3, T - 5);
       eq(await s.replaceRecoveryCodes(u, one, 'nope'), false, 'from a set that does not exist');
@@ -992,6 +992,104 @@ export function storeContract(
         (await s.listDevices(u, 'trusted', T + 8))[0]?.expiresAt,
         T + 99_999,
         '`null` keeps the expiry',
+      );
+    },
+  );
+
+  add(
+    "devices: createChallenge rotates a known-device token in the same call and gives the challenge that device's buckets",
+    async () => {
+      const s = await make();
+      const u = uid();
+      const known = device(u, { kind: 'known', expiresAt: T + 1_000 });
+      const trusted = device(u);
+      await s.createDevice(known, 5);
+      await s.createDevice(trusted, 5);
+      const begin = async (hash: string, recovery: boolean) => {
+        const b = await s.beginAttempt({
+          userId: u,
+          challengeHash: hash,
+          now: T + 2,
+          policy: P,
+          credentialIds: [],
+          recoverySet: recovery,
+        });
+        return b.status === 'admitted' ? b.challenge : b;
+      };
+      // Rotated: the device's new token and expiry, the challenge in the device's buckets.
+      const next = hex64();
+      const ch = challenge(u, { createdAt: T + 1 });
+      const r = await s.createChallenge(ch, 10, {
+        tokenHash: known.tokenHash,
+        newHash: next,
+        expiresAt: T + 50_000,
+      });
+      eq(
+        r,
+        {
+          recoveryCodes: 0,
+          device: {
+            status: 'rotated',
+            device: {
+              ...known,
+              tokenHash: next,
+              previousHash: known.tokenHash,
+              lastUsedAt: T + 1,
+              expiresAt: T + 50_000,
+            },
+          },
+        },
+        'rotated with the challenge',
+      );
+      const stored = await begin(ch.hash, false);
+      eq(
+        stored === null || 'status' in stored ? stored : [stored.scope, stored.recoveryScope],
+        [`${ch.scope}:device:${known.id}`, `${ch.recoveryScope}:device:${known.id}`],
+        "the challenge counts in the device's buckets",
+      );
+      // Replayed, unknown, another kind: the challenge keeps the buckets it was given.
+      const cases: [string, string, unknown][] = [
+        ['the rotated-away token', known.tokenHash, { status: 'replayed', deviceId: known.id }],
+        ['a stranger', hex64(), { status: 'unknown' }],
+        ["a trusted device's token", trusted.tokenHash, { status: 'unknown' }],
+      ];
+      for (const [what, token, outcome] of cases) {
+        const c = challenge(u, { createdAt: T + 1 });
+        const got = await s.createChallenge(c, 10, {
+          tokenHash: token,
+          newHash: hex64(),
+          expiresAt: T + 60_000,
+        });
+        eq(got, { recoveryCodes: 0, device: outcome }, what);
+        const b = await begin(c.hash, true);
+        eq(
+          b === null || 'status' in b ? b : [b.scope, b.recoveryScope],
+          [c.scope, c.recoveryScope],
+          `${what}: the challenge's own buckets`,
+        );
+      }
+      eq(
+        (await s.listDevices(u, 'known', T + 2))[0]?.tokenHash,
+        next,
+        'nothing but the first rotated the device',
+      );
+      eq(
+        (await s.createChallenge(challenge(u, { createdAt: T + 1 }), 10)).device,
+        null,
+        'no device given: none',
+      );
+      // A dead known device is unknown, and nothing changes.
+      const late = challenge(u, { createdAt: T + 60_000 });
+      eq(
+        (
+          await s.createChallenge(late, 10, {
+            tokenHash: next,
+            newHash: hex64(),
+            expiresAt: T + 99_999,
+          })
+        ).device,
+        { status: 'unknown' },
+        'an expired device',
       );
     },
   );

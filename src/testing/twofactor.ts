@@ -1666,6 +1666,17 @@ export function twoFactorFaultContract(
                   })
                 : started;
             },
+            // A remembered browser signs in: its token is rotated and the code skipped.
+            async () => {
+              const r = await ready();
+              const trusted = await healthy.tf.trustDevice({ userId: r.u, stepUpToken: r.token });
+              check(trusted.ok, 'a trusted-device token');
+              hits = 0;
+              return faulty.tf.startChallenge({
+                userId: r.u,
+                trustedDeviceToken: trusted.ok ? trusted.token : undefined,
+              });
+            },
             // Remember this browser, list the remembered ones, forget them all.
             async () => {
               const r = await ready();

@@ -38,7 +38,7 @@ import {
   tokenHash,
   type Context,
 } from './_context.js';
-import { deviceScope, issueKnownDevice, useDeviceToken } from './devices.js';
+import { deviceUse, deviceUsed, issueKnownDevice, useTrustedDevice } from './devices.js';
 import { oobHash, sameHash, sendTo, type SendCodeResult } from './oob.js';
 import type { VerificationFailure, VerificationMethod, VerificationResult } from './types.js';
 
@@ -259,7 +259,7 @@ export async function startChallenge(
   const confirmed = (await ctx.factors.listFactors(userId)).filter((f) => f.status === 'confirmed');
   if (confirmed.length === 0) return { required: false, reason: 'not-enabled' };
   // A remembered browser skips the second factor; its token is rotated on every use.
-  const trusted = await useDeviceToken(ctx, userId, 'trusted', i.trustedDeviceToken, now);
+  const trusted = await useTrustedDevice(ctx, userId, i.trustedDeviceToken, now);
   if (trusted !== null) {
     ctx.emit({ type: 'device-skipped-challenge', userId, deviceId: trusted.device.id });
     return {
@@ -269,21 +269,21 @@ export async function startChallenge(
       trustedDeviceToken: trusted.token,
     };
   }
-  // A known browser's attempts count in its own bucket: strangers' guesses cannot lock it out.
-  const known = await useDeviceToken(ctx, userId, 'known', i.knownDeviceToken, now);
-  const deviceId = known?.device.id ?? null;
   const snapshot = snapshotOf(confirmed);
   const oob = oobFactorsOf(confirmed);
   const challengeId = newChallengeId(userId);
   const hash = tokenHash(challengeId);
   const expiresAt = now + ctx.challengeTtlMs;
-  // The challenge is stored and the unused recovery codes counted in one call.
-  const recoveryCodes = await ctx.state.createChallenge(
+  // One call stores the challenge, counts the unused recovery codes and rotates the known-device
+  // token: a known browser's attempts count in its own bucket, so strangers' guesses cannot lock
+  // it out.
+  const use = deviceUse(ctx, 'known', i.knownDeviceToken, now);
+  const created = await ctx.state.createChallenge(
     {
       hash,
       userId,
-      scope: deviceScope('otp', deviceId),
-      recoveryScope: deviceScope('recovery', deviceId),
+      scope: 'otp',
+      recoveryScope: 'recovery',
       createdAt: now,
       expiresAt,
       attempts: 0,
@@ -293,9 +293,16 @@ export async function startChallenge(
       oob: null,
     },
     MAX_LIVE_CHALLENGES,
+    use === null
+      ? null
+      : { tokenHash: use.tokenHash, newHash: use.newHash, expiresAt: now + ctx.knownTtlMs },
   );
+  const known =
+    use === null || created.device === null
+      ? null
+      : deviceUsed(ctx, userId, 'known', use, created.device);
   const methods: VerificationMethod[] = [...new Set(confirmed.map((f) => f.type))];
-  if (recoveryCodes > 0) methods.push('recovery');
+  if (created.recoveryCodes > 0) methods.push('recovery');
   ctx.emit({ type: 'challenge-started', userId, methods });
   let sent: SendCodeResult | undefined;
   if (sendToId !== undefined) {

@@ -12,7 +12,7 @@
  */
 import { aid, aint, aoptions } from '../_assert.js';
 import { typeError } from '../errors.js';
-import type { DeviceRecord } from '../store/types.js';
+import type { DeviceRecord, DeviceRotation } from '../store/types.js';
 import { aauthorization, authorize } from './lifecycle.js';
 import { atoken, auser, newToken, tokenHash, type Context } from './_context.js';
 import { alabel } from './label.js';
@@ -57,11 +57,6 @@ const TRUST_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set([
   'now',
 ]);
 const HOUR_MS = 3_600_000;
-
-/** @internal The bucket suffix of a known device: its attempts are counted apart from strangers'. */
-export function deviceScope(base: 'otp' | 'recovery', deviceId: string | null): string {
-  return deviceId === null ? base : `${base}:device:${deviceId}`;
-}
 
 /** @internal */
 export async function trustDevice(
@@ -137,18 +132,25 @@ export async function revokeTrustedDevices(
   return n;
 }
 
+/** @internal A device token presented by a browser, ready to be rotated: its hash and its replacement. */
+export interface DeviceUse {
+  readonly tokenHash: string;
+  readonly newHash: string;
+  readonly next: string;
+  /** A known device's life is extended by each use; a trusted device keeps its expiry (`null`). */
+  readonly expiresAt: number | null;
+}
+
 /**
- * @internal Presents a trusted-device token at the start of a sign-in: valid and live, it is
- * rotated and the new token returned; a rotated-away token is a replay (reported); anything else
- * is unknown. A malformed token is unknown too: it comes from a cookie, not from the programmer.
+ * @internal The rotation of a device token a browser presented, or `null` without one. A
+ * malformed token is none: it comes from a cookie, not from the programmer.
  */
-export async function useDeviceToken(
+export function deviceUse(
   ctx: Context,
-  userId: string,
   kind: 'trusted' | 'known',
   token: unknown,
   now: number,
-): Promise<{ readonly device: DeviceRecord; readonly token: string } | null> {
+): DeviceUse | null {
   if (token === undefined) return null;
   let given: string;
   try {
@@ -157,20 +159,53 @@ export async function useDeviceToken(
     return null;
   }
   const next = newToken();
-  // A known device's life is extended by each use; a trusted device keeps its expiry.
-  const expiresAt = kind === 'known' ? now + ctx.knownTtlMs : null;
-  const r = await ctx.state.rotateDevice(
-    userId,
-    kind,
-    tokenHash(given),
-    tokenHash(next),
-    now,
-    expiresAt,
-  );
-  if (r.status === 'rotated') return { device: r.device, token: next };
+  return {
+    tokenHash: tokenHash(given),
+    newHash: tokenHash(next),
+    next,
+    expiresAt: kind === 'known' ? now + ctx.knownTtlMs : null,
+  };
+}
+
+/**
+ * @internal What a store's rotation of `use` means: rotated, the device and its new token; a
+ * rotated-away token is a replay (reported); anything else is unknown (`null`).
+ */
+export function deviceUsed(
+  ctx: Context,
+  userId: string,
+  kind: 'trusted' | 'known',
+  use: DeviceUse,
+  r: DeviceRotation,
+): { readonly device: DeviceRecord; readonly token: string } | null {
+  if (r.status === 'rotated') return { device: r.device, token: use.next };
   if (r.status === 'replayed')
     ctx.emit({ type: 'device-replayed', userId, deviceId: r.deviceId, kind });
   return null;
+}
+
+/**
+ * @internal Presents a trusted-device token at the start of a sign-in: valid and live, it is
+ * rotated and the new token returned; a rotated-away token is a replay (reported); anything else
+ * is unknown.
+ */
+export async function useTrustedDevice(
+  ctx: Context,
+  userId: string,
+  token: unknown,
+  now: number,
+): Promise<{ readonly device: DeviceRecord; readonly token: string } | null> {
+  const use = deviceUse(ctx, 'trusted', token, now);
+  if (use === null) return null;
+  const r = await ctx.state.rotateDevice(
+    userId,
+    'trusted',
+    use.tokenHash,
+    use.newHash,
+    now,
+    use.expiresAt,
+  );
+  return deviceUsed(ctx, userId, 'trusted', use, r);
 }
 
 /** @internal Issues a known-device token after a sign-in from a browser that had none. */

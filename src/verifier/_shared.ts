@@ -11,6 +11,7 @@ import {
   isBeginOutcome,
   isBoolean,
   isCount,
+  isCreated,
   isDeviceList,
   isReservation,
   isRotation,
@@ -205,8 +206,12 @@ export function guardState(store: OtpStore, timeoutMs: number): GuardedState {
       call('initCredential', () => store.initCredential(u, id, step, counter), isBoolean),
     deleteCredentials: (u, ids) =>
       call('deleteCredentials', () => store.deleteCredentials(u, ids), isVoid),
-    createChallenge: (r, max) =>
-      call('createChallenge', () => store.createChallenge(r, max), isCount),
+    createChallenge: (r, max, device = null) =>
+      call(
+        'createChallenge',
+        () => store.createChallenge(r, max, device),
+        isCreated(r.userId, device),
+      ),
     deleteChallenges: (u) => call('deleteChallenges', () => store.deleteChallenges(u), isVoid),
     consumeStepUp: (u, h, now) =>
       call('consumeStepUp', () => store.consumeStepUp(u, h, now), isBoolean),
