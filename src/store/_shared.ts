@@ -236,6 +236,28 @@ export function ahash(v: unknown, title: string): string {
   return v;
 }
 
+/** A device and its per-user limit, checked, in the order of the SQL stores' device columns. */
+export function adeviceRow(
+  record: unknown,
+  maxPerUser: unknown,
+  title = 'record',
+  maxTitle = 'maxPerUser',
+): [string, string, string, string, string | null, string, number, number | null, number, number] {
+  const d = arecord(record, title);
+  return [
+    sid(d.userId, `${title}.userId`),
+    sid(d.id, `${title}.id`),
+    aoneOf(d.kind, `${title}.kind`, DEVICE_KINDS),
+    ahash(d.tokenHash, `${title}.tokenHash`),
+    d.previousHash === null ? null : ahash(d.previousHash, `${title}.previousHash`),
+    sstorable(d.label, `${title}.label`, MAX_LABEL),
+    suint(d.createdAt, `${title}.createdAt`),
+    optTime(d.lastUsedAt, `${title}.lastUsedAt`),
+    suint(d.expiresAt, `${title}.expiresAt`),
+    suint(maxPerUser, maxTitle, 2 ** 31 - 1),
+  ];
+}
+
 /**
  * The known-device token of a `createChallenge`, checked: `[tokenHash, newHash, expiresAt]`, or
  * three nulls without one.

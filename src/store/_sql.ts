@@ -19,6 +19,7 @@
 import { abool, aint, ALGORITHMS, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
+  adeviceRow,
   adeviceUse,
   ahash,
   aids,
@@ -643,6 +644,65 @@ export function createSqlStore(
       return rows as Row[];
     });
   };
+  /** The named parameters of a device's steps, from its checked row, on an op of its own. */
+  const deviceParams = ([
+    user,
+    id,
+    kind,
+    token,
+    previous,
+    label,
+    created,
+    lastUsed,
+    expires,
+    max,
+  ]: ReturnType<typeof adeviceRow>) => ({
+    op: opId(),
+    user,
+    id,
+    kind,
+    token,
+    previous,
+    label,
+    created,
+    lastUsed,
+    expires,
+    max,
+  });
+  /**
+   * What createDevice does, as steps ending in the device op's `finish`, run only where `when`
+   * holds (SQL; '1': always): dead devices of the kind and the oldest live ones beyond max − 1
+   * give way, then the device is stored.
+   */
+  const deviceSteps = (d: ReturnType<typeof deviceParams>, when: string): Step[] => [
+    step(
+      `INSERT INTO ${X} (id, status, corrupt) SELECT $op, CASE WHEN bad IS NULL THEN 'ok' ELSE 'corrupt' END, bad
+FROM (SELECT (SELECT bad FROM (SELECT ${firstBad([
+        [isInt('expires_at', 0, SAFE), 'devices.expires_at'],
+        [isInt('created_at', 0, SAFE), 'devices.created_at'],
+      ])} AS bad
+  FROM ${D} WHERE user_id = $user AND kind = $kind) WHERE bad IS NOT NULL LIMIT 1) AS bad) WHERE ${when}`,
+      d,
+    ),
+    step(
+      `DELETE FROM ${D} WHERE user_id = $user AND kind = $kind AND expires_at <= CAST($created AS INTEGER) AND ${won('ok')}`,
+      d,
+    ),
+    step(
+      `DELETE FROM ${D} WHERE seq IN (SELECT seq FROM (SELECT seq, row_number() OVER (ORDER BY created_at DESC, seq DESC) AS r
+  FROM ${D} WHERE user_id = $user AND kind = $kind) WHERE r >= CAST($max AS INTEGER)) AND ${won('ok')}`,
+      d,
+    ),
+    // A device id the user already has keeps its place in the order (as the memory store's Map does).
+    step(
+      `INSERT INTO ${D} (user_id, id, kind, token_hash, previous_hash, label, created_at, last_used_at, expires_at)
+SELECT $user, $id, $kind, $token, $previous, $label, CAST($created AS INTEGER), CAST($lastUsed AS INTEGER), CAST($expires AS INTEGER) WHERE ${won('ok')}
+ON CONFLICT (user_id, id) DO UPDATE SET kind = excluded.kind, token_hash = excluded.token_hash, previous_hash = excluded.previous_hash,
+  label = excluded.label, created_at = excluded.created_at, last_used_at = excluded.last_used_at, expires_at = excluded.expires_at`,
+      d,
+    ),
+    step(finish, d, true),
+  ];
   /** A device-token use from its decision row and the rows the rotation's UPDATE returned. */
   const rotation = (out: Row, updated: Row[] | undefined, what: string): DeviceRotation => {
     if (out.status === 'unknown') return { status: 'unknown' };
@@ -1092,11 +1152,28 @@ ON CONFLICT (user_id, hash) DO UPDATE SET expires_at = excluded.expires_at`,
             v,
           ),
         );
+      // The device goes with the success: its own op, run only if this one won.
+      if (x.device !== undefined) {
+        const t = arecord(x.device, 'device');
+        const d = deviceParams(
+          adeviceRow(t.record, t.maxPerUser, 'device.record', 'device.maxPerUser'),
+        );
+        if (d.user !== v.user)
+          throw rangeError('ERR_OPTION_INVALID', '"device.record.userId" is not "userId"');
+        steps.push(
+          ...deviceSteps(
+            { ...d, sop: v.op } as typeof d,
+            `EXISTS (SELECT 1 FROM ${X} WHERE id = $sop AND status = 'ok')`,
+          ),
+        );
+      }
       steps.push(step(finish, v, true));
-      const { out } = await decide('settleAttempt', steps);
+      const { out, rows } = await decide('settleAttempt', steps);
       if (out.status === 'no-challenge' || out.status === 'dead') return { status: 'no-challenge' };
       if (out.status === 'replayed') return { status: 'replayed' };
       if (out.status !== 'ok') throw read.bad('settleAttempt result');
+      // The device's own outcome: corrupt rows of the user's devices are reported, not skipped.
+      if (x.device !== undefined) read.outcome(rows[rows.length - 2], 'settleAttempt');
       if (k !== 'recovery') return { status: 'ok', remaining: null };
       return { status: 'ok', remaining: read.uint(out.a, 'recovery_codes (count)', 100) };
     },
@@ -1475,49 +1552,7 @@ FROM (SELECT count(*) AS n, min(user_id) AS u, min(expires_at) AS e, min(oob_cod
     },
 
     async createDevice(record: DeviceRecord, maxPerUser: number): Promise<void> {
-      const d = arecord(record, 'record') as Partial<Record<keyof DeviceRecord, unknown>>;
-      const v = {
-        op: opId(),
-        user: sid(d.userId, 'record.userId'),
-        id: sid(d.id, 'record.id'),
-        kind: aoneOf(d.kind, 'record.kind', DEVICE_KINDS),
-        token: ahash(d.tokenHash, 'record.tokenHash'),
-        previous: d.previousHash === null ? null : ahash(d.previousHash, 'record.previousHash'),
-        label: sstorable(d.label, 'record.label', MAX_LABEL),
-        created: suint(d.createdAt, 'record.createdAt'),
-        lastUsed: optTime(d.lastUsedAt, 'record.lastUsedAt'),
-        expires: suint(d.expiresAt, 'record.expiresAt'),
-        max: suint(maxPerUser, 'maxPerUser', I4),
-      };
-      await decide('createDevice', [
-        step(
-          `INSERT INTO ${X} (id, status, corrupt) SELECT $op, CASE WHEN bad IS NULL THEN 'ok' ELSE 'corrupt' END, bad
-FROM (SELECT (SELECT bad FROM (SELECT ${firstBad([
-            [isInt('expires_at', 0, SAFE), 'devices.expires_at'],
-            [isInt('created_at', 0, SAFE), 'devices.created_at'],
-          ])} AS bad
-  FROM ${D} WHERE user_id = $user AND kind = $kind) WHERE bad IS NOT NULL LIMIT 1) AS bad)`,
-          v,
-        ),
-        step(
-          `DELETE FROM ${D} WHERE user_id = $user AND kind = $kind AND expires_at <= CAST($created AS INTEGER) AND ${won('ok')}`,
-          v,
-        ),
-        step(
-          `DELETE FROM ${D} WHERE seq IN (SELECT seq FROM (SELECT seq, row_number() OVER (ORDER BY created_at DESC, seq DESC) AS r
-  FROM ${D} WHERE user_id = $user AND kind = $kind) WHERE r >= CAST($max AS INTEGER)) AND ${won('ok')}`,
-          v,
-        ),
-        // A device id the user already has keeps its place in the order (as the memory store's Map does).
-        step(
-          `INSERT INTO ${D} (user_id, id, kind, token_hash, previous_hash, label, created_at, last_used_at, expires_at)
-SELECT $user, $id, $kind, $token, $previous, $label, CAST($created AS INTEGER), CAST($lastUsed AS INTEGER), CAST($expires AS INTEGER) WHERE ${won('ok')}
-ON CONFLICT (user_id, id) DO UPDATE SET kind = excluded.kind, token_hash = excluded.token_hash, previous_hash = excluded.previous_hash,
-  label = excluded.label, created_at = excluded.created_at, last_used_at = excluded.last_used_at, expires_at = excluded.expires_at`,
-          v,
-        ),
-        step(finish, v, true),
-      ]);
+      await decide('createDevice', deviceSteps(deviceParams(adeviceRow(record, maxPerUser)), '1'));
     },
 
     async rotateDevice(

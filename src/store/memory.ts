@@ -163,6 +163,20 @@ export function createMemoryStore(): MemoryStore {
     }
     return c.userId === userId ? c : undefined;
   };
+  /** What `createDevice` does, for it and for `settleAttempt`. */
+  const putDevice = (record: DeviceRecord, maxPerUser: number): void => {
+    const u = user(record.userId);
+    const live: DeviceRecord[] = [];
+    for (const d of [...u.devices.values()]) {
+      if (d.kind !== record.kind) continue;
+      if (d.expiresAt <= record.createdAt) u.devices.delete(d.id);
+      else live.push(d);
+    }
+    live.sort((x, y) => x.createdAt - y.createdAt);
+    for (const d of live.slice(0, Math.max(0, live.length - (maxPerUser - 1))))
+      u.devices.delete(d.id);
+    u.devices.set(record.id, { ...record });
+  };
   /** What `rotateDevice` decides, for it and for `createChallenge`. */
   const rotate = (
     userId: string,
@@ -350,6 +364,7 @@ export function createMemoryStore(): MemoryStore {
           if (exp + PURGE_GRACE_MS < s.now) owner.stepUps.delete(h);
         owner.stepUps.set(s.stepUp.hash, s.stepUp.expiresAt);
       }
+      if (s.device !== undefined) putDevice(s.device.record, s.device.maxPerUser);
       tidy(s.userId);
       return { status: 'ok', remaining };
     },
@@ -471,17 +486,7 @@ export function createMemoryStore(): MemoryStore {
       return true;
     },
     async createDevice(record, maxPerUser): Promise<void> {
-      const u = user(record.userId);
-      const live: DeviceRecord[] = [];
-      for (const d of [...u.devices.values()]) {
-        if (d.kind !== record.kind) continue;
-        if (d.expiresAt <= record.createdAt) u.devices.delete(d.id);
-        else live.push(d);
-      }
-      live.sort((x, y) => x.createdAt - y.createdAt);
-      for (const d of live.slice(0, Math.max(0, live.length - (maxPerUser - 1))))
-        u.devices.delete(d.id);
-      u.devices.set(record.id, { ...record });
+      putDevice(record, maxPerUser);
     },
     async rotateDevice(userId, kind, tokenHash, newHash, now, expiresAt): Promise<DeviceRotation> {
       return rotate(userId, kind, tokenHash, newHash, now, expiresAt);

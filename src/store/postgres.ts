@@ -9,6 +9,7 @@
 import { abool, aint, ALGORITHMS, aoptions, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
+  adeviceRow,
   adeviceUse,
   ahash,
   aids,
@@ -571,15 +572,24 @@ BEGIN
   END IF;
 END $fn$;
 
--- OtpStore.settleAttempt: the live challenge, then the claim; won: reset, consume, step-up token.
--- p_code is the recovery code's id, or the out-of-band code's hash.
+-- OtpStore.settleAttempt: the live challenge, then the claim; won: reset, consume, step-up token,
+-- and the device (p_device_*) stored as create_device does. p_code is the recovery code's id, or
+-- the out-of-band code's hash. (Until this release the function took 15 arguments: that one goes.)
+DROP FUNCTION IF EXISTS ${n.fn('settle_attempt')}(text, text, bigint, text, text, bigint, integer, numeric, numeric, boolean, text,
+  text, text, text, bigint);
 CREATE OR REPLACE FUNCTION ${n.fn('settle_attempt')}(p_user text, p_scope text, p_now bigint, p_kind text, p_credential text,
   p_step bigint, p_drift integer, p_expected numeric, p_next numeric, p_create boolean, p_set text, p_code text,
-  p_challenge text, p_step_up text, p_step_up_expires bigint)
+  p_challenge text, p_step_up text, p_step_up_expires bigint, p_device_id text, p_device_kind text, p_device_token text,
+  p_device_previous text, p_device_label text, p_device_created bigint, p_device_last_used bigint, p_device_expires bigint,
+  p_device_max integer)
 RETURNS TABLE (r_status text, r_remaining text)
 LANGUAGE plpgsql AS $fn$
 DECLARE ch record; cr record; v_set text; v_n bigint; v_remaining bigint; v_last bigint; v_expires bigint; v_reset boolean;
 BEGIN
+  -- Storing a device takes the user's advisory lock: first, as every call that takes it does
+  -- (create_challenge holds it while it deletes challenges; taking it after this challenge's row
+  -- lock would be a lock-order cycle).
+  IF p_device_id IS NOT NULL THEN ${userLock('p_user')}; END IF;
   IF p_challenge IS NOT NULL THEN
     SELECT t.*, count(*) OVER () AS n INTO ch FROM (SELECT c.user_id::text AS user_id, c.expires_at::text AS expires_at,
         c.oob_code_hash::text AS oob_code_hash, c.oob_expires_at::text AS oob_expires_at
@@ -674,6 +684,10 @@ BEGIN
   IF p_step_up IS NOT NULL THEN
     INSERT INTO ${SU} AS s (user_id, hash, expires_at) VALUES (p_user, p_step_up, p_step_up_expires)
       ON CONFLICT (user_id, hash) DO UPDATE SET expires_at = EXCLUDED.expires_at;
+  END IF;
+  IF p_device_id IS NOT NULL THEN
+    PERFORM ${n.fn('create_device')}(p_user, p_device_id, p_device_kind, p_device_token, p_device_previous, p_device_label,
+      p_device_created, p_device_last_used, p_device_expires, p_device_max);
   END IF;
   RETURN QUERY SELECT 'ok', v_remaining::text;
 END $fn$;
@@ -1116,6 +1130,16 @@ function deviceOf(c: readonly unknown[]): DeviceRecord {
   };
 }
 
+/** The device of a settleAttempt (`settle.device`), checked: settle_attempt's last nine arguments. */
+function settleDevice(v: unknown, userId: unknown): unknown[] {
+  if (v === undefined) return Array<null>(9).fill(null);
+  const t = arecord(v, 'device');
+  const [user, ...rest] = adeviceRow(t.record, t.maxPerUser, 'device.record', 'device.maxPerUser');
+  if (user !== userId)
+    throw rangeError('ERR_OPTION_INVALID', '"device.record.userId" is not "userId"');
+  return rest;
+}
+
 /** A device-token use from the columns of rotate_device (`r_status`, `r1`..`r9`). */
 function rotationOf(r: Readonly<Record<string, unknown>>, what: string): DeviceRotation {
   if (r.r_status === 'unknown') return { status: 'unknown' };
@@ -1255,7 +1279,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     beginAttempt: `SELECT r_kind, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12 FROM ${n.fn('begin_attempt')}($1::text, $2::text, $3::text,
   $4::bigint, $5::integer, $6::bigint, $7::bigint, $8::integer, $9::text[], $10::boolean)`,
     settleAttempt: `SELECT r_status, r_remaining FROM ${n.fn('settle_attempt')}($1::text, $2::text, $3::bigint, $4::text,
-  $5::text, $6::bigint, $7::integer, $8::numeric, $9::numeric, $10::boolean, $11::text, $12::text, $13::text, $14::text, $15::bigint)`,
+  $5::text, $6::bigint, $7::integer, $8::numeric, $9::numeric, $10::boolean, $11::text, $12::text, $13::text, $14::text, $15::bigint,
+  $16::text, $17::text, $18::text, $19::text, $20::text, $21::bigint, $22::bigint, $23::bigint, $24::integer)`,
     getThrottle: `SELECT failures::text AS failures, last_failure_at::text AS last_failure_at FROM ${T} WHERE user_id = $1 AND scope = $2`,
     resetScope: `DELETE FROM ${T} WHERE user_id = $1 AND scope = $2`,
     resetAll: `DELETE FROM ${T} WHERE user_id = $1`,
@@ -1536,8 +1561,9 @@ SELECT count(*)::text AS won FROM rs`,
       const k = aoneOf<'totp' | 'hotp' | 'recovery' | 'oob'>(claim.kind, 'claim.kind', CLAIM_KINDS);
       const credential = k === 'totp' || k === 'hotp';
       const stepUp = x.stepUp === undefined ? undefined : arecord(x.stepUp, 'stepUp');
+      const userId = sid(x.userId, 'userId');
       const values = [
-        sid(x.userId, 'userId'),
+        userId,
         sid(x.scope, 'scope'),
         suint(x.now, 'now'),
         k,
@@ -1558,6 +1584,7 @@ SELECT count(*)::text AS won FROM rs`,
         x.challengeHash === undefined ? null : sid(x.challengeHash, 'challengeHash'),
         stepUp === undefined ? null : sid(stepUp.hash, 'stepUp.hash'),
         stepUp === undefined ? null : suint(stepUp.expiresAt, 'stepUp.expiresAt'),
+        ...settleDevice(x.device, userId),
       ];
       const r = await one('settleAttempt', sql.settleAttempt, values);
       if (r.r_status === 'replayed' || r.r_status === 'no-challenge') return { status: r.r_status };
@@ -1766,20 +1793,7 @@ SELECT count(*)::text AS won FROM rs`,
     },
 
     async createDevice(record: DeviceRecord, maxPerUser: number): Promise<void> {
-      const d = arecord(record, 'record') as Partial<Record<keyof DeviceRecord, unknown>>;
-      const values = [
-        sid(d.userId, 'record.userId'),
-        sid(d.id, 'record.id'),
-        aoneOf(d.kind, 'record.kind', DEVICE_KINDS),
-        ahash(d.tokenHash, 'record.tokenHash'),
-        d.previousHash === null ? null : ahash(d.previousHash, 'record.previousHash'),
-        sstorable(d.label, 'record.label', MAX_LABEL),
-        suint(d.createdAt, 'record.createdAt'),
-        optTime(d.lastUsedAt, 'record.lastUsedAt'),
-        suint(d.expiresAt, 'record.expiresAt'),
-        suint(maxPerUser, 'maxPerUser', MAX_INT4),
-      ];
-      await run('createDevice', sql.createDevice, values);
+      await run('createDevice', sql.createDevice, adeviceRow(record, maxPerUser));
     },
 
     async rotateDevice(

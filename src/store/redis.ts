@@ -306,10 +306,8 @@ local function device(v)
   if lu ~= '' then r.used = uint(lu) if not r.used then return nil end end
   return r
 end
--- A device-token use, read only: in insertion order, the first device of the kind whose live
--- token it is ('rotated' and the device), one whose replaced token it is ('replayed'), or
--- 'unknown'; nil for a corrupt record.
-local function findDevice(key, kind, token, now)
+-- Every device of the key (each with its id), or nil if one is corrupt: read before any write.
+local function readDevices(key)
   local all = redis.call('HGETALL', key)
   local list = {}
   for i = 1, #all, 2 do
@@ -318,6 +316,41 @@ local function findDevice(key, kind, token, now)
     r.id = all[i]
     list[#list + 1] = r
   end
+  return list
+end
+-- Stores the device id (its record without the seq) as createDevice does, given readDevices'
+-- list: dead devices of the kind and the oldest live ones beyond max − 1 give way (ties: the
+-- older insertion first); an id the user already has keeps its place in the order.
+local function putDevice(key, list, id, kind, created, max, text)
+  local live, kept = {}, {}
+  for _, r in ipairs(list) do
+    if r.kind == kind and r.expires <= created then
+      redis.call('HDEL', key, r.id)
+    else
+      if r.kind == kind then live[#live + 1] = r end
+      kept[r.id] = r
+    end
+  end
+  table.sort(live, function(a, b)
+    if a.created ~= b.created then return a.created < b.created end
+    return a.seq < b.seq
+  end)
+  for i = 1, #live - (max - 1) do
+    redis.call('HDEL', key, live[i].id)
+    kept[live[i].id] = nil
+  end
+  local top = 0
+  for _, r in pairs(kept) do if r.seq > top then top = r.seq end end
+  local seq = top + 1
+  if kept[id] then seq = kept[id].seq end
+  redis.call('HSET', key, id, int(seq) .. ':' .. text)
+end
+-- A device-token use, read only: in insertion order, the first device of the kind whose live
+-- token it is ('rotated' and the device), one whose replaced token it is ('replayed'), or
+-- 'unknown'; nil for a corrupt record.
+local function findDevice(key, kind, token, now)
+  local list = readDevices(key)
+  if not list then return nil end
   table.sort(list, function(a, b) return a.seq < b.seq end)
   for _, r in ipairs(list) do
     if r.kind == kind then
@@ -479,17 +512,24 @@ end
 return { 'admitted', f + 1, text, creds, set }`,
 );
 
-// KEYS: throttle, credentials, challenges, recovery codes, recovery set, step-up tokens. ARGV:
-// scope, now, challenge hash ('' = none), kind, then for totp: credential, step, drift, create;
-// hotp: credential, expected ('' = none), next, create; recovery: set id, code id, '', ''; oob:
-// code hash, '', '', ''; then step-up hash ('' = none), its expiresAt, its TTL.
+// KEYS: throttle, credentials, challenges, recovery codes, recovery set, step-up tokens, devices.
+// ARGV: scope, now, challenge hash ('' = none), kind, then for totp: credential, step, drift,
+// create; hotp: credential, expected ('' = none), next, create; recovery: set id, code id, '',
+// ''; oob: code hash, '', '', ''; then step-up hash ('' = none), its expiresAt, its TTL; then a
+// device to store with the success as createDevice does: id ('' = none), kind, createdAt, max,
+// its record without the seq.
 const SETTLE_ATTEMPT = /* @__PURE__ */ script(
   'settleAttempt',
   `-- The throttle and step-up keys are written unread: their type is checked first. The others are
 -- read before anything is written (a key of another type fails that read with WRONGTYPE).
-local bad = wrongType({ [1] = 'throttle', [6] = 'step-up tokens' })
+local bad = wrongType({ [1] = 'throttle', [6] = 'step-up tokens', [7] = 'devices' })
 if bad then return corrupt(bad .. ' key type') end
 local scope, now, hash, kind = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local devices = false
+if ARGV[12] ~= '' then
+  devices = readDevices(KEYS[7])
+  if not devices then return corrupt('device') end
+end
 local ch
 if hash ~= '' then
   local v = redis.call('HGET', KEYS[3], hash)
@@ -542,6 +582,7 @@ if ARGV[9] ~= '' then
     end
   end
 end
+if devices then putDevice(KEYS[7], devices, ARGV[12], ARGV[13], tonumber(ARGV[14]), tonumber(ARGV[15]), ARGV[16]) end
 return { 'ok', remaining }`,
 );
 
@@ -712,33 +753,9 @@ const CREATE_DEVICE = /* @__PURE__ */ script(
   'createDevice',
   `local bad = wrongType({ 'devices' })
 if bad then return corrupt(bad .. ' key type') end
-local id, kind, created, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local all = redis.call('HGETALL', KEYS[1])
-local live, kept = {}, {}
-for i = 1, #all, 2 do
-  local r = device(all[i + 1])
-  if not r then return corrupt('device') end
-  r.id = all[i]
-  if r.kind == kind and r.expires <= created then
-    redis.call('HDEL', KEYS[1], r.id)
-  else
-    if r.kind == kind then live[#live + 1] = r end
-    kept[r.id] = r
-  end
-end
-table.sort(live, function(a, b)
-  if a.created ~= b.created then return a.created < b.created end
-  return a.seq < b.seq
-end)
-for i = 1, #live - (max - 1) do
-  redis.call('HDEL', KEYS[1], live[i].id)
-  kept[live[i].id] = nil
-end
-local top = 0
-for _, r in pairs(kept) do if r.seq > top then top = r.seq end end
-local seq = top + 1
-if kept[id] then seq = kept[id].seq end
-redis.call('HSET', KEYS[1], id, int(seq) .. ':' .. ARGV[5])
+local list = readDevices(KEYS[1])
+if not list then return corrupt('device') end
+putDevice(KEYS[1], list, ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5])
 return 1`,
 );
 
@@ -1133,6 +1150,11 @@ function parseOob(v: string): OobCode | null {
   };
 }
 
+/** A device's record as stored, without its seq (the scripts put it in front). */
+function deviceText(d: DeviceRecord): string {
+  return `${d.kind}:${d.createdAt}:${d.lastUsedAt ?? ''}:${d.expiresAt}\0${d.tokenHash}\0${d.previousHash ?? ''}\0${JSON.stringify(d.label)}`;
+}
+
 /** A device-token use as the scripts reply it: `{ 'rotated', id, record }`, `{ 'replayed', id }` or `{ 'unknown' }`. */
 function rotationOf(userId: string, v: unknown, what: string): DeviceRotation {
   const r = list(v, what);
@@ -1423,18 +1445,18 @@ function aoob(v: unknown, title: string): OobCode {
 const oobText = (o: OobCode | null): string =>
   o === null ? '' : `${o.expiresAt}:${o.codeHash}:${o.factorId}`;
 
-function adevice(v: unknown): DeviceRecord {
-  const r = aobject<Partial<DeviceRecord>>(v, 'record');
+function adevice(v: unknown, title = 'record'): DeviceRecord {
+  const r = aobject<Partial<DeviceRecord>>(v, title);
   return {
-    userId: sid(r.userId, 'record.userId'),
-    id: sid(r.id, 'record.id'),
-    kind: akind(r.kind, 'record.kind'),
-    tokenHash: ahash(r.tokenHash, 'record.tokenHash'),
-    previousHash: r.previousHash === null ? null : ahash(r.previousHash, 'record.previousHash'),
-    label: stext(r.label, 'record.label', MAX_LABEL),
-    createdAt: suint(r.createdAt, 'record.createdAt'),
-    lastUsedAt: r.lastUsedAt === null ? null : suint(r.lastUsedAt, 'record.lastUsedAt'),
-    expiresAt: suint(r.expiresAt, 'record.expiresAt'),
+    userId: sid(r.userId, `${title}.userId`),
+    id: sid(r.id, `${title}.id`),
+    kind: akind(r.kind, `${title}.kind`),
+    tokenHash: ahash(r.tokenHash, `${title}.tokenHash`),
+    previousHash: r.previousHash === null ? null : ahash(r.previousHash, `${title}.previousHash`),
+    label: stext(r.label, `${title}.label`, MAX_LABEL),
+    createdAt: suint(r.createdAt, `${title}.createdAt`),
+    lastUsedAt: r.lastUsedAt === null ? null : suint(r.lastUsedAt, `${title}.lastUsedAt`),
+    expiresAt: suint(r.expiresAt, `${title}.expiresAt`),
   };
 }
 
@@ -1838,12 +1860,21 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
             : claim.kind === 'recovery'
               ? [claim.setId, claim.codeId, '', '']
               : [claim.codeHash, '', '', ''];
+      let device = ['', '', '', '', ''];
+      if (s.device !== undefined) {
+        const t = aobject<{ record: unknown; maxPerUser: unknown }>(s.device, 'device');
+        const d = adevice(t.record, 'device.record');
+        if (d.userId !== userId)
+          throw rangeError('ERR_OPTION_INVALID', '"device.record.userId" is not "userId"');
+        const max = aint(t.maxPerUser, 'device.maxPerUser', 1, 1000, 'ERR_OPTION_INVALID');
+        device = [d.id, d.kind, String(d.createdAt), String(max), deviceText(d)];
+      }
       const k = keysOf(userId);
       const r = list(
         await run(
           SETTLE_ATTEMPT,
-          [k.throttle, k.credentials, k.challenges, k.codes, k.set, k.stepUps],
-          [scope, String(now), hash, claim.kind, ...claimArgs, ...stepUp],
+          [k.throttle, k.credentials, k.challenges, k.codes, k.set, k.stepUps, k.devices],
+          [scope, String(now), hash, claim.kind, ...claimArgs, ...stepUp, ...device],
         ),
         'settleAttempt reply',
       );
@@ -2029,11 +2060,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const d = adevice(record);
       const max = aint(maxPerUser, 'maxPerUser', 1, 1000, 'ERR_OPTION_INVALID');
       const k = keysOf(d.userId);
-      const value = `${d.kind}:${d.createdAt}:${d.lastUsedAt ?? ''}:${d.expiresAt}\0${d.tokenHash}\0${d.previousHash ?? ''}\0${JSON.stringify(d.label)}`;
       await run(
         CREATE_DEVICE,
         [k.devices],
-        [d.id, d.kind, String(d.createdAt), String(max), value],
+        [d.id, d.kind, String(d.createdAt), String(max), deviceText(d)],
       );
       await durable('createDevice');
     },

@@ -280,6 +280,11 @@ export interface SettleAttempt {
   readonly challengeHash?: string | undefined;
   /** Store this step-up token with the success. */
   readonly stepUp?: { readonly hash: string; readonly expiresAt: number } | undefined;
+  /**
+   * Store this device with the success, as `createDevice(record, maxPerUser)` would (a browser
+   * that signed in without a known-device token gets one).
+   */
+  readonly device?: { readonly record: DeviceRecord; readonly maxPerUser: number } | undefined;
 }
 
 /** What {@link OtpStore.settleAttempt} decided. */
@@ -338,8 +343,8 @@ export interface OtpStore {
    * the current set `setId` (removed: used once). `create: false` claims only on an existing
    * credential (a removed factor's codes fail at once). Lost: `replayed`, nothing changes. Won:
    * the claim is stored (drift and `lastUsedAt = now` for a credential), the bucket is reset, the
-   * challenge deleted, the step-up token stored; resolves `ok` with the unused codes left for a
-   * recovery claim.
+   * challenge deleted, the step-up token and the device stored; resolves `ok` with the unused
+   * codes left for a recovery claim.
    */
   settleAttempt(settle: SettleAttempt): Promise<SettleOutcome>;
 

@@ -1094,6 +1094,58 @@ export function storeContract(
     },
   );
 
+  add(
+    'devices: settleAttempt stores a device with a success, as createDevice would, and never with a lost claim',
+    async () => {
+      const s = await make();
+      const u = uid();
+      const known = (createdAt: number): DeviceRecord =>
+        device(u, { kind: 'known', label: '', createdAt, lastUsedAt: createdAt });
+      const old = known(T);
+      await s.createDevice(old, 2);
+      await s.createDevice(known(T + 1), 2);
+      const first = known(T + 2);
+      eq(
+        await s.settleAttempt(settleTotp(u, 100, { device: { record: first, maxPerUser: 2 } })),
+        { status: 'ok', remaining: null },
+        'won',
+      );
+      const listed = await s.listDevices(u, 'known', T + 3);
+      eq(listed.length, 2, 'at most maxPerUser of the kind');
+      eq(listed.at(-1), first, 'the device, stored as given');
+      eq(
+        listed.some((d) => d.id === old.id),
+        false,
+        'the oldest gave way',
+      );
+      eq(
+        await s.settleAttempt(
+          settleTotp(u, 100, { device: { record: known(T + 4), maxPerUser: 2 } }),
+        ),
+        { status: 'replayed' },
+        'the same step again',
+      );
+      const ch = challenge(u);
+      await s.createChallenge(ch, 10);
+      eq(
+        await s.settleAttempt(
+          settleTotp(u, 101, {
+            challengeHash: hex64(),
+            device: { record: known(T + 5), maxPerUser: 2 },
+          }),
+        ),
+        { status: 'no-challenge' },
+        'an unknown challenge',
+      );
+      eq(
+        (await s.listDevices(u, 'known', T + 6)).map((d) => d.id),
+        listed.map((d) => d.id),
+        'nothing stored by a lost claim',
+      );
+      eq(await s.listDevices(u, 'trusted', T + 6), [], 'another kind untouched');
+    },
+  );
+
   add('devices: at most maxPerUser per kind; revoke one or all', async () => {
     const s = await make();
     const u = uid();

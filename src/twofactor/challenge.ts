@@ -38,7 +38,7 @@ import {
   tokenHash,
   type Context,
 } from './_context.js';
-import { deviceUse, deviceUsed, issueKnownDevice, useTrustedDevice } from './devices.js';
+import { deviceUse, deviceUsed, newKnownDevice, useTrustedDevice } from './devices.js';
 import { oobHash, sameHash, sendTo, type SendCodeResult } from './oob.js';
 import type { VerificationFailure, VerificationMethod, VerificationResult } from './types.js';
 
@@ -512,6 +512,9 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
 
   const stepUpToken = newToken();
   const stepUpExpiresAt = a.now + ctx.stepUpTtlMs;
+  // A browser without a known-device token (this attempt counted in the shared bucket) gets one
+  // with the success, in the same call.
+  const known = scope.includes(':device:') ? null : newKnownDevice(ctx, userId, a.now);
   const settled = await ctx.state.settleAttempt({
     userId,
     scope,
@@ -519,6 +522,7 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
     claim,
     ...(a.challengeHash === undefined ? {} : { challengeHash: a.challengeHash }),
     stepUp: { hash: tokenHash(stepUpToken), expiresAt: stepUpExpiresAt },
+    ...(known === null ? {} : { device: known.device }),
   });
   if (settled.status === 'no-challenge') return fail(userId, { ok: false, reason: 'expired' });
   if (settled.status === 'replayed') return counted(recovery ? 'invalid' : 'replayed');
@@ -530,9 +534,7 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
     method,
     stepUp: a.during === 'step-up',
   });
-  // A browser without a known-device token (this sign-in counted in the shared bucket) gets one now.
-  const onKnownDevice = scope.includes(':device:');
-  const knownDeviceToken = onKnownDevice ? undefined : await issueKnownDevice(ctx, userId, a.now);
+  const knownDeviceToken = known?.token;
   let remaining: number | undefined;
   if (recovery) {
     remaining = settled.remaining ?? 0;

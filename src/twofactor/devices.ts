@@ -208,22 +208,34 @@ export async function useTrustedDevice(
   return deviceUsed(ctx, userId, 'trusted', use, r);
 }
 
-/** @internal Issues a known-device token after a sign-in from a browser that had none. */
-export async function issueKnownDevice(ctx: Context, userId: string, now: number): Promise<string> {
+/**
+ * @internal A known-device token for a browser that signed in without one, and the device to
+ * store with the success (`settleAttempt`'s `device`).
+ */
+export function newKnownDevice(
+  ctx: Context,
+  userId: string,
+  now: number,
+): {
+  readonly token: string;
+  readonly device: { readonly record: DeviceRecord; readonly maxPerUser: number };
+} {
   const token = newToken();
-  await ctx.state.createDevice(
-    {
-      userId,
-      id: newToken(),
-      kind: 'known',
-      tokenHash: tokenHash(token),
-      previousHash: null,
-      label: '',
-      createdAt: now,
-      lastUsedAt: now,
-      expiresAt: now + ctx.knownTtlMs,
+  return {
+    token,
+    device: {
+      record: {
+        userId,
+        id: newToken(),
+        kind: 'known',
+        tokenHash: tokenHash(token),
+        previousHash: null,
+        label: '',
+        createdAt: now,
+        lastUsedAt: now,
+        expiresAt: now + ctx.knownTtlMs,
+      },
+      maxPerUser: ctx.maxKnownDevices,
     },
-    ctx.maxKnownDevices,
-  );
-  return token;
+  };
 }
