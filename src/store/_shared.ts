@@ -236,26 +236,40 @@ export function ahash(v: unknown, title: string): string {
   return v;
 }
 
-/** A device and its per-user limit, checked, in the order of the SQL stores' device columns. */
+/** A device and its per-user limit, checked, named as the SQL stores' statements name them. */
+export type DeviceRow = {
+  readonly user: string;
+  readonly id: string;
+  readonly kind: string;
+  readonly token: string;
+  readonly previous: string | null;
+  readonly label: string;
+  readonly created: number;
+  readonly lastUsed: number | null;
+  readonly expires: number;
+  readonly max: number;
+};
+
+/** Checks a device record and its per-user limit (`title`, `maxTitle`: how errors name them). */
 export function adeviceRow(
   record: unknown,
   maxPerUser: unknown,
   title = 'record',
   maxTitle = 'maxPerUser',
-): [string, string, string, string, string | null, string, number, number | null, number, number] {
+): DeviceRow {
   const d = arecord(record, title);
-  return [
-    sid(d.userId, `${title}.userId`),
-    sid(d.id, `${title}.id`),
-    aoneOf(d.kind, `${title}.kind`, DEVICE_KINDS),
-    ahash(d.tokenHash, `${title}.tokenHash`),
-    d.previousHash === null ? null : ahash(d.previousHash, `${title}.previousHash`),
-    sstorable(d.label, `${title}.label`, MAX_LABEL),
-    suint(d.createdAt, `${title}.createdAt`),
-    optTime(d.lastUsedAt, `${title}.lastUsedAt`),
-    suint(d.expiresAt, `${title}.expiresAt`),
-    suint(maxPerUser, maxTitle, 2 ** 31 - 1),
-  ];
+  return {
+    user: sid(d.userId, `${title}.userId`),
+    id: sid(d.id, `${title}.id`),
+    kind: aoneOf(d.kind, `${title}.kind`, DEVICE_KINDS),
+    token: ahash(d.tokenHash, `${title}.tokenHash`),
+    previous: d.previousHash === null ? null : ahash(d.previousHash, `${title}.previousHash`),
+    label: sstorable(d.label, `${title}.label`, MAX_LABEL),
+    created: suint(d.createdAt, `${title}.createdAt`),
+    lastUsed: optTime(d.lastUsedAt, `${title}.lastUsedAt`),
+    expires: suint(d.expiresAt, `${title}.expiresAt`),
+    max: suint(maxPerUser, maxTitle, 2 ** 31 - 1),
+  };
 }
 
 /**

@@ -20,6 +20,7 @@ import { abool, aint, ALGORITHMS, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
   adeviceRow,
+  type DeviceRow,
   adeviceUse,
   ahash,
   aids,
@@ -644,37 +645,12 @@ export function createSqlStore(
       return rows as Row[];
     });
   };
-  /** The named parameters of a device's steps, from its checked row, on an op of its own. */
-  const deviceParams = ([
-    user,
-    id,
-    kind,
-    token,
-    previous,
-    label,
-    created,
-    lastUsed,
-    expires,
-    max,
-  ]: ReturnType<typeof adeviceRow>) => ({
-    op: opId(),
-    user,
-    id,
-    kind,
-    token,
-    previous,
-    label,
-    created,
-    lastUsed,
-    expires,
-    max,
-  });
   /**
    * What createDevice does, as steps ending in the device op's `finish`, run only where `when`
    * holds (SQL; '1': always): dead devices of the kind and the oldest live ones beyond max − 1
    * give way, then the device is stored.
    */
-  const deviceSteps = (d: ReturnType<typeof deviceParams>, when: string): Step[] => [
+  const deviceSteps = (d: DeviceRow & { readonly op: string }, when: string): Step[] => [
     step(
       `INSERT INTO ${X} (id, status, corrupt) SELECT $op, CASE WHEN bad IS NULL THEN 'ok' ELSE 'corrupt' END, bad
 FROM (SELECT (SELECT bad FROM (SELECT ${firstBad([
@@ -1155,14 +1131,12 @@ ON CONFLICT (user_id, hash) DO UPDATE SET expires_at = excluded.expires_at`,
       // The device goes with the success: its own op, run only if this one won.
       if (x.device !== undefined) {
         const t = arecord(x.device, 'device');
-        const d = deviceParams(
-          adeviceRow(t.record, t.maxPerUser, 'device.record', 'device.maxPerUser'),
-        );
+        const d = adeviceRow(t.record, t.maxPerUser, 'device.record', 'device.maxPerUser');
         if (d.user !== v.user)
           throw rangeError('ERR_OPTION_INVALID', '"device.record.userId" is not "userId"');
         steps.push(
           ...deviceSteps(
-            { ...d, sop: v.op } as typeof d,
+            { ...d, op: opId(), sop: v.op } as DeviceRow & { op: string },
             `EXISTS (SELECT 1 FROM ${X} WHERE id = $sop AND status = 'ok')`,
           ),
         );
@@ -1552,7 +1526,10 @@ FROM (SELECT count(*) AS n, min(user_id) AS u, min(expires_at) AS e, min(oob_cod
     },
 
     async createDevice(record: DeviceRecord, maxPerUser: number): Promise<void> {
-      await decide('createDevice', deviceSteps(deviceParams(adeviceRow(record, maxPerUser)), '1'));
+      await decide(
+        'createDevice',
+        deviceSteps({ ...adeviceRow(record, maxPerUser), op: opId() }, '1'),
+      );
     },
 
     async rotateDevice(

@@ -10,6 +10,7 @@ import { abool, aint, ALGORITHMS, aoptions, kind } from '../_assert.js';
 import { OtpkitError, rangeError, typeError } from '../errors.js';
 import {
   adeviceRow,
+  type DeviceRow,
   adeviceUse,
   ahash,
   aids,
@@ -1134,10 +1135,26 @@ function deviceOf(c: readonly unknown[]): DeviceRecord {
 function settleDevice(v: unknown, userId: unknown): unknown[] {
   if (v === undefined) return Array<null>(9).fill(null);
   const t = arecord(v, 'device');
-  const [user, ...rest] = adeviceRow(t.record, t.maxPerUser, 'device.record', 'device.maxPerUser');
-  if (user !== userId)
+  const d = adeviceRow(t.record, t.maxPerUser, 'device.record', 'device.maxPerUser');
+  if (d.user !== userId)
     throw rangeError('ERR_OPTION_INVALID', '"device.record.userId" is not "userId"');
-  return rest;
+  return deviceValues(d).slice(1);
+}
+
+/** create_device's arguments, in order. */
+function deviceValues(d: DeviceRow): unknown[] {
+  return [
+    d.user,
+    d.id,
+    d.kind,
+    d.token,
+    d.previous,
+    d.label,
+    d.created,
+    d.lastUsed,
+    d.expires,
+    d.max,
+  ];
 }
 
 /** A device-token use from the columns of rotate_device (`r_status`, `r1`..`r9`). */
@@ -1793,7 +1810,7 @@ SELECT count(*)::text AS won FROM rs`,
     },
 
     async createDevice(record: DeviceRecord, maxPerUser: number): Promise<void> {
-      await run('createDevice', sql.createDevice, adeviceRow(record, maxPerUser));
+      await run('createDevice', sql.createDevice, deviceValues(adeviceRow(record, maxPerUser)));
     },
 
     async rotateDevice(

@@ -306,6 +306,11 @@ local function device(v)
   if lu ~= '' then r.used = uint(lu) if not r.used then return nil end end
   return r
 end
+-- The order in which records give way: created first, inserted first on a tie.
+local function olderFirst(a, b)
+  if a.created ~= b.created then return a.created < b.created end
+  return a.seq < b.seq
+end
 -- Every device of the key (each with its id), or nil if one is corrupt: read before any write.
 local function readDevices(key)
   local all = redis.call('HGETALL', key)
@@ -331,10 +336,7 @@ local function putDevice(key, list, id, kind, created, max, text)
       kept[r.id] = r
     end
   end
-  table.sort(live, function(a, b)
-    if a.created ~= b.created then return a.created < b.created end
-    return a.seq < b.seq
-  end)
+  table.sort(live, olderFirst)
   for i = 1, #live - (max - 1) do
     redis.call('HDEL', key, live[i].id)
     kept[live[i].id] = nil
@@ -686,10 +688,7 @@ for i = #live, 1, -1 do
     table.remove(live, i)
   end
 end
-table.sort(live, function(a, b)
-  if a.created ~= b.created then return a.created < b.created end
-  return a.seq < b.seq
-end)
+table.sort(live, olderFirst)
 local drop = #live - (maxLive - 1)
 local seq, top = nil, 0
 for i, r in ipairs(live) do
