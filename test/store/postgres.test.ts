@@ -1844,6 +1844,42 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       });
     }
 
+    // A success that stores a device (a new browser's) takes the user's advisory lock in
+    // create_device. Taken after its challenge's row lock, it would close a cycle with a
+    // createChallenge that holds the lock and deletes that challenge. Forced: L holds the
+    // challenge, the success queues for it, the creation (which drops it) queues too, L lets go.
+    it('a success that stores a device beside a createChallenge that drops its challenge: no deadlock', async () => {
+      const u = 'cycle-settle-device';
+      const ch = challenge(u, { createdAt: T, expiresAt: T + 300_000 });
+      await store.createChallenge(ch, 5);
+      const L = await holding(`"${prefix}challenges" WHERE hash = $1`, [ch.hash]);
+      try {
+        const settled = store.settleAttempt({
+          userId: u,
+          scope: 'otp',
+          now: T + 1,
+          challengeHash: ch.hash,
+          claim: { kind: 'totp', credentialId: 'c', step: 7, drift: 0, create: true },
+          device: {
+            record: device(u, 'new-browser', { kind: 'known', createdAt: T + 1 }),
+            maxPerUser: 5,
+          },
+        });
+        await waiting(`"${prefix}settle_attempt"`);
+        const created = store.createChallenge(challenge(u, { createdAt: T + 10 }), 1);
+        await waiting(`"${prefix}create_challenge"`);
+        await L.query('ROLLBACK');
+        // The success came first: it won, its device is stored, then the creation dropped nothing live.
+        expect(await settled).toEqual({ status: 'ok', remaining: null });
+        await created;
+      } finally {
+        await L.end();
+      }
+      expect((await store.listDevices(u, 'known', T + 2)).map((d) => d.id)).toEqual([
+        'new-browser',
+      ]);
+    });
+
     it('one device token used 40 times at once: exactly one rotation, the rest are replays', async () => {
       await store.createDevice(device('dev-race', 'd', { tokenHash: hex(10) }), 5);
       const results = await Promise.all(
