@@ -708,6 +708,11 @@ RETURNS TABLE (r_status text, r1 text, r2 text, r3 text, r4 text, r5 text, r6 te
 LANGUAGE plpgsql AS $fn$
 DECLARE dv record; v_scope text := p_scope; v_recovery_scope text := p_recovery_scope;
 BEGIN
+  -- A challenge is a pending sign-in, not a decision: its commit does not wait for the WAL flush.
+  -- Lost in a crash, the user enters the password again (and a rotated known-device token is
+  -- unknown: that browser's next attempts count in the shared bucket). The attempt count and the
+  -- claim that follow commit synchronously, which flushes this commit with theirs.
+  PERFORM set_config('synchronous_commit', 'off', true);
   ${userLock('p_user')};
   r_status := 'none';
   IF p_device_token IS NOT NULL THEN

@@ -272,6 +272,50 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
       expect(client.sent.every((q) => q.includes(`"${prefix}attempt_totp"`))).toBe(true);
     });
 
+    it("a challenge's commit does not wait for the WAL flush; the attempt count's and the claim's do", async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        const store = createPostgresStore({ client: c, prefix });
+        // What the transaction a call ran in will commit with, seen from inside it (the store is
+        // never given a client in a transaction; this one is opened only to look).
+        const commitsWith = async (call: () => Promise<unknown>): Promise<string> => {
+          await c.query('BEGIN');
+          try {
+            await call();
+            return (await c.query('SHOW synchronous_commit')).rows[0].synchronous_commit as string;
+          } finally {
+            await c.query('ROLLBACK');
+          }
+        };
+        const ch = challenge('async-commit', { createdAt: T });
+        expect(await commitsWith(() => store.createChallenge(ch, 5))).toBe('off');
+        await store.createChallenge(ch, 5);
+        const begin = {
+          userId: 'async-commit',
+          challengeHash: ch.hash,
+          now: T + 1,
+          policy: { freeFailures: 100, baseDelayMs: 0, maxDelayMs: 0, maxFailures: 100 },
+          credentialIds: [],
+          recoverySet: false,
+        };
+        expect(await commitsWith(() => store.beginAttempt(begin))).toBe('on');
+        const settle = {
+          userId: 'async-commit',
+          scope: 'otp',
+          now: T + 1,
+          challengeHash: ch.hash,
+          claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true },
+        } as const;
+        expect(await commitsWith(() => store.settleAttempt(settle))).toBe('on');
+        expect(await commitsWith(() => store.attemptTotp(attempt('async-commit')))).toBe('on');
+        // Transaction-local: the connection's own setting is as it was.
+        expect((await c.query('SHOW synchronous_commit')).rows[0].synchronous_commit).toBe('on');
+      } finally {
+        await c.end();
+      }
+    });
+
     it('two-phase attempts: one statement for a refusal, two for a success', async () => {
       const client = counting(pool);
       const store = createPostgresStore({ client, prefix });
