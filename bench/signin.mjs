@@ -1678,7 +1678,7 @@ for (const store of [...new Set(results.map((r) => r.store))]) {
 p();
 p(
   'Round trips: commands (Redis), statements (PostgreSQL), calls into workerd (D1), store calls (memory; SQLite, with the statements they ran in brackets), counted per sign-in. ' +
-    'Writes: PostgreSQL durable commits (every statement is its own autocommit transaction on both sides, so commits = statements; the durable ones took an xid, a WAL flush with `synchronous_commit = on`, except otpkit\'s `createChallenge`, whose transaction commits with it off: it is counted, but does not wait for the flush); ' +
+    "Writes: PostgreSQL durable commits (every statement is its own autocommit transaction on both sides, so commits = statements; the durable ones took an xid, a WAL flush with `synchronous_commit = on`, except otpkit's `createChallenge`, whose transaction commits with it off: it is counted, but does not wait for the flush); " +
     'Redis commands that changed data (an AOF append, fsynced once a second with `appendfsync everysec`); SQLite commits that wrote (otpkit: its BEGIN IMMEDIATE … COMMIT; baseline: autocommit statements that changed a row); D1: replies whose meta says the database changed; memory: none counted. ' +
     "Baseline A's DEL / DELETE of an absent failure counter is a round trip but no write. Ratios are per round (ABBA order), the median and range over the rounds.",
 );
