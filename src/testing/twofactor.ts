@@ -1264,6 +1264,34 @@ export function twoFactorContract(
   );
 
   add(
+    'known devices: step-up hands out none, so repeated step-ups never evict the browser the user signed in from',
+    async () => {
+      const s = server(await make());
+      const u = uid();
+      const { secret } = await enroll(s, u);
+      const totp = (now: number) => generateTOTP(secret, { now });
+      const first = await signIn(s, u, totp);
+      check(typeof first.known === 'string', 'a first sign-in hands out a known-device token');
+      // More step-ups than a user may keep known devices (20).
+      for (let i = 0; i < 25; i++) {
+        s.advance(30_000);
+        const step = await s.tf.verifyCode({ userId: u, code: totp(s.now) });
+        check(step.ok, `step-up ${i}: ${JSON.stringify(step)}`);
+        check(
+          step.ok && step.knownDeviceToken === undefined,
+          'step-up gives no known-device token',
+        );
+      }
+      s.advance(30_000);
+      const again = await s.tf.startChallenge({ userId: u, knownDeviceToken: first.known });
+      check(
+        again.required && typeof again.knownDeviceToken === 'string',
+        'the browser is still known: its token rotated',
+      );
+    },
+  );
+
+  add(
     'email codes: the destination is verified by a code; sign-ins send one to it through the hook; only its hash is stored',
     async () => {
       const outbox: { destination: string; code: string; purpose: string; channel: string }[] = [];

@@ -512,9 +512,13 @@ async function verify(ctx: Context, a: Attempt): Promise<VerificationResult> {
 
   const stepUpToken = newToken();
   const stepUpExpiresAt = a.now + ctx.stepUpTtlMs;
-  // A browser without a known-device token (this attempt counted in the shared bucket) gets one
-  // with the success, in the same call.
-  const known = scope.includes(':device:') ? null : newKnownDevice(ctx, userId, a.now);
+  // A browser that signs in without a known-device token (this attempt counted in the shared
+  // bucket) gets one with the success, in the same call. Step-up does not: the browser is signed
+  // in already, and a device per step-up would evict the user's real ones.
+  const known =
+    a.during === 'challenge' && !scope.includes(':device:')
+      ? newKnownDevice(ctx, userId, a.now)
+      : null;
   const settled = await ctx.state.settleAttempt({
     userId,
     scope,

@@ -164,8 +164,12 @@ export interface VerificationSuccess {
   readonly stepUpExpiresAt: number;
   /** Recovery codes left, after a recovery code. */
   readonly recoveryCodesRemaining?: number | undefined;
-  /** A new known-device token for this browser: set it in its cookie (the old one no longer counts). */
-  readonly knownDeviceToken: string;
+  /**
+   * After a sign-in challenge from a browser that presented no valid known-device token: its new
+   * one, to set in its cookie (a known browser's token was rotated by `startChallenge`). Never
+   * after step-up (`verifyCode`): that browser is signed in already.
+   */
+  readonly knownDeviceToken?: string | undefined;
 }
 
 /** Why a verification failed. Map them all to one message for the user. */
