@@ -276,7 +276,10 @@ function schemaSql(prefix: string): string {
   };
   // Every function takes its row locks in one order (the user's advisory lock, challenge,
   // throttle, credential, recovery set, recovery codes, step-up tokens; devices and send quotas
-  // alone), so two of them never wait for each other in a cycle.
+  // alone), so two of them never wait for each other in a cycle. Two lock device rows beside
+  // others, each holding the user's advisory lock first, which keeps them apart: create_challenge
+  // (the device it rotates, then challenges) and settle_attempt storing a device (its challenge
+  // … step-up tokens, then devices).
   return `-- otpkit PostgreSQL store schema v2 (prefix "${prefix}"). Idempotent; needs PostgreSQL 13+.
 CREATE TABLE IF NOT EXISTS ${T} (
   user_id         text NOT NULL,
