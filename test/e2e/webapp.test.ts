@@ -784,8 +784,10 @@ describeRequiring(
           scryptLogN: LOGN,
           admins: ['root'],
           log: (line) => logs.push(line),
-          // A provider that hangs is given up on after 1 s (otpkit's delivery timeout, and the app's fetch's).
-          delivery: { smtpUrl: smtp?.url, smsUrl: sms.url, timeoutMs: 1000 },
+          // A provider that hangs is given up on after 3 s (otpkit's delivery timeout, and the
+          // app's fetch's and SMTP client's). 1 s was too short for a real SMTP exchange on a
+          // loaded 2-core machine: "couldn't send" from a server that was merely slow.
+          delivery: { smtpUrl: smtp?.url, smsUrl: sms.url, timeoutMs: 3000 },
         });
         tab = await newTab(app, '');
       });
