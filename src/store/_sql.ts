@@ -1378,7 +1378,13 @@ FROM (SELECT coalesce((SELECT corrupt FROM ${X} WHERE id = $dop AND status = 'co
   FROM ${CH} WHERE user_id = $user) WHERE bad IS NOT NULL LIMIT 1)) AS bad)`,
           v,
         ),
-        ...(d === null ? [] : [step(SQL.rotateDevice, d, true)]),
+        // A corrupt challenge decision drops the device's row, so that nothing rotates.
+        ...(d === null
+          ? []
+          : [
+              step(`DELETE FROM ${X} WHERE id = $dop AND NOT ${won('ok')}`, v),
+              step(SQL.rotateDevice, d, true),
+            ]),
         // The dead, then the oldest live ones beyond maxLive − 1 (oldest: created first, inserted first on a tie).
         step(
           `DELETE FROM ${CH} WHERE user_id = $user AND expires_at <= CAST($created AS INTEGER) AND ${won('ok')}`,
@@ -1409,7 +1415,7 @@ WHERE ${won('ok')}`,
       const recoveryCodes = read.uint(rows[at]?.[0]?.n, 'recovery_codes (count)', 100);
       if (d === null) return { recoveryCodes, device: null };
       const out = read.outcome(rows[at + 1], 'createChallenge');
-      return { recoveryCodes, device: rotation(out, rows[2], 'createChallenge result') };
+      return { recoveryCodes, device: rotation(out, rows[3], 'createChallenge result') };
     },
 
     async deleteChallenges(userId: string): Promise<void> {

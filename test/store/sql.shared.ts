@@ -706,6 +706,19 @@ export function sqlStoreSuite(env: SqlEnv): void {
       await corrupt('challenges.created_at', () =>
         store.createChallenge(challenge('ch-create'), 1),
       );
+      // With a known-device token: the call fails before anything is written, the rotation too.
+      const known = device('ch-create', 'k', { kind: 'known', tokenHash: hex(40) });
+      await store.createDevice(known, 5);
+      await corrupt('challenges.created_at', () =>
+        store.createChallenge(challenge('ch-create'), 1, {
+          tokenHash: hex(40),
+          newHash: hex(41),
+          expiresAt: T + 99_999,
+        }),
+      );
+      expect((await store.listDevices('ch-create', 'known', T)).map((d) => d.tokenHash)).toEqual([
+        hex(40),
+      ]);
       await q(
         `UPDATE ${tbl('challenges')} SET created_at = 0, oob_expires_at = -1 WHERE hash = ?`,
         ch.hash,
