@@ -709,7 +709,7 @@ CREATE OR REPLACE FUNCTION ${n.fn('create_challenge')}(p_hash text, p_user text,
   p_device_expires bigint)
 RETURNS TABLE (r_status text, r1 text, r2 text, r3 text, r4 text, r5 text, r6 text, r7 text, r8 text, r9 text)
 LANGUAGE plpgsql AS $fn$
-DECLARE dv record; v_scope text := p_scope; v_recovery_scope text := p_recovery_scope;
+DECLARE v_scope text := p_scope; v_recovery_scope text := p_recovery_scope;
 BEGIN
   -- A challenge is a pending sign-in, not a decision: its commit does not wait for the WAL flush.
   -- Lost in a crash, the user enters the password again (and a rotated known-device token is
@@ -719,12 +719,11 @@ BEGIN
   ${userLock('p_user')};
   r_status := 'none';
   IF p_device_token IS NOT NULL THEN
-    SELECT * INTO dv FROM ${n.fn('rotate_device')}(p_user, 'known', p_device_token, p_device_new, p_created, p_device_expires);
-    r_status := dv.r_status; r1 := dv.r1; r2 := dv.r2; r3 := dv.r3; r4 := dv.r4; r5 := dv.r5; r6 := dv.r6; r7 := dv.r7;
-    r8 := dv.r8; r9 := dv.r9;
-    IF dv.r_status = 'rotated' THEN -- the device's buckets: its attempts count apart from strangers'
-      v_scope := p_scope || ':device:' || dv.r2;
-      v_recovery_scope := p_recovery_scope || ':device:' || dv.r2;
+    SELECT d.* INTO r_status, r1, r2, r3, r4, r5, r6, r7, r8, r9
+      FROM ${n.fn('rotate_device')}(p_user, 'known', p_device_token, p_device_new, p_created, p_device_expires) AS d;
+    IF r_status = 'rotated' THEN -- the device's buckets (r2: its id): its attempts count apart from strangers'
+      v_scope := p_scope || ':device:' || r2;
+      v_recovery_scope := p_recovery_scope || ':device:' || r2;
     END IF;
   END IF;
   DELETE FROM ${CH} WHERE user_id = p_user AND ${int}(expires_at::text, 'challenges.expires_at', 0, ${MAX_SAFE}) <= p_created;
