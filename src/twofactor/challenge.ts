@@ -277,7 +277,7 @@ export async function startChallenge(
   // One call stores the challenge, counts the unused recovery codes and rotates the known-device
   // token: a known browser's attempts count in its own bucket, so strangers' guesses cannot lock
   // it out.
-  const use = deviceUse(ctx, 'known', i.knownDeviceToken, now);
+  const use = deviceUse('known', i.knownDeviceToken);
   const created = await ctx.state.createChallenge(
     {
       hash,
@@ -295,7 +295,8 @@ export async function startChallenge(
     MAX_LIVE_CHALLENGES,
     use === null
       ? null
-      : { tokenHash: use.tokenHash, newHash: use.newHash, expiresAt: now + ctx.knownTtlMs },
+      : // A known device's life is extended by each use.
+        { tokenHash: use.tokenHash, newHash: use.newHash, expiresAt: now + ctx.knownTtlMs },
   );
   const known =
     use === null || created.device === null

@@ -137,20 +137,13 @@ export interface DeviceUse {
   readonly tokenHash: string;
   readonly newHash: string;
   readonly next: string;
-  /** A known device's life is extended by each use; a trusted device keeps its expiry (`null`). */
-  readonly expiresAt: number | null;
 }
 
 /**
  * @internal The rotation of a device token a browser presented, or `null` without one. A
  * malformed token is none: it comes from a cookie, not from the programmer.
  */
-export function deviceUse(
-  ctx: Context,
-  kind: 'trusted' | 'known',
-  token: unknown,
-  now: number,
-): DeviceUse | null {
+export function deviceUse(kind: 'trusted' | 'known', token: unknown): DeviceUse | null {
   if (token === undefined) return null;
   let given: string;
   try {
@@ -159,12 +152,7 @@ export function deviceUse(
     return null;
   }
   const next = newToken();
-  return {
-    tokenHash: tokenHash(given),
-    newHash: tokenHash(next),
-    next,
-    expiresAt: kind === 'known' ? now + ctx.knownTtlMs : null,
-  };
+  return { tokenHash: tokenHash(given), newHash: tokenHash(next), next };
 }
 
 /**
@@ -195,16 +183,10 @@ export async function useTrustedDevice(
   token: unknown,
   now: number,
 ): Promise<{ readonly device: DeviceRecord; readonly token: string } | null> {
-  const use = deviceUse(ctx, 'trusted', token, now);
+  const use = deviceUse('trusted', token);
   if (use === null) return null;
-  const r = await ctx.state.rotateDevice(
-    userId,
-    'trusted',
-    use.tokenHash,
-    use.newHash,
-    now,
-    use.expiresAt,
-  );
+  // A trusted device keeps its expiry.
+  const r = await ctx.state.rotateDevice(userId, 'trusted', use.tokenHash, use.newHash, now, null);
   return deviceUsed(ctx, userId, 'trusted', use, r);
 }
 
