@@ -648,8 +648,9 @@ return 1`,
 );
 
 // KEYS: challenges, recovery codes, devices. ARGV: hash, createdAt, expiresAt, attempts,
-// maxAttempts, the record's tail (NUL scope NUL recoveryScope NUL payload NUL id...), maxLive,
-// key TTL, then a known-device token hash ('' = none), its new hash, the device's new expiresAt.
+// maxAttempts, scope, recoveryScope, the rest of the record (NUL payload NUL oob NUL id...),
+// maxLive, key TTL, then a known-device token hash ('' = none), its new hash, the device's new
+// expiresAt.
 // The token is used as rotateDevice would; rotated, the challenge gets that device's buckets.
 // Dead challenges and the oldest live ones beyond maxLive − 1 give way (ties: the older insertion
 // first). Returns the number of unused recovery codes and the rotation's reply (false: none).
@@ -657,11 +658,11 @@ const CREATE_CHALLENGE = /* @__PURE__ */ script(
   'createChallenge',
   `-- (No TYPE checks: every key is read before anything is written, and a read of a key of
 -- another type fails with WRONGTYPE, which the store reports as corrupt.)
-local hash, created, maxLive = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[7])
+local hash, created, maxLive = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[9])
 local codes = redis.call('HLEN', KEYS[2])
 local status, dev = false, nil
-if ARGV[9] ~= '' then
-  status, dev = findDevice(KEYS[3], 'known', ARGV[9], created)
+if ARGV[11] ~= '' then
+  status, dev = findDevice(KEYS[3], 'known', ARGV[11], created)
   if not status then return corrupt('device') end
 end
 local all = redis.call('HGETALL', KEYS[1])
@@ -671,12 +672,10 @@ for i = 1, #all, 2 do
   if not r then return corrupt('challenge') end
   live[#live + 1] = { hash = all[i], created = r.created, seq = r.seq, dead = r.expires <= created }
 end
-local reply = false
+local reply, suffix = false, ''
 if status == 'rotated' then
-  reply = rotateFound(KEYS[3], dev, ARGV[9], ARGV[10], created, tonumber(ARGV[11]))
-  -- The known device's buckets: its attempts count apart from strangers'.
-  local head, scope, recoveryScope, rest = string.match(ARGV[6], '^(%z)([^%z]*)%z([^%z]*)(%z.*)$')
-  ARGV[6] = head .. scope .. ':device:' .. dev.id .. NUL .. recoveryScope .. ':device:' .. dev.id .. rest
+  reply = rotateFound(KEYS[3], dev, ARGV[11], ARGV[12], created, tonumber(ARGV[13]))
+  suffix = ':device:' .. dev.id -- the known device's buckets: its attempts count apart from strangers'
 elseif status == 'replayed' then
   reply = { 'replayed', dev.id }
 elseif status then
@@ -699,8 +698,9 @@ for i, r in ipairs(live) do
     if r.seq > top then top = r.seq end
   end
 end
-redis.call('HSET', KEYS[1], hash, ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5] .. ':' .. int(seq or top + 1) .. ARGV[6])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[8]) then redis.call('PEXPIRE', KEYS[1], ARGV[8]) end
+redis.call('HSET', KEYS[1], hash, ARGV[2] .. ':' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5] .. ':' .. int(seq or top + 1) ..
+  NUL .. ARGV[6] .. suffix .. NUL .. ARGV[7] .. suffix .. ARGV[8])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[10]) then redis.call('PEXPIRE', KEYS[1], ARGV[10]) end
 return { codes, reply }`,
 );
 
@@ -1973,7 +1973,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const live = aint(maxLive, 'maxLive', 1, 1000, 'ERR_OPTION_INVALID');
       const k = keysOf(c.userId);
       const ttl = ttlFor(c.createdAt, c.expiresAt);
-      let tail = `\0${c.scope}\0${c.recoveryScope}\0${JSON.stringify(c.payload)}\0${oobText(c.oob)}`;
+      let tail = `\0${JSON.stringify(c.payload)}\0${oobText(c.oob)}`;
       for (const id of c.credentialIds) tail += `\0${id}`;
       const args = [
         c.hash,
@@ -1981,6 +1981,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         String(c.expiresAt),
         String(c.attempts),
         String(c.maxAttempts),
+        c.scope,
+        c.recoveryScope,
         tail,
       ];
       const [token, next, expires] = adeviceUse(device);
