@@ -272,6 +272,16 @@ export function adeviceRow(
   };
 }
 
+/** The device a `settleAttempt` stores with a success (`settle.device`), checked: a device of `userId`, or `null` without one. */
+export function asettleDevice(v: unknown, userId: string): DeviceRow | null {
+  if (v === undefined) return null;
+  const t = arecord(v, 'device');
+  const d = adeviceRow(t.record, t.maxPerUser, 'device.record', 'device.maxPerUser');
+  if (d.user !== userId)
+    throw rangeError('ERR_OPTION_INVALID', '"device.record.userId" is not "userId"');
+  return d;
+}
+
 /**
  * The known-device token of a `createChallenge`, checked: `[tokenHash, newHash, expiresAt]`, or
  * three nulls without one.

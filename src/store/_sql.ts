@@ -22,6 +22,7 @@ import {
   adeviceRow,
   type DeviceRow,
   adeviceUse,
+  asettleDevice,
   ahash,
   aids,
   apurge,
@@ -1129,25 +1130,21 @@ ON CONFLICT (user_id, hash) DO UPDATE SET expires_at = excluded.expires_at`,
           ),
         );
       // The device goes with the success: its own op, run only if this one won.
-      if (x.device !== undefined) {
-        const t = arecord(x.device, 'device');
-        const d = adeviceRow(t.record, t.maxPerUser, 'device.record', 'device.maxPerUser');
-        if (d.user !== v.user)
-          throw rangeError('ERR_OPTION_INVALID', '"device.record.userId" is not "userId"');
+      const d = asettleDevice(x.device, v.user);
+      if (d !== null)
         steps.push(
           ...deviceSteps(
             { ...d, op: opId(), sop: v.op } as DeviceRow & { op: string },
             `EXISTS (SELECT 1 FROM ${X} WHERE id = $sop AND status = 'ok')`,
           ),
         );
-      }
       steps.push(step(finish, v, true));
       const { out, rows } = await decide('settleAttempt', steps);
       if (out.status === 'no-challenge' || out.status === 'dead') return { status: 'no-challenge' };
       if (out.status === 'replayed') return { status: 'replayed' };
       if (out.status !== 'ok') throw read.bad('settleAttempt result');
       // The device's own outcome: corrupt rows of the user's devices are reported, not skipped.
-      if (x.device !== undefined) read.outcome(rows[rows.length - 2], 'settleAttempt');
+      if (d !== null) read.outcome(rows[rows.length - 2], 'settleAttempt');
       if (k !== 'recovery') return { status: 'ok', remaining: null };
       return { status: 'ok', remaining: read.uint(out.a, 'recovery_codes (count)', 100) };
     },

@@ -12,6 +12,7 @@ import {
   adeviceRow,
   type DeviceRow,
   adeviceUse,
+  asettleDevice,
   ahash,
   aids,
   apurge,
@@ -1139,13 +1140,9 @@ function deviceOf(c: readonly unknown[]): DeviceRecord {
 }
 
 /** The device of a settleAttempt (`settle.device`), checked: settle_attempt's last nine arguments. */
-function settleDevice(v: unknown, userId: unknown): unknown[] {
-  if (v === undefined) return Array<null>(9).fill(null);
-  const t = arecord(v, 'device');
-  const d = adeviceRow(t.record, t.maxPerUser, 'device.record', 'device.maxPerUser');
-  if (d.user !== userId)
-    throw rangeError('ERR_OPTION_INVALID', '"device.record.userId" is not "userId"');
-  return deviceValues(d).slice(1);
+function settleDevice(v: unknown, userId: string): unknown[] {
+  const d = asettleDevice(v, userId);
+  return d === null ? Array<null>(9).fill(null) : deviceValues(d).slice(1);
 }
 
 /** create_device's arguments, in order. */
