@@ -172,6 +172,13 @@ local function uint(s)
   if n > SAFE then return nil end
   return n
 end
+-- uint for a string a pattern already matched as [0-9]+ (no sign, space or exponent to reject).
+local function nat(s)
+  if #s > 16 or (#s > 1 and string.byte(s) == 48) then return nil end
+  local n = tonumber(s)
+  if n > SAFE then return nil end
+  return n
+end
 local function counter(s) return canon(s, 20) and not (#s == 20 and lt(U64, s)) end
 local function int(n) return string.format('%.0f', n + 0) end
 local function jstr(s) return #s >= 2 and string.byte(s, 1) == 34 and string.byte(s, -1) == 34 end
@@ -296,16 +303,29 @@ local function factorText(r, status, confirmed, expires, label, sealed)
   return int(r.seq) .. ':' .. r.type .. ':' .. status .. ':' .. r.alg .. ':' .. int(r.digits) .. ':' .. int(r.period) .. ':' ..
     int(r.created) .. ':' .. (confirmed and int(confirmed) or '') .. ':' .. (expires and int(expires) or '') .. NUL .. label .. NUL .. sealed .. NUL .. r.parts[4]
 end
--- seq:kind:createdAt:lastUsedAt:expiresAt NUL tokenHash NUL previousHash ('' none) NUL label (JSON)
+-- seq:kind:createdAt:lastUsedAt:expiresAt NUL tokenHash NUL previousHash ('' none) NUL label (JSON).
+-- The shape of every record read is checked (the numbers, the kind, the hashes' lengths, the
+-- label's quotes), with plain searches rather than patterns over the hashes: a user keeps up to
+-- a hundred of these, and all of them are read. The hashes' digits are not: a stored hash is
+-- only ever compared with one this store computed (equal means hex) or handed to the client,
+-- which checks it in full.
 local function device(v)
-  local p = split(v)
-  if #p ~= 4 or not jstr(p[4]) or not hex64(p[2]) or (p[3] ~= '' and not hex64(p[3])) then return nil end
-  local q, kind, ca, lu, ex = string.match(p[1], '^([0-9]+):([a-z]+):([0-9]+):([0-9]*):([0-9]+)$')
-  local r = { seq = uint(q), kind = kind, created = uint(ca), expires = uint(ex), parts = p }
-  if not (r.seq and r.created and r.expires) or (kind ~= 'trusted' and kind ~= 'known') then return nil end
-  if lu ~= '' then r.used = uint(lu) if not r.used then return nil end end
+  local q, kind, ca, lu, ex, at = string.match(v, '^([0-9]+):([a-z]+):([0-9]+):([0-9]*):([0-9]+)%z()')
+  if not at or (kind ~= 'trusted' and kind ~= 'known') then return nil end
+  local prev, label = at + 65, at + 65
+  if string.find(v, NUL, at, true) ~= at + 64 then return nil end
+  if string.byte(v, prev) ~= 0 then
+    label = prev + 64
+    if string.find(v, NUL, prev, true) ~= label then return nil end
+  end
+  if string.find(v, NUL, label + 1, true) or not jstr(string.sub(v, label + 1)) then return nil end
+  local r = { seq = nat(q), kind = kind, created = nat(ca), expires = nat(ex), at = at, label = label, v = v }
+  if not (r.seq and r.created and r.expires) then return nil end
+  if lu ~= '' then r.used = nat(lu) if not r.used then return nil end end
   return r
 end
+local function deviceToken(r) return string.sub(r.v, r.at, r.at + 63) end
+local function devicePrevious(r) return string.sub(r.v, r.at + 65, r.label - 1) end
 -- The order in which records give way: created first, inserted first on a tie.
 local function olderFirst(a, b)
   if a.created ~= b.created then return a.created < b.created end
@@ -325,27 +345,27 @@ local function readDevices(key)
 end
 -- Stores the device id (its record without the seq) as createDevice does, given readDevices'
 -- list: dead devices of the kind and the oldest live ones beyond max − 1 give way (ties: the
--- older insertion first); an id the user already has keeps its place in the order.
+-- older insertion first); an id the user already has keeps its place in the order. (The oldest
+-- are picked one at a time: at most a few give way, and a sort with a Lua comparator costs more.)
 local function putDevice(key, list, id, kind, created, max, text)
-  local live, kept = {}, {}
+  local live, top, seq = {}, 0, nil
   for _, r in ipairs(list) do
     if r.kind == kind and r.expires <= created then
       redis.call('HDEL', key, r.id)
     else
       if r.kind == kind then live[#live + 1] = r end
-      kept[r.id] = r
+      if r.seq > top then top = r.seq end
+      if r.id == id then seq = r.seq end
     end
   end
-  table.sort(live, olderFirst)
-  for i = 1, #live - (max - 1) do
-    redis.call('HDEL', key, live[i].id)
-    kept[live[i].id] = nil
+  for _ = 1, #live - (max - 1) do
+    local o = 1
+    for i = 2, #live do if olderFirst(live[i], live[o]) then o = i end end
+    local r = table.remove(live, o)
+    redis.call('HDEL', key, r.id)
+    if r.id == id then seq = nil end
   end
-  local top = 0
-  for _, r in pairs(kept) do if r.seq > top then top = r.seq end end
-  local seq = top + 1
-  if kept[id] then seq = kept[id].seq end
-  redis.call('HSET', key, id, int(seq) .. ':' .. text)
+  redis.call('HSET', key, id, int(seq or top + 1) .. ':' .. text)
 end
 -- A device-token use, read only: in insertion order, the first device of the kind whose live
 -- token it is ('rotated' and the device), one whose replaced token it is ('replayed'), or
@@ -353,21 +373,23 @@ end
 local function findDevice(key, kind, token, now)
   local list = readDevices(key)
   if not list then return nil end
-  table.sort(list, function(a, b) return a.seq < b.seq end)
+  local found, status = nil, 'unknown'
   for _, r in ipairs(list) do
-    if r.kind == kind then
-      if r.parts[2] == token and r.expires > now then return 'rotated', r end
-      if r.parts[3] == token then return 'replayed', r end
+    if r.kind == kind and (not found or r.seq < found.seq) then
+      if deviceToken(r) == token and r.expires > now then
+        found, status = r, 'rotated'
+      elseif r.label - r.at == 129 and devicePrevious(r) == token then
+        found, status = r, 'replayed'
+      end
     end
   end
-  return 'unknown'
+  return status, found
 end
 -- Rotates the device findDevice found: the new token, the old one as previous, used now, the new
 -- expiry (nil: kept). Returns the reply rotateDevice gives.
 local function rotateFound(key, r, token, newHash, now, expires)
-  r.parts[1] = int(r.seq) .. ':' .. r.kind .. ':' .. int(r.created) .. ':' .. int(now) .. ':' .. int(expires or r.expires)
-  r.parts[2], r.parts[3] = newHash, token
-  local text = table.concat(r.parts, NUL)
+  local text = int(r.seq) .. ':' .. r.kind .. ':' .. int(r.created) .. ':' .. int(now) .. ':' .. int(expires or r.expires) ..
+    NUL .. newHash .. NUL .. token .. string.sub(r.v, r.label)
   redis.call('HSET', key, r.id, text)
   return { 'rotated', r.id, text }
 end

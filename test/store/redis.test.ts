@@ -1159,6 +1159,12 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
         'x',
         `1:trusted:${T}::${T + 1}\u0000${hex64(1)}\u0000x\u0000""`,
         `1:old:${T}::${T + 1}\u0000${hex64(1)}\u0000\u0000""`,
+        `1:known:${T}::${T + 1}\u0000${hex64(1).slice(1)}\u0000\u0000""`,
+        `1:known:${T}::${T + 1}\u0000${hex64(1)}\u0000${hex64(2)}0\u0000""`,
+        `1:known:${T}::${T + 1}\u0000${hex64(1)}\u0000\u0000""\u0000""`,
+        `1:known:${T}::${T + 1}\u0000${hex64(1)}\u0000\u0000label`,
+        `01:known:${T}::${T + 1}\u0000${hex64(1)}\u0000\u0000""`,
+        `1:known:${T}:99999999999999999:${T + 1}\u0000${hex64(1)}\u0000\u0000""`,
       ].map((v, i): Tamper => ({
         name: `device record #${i}`,
         apply: (u) => hset(`${tag(u)}:devices`, 'd', v),
