@@ -172,9 +172,10 @@ local function uint(s)
   if n > SAFE then return nil end
   return n
 end
--- uint for a string a pattern already matched as [0-9]+ (no sign, space or exponent to reject).
+-- uint for what a pattern captured as [0-9]+ (no sign, space or exponent left to refuse; nil
+-- when it did not match), without uint's second pattern: records are parsed on every call.
 local function nat(s)
-  if #s > 16 or (#s > 1 and string.byte(s) == 48) then return nil end
+  if not s or #s > 16 or (#s > 1 and string.byte(s) == 48) then return nil end
   local n = tonumber(s)
   if n > SAFE then return nil end
   return n
@@ -208,7 +209,7 @@ end
 local function bucket(v)
   if not v then return 0, 0 end
   local f, t = string.match(v, '^([0-9]+):([0-9]+)$')
-  f, t = uint(f), uint(t)
+  f, t = nat(f), nat(t)
   if not f or not t then return nil end
   return f, t
 end
@@ -228,12 +229,12 @@ local function cred(v)
   local s, c, d, u = string.match(v, '^([0-9]*):([0-9]*):([-0-9]+):([0-9]*)$')
   if not s then return nil end
   local r = {}
-  if s ~= '' then r.step = uint(s) if not r.step then return nil end end
+  if s ~= '' then r.step = nat(s) if not r.step then return nil end end
   if c ~= '' then if not counter(c) then return nil end r.counter = c end
   if d ~= '0' and not string.find(d, '^%-?[1-9][0-9]?$') then return nil end
   r.drift = tonumber(d)
   if r.drift < -10 or r.drift > 10 then return nil end
-  if u ~= '' then r.used = uint(u) if not r.used then return nil end end
+  if u ~= '' then r.used = nat(u) if not r.used then return nil end end
   return r
 end
 local function credText(step, ctr, drift, used)
@@ -246,12 +247,12 @@ local function challenge(v)
   local p = split(v)
   if #p < 5 or #p > 25 then return nil end
   local a, b, c, d, e = string.match(p[1], '^([0-9]+):([0-9]+):([0-9]+):([0-9]+):([0-9]+)$')
-  local r = { created = uint(a), expires = uint(b), attempts = uint(c), max = uint(d), seq = uint(e), parts = p }
+  local r = { created = nat(a), expires = nat(b), attempts = nat(c), max = nat(d), seq = nat(e), parts = p }
   if not (r.created and r.expires and r.attempts and r.max and r.seq) then return nil end
   if r.max < 1 or r.max > 100 or r.attempts > 100 or #p[2] == 0 or #p[3] == 0 or not jstr(p[4]) then return nil end
   if p[5] ~= '' then
     local x, h, f = string.match(p[5], '^([0-9]+):([0-9a-f]+):(.+)$')
-    r.oobExpires = uint(x)
+    r.oobExpires = nat(x)
     if not r.oobExpires or not hex64(h) then return nil end
     r.oobHash = h
   end
@@ -273,7 +274,7 @@ local function readSet(ci, si)
   local total = uint(m[3])
   if #m[1] > 64 or not string.find(m[1], '^[A-Za-z0-9_-]+$') or not uint(m[2]) or not total or total > 100 or #codes / 2 > total then return nil end
   for i = 2, #codes, 2 do
-    local pos = uint(string.match(codes[i], '^([0-9]+):.'))
+    local pos = nat(string.match(codes[i], '^([0-9]+):.'))
     if not pos or pos >= total then return nil end
   end
   return { { m[1], m[2], m[3] }, codes }
@@ -286,12 +287,12 @@ local function factor(v)
   local p = split(v)
   if #p ~= 4 or #p[2] < 3 or not jstr(p[2]) or not jstr(p[3]) or (p[4] ~= '' and not jstr(p[4])) then return nil end
   local q, ty, st, alg, dig, per, ca, cf, ex = string.match(p[1], '^([0-9]+):([a-z]+):([a-z]+):([A-Z0-9]+):([0-9]+):([0-9]+):([0-9]+):([0-9]*):([0-9]*)$')
-  local r = { seq = uint(q), type = ty, status = st, alg = alg, digits = uint(dig), period = uint(per), created = uint(ca), parts = p }
+  local r = { seq = nat(q), type = ty, status = st, alg = alg, digits = nat(dig), period = nat(per), created = nat(ca), parts = p }
   if not (r.seq and r.digits and r.period and r.created) or not TYPES[ty] or not ALGS[alg] then return nil end
   if p[4] ~= '' and (ty == 'totp' or ty == 'hotp') then return nil end
   if r.digits < 6 or r.digits > 8 or r.period < 1 or r.period > 120 then return nil end
-  if cf ~= '' then r.confirmed = uint(cf) if not r.confirmed then return nil end end
-  if ex ~= '' then r.expires = uint(ex) if not r.expires then return nil end end
+  if cf ~= '' then r.confirmed = nat(cf) if not r.confirmed then return nil end end
+  if ex ~= '' then r.expires = nat(ex) if not r.expires then return nil end end
   if st == 'pending' then
     if not r.expires or r.confirmed then return nil end
   elseif st ~= 'confirmed' or r.expires or not r.confirmed then
@@ -396,7 +397,7 @@ end
 -- window:count:lastAt of a send quota
 local function quota(v)
   local w, c, l = string.match(v, '^([0-9]+):([0-9]+):([0-9]+)$')
-  w, c, l = uint(w), uint(c), uint(l)
+  w, c, l = nat(w), nat(c), nat(l)
   if not (w and c and l) then return nil end
   return w, c, l
 end
