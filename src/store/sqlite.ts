@@ -57,6 +57,9 @@ export interface SqliteStoreOptions {
    * or an OS crash. `NORMAL` syncs only at checkpoints: in WAL mode the last commits may roll back
    * after a power loss (not after a crash of the app), so a code used just before it is accepted
    * once more inside its window and failure counts restart lower. `EXTRA` also syncs the directory.
+   * With FULL or EXTRA in WAL mode, `createChallenge` alone commits with NORMAL (set around its
+   * transaction, then put back): a challenge is a pending sign-in, not a decision, and the next
+   * synchronous commit, the attempt count, syncs it along.
    * @defaultValue 'FULL'
    */
   readonly synchronous?: SqliteSynchronous | undefined;
@@ -119,6 +122,25 @@ function awal(v: unknown): boolean {
   if (typeof v !== 'boolean')
     throw typeError('ERR_OPTION_TYPE', `"wal" expected boolean, got ${kind(v)}`);
   return v;
+}
+
+/** The connection's journal mode ('wal', 'delete', 'memory', …). */
+function journalMode(db: SqliteDatabase): string {
+  try {
+    const rows = db.prepare('PRAGMA journal_mode').all() as { journal_mode?: unknown }[];
+    return String(rows[0]?.journal_mode ?? '').toLowerCase();
+  } catch (e) {
+    throw failure('createSqliteStore', e);
+  }
+}
+
+/** Puts the connection's `synchronous` back after a relaxed commit; failing that, the call fails. */
+function restore(db: SqliteDatabase, sync: SqliteSynchronous, method: string): void {
+  try {
+    db.exec(`PRAGMA synchronous = ${sync}`);
+  } catch (e) {
+    throw failure(method, e);
+  }
 }
 
 /** SQLITE_BUSY and SQLITE_LOCKED, as each driver reports them: the busy timeout ran out. */
@@ -298,7 +320,13 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       'ERR_OPTION_INVALID',
       '"synchronous" expected FULL, EXTRA or NORMAL',
     );
-  setUp(db, busy, awal(o.wal), o.synchronous ?? 'FULL', 'createSqliteStore');
+  const sync = o.synchronous ?? 'FULL';
+  setUp(db, busy, awal(o.wal), sync, 'createSqliteStore');
+  // A challenge is a pending sign-in, not a decision: its commit does not wait for the disk
+  // (synchronous NORMAL for that transaction only), and the next synchronous commit, the attempt
+  // count, syncs the log it is in. Only in WAL mode, where NORMAL can lose the last commits but
+  // never corrupts the file.
+  const relax = sync !== 'NORMAL' && journalMode(db) === 'wal';
 
   const prepared = new Map<string, SqliteStatement>();
   const prepare = (sql: string): SqliteStatement => {
@@ -331,8 +359,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         throw failure(method, e);
       }
     }
+    const relaxed = relax && method === 'createChallenge';
     let begun = false;
     try {
+      if (relaxed) db.exec('PRAGMA synchronous = NORMAL');
       db.exec('BEGIN IMMEDIATE');
       begun = true;
       const results = runAll(steps);
@@ -341,6 +371,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     } catch (e) {
       if (begun) rollback(db);
       throw failure(method, e);
+    } finally {
+      if (relaxed) restore(db, sync, method);
     }
   };
   return createSqlStore(ADAPTER, prefix, exec, true) as SqliteStore;

@@ -31,6 +31,7 @@ import { counting, dropPrefix, like, ownedBy, prefixes, TABLES } from './postgre
 import { purgeCases, type PurgeTarget } from './purge.shared.js';
 import {
   attempt,
+  beginOn,
   challenge,
   device,
   factor,
@@ -41,6 +42,7 @@ import {
   RULE,
   S,
   SECRET,
+  settleOn,
   STEP,
   T,
 } from './records.js';
@@ -291,23 +293,8 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
         const ch = challenge('async-commit', { createdAt: T });
         expect(await commitsWith(() => store.createChallenge(ch, 5))).toBe('off');
         await store.createChallenge(ch, 5);
-        const begin = {
-          userId: 'async-commit',
-          challengeHash: ch.hash,
-          now: T + 1,
-          policy: { freeFailures: 100, baseDelayMs: 0, maxDelayMs: 0, maxFailures: 100 },
-          credentialIds: [],
-          recoverySet: false,
-        };
-        expect(await commitsWith(() => store.beginAttempt(begin))).toBe('on');
-        const settle = {
-          userId: 'async-commit',
-          scope: 'otp',
-          now: T + 1,
-          challengeHash: ch.hash,
-          claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true },
-        } as const;
-        expect(await commitsWith(() => store.settleAttempt(settle))).toBe('on');
+        expect(await commitsWith(() => store.beginAttempt(beginOn(ch, T + 1)))).toBe('on');
+        expect(await commitsWith(() => store.settleAttempt(settleOn(ch, T + 1)))).toBe('on');
         expect(await commitsWith(() => store.attemptTotp(attempt('async-commit')))).toBe('on');
         // Transaction-local: the connection's own setting is as it was.
         expect((await c.query('SHOW synchronous_commit')).rows[0].synchronous_commit).toBe('on');

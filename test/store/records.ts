@@ -4,6 +4,7 @@
  */
 import type {
   AttemptPolicy,
+  BeginAttempt,
   ChallengeRecord,
   DeviceRecord,
   FactorRecord,
@@ -121,4 +122,23 @@ export const stepUpSettle = (
   now,
   claim: { kind: 'totp', credentialId: 'c', step, drift: 0, create: true },
   stepUp: { hash, expiresAt },
+});
+
+/** An attempt on challenge `ch` at `now`: open policy, no credentials besides the challenge's. */
+export const beginOn = (ch: ChallengeRecord, now: number): BeginAttempt => ({
+  userId: ch.userId,
+  challengeHash: ch.hash,
+  now,
+  policy: OPEN,
+  credentialIds: [],
+  recoverySet: false,
+});
+
+/** A won TOTP claim on challenge `ch` at `now` (credential 'c', step STEP). */
+export const settleOn = (ch: ChallengeRecord, now: number): SettleAttempt => ({
+  userId: ch.userId,
+  scope: OTP_SCOPE,
+  now,
+  challengeHash: ch.hash,
+  claim: { kind: 'totp', credentialId: 'c', step: STEP, drift: 0, create: true },
 });

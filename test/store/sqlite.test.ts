@@ -25,8 +25,11 @@ import { createVerifier, OTP_SCOPE } from '../../src/verifier/verifier.js';
 import { generateTOTP } from '../../src/totp.js';
 import {
   attempt,
+  beginOn,
+  challenge,
   expectStoreError,
   SECRET,
+  settleOn,
   sqlStoreSuite,
   STEP,
   T,
@@ -110,6 +113,41 @@ describe('SQLite store (better-sqlite3, database files)', () => {
       sent.length = 0;
       await store.getThrottle('tx', OTP_SCOPE);
       expect(sent).toHaveLength(1); // a read is one statement, no transaction
+    });
+
+    it('createChallenge commits with synchronous NORMAL, for its own transaction only and only in WAL mode; every decision with FULL', async () => {
+      const { db } = open();
+      migrateSqlite(db);
+      const at: string[] = [];
+      // What the connection's setting is when each COMMIT runs.
+      const spy = (d: Database.Database): SqliteDatabase => ({
+        prepare: (sql) => d.prepare(sql) as unknown as SqliteStatement,
+        exec: (sql) => {
+          if (sql === 'COMMIT') at.push(String(d.pragma('synchronous', { simple: true })));
+          return d.exec(sql);
+        },
+      });
+      const store = createSqliteStore({ db: spy(db) });
+      const ch = challenge('relaxed', { createdAt: T });
+      await store.createChallenge(ch, 5);
+      await store.beginAttempt(beginOn(ch, T + 1));
+      await store.settleAttempt(settleOn(ch, T + 1));
+      await store.attemptTotp(attempt('relaxed'));
+      expect(at).toEqual(['1', '2', '2', '2']); // NORMAL, then FULL
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+      // EXTRA comes back as EXTRA; a rollback journal keeps FULL (NORMAL risks more there).
+      at.length = 0;
+      const extra = createSqliteStore({ db: spy(db), synchronous: 'EXTRA' });
+      await extra.createChallenge(challenge('relaxed', { createdAt: T + 2 }), 5);
+      expect(at).toEqual(['1']);
+      expect(db.pragma('synchronous', { simple: true })).toBe(3);
+      const journal = open();
+      migrateSqlite(journal.db);
+      journal.db.pragma('journal_mode = DELETE');
+      at.length = 0;
+      const plain = createSqliteStore({ db: spy(journal.db), wal: false });
+      await plain.createChallenge(challenge('relaxed', { createdAt: T }), 5);
+      expect(at).toEqual(['2']);
     });
 
     it('a decision blocked by another connection holding the write lock fails with ERR_STORE_TIMEOUT after the busy timeout', async () => {
