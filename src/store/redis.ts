@@ -306,8 +306,8 @@ local function factorText(r, status, confirmed, expires, label, sealed)
 end
 -- seq:kind:createdAt:lastUsedAt:expiresAt NUL tokenHash NUL previousHash ('' none) NUL label (JSON).
 -- The shape of every record read is checked (the numbers, the kind, the hashes' lengths, the
--- label's quotes), with plain searches rather than patterns over the hashes: a user keeps up to
--- a hundred of these, and all of them are read. The hashes' digits are not: a stored hash is
+-- label's quotes), with plain searches rather than patterns over the hashes: a user may keep up
+-- to 100 of each kind (20 known by default), and all of them are read. The hashes' digits are not: a stored hash is
 -- only ever compared with one this store computed (equal means hex) or handed to the client,
 -- which checks it in full.
 local function device(v)
