@@ -1,16 +1,37 @@
 /**
- * Who the browser is. Signed-in sessions live in this process's memory, bounded: a full pool
- * refuses new sign-ins and evicts no one. A pending sign-in (password right, second factor not
- * yet) is a sealed cookie naming the user and otpkit's challenge, and CSRF tokens and flash
- * messages are HMACs of cookies: no request without a session stores anything at all.
+ * Who the browser is: its cookies, and signed-in sessions in this process's memory, bounded (a
+ * full pool refuses new sign-ins and evicts no one). A pending sign-in (password right, second
+ * factor not yet) is a sealed cookie naming the user and otpkit's challenge; CSRF tokens and
+ * notices are an HMAC and a sealed cookie too: a request without a session stores nothing.
  * @module
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Cookies } from './http.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Flash } from './html.js';
 
-export interface Flash {
-  readonly kind: 'ok' | 'error' | 'info';
-  readonly text: string;
+/** A request's cookies; `set` without `maxAgeS` lasts the browser session, `0` deletes. */
+export type Jar = {
+  get(key: string): string | undefined;
+  set(k: string, v: string, maxAgeS?: number): void;
+};
+/**
+ * The app's cookies, all `HttpOnly; SameSite=Lax; Path=/`, and with `secure` (behind HTTPS)
+ * `Secure` and the `__Host-` prefix: sent over HTTPS only, to this host only.
+ */
+export function cookieJar(req: IncomingMessage, res: ServerResponse, secure: boolean): Jar {
+  const name = (key: string): string => `${secure ? '__Host-' : ''}otpkit_demo_${key}`;
+  const pairs = (req.headers.cookie ?? '').split(/;\s*/).map((p) => p.split('=', 2));
+  const got = new Map(pairs as [string, string][]);
+  const out = new Map<string, string>();
+  return {
+    get: (key) => got.get(name(key)),
+    set(key, value, maxAgeS) {
+      const age = maxAgeS === undefined ? '' : `; Max-Age=${Math.max(0, Math.floor(maxAgeS))}`;
+      const attrs = `Path=/; HttpOnly; SameSite=Lax${age}${secure ? '; Secure' : ''}`;
+      out.set(key, `${name(key)}=${value}; ${attrs}`);
+      res.setHeader('Set-Cookie', [...out.values()]);
+    },
+  };
 }
 
 /** Password right, second factor pending: it grants the code form and nothing else. */
@@ -18,171 +39,120 @@ export interface Pending {
   readonly userId: string;
   readonly challengeId: string;
   readonly expiresAt: number;
-  /** The email and SMS factors a code may be sent to: never a destination, only its hint. */
-  readonly targets: readonly {
-    readonly id: string;
-    readonly type: 'email' | 'sms';
-    readonly hint: string;
-  }[];
+  /** The email factors a code may be sent to: never an address, only its hint. */
+  readonly emails: readonly { readonly id: string; readonly hint: string }[];
 }
-
 export interface UserSession {
   readonly id: string;
   readonly userId: string;
   readonly createdAt: number;
   seenAt: number;
-  /** A factor being set up: its id (otpkit shows its key again); for email or SMS, where its code went. */
-  setup?:
-    | { readonly factorId: string; readonly label: string; readonly hint?: string | undefined }
-    | undefined;
+  /** A factor being set up: its id (otpkit shows its key again); for email, where its code went. */
+  setup?: { readonly factorId: string; readonly label: string; readonly hint?: string } | undefined;
   /** Recovery codes, shown until the user says they saved them. */
   codes?: readonly string[] | undefined;
 }
 
+type Ended = 'session' | 'pending';
 const IDLE_MS = 30 * 60_000;
 const MAX_AGE_MS = 12 * 3_600_000;
-/** Beyond this, a user's own oldest session makes room for the new one. */
-const PER_USER = 20;
+const PER_USER = 20; // beyond this, a user's own oldest session makes room for the new one
 const token = (): string => randomBytes(32).toString('base64url');
-const matches = (expected: string, got: string): boolean => {
-  const [a, b] = [Buffer.from(expected), Buffer.from(got)];
-  return a.length === b.length && timingSafeEqual(a, b);
+const same = (a: string, b: string): boolean => {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
 };
 
 export class Sessions {
   private readonly all = new Map<string, UserSession>();
-  private readonly byUser = new Map<string, Set<string>>();
   private readonly key = randomBytes(32);
-  private nextSweep = 0;
-
   constructor(
     private readonly now: () => number,
     private readonly limit = 50_000,
   ) {}
 
-  private mac(text: string): string {
-    return createHmac('sha256', this.key).update(text).digest('base64url');
-  }
+  private mac = (s: string): string => createHmac('sha256', this.key).update(s).digest('base64url');
   /** A cookie value holding `value` that only this process could have made. */
   private seal(value: unknown): string {
     const body = Buffer.from(JSON.stringify(value)).toString('base64url');
     return `${body}.${this.mac(`sealed:${body}`)}`;
   }
-  private open<T>(sealed: string | undefined): T | undefined {
-    const [body = '', mac = ''] = (sealed ?? '').split('.');
-    return matches(this.mac(`sealed:${body}`), mac)
-      ? (JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T)
-      : undefined;
+  private open<T>(sealed = ''): T | undefined {
+    const [body = '', mac = ''] = sealed.split('.');
+    if (!same(this.mac(`sealed:${body}`), mac)) return undefined;
+    return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T;
   }
-  private dead(s: UserSession, now = this.now()): boolean {
-    return now - s.seenAt > IDLE_MS || now - s.createdAt > MAX_AGE_MS;
-  }
-  private remove(id: string): void {
-    const s = this.all.get(id);
-    this.all.delete(id);
-    const mine = s === undefined ? undefined : this.byUser.get(s.userId);
-    if (s !== undefined && mine?.delete(id) === true && mine.size === 0)
-      this.byUser.delete(s.userId);
-  }
-  private add(jar: Cookies, s: UserSession): UserSession {
+  private dead = (s: UserSession, now = this.now()): boolean =>
+    now - s.seenAt > IDLE_MS || now - s.createdAt > MAX_AGE_MS;
+  private add(jar: Jar, s: UserSession): UserSession {
     this.all.set(s.id, s);
-    this.byUser.set(s.userId, (this.byUser.get(s.userId) ?? new Set()).add(s.id));
     jar.set('sid', s.id);
     return s;
   }
 
-  /** The browser's live session or pending sign-in, and which of them just ended if a cookie names a dead one. */
-  load(jar: Cookies): {
-    session: UserSession | null;
-    pending: Pending | null;
-    ended: 'session' | 'pending' | null;
-  } {
+  /** The live session or pending sign-in; `ended` if the cookie names one that just ended. */
+  load(jar: Jar): { session: UserSession | null; pending: Pending | null; ended: Ended | null } {
     const now = this.now();
-    const id = jar.get('sid');
-    const s = id === undefined ? undefined : this.all.get(id);
-    if (now >= this.nextSweep) {
-      // After the lookup, so that a dead session can still say why it ended.
-      this.nextSweep = now + 60_000;
-      for (const x of this.all.values()) if (this.dead(x, now)) this.remove(x.id);
-    }
+    const s = this.all.get(jar.get('sid') ?? '');
     if (s !== undefined && !this.dead(s, now)) {
       s.seenAt = now;
       return { session: s, pending: null, ended: null };
     }
-    if (s !== undefined) this.remove(s.id);
-    if (id !== undefined) jar.set('sid', '', 0); // unknown or dead: forgotten, and nothing in its place
+    if (s !== undefined) this.all.delete(s.id); // a dead one stays until met, or the pool is full
+    if (jar.get('sid') !== undefined) jar.set('sid', '', 0); // unknown or dead: forgotten
     const p = this.open<Pending>(jar.get('pending'));
     if (p !== undefined && p.expiresAt > now) return { session: null, pending: p, ended: null };
     if (jar.get('pending') !== undefined) jar.set('pending', '', 0);
-    return {
-      session: null,
-      pending: null,
-      ended: s !== undefined ? 'session' : p !== undefined ? 'pending' : null,
-    };
+    return { session: null, pending: null, ended: s ? 'session' : p ? 'pending' : null };
   }
 
-  /** A new signed-in session (a new id: no fixation) in place of whatever the browser had; `null` if the pool is full. */
-  signIn(jar: Cookies, userId: string, old: UserSession | null): UserSession | null {
+  /** A new session (a new id: no fixation) in place of the browser's; `null` if the pool is full. */
+  signIn(jar: Jar, userId: string, old: UserSession | null): UserSession | null {
     this.end(jar, old);
-    const mine = this.byUser.get(userId) ?? new Set<string>();
-    for (const x of mine) if (mine.size >= PER_USER) this.remove(x); // a Set iterates oldest first
+    const mine = [...this.all.values()].filter((x) => x.userId === userId); // oldest first
+    for (const x of mine.slice(0, Math.max(0, mine.length + 1 - PER_USER))) this.all.delete(x.id);
     if (this.all.size >= this.limit)
-      for (const x of this.all.values()) if (this.dead(x)) this.remove(x.id);
+      for (const x of this.all.values()) if (this.dead(x)) this.all.delete(x.id);
     if (this.all.size >= this.limit) return null;
-    const now = this.now();
-    return this.add(jar, { id: token(), userId, createdAt: now, seenAt: now });
+    return this.add(jar, { id: token(), userId, createdAt: this.now(), seenAt: this.now() });
   }
-
   /** The pending sign-in, in place of whatever session the browser had. */
-  startPending(jar: Cookies, p: Pending, old: UserSession | null): void {
+  startPending(jar: Jar, p: Pending, old: UserSession | null): void {
     this.end(jar, old);
     jar.set('pending', this.seal(p), (p.expiresAt - this.now()) / 1000);
   }
-
   /** The same session under a new id (and so a new CSRF token). */
-  rotate(jar: Cookies, s: UserSession): UserSession {
-    this.remove(s.id);
+  rotate(jar: Jar, s: UserSession): UserSession {
+    this.all.delete(s.id);
     return this.add(jar, { ...s, id: token() });
   }
-
   /** Ends the session and any pending sign-in. */
-  end(jar: Cookies, s: UserSession | null): void {
-    if (s !== null) this.remove(s.id);
+  end(jar: Jar, s: UserSession | null): void {
+    if (s !== null) this.all.delete(s.id);
     jar.set('sid', '', 0);
     jar.set('pending', '', 0);
   }
 
-  /** Ends every other session of this user (after a password change). */
-  endOthers(s: UserSession): void {
-    for (const id of this.byUser.get(s.userId) ?? []) if (id !== s.id) this.remove(id);
-  }
-
-  /** The CSRF token of the forms on a page: bound to the session, or to a visitor cookie (set if needed). */
-  csrf(jar: Cookies, s: UserSession | null): string {
+  /** The CSRF token of a page's forms: bound to the session, or to a visitor cookie (made if need be). */
+  csrf(jar: Jar, s: UserSession | null, make = true): string {
     if (s !== null) return this.mac(`csrf:session:${s.id}`);
-    let nonce = jar.get('visitor');
-    if (nonce === undefined || !/^[A-Za-z0-9_-]{43}$/.test(nonce))
-      jar.set('visitor', (nonce = token()));
-    return this.mac(`csrf:visitor:${nonce}`);
+    let nonce = jar.get('visitor') ?? '';
+    if (make && !/^[\w-]{43}$/.test(nonce)) jar.set('visitor', (nonce = token()));
+    return nonce === '' ? '' : this.mac(`csrf:visitor:${nonce}`);
   }
-  csrfValid(jar: Cookies, s: UserSession | null, got: string): boolean {
-    const nonce = jar.get('visitor');
-    return s !== null
-      ? matches(this.mac(`csrf:session:${s.id}`), got)
-      : nonce !== undefined && matches(this.mac(`csrf:visitor:${nonce}`), got);
-  }
+  csrfValid = (jar: Jar, s: UserSession | null, got: string): boolean =>
+    same(this.csrf(jar, s, false) || '-', got);
 
-  /** Messages for the browser's next page, in a sealed cookie. */
-  setFlash(jar: Cookies, flash: readonly Flash[]): void {
-    if (flash.length > 0) jar.set('flash', this.seal(flash), 60);
+  /** A notice for the browser's next page, in a sealed cookie. */
+  setFlash(jar: Jar, flash: Flash): void {
+    jar.set('flash', this.seal(flash), 60);
   }
-  takeFlash(jar: Cookies): Flash[] {
-    if (jar.get('flash') === undefined) return [];
-    jar.set('flash', '', 0);
-    return this.open<Flash[]>(jar.get('flash')) ?? [];
+  takeFlash(jar: Jar): Flash | undefined {
+    const sealed = jar.get('flash');
+    if (sealed !== undefined) jar.set('flash', '', 0);
+    return this.open<Flash>(sealed);
   }
-
-  counts(): { readonly signedIn: number } {
-    return { signedIn: this.all.size };
+  get size(): number {
+    return this.all.size;
   }
 }

@@ -5,11 +5,9 @@
  */
 import { createMemoryStore, type FactorStore, type OtpStore } from 'otpkit';
 
-/** An opened otpkit store and how to close its connection. */
+/** An opened otpkit store (both of its contracts), its name for display, and how to close it. */
 export interface OpenedStore {
-  /** Both of otpkit's contracts: the factor registry and the hot verification state. */
   readonly store: OtpStore & FactorStore;
-  /** For display: the kind and the server, without credentials. */
   readonly name: string;
   close(): Promise<void>;
 }
@@ -21,72 +19,47 @@ const where = (url: string): string => {
 };
 
 /**
- * Opens the store a URL names: PostgreSQL (with `pg`, tables created if missing) or Redis (with
- * `ioredis`), both configured to fail fast; with neither, a new in-memory store. The drivers are
- * imported only when asked for. Connection errors of the Redis client go to `onError` once per
- * distinct message until it is ready again (without a listener ioredis would print every failed
- * reconnect as an unhandled error event); so does a failed purge of PostgreSQL's expired rows
- * (every 15 minutes). `onError` defaults to `console.error`.
+ * Opens PostgreSQL (`pg`, tables created if missing, expired rows purged every 15 minutes) or
+ * Redis (`ioredis`), both failing fast; with neither URL, a new in-memory store. The drivers are
+ * imported only when asked for. Redis connection errors go to `onError` (`console.error`) once
+ * per distinct message until it is ready again: without a listener ioredis prints every failed
+ * reconnect as an unhandled error event.
  */
 export async function openStore(spec: {
   readonly pg?: string | undefined;
   readonly redis?: string | undefined;
   readonly onError?: ((line: string) => void) | undefined;
 }): Promise<OpenedStore> {
-  if (spec.pg !== undefined && spec.redis !== undefined)
-    throw new Error('give either a PostgreSQL or a Redis URL, not both');
-  const report = spec.onError ?? ((line: string) => console.error(line));
-  if (spec.pg !== undefined) {
+  const { pg: pgUrl, redis: redisUrl, onError = (line: string) => console.error(line) } = spec;
+  if (pgUrl !== undefined && redisUrl !== undefined)
+    throw new Error('both a PostgreSQL and a Redis URL: choose with --pg, --redis or --memory');
+  if (pgUrl !== undefined) {
     const { default: pg } = await import('pg');
     const { createPostgresStore, migratePostgres } = await import('otpkit/postgres');
-    const pool = new pg.Pool({
-      connectionString: spec.pg,
-      connectionTimeoutMillis: 2000,
-      query_timeout: 2000,
-      max: 10,
-    });
-    try {
-      await migratePostgres(pool);
-    } catch (e) {
+    const timeouts = { connectionTimeoutMillis: 2000, query_timeout: 2000 };
+    const pool = new pg.Pool({ connectionString: pgUrl, ...timeouts });
+    await migratePostgres(pool).catch(async (e: unknown) => {
       await pool.end();
       throw e;
-    }
+    });
     const store = createPostgresStore({ client: pool });
     // Abandoned sign-ins and enrollments stay until purged (Redis expires its keys by itself).
-    const purge = setInterval(() => {
-      store.purgeExpired().catch((e: unknown) => report(`purge: ${String(e)}`));
-    }, 15 * 60_000);
-    purge.unref();
-    return {
-      store,
-      name: `PostgreSQL (${where(spec.pg)})`,
-      close: async () => {
-        clearInterval(purge);
-        await pool.end();
-      },
-    };
+    const purge = () => void store.purgeExpired().catch((e: unknown) => onError(`purge: ${e}`));
+    const timer = setInterval(purge, 15 * 60_000).unref();
+    const close = async (): Promise<void> => (clearInterval(timer), await pool.end());
+    return { store, name: `PostgreSQL (${where(pgUrl)})`, close };
   }
-  if (spec.redis !== undefined) {
+  if (redisUrl !== undefined) {
     const { Redis } = await import('ioredis');
     const { createRedisStore } = await import('otpkit/redis');
-    const client = new Redis(spec.redis, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-    });
+    const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false };
+    const client = new Redis(redisUrl, options);
     let last: string | undefined;
-    client.on('error', (e: Error) => {
-      if (e.message === last) return;
-      last = e.message;
-      report(`redis: ${e.message}`);
-    });
-    client.on('ready', () => void (last = undefined));
+    client.on('error', (e: Error) => e.message !== last && onError(`redis: ${(last = e.message)}`));
+    client.on('ready', () => (last = undefined));
     await client.connect();
-    return {
-      store: createRedisStore({ client }),
-      name: `Redis (${where(spec.redis)})`,
-      close: async () => void (await client.quit()),
-    };
+    const close = async (): Promise<void> => void (await client.quit());
+    return { store: createRedisStore({ client }), name: `Redis (${where(redisUrl)})`, close };
   }
   return { store: createMemoryStore(), name: 'in-memory', close: async () => {} };
 }

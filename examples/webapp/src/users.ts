@@ -6,43 +6,31 @@
 import { randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 
 export interface User {
-  /** Random and never reused: otpkit keys everything on it, so a re-registered name inherits nothing. */
-  readonly id: string;
+  readonly id: string; // random, never reused: otpkit keys on it, so a new "alice" inherits nothing
   readonly username: string;
-  passwordHash: string;
+  readonly hash: string; // `scrypt$<logN>$<salt>$<hash>`, base64, r = 8, p = 1
   readonly admin: boolean;
 }
-
 export const USERNAME: RegExp = /^[a-z0-9][a-z0-9._-]{2,31}$/;
 export const MIN_PASSWORD = 8;
 export const MAX_PASSWORD = 1024;
-const MAX_USERS = 100_000;
 
-const derive = (password: string, salt: Buffer, len: number, logN: number): Promise<Buffer> =>
-  new Promise((resolve, reject) =>
-    // NFKC first, so the same password typed on another keyboard matches (NIST SP 800-63B §5.1.1.2).
-    scrypt(
-      password.normalize('NFKC'),
-      salt,
-      len,
-      { N: 2 ** logN, r: 8, p: 1, maxmem: 2 ** logN * 2048 },
-      (e, key) => (e ? reject(e) : resolve(key)),
-    ),
-  );
-
-/** `scrypt$<logN>$<salt b64>$<hash b64>`. */
-async function hashPassword(password: string, logN: number): Promise<string> {
-  const salt = randomBytes(16);
-  return `scrypt$${logN}$${salt.toString('base64')}$${(await derive(password, salt, 32, logN)).toString('base64')}`;
+// NFKC first, so the same password typed on another keyboard matches (NIST SP 800-63B §5.1.1.2).
+const derive = (password: string, salt: string, logN: number): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const options = { N: 2 ** logN, maxmem: 2 ** logN * 2048 };
+    const s = Buffer.from(salt, 'base64');
+    scrypt(password.normalize('NFKC'), s, 32, options, (e, k) => (e ? reject(e) : resolve(k)));
+  });
+async function hash(password: string, logN: number): Promise<string> {
+  const salt = randomBytes(16).toString('base64');
+  return `scrypt$${logN}$${salt}$${(await derive(password, salt, logN)).toString('base64')}`;
 }
-
-async function passwordMatches(password: string, stored: string): Promise<boolean> {
-  const [alg, logN, salt, hash] = stored.split('$');
-  if (alg !== 'scrypt' || salt === undefined || hash === undefined) return false;
-  const expected = Buffer.from(hash, 'base64');
+async function matches(password: string, stored: string): Promise<boolean> {
+  const [, logN, salt = '', expected = ''] = stored.split('$');
   return timingSafeEqual(
-    await derive(password, Buffer.from(salt, 'base64'), expected.length, Number(logN)),
-    expected,
+    await derive(password, salt, Number(logN)),
+    Buffer.from(expected, 'base64'),
   );
 }
 
@@ -51,52 +39,35 @@ export class Users {
   private readonly names = new Map<string, User>();
   // An unknown name costs one scrypt too, so response times do not tell which names exist.
   private readonly dummy: Promise<string>;
-
   /** @param admins - usernames that are administrators once they exist. */
   constructor(
     private readonly logN: number,
     private readonly admins: readonly string[],
   ) {
-    this.dummy = hashPassword(randomBytes(16).toString('hex'), logN);
+    this.dummy = hash(randomBytes(16).toString('hex'), logN);
   }
-
-  byId(id: string): User | undefined {
-    return this.ids.get(id);
-  }
-
-  byName(username: string): User | undefined {
-    return this.names.get(username);
-  }
+  byId = (id: string): User | undefined => this.ids.get(id);
+  byName = (username: string): User | undefined => this.names.get(username);
 
   /** The new user, or why not. */
   async create(username: string, password: string): Promise<User | 'taken' | 'full'> {
+    if (this.ids.size >= 100_000) return 'full';
     if (this.names.has(username)) return 'taken';
-    if (this.ids.size >= MAX_USERS) return 'full';
-    const passwordHash = await hashPassword(password, this.logN);
+    const hashed = await hash(password, this.logN);
     if (this.names.has(username)) return 'taken'; // lost a race while hashing
-    const user: User = {
+    const user = {
       id: randomUUID(),
       username,
-      passwordHash,
+      hash: hashed,
       admin: this.admins.includes(username),
     };
     this.ids.set(user.id, user);
     this.names.set(username, user);
     return user;
   }
-
   /** The user whose password this is; `undefined` for a wrong name or password, in the same time. */
   async authenticate(username: string, password: string): Promise<User | undefined> {
     const user = this.names.get(username);
-    return (await passwordMatches(password, user?.passwordHash ?? (await this.dummy)))
-      ? user
-      : undefined;
-  }
-
-  /** Sets a new password if `current` is right; whether it did. */
-  async changePassword(user: User, current: string, next: string): Promise<boolean> {
-    if (!(await passwordMatches(current, user.passwordHash))) return false;
-    user.passwordHash = await hashPassword(next, this.logN);
-    return true;
+    return (await matches(password, user?.hash ?? (await this.dummy))) ? user : undefined;
   }
 }

@@ -1,193 +1,172 @@
 /**
- * The home page (a welcome when signed out, the account overview when signed in), turning 2FA
- * off behind step-up, the remembered browsers (`listTrustedDevices`; forget one or all), and
- * changing the password (`onPasswordChanged`: remembered browsers are forgotten, sign-ins under
- * way cancelled; the app ends the user's other sessions).
+ * The account page (a welcome when signed out): 2FA on or off, the devices (`listFactors`), the
+ * recovery codes left (`recoveryCodeStatus`) and the remembered browsers (forget them all). Also
+ * the recovery codes, shown once and regenerated behind step-up, turning 2FA off behind step-up,
+ * and {@link stepUp}, the page every sensitive change goes through.
  * @module
  */
-import { form, html, input, page, when } from '../layout.js';
-import { get, post, type Route } from '../router.js';
-import { MAX_PASSWORD, MIN_PASSWORD } from '../users.js';
-import { stepUp } from './stepup.js';
+import { normalizeToken, type Factor } from 'otpkit';
+import type { Routes, UserCtx } from '../app.js';
+import {
+  codeField,
+  failed,
+  form,
+  h,
+  hidden,
+  type Html,
+  input,
+  plural,
+  STEP_UP,
+  when,
+} from '../html.js';
 
-const WELCOME = html`<p>
-    A small web app showing two-factor sign-in with <strong>otpkit</strong>: authenticator apps on
-    one or more devices, codes by email or text message as a fallback, one-time recovery codes,
-    remembered browsers, step-up before every sensitive change, and an administrator's unlock.
-  </p>
-  <p><a href="/signup">Create an account</a> or <a href="/login">sign in</a>.</p>`;
-
-const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
-
-export const accountRoutes: readonly Route[] = [
-  get('/', 'anyone', async (c) => {
-    const s = c.session;
-    if (c.pending !== null) return c.redirect('/login/code');
-    if (s === null) return c.render(page('otpkit demo', WELCOME));
-    const [factors, rc, trusted] = await Promise.all([
-      c.app.tf.listFactors(s.userId),
-      c.app.tf.recoveryCodeStatus(s.userId),
-      c.app.tf.listTrustedDevices(s.userId),
-    ]);
-    const n = factors.length;
-    c.render((v) =>
-      page(
-        'Your account',
-        n === 0
-          ? html`<p id="twofa-status">
-                Two-factor authentication is <strong>off</strong>. Anyone with your password can
-                sign in.
-              </p>
-              ${form(v, '/2fa/enable', 'enable-2fa', 'Turn on two-factor authentication', {
-                fields: input('Name of this device', {
-                  id: 'enable-label',
-                  name: 'label',
-                  value: 'Authenticator app',
-                  maxlength: 64,
-                  required: true,
-                }),
-              })}
-              <p class="muted">
-                You will need an authenticator app: it is the strongest way in here. Email and
-                text-message codes can be added afterwards, as a fallback.
-              </p>`
-          : html`<p id="twofa-status">
-                Two-factor authentication is <strong>on</strong>, with ${plural(n, 'device')}:
-                <a href="/devices">manage devices</a>.
-              </p>
-              <p id="recovery-status">
-                ${rc === null ? 'No recovery codes.' : `Recovery codes left: ${rc.remaining} of ${rc.total} (issued ${when(rc.issuedAt)}).`}${
-                  rc !== null && rc.remaining <= 3
-                    ? html` <a class="warn" href="/recovery-codes">Running low: make a new set.</a>`
-                    : ''
-                }
-              </p>
-              <p id="trusted-status">
-                ${plural(trusted.length, 'remembered browser')}
-                sign${trusted.length === 1 ? 's' : ''} in without a code:
-                <a href="/trusted-devices">manage them</a>.
-              </p>
-              <p>
-                <a href="/2fa/disable" id="disable-2fa">Turn off two-factor authentication</a>
-              </p>`,
-        html`<h2>Password</h2>
-          <p>
-            <a href="/password" id="change-password">Change your password</a>: every remembered
-            browser asks for a code again.
-          </p>`,
-      ),
-    );
-  }),
-  ...stepUp('/2fa/disable', {
-    page: async (c) =>
-      (await c.app.tf.isEnabled(c.user.id))
-        ? {
-            title: 'Turn off two-factor authentication',
-            intro:
-              'Every device and recovery code is removed, and every browser forgotten: your password alone will sign you in.',
-            button: 'Turn off two-factor authentication',
-            danger: true,
-          }
-        : null,
-    async perform(c, stepUpToken) {
-      const r = await c.app.tf.disableTwoFactor({ userId: c.user.id, stepUpToken });
-      c.flash(
-        r.ok ? 'ok' : 'error',
-        r.ok ? 'Two-factor authentication is off.' : 'Please confirm with a current code.',
+/** What a change's step-up page says: its title and what it does, its button, its own fields. */
+interface StepUpPage {
+  readonly title: string;
+  readonly intro: string;
+  readonly button?: string;
+  readonly fields?: Html;
+  readonly danger?: boolean;
+}
+/**
+ * Step-up before a sensitive change: GET says what the change does (`page`; `null` when it does
+ * not apply) and asks for a current code; POST checks the change's own fields (`check` gives a
+ * message, or `null`) before a code is spent, then the code (`verifyCode`), and hands the
+ * single-use step-up token to `perform`, which passes it to otpkit. The form keeps `carry` (a
+ * query field: an id, a kind).
+ */
+export function stepUp(
+  path: string,
+  carry: string,
+  spec: {
+    page(c: UserCtx): Promise<StepUpPage | null>;
+    check?(c: UserCtx): string | null;
+    perform(c: UserCtx, stepUpToken: string): Promise<void>;
+  },
+): Routes {
+  const again = (c: UserCtx): string =>
+    carry === '' ? path : `${path}?${new URLSearchParams({ [carry]: c.field(carry) })}`;
+  const routes = {
+    [`user GET ${path}`]: async (c: UserCtx) => {
+      const s = await spec.page(c);
+      if (s === null) return c.redirect('/');
+      const fields = h`${carry !== '' && hidden(carry, c.field(carry))}${s.fields}
+        <p class="muted">Confirm it is you: enter a current code.</p>${codeField('step-up-code')}`;
+      const button = form(
+        c,
+        path,
+        'step-up',
+        s.button ?? 'Continue',
+        fields,
+        s.danger ? 'danger' : '',
       );
-      c.redirect('/');
+      c.render(h`<h1>${s.title}</h1><p>${s.intro}</p>${button}`);
+    },
+    [`user POST ${path}`]: async (c: UserCtx) => {
+      const problem = spec.check?.(c) ?? null;
+      if (problem !== null) return c.redirect(again(c), 'error', problem);
+      const code = normalizeToken(c.field('code', 64));
+      const r = await c.tf.verifyCode({ userId: c.user.id, code });
+      if (!r.ok) return c.redirect(again(c), 'error', failed(r));
+      await spec.perform(c, r.stepUpToken);
+    },
+  };
+  return routes as Routes;
+}
+/** A step-up page that applies only with 2FA on. */
+const ifEnabled = (page: StepUpPage) => async (c: UserCtx) =>
+  (await c.tf.isEnabled(c.user.id)) ? page : null;
+
+const WELCOME = h`<h1>Welcome</h1><p>Two-factor sign-in with <strong>otpkit</strong>:
+  authenticator apps on one or more devices, email codes, one-time recovery codes, remembered
+  browsers, step-up before every sensitive change, and an administrator's unlock.</p>
+  <p><a href="/signup">Create an account</a> or <a href="/login">sign in</a>.</p>`;
+const KINDS: Readonly<Record<Factor['type'], string>> = {
+  ...{ totp: 'Authenticator app', hotp: 'Authenticator app', email: 'Email', sms: 'Text message' },
+};
+const device = (f: Factor, i: number): Html => h`<tr id="device-${i}"><td>${f.label}</td>
+  <td>${KINDS[f.type]}</td><td>${when(f.confirmedAt ?? f.createdAt)}</td>
+  <td class="last-used">${when(f.lastUsedAt)}</td>
+  <td><a class="remove" href="/devices/remove?id=${encodeURIComponent(f.id)}">Remove</a></td></tr>`;
+
+export const accountRoutes: Routes = {
+  'anyone GET /': async (c) => {
+    if (c.pending !== null) return c.redirect('/login/code');
+    if (c.user === undefined) return c.render(WELCOME);
+    const { tf, email } = c;
+    const [factors, rc, browsers] = await Promise.all([
+      tf.listFactors(c.user.id),
+      tf.recoveryCodeStatus(c.user.id),
+      tf.listTrustedDevices(c.user.id).then((d) => d.length),
+    ]);
+    const name = input(
+      'Name of this device',
+      'enable-label',
+      'label',
+      h` value="Authenticator app"
+      maxlength="64" required`,
+    );
+    if (factors.length === 0)
+      return c.render(h`<h1>Your account</h1><p id="twofa-status">Two-factor authentication is
+        <strong>off</strong>: your password alone signs you in.</p>
+        ${form(c, '/2fa/enable', 'enable-2fa', 'Turn on two-factor authentication', name)}`);
+    const codes =
+      rc === null ? 'none' : `${rc.remaining} of ${rc.total} (issued ${when(rc.issuedAt)})`;
+    const addEmail = email && h` or <a href="/devices/add?kind=email" id="add-email">an email</a>`;
+    const forget = form(c, '/browsers/forget', 'revoke-all', 'Forget them all', h``, 'secondary');
+    c.render(h`<h1>Your account</h1><p id="twofa-status">Two-factor authentication is
+      <strong>on</strong>, with ${plural(factors.length, 'device')}.</p><table id="devices"><thead>
+      <tr><th>Name</th><th>Kind</th><th>Added</th><th>Last used</th><th></th></tr></thead>
+      <tbody>${factors.map(device)}</tbody></table><p>Add <a href="/devices/add?kind=totp"
+      id="add-totp">an authenticator app</a>${addEmail}: any of them signs you in.</p>
+      <h2>Recovery codes</h2><p id="recovery-status">Recovery codes left: ${codes}.
+      <a href="/recovery-codes/regenerate" id="regenerate">Make new recovery codes</a></p>
+      <h2>Remembered browsers</h2><p id="trusted-status">${plural(browsers, 'remembered browser')}
+      sign${browsers === 1 ? 's' : ''} in without a code.</p>${browsers > 0 && forget}
+      <p><a href="/2fa/disable" id="disable-2fa">Turn off two-factor authentication</a></p>`);
+  },
+  'user POST /browsers/forget': async (c) => {
+    const n = await c.tf.revokeAllTrustedDevices(c.user.id);
+    const [these, ask] =
+      n === 1 ? ['That browser is', 'it asks'] : [`${n} browsers are`, 'they ask'];
+    c.redirect('/', 'ok', `${these} forgotten: ${ask} for a code again.`);
+  },
+  ...stepUp('/2fa/disable', '', {
+    page: ifEnabled({
+      title: 'Turn off two-factor authentication',
+      intro: 'Every device and recovery code is removed, and every browser forgotten.',
+      button: 'Turn off two-factor authentication',
+      danger: true,
+    }),
+    async perform(c, stepUpToken) {
+      const r = await c.tf.disableTwoFactor({ userId: c.user.id, stepUpToken });
+      c.redirect('/', r.ok ? 'ok' : 'error', r.ok ? 'Two-factor authentication is off.' : STEP_UP);
     },
   }),
-  get('/password', 'user', (c) =>
-    c.render((v) =>
-      page(
-        'Change your password',
-        html`<p>
-            Every browser you asked to remember you will ask for a code again, sign-ins under way
-            are cancelled, and your other sessions end.
-          </p>
-          ${form(v, '/password', 'password-form', 'Change password', {
-            fields: html`${input('Current password', { id: 'current-password', name: 'current', type: 'password', autocomplete: 'current-password', required: true })}
-            ${input('New password', { id: 'new-password', name: 'next', type: 'password', autocomplete: 'new-password', minlength: MIN_PASSWORD, required: true })}`,
-          })}`,
-      ),
-    ),
-  ),
-  post('/password', 'user', async (c) => {
-    const next = c.field('next', MAX_PASSWORD);
-    if ([...next].length < MIN_PASSWORD)
-      c.flash('error', `Choose a password of at least ${MIN_PASSWORD} characters.`);
-    else if (!(await c.app.users.changePassword(c.user, c.field('current', MAX_PASSWORD), next)))
-      c.flash('error', 'That is not your current password.');
-    else {
-      const forgotten = (await c.app.tf.listTrustedDevices(c.user.id)).length;
-      await c.app.tf.onPasswordChanged(c.user.id);
-      c.app.sessions.endOthers(c.session);
-      c.flash(
-        'ok',
-        `Your password is changed. ${plural(forgotten, 'remembered browser')} forgotten: every browser asks for a code again.`,
-      );
-      return c.redirect('/trusted-devices');
-    }
-    c.redirect('/password');
+  'user GET /recovery-codes/new': (c) => {
+    const codes = c.session.codes;
+    if (codes === undefined) return c.redirect('/');
+    c.render(h`<h1>Save your recovery codes</h1><p>Each code signs you in once if you lose your
+      devices. <strong>They are shown only until you confirm that you saved them.</strong></p>
+      <ol class="codes" id="recovery-codes">${codes.map((x) => h`<li><code>${x}</code></li>`)}</ol>
+      <p class="muted">Keep them in a password manager or on paper.</p>
+      ${form(c, '/recovery-codes/saved', 'codes-saved', 'I saved them')}`);
+  },
+  'user POST /recovery-codes/saved': (c) => {
+    c.session.codes = undefined;
+    c.redirect('/');
+  },
+  ...stepUp('/recovery-codes/regenerate', '', {
+    page: ifEnabled({
+      title: 'New recovery codes',
+      intro: 'A new set replaces the old one, and every remembered browser asks for a code again.',
+      button: 'Make new recovery codes',
+    }),
+    async perform(c, stepUpToken) {
+      const r = await c.tf.regenerateRecoveryCodes({ userId: c.user.id, stepUpToken });
+      if (!r.ok) return c.redirect('/', 'error', STEP_UP);
+      c.session.codes = r.codes;
+      c.redirect('/recovery-codes/new', 'ok', 'New recovery codes: your old ones no longer work.');
+    },
   }),
-  get('/trusted-devices', 'user', async (c) => {
-    const list = await c.app.tf.listTrustedDevices(c.user.id);
-    c.render((v) =>
-      page(
-        'Remembered browsers',
-        list.length === 0
-          ? html`<p id="trusted-none">
-              No browser is remembered: every sign-in asks for a code. Tick “Remember this browser”
-              when you enter one.
-            </p>`
-          : html`<p>
-                These browsers sign in with your password alone until they expire. Forget any you do
-                not recognise, or no longer use.
-              </p>
-              <table id="trusted">
-                <thead>
-                  <tr>
-                    <th>Browser</th>
-                    <th>Remembered</th>
-                    <th>Last used</th>
-                    <th>Expires</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${list.map(
-                    (d, i) =>
-                      html`<tr id="trusted-${i}">
-                        <td>${d.label}</td>
-                        <td>${when(d.createdAt)}</td>
-                        <td class="last-used">${when(d.lastUsedAt)}</td>
-                        <td>${when(d.expiresAt)}</td>
-                        <td>
-                          ${form(v, '/trusted-devices/revoke', `revoke-${i}`, 'Forget', { hidden: { id: d.id }, cls: 'secondary' })}
-                        </td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-              ${form(v, '/trusted-devices/revoke', 'revoke-all', 'Forget them all', { hidden: { id: '*' }, cls: 'danger' })}`,
-      ),
-    );
-  }),
-  post('/trusted-devices/revoke', 'user', async (c) => {
-    const id = c.field('id');
-    const n =
-      id === '*'
-        ? await c.app.tf.revokeAllTrustedDevices(c.user.id)
-        : id === ''
-          ? 0
-          : Number(await c.app.tf.revokeTrustedDevice({ userId: c.user.id, deviceId: id }));
-    c.flash(
-      n === 0 ? 'error' : 'ok',
-      n === 0
-        ? 'No such browser.'
-        : `${n === 1 ? 'That browser is' : `${n} browsers are`} forgotten: ${n === 1 ? 'it asks' : 'they ask'} for a code again.`,
-    );
-    c.redirect('/trusted-devices');
-  }),
-];
+};

@@ -1,76 +1,47 @@
 /** The administrator's page: a user's throttle state (`throttleStatus`) and `unlock` with `administrator`. @module */
 import type { ThrottleStatus } from 'otpkit';
-import { form, html, input, page, seconds } from '../layout.js';
-import { get, post, type Route, type UserCtx } from '../router.js';
-
-const SCOPES = { otp: 'Authenticator codes', recovery: 'Recovery codes' } as const;
+import type { Routes, UserCtx } from '../app.js';
+import { form, h, hidden, input, plural, seconds } from '../html.js';
 
 const describe = (t: ThrottleStatus): string => {
-  const n = `${t.failures} failure${t.failures === 1 ? '' : 's'}`;
+  const n = plural(t.failures, 'failure');
   if (t.locked) return `locked after ${n}`;
   if (t.retryAfterMs > 0) return `${n}, next attempt in ${seconds(t.retryAfterMs)}`;
   return t.failures === 0 ? 'no failures' : n;
 };
+const userOf = (c: UserCtx) => c.users.byName(c.field('user', 64).trim().toLowerCase());
 
-async function lookup(c: UserCtx, username: string) {
-  const u = c.app.users.byName(username.trim().toLowerCase());
-  if (u === undefined) return null;
-  const [factors, otp, recovery] = await Promise.all([
-    c.app.tf.listFactors(u.id),
-    c.app.tf.throttleStatus(u.id, 'otp'),
-    c.app.tf.throttleStatus(u.id, 'recovery'),
-  ]);
-  return { user: u, devices: factors.length, status: { otp, recovery } };
-}
-
-export const adminRoutes: readonly Route[] = [
-  get('/admin', 'admin', async (c) => {
+export const adminRoutes: Routes = {
+  'admin GET /admin': async (c) => {
     const query = c.field('user', 64);
-    const found = query === '' ? undefined : await lookup(c, query);
-    c.render((v) =>
-      page(
-        'Administration',
-        html`<form method="get" action="/admin" id="admin-lookup">
-          ${input('Username', { id: 'admin-user', name: 'user', type: 'search', value: query, required: true })}
-          <div><button type="submit">Look up</button></div>
-        </form>`,
-        ...(found === undefined
-          ? []
-          : found === null
-            ? [html`<p id="admin-result">No user named “${query}”.</p>`]
-            : [
-                html`<div id="admin-result">
-                  <h2>${found.user.username}</h2>
-                  <p>
-                    Two-factor authentication is
-                    ${found.devices === 0 ? 'off' : `on, with ${found.devices} device${found.devices === 1 ? '' : 's'}`}.
-                    The counts are those of browsers without a known-device cookie; each known
-                    browser has its own.
-                  </p>
-                  <table>
-                    <tbody>
-                      ${(['otp', 'recovery'] as const).map(
-                        (scope) =>
-                          html`<tr id="throttle-${scope}">
-                            <th>${SCOPES[scope]}</th>
-                            <td class="status">${describe(found.status[scope])}</td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>
-                  ${form(v, '/admin/unlock', 'unlock', 'Unlock (every browser)', { hidden: { user: found.user.username } })}
-                </div>`,
-              ]),
-      ),
-    );
-  }),
-  post('/admin/unlock', 'admin', async (c) => {
-    const found = await lookup(c, c.field('user', 64));
-    if (found !== null) {
-      // No scope: every bucket of the user, the shared ones and those of known browsers.
-      await c.app.tf.unlock(found.user.id, undefined, { administrator: c.user.username });
-      c.flash('ok', `${found.user.username} is unlocked.`);
-    }
-    c.redirect(`/admin?user=${encodeURIComponent(c.field('user', 64))}`);
-  }),
-];
+    const u = userOf(c);
+    const name = input('Username', 'admin-user', 'user', h` value="${query}" required`, 'search');
+    const lookup = h`<h1>Administration</h1><form method="get" action="/admin" id="admin-lookup">
+      ${name}<div><button type="submit">Look up</button></div></form>`;
+    if (u === undefined)
+      return c.render(
+        h`${lookup}${query !== '' && h`<p id="admin-result">No user named “${query}”.</p>`}`,
+      );
+    const { tf } = c;
+    const [factors, otp, recovery] = await Promise.all([
+      tf.listFactors(u.id),
+      tf.throttleStatus(u.id, 'otp'),
+      tf.throttleStatus(u.id, 'recovery'),
+    ]);
+    const n = factors.length;
+    c.render(h`${lookup}<div id="admin-result"><h2>${u.username}</h2><p>Two-factor authentication
+      is ${n === 0 ? 'off' : `on, with ${plural(n, 'device')}`}. The counts are those of browsers
+      without a known-device cookie; each known browser has its own.</p><table><tbody>
+      <tr id="throttle-otp"><th>Authenticator codes</th><td class="status">${describe(otp)}</td></tr>
+      <tr id="throttle-recovery"><th>Recovery codes</th><td class="status">${describe(recovery)}</td>
+      </tr></tbody></table>
+      ${form(c, '/admin/unlock', 'unlock', 'Unlock (every browser)', hidden('user', u.username))}</div>`);
+  },
+  'admin POST /admin/unlock': async (c) => {
+    const u = userOf(c);
+    if (u === undefined) return c.redirect('/admin');
+    // No scope: every bucket of the user, the shared ones and those of known browsers.
+    await c.tf.unlock(u.id, undefined, { administrator: c.user.username });
+    c.redirect(`/admin?user=${encodeURIComponent(u.username)}`, 'ok', `${u.username} is unlocked.`);
+  },
+};

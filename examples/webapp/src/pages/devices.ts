@@ -1,189 +1,147 @@
 /**
- * The devices page (`listFactors`: name, kind, added, last used), rename, and, behind step-up,
- * adding an authenticator app, an email address or a phone number, and removing any of them.
+ * Setting up a device: `beginEnrollment`, then the setup page from `getEnrollment` (the QR code
+ * with `renderQRCodeSVG`, the key in groups of four, an otpauth:// link; for an email address,
+ * where its code went), then `confirmEnrollment`. The first device turns 2FA on: the session gets
+ * a new id and the recovery codes. More devices (an authenticator app, an email address) and
+ * removing one go behind step-up. The session keeps the pending device's id only.
  * @module
  */
-import { destinationProblem, type Factor } from 'otpkit';
-import { form, html, input, page, type View, when } from '../layout.js';
-import { get, post, type Route, type UserCtx } from '../router.js';
-import { BAD_LABEL, beginSetup, labelOf } from './enrollment.js';
-import { stepUp } from './stepup.js';
+import { destinationProblem, factorLabelProblem, normalizeToken } from 'otpkit';
+import { renderQRCodeSVG } from 'otpkit/qr';
+import type { Routes, UserCtx } from '../app.js';
+import { delivered } from '../delivery.js';
+import { codeField, failed, form, h, Html, input, sent, STEP_UP, when } from '../html.js';
+import { stepUp } from './account.js';
 
-const KIND_NAMES: Readonly<Record<Factor['type'], string>> = {
-  totp: 'Authenticator app',
-  hotp: 'Authenticator app (counter)',
-  email: 'Email',
-  sms: 'Text message',
+const BAD_LABEL = 'Choose a name of 1–64 characters, without control characters.';
+const TOO_MANY = 'You have as many devices as an account may have, or too many setups under way.';
+/** The name as typed, trimmed, or `null` if otpkit would refuse it. */
+const labelOf = (c: UserCtx): string | null =>
+  factorLabelProblem(c.field('label')) === undefined ? c.field('label').trim() : null;
+/** An email address to add, or `undefined` for an authenticator app (`null`: otpkit would refuse it). */
+const emailOf = (c: UserCtx): string | null | undefined => {
+  if (c.field('kind') !== 'email') return undefined;
+  const d = c.field('destination').trim();
+  return c.email && destinationProblem('email', d) === undefined ? d : null;
 };
 
-/** What may be added: an authenticator app always, email and SMS when the app can send them. */
-const ADD = {
-  totp: {
-    what: 'an authenticator app',
-    label: 'Second device',
-    intro: 'Set up another authenticator app: a code from any of your devices will sign you in.',
-  },
-  email: {
-    what: 'an email address',
-    label: 'Email',
-    intro: 'We send a code to this address now, and when you ask for one at sign-in.',
-    input: ['Email address', 'email'],
-  },
-  sms: {
-    what: 'a phone number',
-    label: 'Phone',
-    intro:
-      'We text a code to this number now, and when you ask for one at sign-in. Text messages are the weakest way in (they can be redirected): keep an authenticator app as your first.',
-    input: ['Mobile number, with country code (+1 555 123 4567)', 'tel'],
-  },
-} as const;
-type Kind = keyof typeof ADD;
+/** Starts an enrollment (for email, its code is sent now) and goes to its setup page. */
+async function begin(c: UserCtx, label: string, email?: string, stepUpToken?: string) {
+  const { tf, log } = c;
+  const old = c.session.setup?.factorId; // a pending enrollment goes without step-up
+  if (old !== undefined) await tf.removeFactor({ userId: c.user.id, factorId: old });
+  const base = { userId: c.user.id, label, ...(stepUpToken !== undefined && { stepUpToken }) };
+  const r =
+    email === undefined
+      ? await tf.beginEnrollment({ ...base, account: c.user.username })
+      : await delivered(tf.beginEnrollment({ ...base, type: 'email', destination: email }), log);
+  if (r?.ok === true) {
+    c.session.setup = { factorId: r.factorId, label, ...('hint' in r && { hint: r.hint }) };
+    return c.redirect('/2fa/setup');
+  }
+  if (r === null || r.reason === 'throttled') return c.redirect('/', ...sent(r, email ?? ''));
+  c.redirect('/', 'error', r.reason === 'step-up-required' ? STEP_UP : TOO_MANY);
+}
 
-const kindOf = (c: UserCtx): Kind | undefined => {
-  const k = c.field('kind') || 'totp';
-  return Object.hasOwn(ADD, k) && (k === 'totp' || c.app.channels.includes(k as 'email' | 'sms'))
-    ? (k as Kind)
-    : undefined;
-};
-/** The address or number as otpkit takes it (no spaces or dashes in a number), or `null`. */
-const destinationOf = (c: UserCtx, kind: 'email' | 'sms'): string | null => {
-  const d =
-    kind === 'sms'
-      ? c.field('destination').replace(/[\s().-]/g, '')
-      : c.field('destination').trim();
-  // Checked before a step-up code is spent on a typo.
-  return destinationProblem(kind, d) === undefined ? d : null;
-};
-
-const devicesPage = (v: View, c: UserCtx, factors: readonly Factor[]) =>
-  page(
-    'Devices',
-    factors.length === 0
-      ? html`<p>No devices: two-factor authentication is off. <a href="/">Turn it on</a>.</p>`
-      : html`<table id="devices">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Kind</th>
-                <th>Added</th>
-                <th>Last used</th>
-                <th></th>
-              </tr>
-            </thead>
-            <tbody>
-              ${factors.map(
-                (f, i) =>
-                  html`<tr id="device-${i}">
-                    <td>
-                      ${form(v, '/devices/rename', `rename-${i}`, 'Rename', {
-                        hidden: { id: f.id },
-                        fields: html`<input
-                          type="text"
-                          name="label"
-                          value="${f.label}"
-                          maxlength="64"
-                          required
-                          aria-label="Name"
-                        />`,
-                        cls: 'secondary',
-                      })}
-                    </td>
-                    <td>${KIND_NAMES[f.type]}</td>
-                    <td>${when(f.confirmedAt ?? f.createdAt)}</td>
-                    <td class="last-used">${when(f.lastUsedAt)}</td>
-                    <td>
-                      <a href="/devices/remove?id=${encodeURIComponent(f.id)}" class="remove"
-                        >Remove</a
-                      >
-                    </td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>
-          <p>
-            Add
-            ${(['totp', ...c.app.channels] as const).map((k, i, all) => html`${i === 0 ? '' : i === all.length - 1 ? ' or ' : ', '}<a href="/devices/add?kind=${k}" id="add-${k}">${ADD[k].what}</a>`)}:
-            any of them signs you in.
-          </p>`,
-  );
-
-export const deviceRoutes: readonly Route[] = [
-  get('/devices', 'user', async (c) => {
-    const factors = await c.app.tf.listFactors(c.user.id);
-    c.render((v) => devicesPage(v, c, factors));
-  }),
-  post('/devices/rename', 'user', async (c) => {
-    const label = labelOf(c.field('label'));
-    if (label === null) c.flash('error', BAD_LABEL);
-    else if (await c.app.tf.renameFactor({ userId: c.user.id, factorId: c.field('id'), label }))
-      c.flash('ok', `Renamed to “${label}”.`);
-    else c.flash('error', 'No such device.');
-    c.redirect('/devices');
-  }),
-  ...stepUp('/devices/add', {
-    carry: 'kind',
+export const deviceRoutes: Routes = {
+  'user POST /2fa/enable': async (c) => {
+    const label = labelOf(c);
+    if (label === null) return c.redirect('/', 'error', BAD_LABEL);
+    await begin(c, label);
+  },
+  'user GET /2fa/setup': async (c) => {
+    const s = c.session.setup;
+    if (s === undefined) return c.redirect('/');
+    const confirm = (label: string): Html =>
+      form(c, '/2fa/confirm', 'confirm', 'Confirm', codeField('confirm-code', label));
+    if (s.hint !== undefined)
+      return c.render(h`<h1>Confirm “${s.label}”</h1><p>We sent a code to <strong>${s.hint}</strong>.
+        Enter it to confirm that it reaches you.</p>${confirm('The code we sent')}`);
+    const { id: userId, username: account } = c.user;
+    const e = await c.tf.getEnrollment({ userId, factorId: s.factorId, account });
+    if (!e.ok) return c.redirect('/', 'info', 'That setup took too long. Start again.');
+    const qr = new Html(renderQRCodeSVG(e.uri, { scale: 5, ecc: 'M' })); // the one trusted markup
+    c.render(h`<h1>Set up “${s.label}”</h1><p>1. Scan this QR code with an authenticator app.</p>
+      <div class="setup"><div class="qr" id="qr" role="img" aria-label="QR code of your new key">
+      ${qr}</div><div><p><strong>On this phone?</strong> <a href="${e.uri}" id="otpauth-link">Add
+      it to your authenticator app</a>.</p><p><strong>Can't scan it?</strong> Type this key into
+      your app (time-based, 6 digits):</p><p><code class="key" id="manual-key">${e.manualKey}</code>
+      </p><p class="muted">Never share the key or the QR code. This setup ends at
+      ${when(e.expiresAt)}.</p></div></div>
+      <h2>2. Enter the code your app shows</h2>${confirm('Code from your authenticator app')}`);
+  },
+  'user POST /2fa/confirm': async (c) => {
+    const { factorId, label, hint } = c.session.setup ?? {};
+    if (factorId === undefined) return c.redirect('/');
+    const code = normalizeToken(c.field('code', 64));
+    const r = await c.tf.confirmEnrollment({ userId: c.user.id, factorId, code });
+    const retry = `That code didn't work. Try again with the code ${hint ? 'we sent' : 'your app shows now'}.`;
+    if (!r.ok && r.reason !== 'not-found' && r.reason !== 'expired' && r.reason !== 'limit')
+      return c.redirect('/2fa/setup', 'error', failed(r, retry));
+    c.session.setup = undefined;
+    if (!r.ok)
+      return c.redirect(
+        '/',
+        'error',
+        r.reason === 'limit' ? TOO_MANY : 'That setup took too long.',
+      );
+    if (r.recoveryCodes === undefined) {
+      const how = hint
+        ? `we can send a code to ${hint} when you sign in`
+        : 'a code from any of your devices signs you in';
+      return c.redirect('/', 'ok', `“${label}” is added: ${how}.`);
+    }
+    // 2FA is on: a new session id, so an id seen before this moment is worth nothing now.
+    c.sessions.rotate(c.cookies, c.session).codes = r.recoveryCodes;
+    c.redirect('/recovery-codes/new', 'ok', 'Two-factor authentication is on.');
+  },
+  ...stepUp('/devices/add', 'kind', {
     async page(c) {
-      const kind = kindOf(c);
-      if (kind === undefined || !(await c.app.tf.isEnabled(c.user.id))) return null;
-      const a = ADD[kind];
-      const fields = html`${input('Name', { id: 'add-label', name: 'label', value: a.label, maxlength: 64, required: true })}${
-        'input' in a
-          ? input(a.input[0], {
-              id: 'add-destination',
-              name: 'destination',
-              type: a.input[1],
-              maxlength: 240,
-              required: true,
-            })
-          : ''
-      }`;
-      return { title: `Add ${a.what}`, intro: a.intro, button: 'Continue', fields };
+      const email = c.field('kind') === 'email';
+      if ((email && !c.email) || !(await c.tf.isEnabled(c.user.id))) return null;
+      const more = h` value="${email ? 'Email' : 'Second device'}" maxlength="64" required`;
+      const name = input('Name', 'add-label', 'label', more);
+      if (!email)
+        return {
+          title: 'Add an authenticator app',
+          intro: 'Any of your devices signs you in.',
+          fields: name,
+        };
+      const address = input(
+        'Email address',
+        'add-destination',
+        'destination',
+        h` required`,
+        'email',
+      );
+      return {
+        title: 'Add an email address',
+        intro: 'We send a code to this address now, and when you ask for one at sign-in.',
+        fields: h`${name}${address}`,
+      };
     },
-    check(c) {
-      const kind = kindOf(c);
-      if (kind === undefined || labelOf(c.field('label')) === null) return BAD_LABEL;
-      return kind === 'totp' || destinationOf(c, kind) !== null
-        ? null
-        : kind === 'sms'
-          ? 'Enter a mobile number with its country code, e.g. +1 555 123 4567.'
-          : 'Enter an email address.';
-    },
-    perform(c, token) {
-      const kind = kindOf(c) as Kind;
-      const to =
-        kind === 'totp' ? undefined : { type: kind, destination: destinationOf(c, kind) as string };
-      return beginSetup(c, labelOf(c.field('label')) as string, to, token);
-    },
+    check: (c) =>
+      labelOf(c) === null ? BAD_LABEL : emailOf(c) === null ? 'Enter an email address.' : null,
+    perform: (c, token) => begin(c, labelOf(c) ?? '', emailOf(c) ?? undefined, token),
   }),
-  ...stepUp('/devices/remove', {
-    carry: 'id',
+  ...stepUp('/devices/remove', 'id', {
     async page(c) {
-      const f = (await c.app.tf.listFactors(c.user.id)).find((x) => x.id === c.field('id'));
-      const intro =
-        'Its codes stop working at once, and every remembered browser asks for a code again. If it is your last device, two-factor authentication turns off.';
-      return f === undefined
-        ? null
-        : { title: `Remove “${f.label}”`, intro, button: 'Remove device', danger: true };
+      const f = (await c.tf.listFactors(c.user.id)).find((x) => x.id === c.field('id'));
+      const intro = 'Its codes stop working at once. If it is your last device, 2FA turns off.';
+      return f
+        ? { title: `Remove “${f.label}”`, intro, button: 'Remove device', danger: true }
+        : null;
     },
     async perform(c, stepUpToken) {
-      const r = await c.app.tf.removeFactor({
-        userId: c.user.id,
-        factorId: c.field('id'),
-        stepUpToken,
-      });
-      if (r.ok)
-        c.flash(
-          'ok',
-          r.disabled
-            ? 'Device removed. It was your last one: two-factor authentication is off.'
-            : 'Device removed.',
-        );
-      else
-        c.flash(
-          'error',
-          r.reason === 'not-found' ? 'No such device.' : 'Please confirm with a current code.',
-        );
-      c.redirect(r.ok && r.disabled ? '/' : '/devices');
+      const factorId = c.field('id');
+      const r = await c.tf.removeFactor({ userId: c.user.id, factorId, stepUpToken });
+      if (!r.ok)
+        return c.redirect('/', 'error', r.reason === 'not-found' ? 'No such device.' : STEP_UP);
+      c.redirect(
+        '/',
+        'ok',
+        r.disabled ? 'Device removed: two-factor authentication is off.' : 'Device removed.',
+      );
     },
   }),
-];
+};
