@@ -12,40 +12,28 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const useDist = process.argv.includes('--dist');
-const rest = process.argv.slice(2).filter((a) => a !== '--dist');
-
-let build;
-try {
-  ({ build } = await import('esbuild'));
-} catch {
-  console.error('esbuild is missing: run `npm ci` in the otpkit repository first.');
+const fail = (message) => {
+  console.error(message);
   process.exit(1);
-}
-
-const SRC = {
-  otpkit: 'src/index.ts',
-  'otpkit/qr': 'src/qr.ts',
-  'otpkit/postgres': 'src/store/postgres.ts',
-  'otpkit/redis': 'src/store/redis.ts',
 };
+const { build } = await import('esbuild').catch(() =>
+  fail('esbuild is missing: run `npm ci` in the otpkit repository first.'),
+);
+if (useDist && !existsSync(join(root, 'dist', 'index.js')))
+  fail('--dist needs the built package: run `npm run build` first.');
 
+const SRC = { otpkit: 'index', qr: 'qr', postgres: 'store/postgres', redis: 'store/redis' };
 /** Resolves the package's own name to src/ (the default) or leaves it to Node (--dist). */
 const otpkitResolver = {
   name: 'otpkit-resolver',
-  setup(b) {
-    b.onResolve({ filter: /^otpkit(\/.*)?$/ }, (a) => {
-      if (useDist) return { path: a.path, external: true };
-      const file = SRC[a.path];
-      if (file === undefined) return { errors: [{ text: `unknown otpkit entry point ${a.path}` }] };
-      return { path: join(root, file) };
-    });
-  },
+  setup: (b) =>
+    b.onResolve({ filter: /^otpkit(\/.*)?$/ }, ({ path }) => {
+      const file = SRC[path.replace(/^otpkit\//, '')];
+      if (useDist) return { path, external: true };
+      if (file === undefined) return { errors: [{ text: `unknown otpkit entry point ${path}` }] };
+      return { path: join(root, 'src', `${file}.ts`) };
+    }),
 };
-
-if (useDist && !existsSync(join(root, 'dist', 'index.js'))) {
-  console.error('--dist needs the built package: run `npm run build` first.');
-  process.exit(1);
-}
 
 // In the repository (so that Node's self-reference finds 'otpkit' with --dist), one file per process.
 const outfile = join(root, '.tmp', 'webapp', `server-${process.pid}.mjs`);
@@ -60,16 +48,9 @@ await build({
   plugins: [otpkitResolver],
   logLevel: 'warning',
 });
-
-let main;
-try {
-  ({ main } = await import(pathToFileURL(outfile).href));
-} finally {
-  rmSync(outfile, { force: true });
-}
-try {
-  await main(rest);
-} catch (e) {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-}
+const { main } = await import(pathToFileURL(outfile).href).finally(() =>
+  rmSync(outfile, { force: true }),
+);
+await main(process.argv.slice(2).filter((a) => a !== '--dist')).catch((e) =>
+  fail(e instanceof Error ? e.message : e),
+);

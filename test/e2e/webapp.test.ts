@@ -304,6 +304,35 @@ describe('webapp over HTTP: headers, cookies, CSRF', () => {
     }
   });
 
+  it('an SMTP server that is down: "couldn\'t send", the reason in the log, no device added', async () => {
+    const logs: string[] = [];
+    const free = createNetServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const { port } = free.address() as AddressInfo;
+    await new Promise((resolve) => free.close(resolve)); // nothing listens there now
+    const down = await startServer({
+      ...{ scryptLogN: LOGN, now: clock.now, log: (l: string) => logs.push(l) },
+      delivery: { smtpUrl: `smtp://127.0.0.1:${port}`, timeoutMs: 3000 },
+    });
+    try {
+      const c = new Client(down.url);
+      await c.signUp('erin');
+      const secret = await c.enable(clock);
+      await c.get('/devices/add?kind=email');
+      const code = generateTOTP(secret, { now: clock.t });
+      const fields = { kind: 'email', label: 'Email', destination: 'erin@example.com', code };
+      expect((await c.post('/devices/add', fields)).location).toBe('/');
+      const home = (await c.get('/')).text;
+      expect(home).toContain('We couldn&#39;t send a code to erin@example.com.');
+      expect(home).toContain('with 1 device.');
+      expect(logs.filter((l) => l.startsWith('error: ') && l.includes('for email'))).toHaveLength(
+        1,
+      );
+    } finally {
+      await down.close();
+    }
+  });
+
   it('escapes HTML', () => {
     expect(escapeHtml(`<script>alert("x")</script>&'`)).toBe(
       '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;',

@@ -1,8 +1,7 @@
 /**
- * The app on node:http: {@link startServer} wires `createTwoFactor`, the users and the sessions
- * to the routes. Every route says who may use it (anyone, a pending second step, a signed-in
- * user, an administrator); the dispatcher checks that, the origin and the CSRF token of every
- * POST before the handler runs, and every answer carries strict headers.
+ * The app on node:http: {@link startServer} wires `createTwoFactor`, users and sessions to the
+ * routes. Before a handler runs, the dispatcher checks who may use its route, the origin and the
+ * CSRF token of a POST; every answer carries strict headers.
  * @module
  */
 import { randomBytes } from 'node:crypto';

@@ -1,7 +1,6 @@
 /**
- * otpkit's `deliver` hook: codes by email through an SMTP server (nodemailer, loaded only when an
- * SMTP URL is given). When a message cannot be handed over, otpkit clears its code and throws
- * `ERR_DELIVERY`, which {@link delivered} turns into "couldn't send".
+ * otpkit's `deliver` hook: codes by email through an SMTP server (nodemailer, loaded when used).
+ * A failed send is otpkit's `ERR_DELIVERY`, which {@link delivered} turns into "couldn't send".
  * @module
  */
 import { OtpkitError, type Delivery } from 'otpkit';

@@ -1,8 +1,4 @@
-/**
- * HTML: a tagged template that escapes every value, the form parts every page builds on, the
- * page shell and its stylesheet, and the messages users read.
- * @module
- */
+/** HTML: an escaping tagged template, form parts, the page shell and its stylesheet, messages. @module */
 import type { Ctx } from './app.js';
 
 /** Markup that is safe to emit as is. */
@@ -87,16 +83,15 @@ const DEMO = h`<div class="banner">Demo mode: secrets are sealed with a key made
 export const FAILED = "That code didn't work. Try again, or use a recovery code.";
 export const STEP_UP = 'Please confirm with a current code.';
 export const seconds = (ms: number): string => plural(Math.max(1, Math.ceil(ms / 1000)), 'second');
+type Refusal = { readonly ok: boolean; readonly retryAfterMs?: number };
 /** The one message for a refused code; a throttled one says how long to wait. */
-export const failed = (
-  r: { ok?: boolean; retryAfterMs?: number },
-  base: string = FAILED,
-): string =>
-  r.retryAfterMs === undefined
-    ? base
-    : `${base} Wait ${seconds(r.retryAfterMs)} before trying again.`;
+export const failed = (r: Refusal, base: string = FAILED): string => {
+  const wait =
+    r.retryAfterMs === undefined ? '' : ` Wait ${seconds(r.retryAfterMs)} before trying again.`;
+  return base + wait;
+};
 /** What a send ended in: sent, refused by the cooldown or a quota, or (`null`) failed. */
-export const sent = (r: { ok: boolean; retryAfterMs?: number } | null, hint: string): Notice =>
+export const sent = (r: Refusal | null, hint: string): Notice =>
   r?.ok === true
     ? ['ok', `We sent a code to ${hint}. Enter it here.`]
     : r?.retryAfterMs === undefined

@@ -1,8 +1,7 @@
 /**
- * Who the browser is: its cookies, and signed-in sessions in this process's memory, bounded (a
- * full pool refuses new sign-ins and evicts no one). A pending sign-in (password right, second
- * factor not yet) is a sealed cookie naming the user and otpkit's challenge; CSRF tokens and
- * notices are an HMAC and a sealed cookie too: a request without a session stores nothing.
+ * Who the browser is: its cookies, and signed-in sessions in memory, in a bounded pool that evicts
+ * no one. A pending sign-in and notices are sealed cookies and CSRF tokens are HMACs: a request
+ * without a session stores nothing.
  * @module
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -14,10 +13,7 @@ export type Jar = {
   get(key: string): string | undefined;
   set(k: string, v: string, maxAgeS?: number): void;
 };
-/**
- * The app's cookies, all `HttpOnly; SameSite=Lax; Path=/`, and with `secure` (behind HTTPS)
- * `Secure` and the `__Host-` prefix: sent over HTTPS only, to this host only.
- */
+/** Cookies `HttpOnly; SameSite=Lax; Path=/`; `secure` (behind HTTPS) adds `Secure` and `__Host-`. */
 export function cookieJar(req: IncomingMessage, res: ServerResponse, secure: boolean): Jar {
   const name = (key: string): string => `${secure ? '__Host-' : ''}otpkit_demo_${key}`;
   const pairs = (req.headers.cookie ?? '').split(/;\s*/).map((p) => p.split('=', 2));

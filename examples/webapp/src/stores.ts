@@ -1,8 +1,4 @@
-/**
- * Where otpkit keeps its state (factors, used steps, failure counts, challenges, hashed recovery
- * codes): PostgreSQL or Redis when given a URL, else memory.
- * @module
- */
+/** Where otpkit keeps its state: PostgreSQL or Redis when given a URL, else memory. @module */
 import { createMemoryStore, type FactorStore, type OtpStore } from 'otpkit';
 
 /** An opened otpkit store (both of its contracts), its name for display, and how to close it. */
@@ -19,11 +15,9 @@ const where = (url: string): string => {
 };
 
 /**
- * Opens PostgreSQL (`pg`, tables created if missing, expired rows purged every 15 minutes) or
- * Redis (`ioredis`), both failing fast; with neither URL, a new in-memory store. The drivers are
- * imported only when asked for. Redis connection errors go to `onError` (`console.error`) once
- * per distinct message until it is ready again: without a listener ioredis prints every failed
- * reconnect as an unhandled error event.
+ * Opens PostgreSQL (`pg`; tables made if missing, expired rows purged every 15 min) or Redis
+ * (`ioredis`), both failing fast, else memory. Redis errors go to `onError` once per message:
+ * without a listener ioredis prints every failed reconnect as an unhandled error event.
  */
 export async function openStore(spec: {
   readonly pg?: string | undefined;

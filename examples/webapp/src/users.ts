@@ -1,8 +1,4 @@
-/**
- * The app's own accounts and first factor: users in memory, passwords hashed with scrypt
- * (RFC 7914) from node:crypto. Nothing of the second factor lives here: that is otpkit's.
- * @module
- */
+/** The app's own users and passwords (scrypt, RFC 7914, from node:crypto), in memory. @module */
 import { randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 
 export interface User {
@@ -28,10 +24,8 @@ async function hash(password: string, logN: number): Promise<string> {
 }
 async function matches(password: string, stored: string): Promise<boolean> {
   const [, logN, salt = '', expected = ''] = stored.split('$');
-  return timingSafeEqual(
-    await derive(password, salt, Number(logN)),
-    Buffer.from(expected, 'base64'),
-  );
+  const got = await derive(password, salt, Number(logN));
+  return timingSafeEqual(got, Buffer.from(expected, 'base64'));
 }
 
 export class Users {
@@ -53,14 +47,9 @@ export class Users {
   async create(username: string, password: string): Promise<User | 'taken' | 'full'> {
     if (this.ids.size >= 100_000) return 'full';
     if (this.names.has(username)) return 'taken';
-    const hashed = await hash(password, this.logN);
+    const [id, admin] = [randomUUID(), this.admins.includes(username)];
+    const user = { id, username, hash: await hash(password, this.logN), admin };
     if (this.names.has(username)) return 'taken'; // lost a race while hashing
-    const user = {
-      id: randomUUID(),
-      username,
-      hash: hashed,
-      admin: this.admins.includes(username),
-    };
     this.ids.set(user.id, user);
     this.names.set(username, user);
     return user;

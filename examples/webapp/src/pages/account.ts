@@ -1,24 +1,13 @@
 /**
- * The account page (a welcome when signed out): 2FA on or off, the devices (`listFactors`), the
- * recovery codes left (`recoveryCodeStatus`) and the remembered browsers (forget them all). Also
- * the recovery codes, shown once and regenerated behind step-up, turning 2FA off behind step-up,
- * and {@link stepUp}, the page every sensitive change goes through.
+ * The account page (2FA on or off, the devices, recovery codes left, remembered browsers), the
+ * recovery codes shown once and regenerated, turning 2FA off, and {@link stepUp}, the step-up page
+ * every sensitive change goes through.
  * @module
  */
 import { normalizeToken, type Factor } from 'otpkit';
 import type { Routes, UserCtx } from '../app.js';
-import {
-  codeField,
-  failed,
-  form,
-  h,
-  hidden,
-  type Html,
-  input,
-  plural,
-  STEP_UP,
-  when,
-} from '../html.js';
+import { codeField, failed, form, h, hidden, input, plural, STEP_UP, when } from '../html.js';
+import type { Html } from '../html.js';
 
 /** What a change's step-up page says: its title and what it does, its button, its own fields. */
 interface StepUpPage {
@@ -52,15 +41,9 @@ export function stepUp(
       if (s === null) return c.redirect('/');
       const fields = h`${carry !== '' && hidden(carry, c.field(carry))}${s.fields}
         <p class="muted">Confirm it is you: enter a current code.</p>${codeField('step-up-code')}`;
-      const button = form(
-        c,
-        path,
-        'step-up',
-        s.button ?? 'Continue',
-        fields,
-        s.danger ? 'danger' : '',
-      );
-      c.render(h`<h1>${s.title}</h1><p>${s.intro}</p>${button}`);
+      const [button, cls] = [s.button ?? 'Continue', s.danger === true ? 'danger' : ''];
+      c.render(h`<h1>${s.title}</h1><p>${s.intro}</p>
+        ${form(c, path, 'step-up', button, fields, cls)}`);
     },
     [`user POST ${path}`]: async (c: UserCtx) => {
       const problem = spec.check?.(c) ?? null;
@@ -81,11 +64,8 @@ const WELCOME = h`<h1>Welcome</h1><p>Two-factor sign-in with <strong>otpkit</str
   authenticator apps on one or more devices, email codes, one-time recovery codes, remembered
   browsers, step-up before every sensitive change, and an administrator's unlock.</p>
   <p><a href="/signup">Create an account</a> or <a href="/login">sign in</a>.</p>`;
-const KINDS: Readonly<Record<Factor['type'], string>> = {
-  ...{ totp: 'Authenticator app', hotp: 'Authenticator app', email: 'Email', sms: 'Text message' },
-};
 const device = (f: Factor, i: number): Html => h`<tr id="device-${i}"><td>${f.label}</td>
-  <td>${KINDS[f.type]}</td><td>${when(f.confirmedAt ?? f.createdAt)}</td>
+  <td>${f.type === 'email' ? 'Email' : 'Authenticator app'}</td><td>${when(f.confirmedAt ?? f.createdAt)}</td>
   <td class="last-used">${when(f.lastUsedAt)}</td>
   <td><a class="remove" href="/devices/remove?id=${encodeURIComponent(f.id)}">Remove</a></td></tr>`;
 
@@ -99,13 +79,8 @@ export const accountRoutes: Routes = {
       tf.recoveryCodeStatus(c.user.id),
       tf.listTrustedDevices(c.user.id).then((d) => d.length),
     ]);
-    const name = input(
-      'Name of this device',
-      'enable-label',
-      'label',
-      h` value="Authenticator app"
-      maxlength="64" required`,
-    );
+    const attrs = h` value="Authenticator app" maxlength="64" required`;
+    const name = input('Name of this device', 'enable-label', 'label', attrs);
     if (factors.length === 0)
       return c.render(h`<h1>Your account</h1><p id="twofa-status">Two-factor authentication is
         <strong>off</strong>: your password alone signs you in.</p>

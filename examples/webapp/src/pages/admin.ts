@@ -18,10 +18,8 @@ export const adminRoutes: Routes = {
     const name = input('Username', 'admin-user', 'user', h` value="${query}" required`, 'search');
     const lookup = h`<h1>Administration</h1><form method="get" action="/admin" id="admin-lookup">
       ${name}<div><button type="submit">Look up</button></div></form>`;
-    if (u === undefined)
-      return c.render(
-        h`${lookup}${query !== '' && h`<p id="admin-result">No user named “${query}”.</p>`}`,
-      );
+    const none = query !== '' && h`<p id="admin-result">No user named “${query}”.</p>`;
+    if (u === undefined) return c.render(h`${lookup}${none}`);
     const { tf } = c;
     const [factors, otp, recovery] = await Promise.all([
       tf.listFactors(u.id),

@@ -1,9 +1,7 @@
 /**
- * Setting up a device: `beginEnrollment`, then the setup page from `getEnrollment` (the QR code
- * with `renderQRCodeSVG`, the key in groups of four, an otpauth:// link; for an email address,
- * where its code went), then `confirmEnrollment`. The first device turns 2FA on: the session gets
- * a new id and the recovery codes. More devices (an authenticator app, an email address) and
- * removing one go behind step-up. The session keeps the pending device's id only.
+ * Setting up a device (`beginEnrollment`; the QR code, the key in groups of four and an
+ * otpauth:// link, or an emailed code; `confirmEnrollment`), adding and removing devices behind
+ * step-up. The first device turns 2FA on: a new session id, and the recovery codes.
  * @module
  */
 import { destinationProblem, factorLabelProblem, normalizeToken } from 'otpkit';
@@ -14,6 +12,8 @@ import { codeField, failed, form, h, Html, input, sent, STEP_UP, when } from '..
 import { stepUp } from './account.js';
 
 const BAD_LABEL = 'Choose a name of 1–64 characters, without control characters.';
+const LATE = 'That setup took too long. Start again.';
+const REQUIRED = h` required`;
 const TOO_MANY = 'You have as many devices as an account may have, or too many setups under way.';
 /** The name as typed, trimmed, or `null` if otpkit would refuse it. */
 const labelOf = (c: UserCtx): string | null =>
@@ -59,7 +59,7 @@ export const deviceRoutes: Routes = {
         Enter it to confirm that it reaches you.</p>${confirm('The code we sent')}`);
     const { id: userId, username: account } = c.user;
     const e = await c.tf.getEnrollment({ userId, factorId: s.factorId, account });
-    if (!e.ok) return c.redirect('/', 'info', 'That setup took too long. Start again.');
+    if (!e.ok) return c.redirect('/', 'info', LATE);
     const qr = new Html(renderQRCodeSVG(e.uri, { scale: 5, ecc: 'M' })); // the one trusted markup
     c.render(h`<h1>Set up “${s.label}”</h1><p>1. Scan this QR code with an authenticator app.</p>
       <div class="setup"><div class="qr" id="qr" role="img" aria-label="QR code of your new key">
@@ -79,12 +79,7 @@ export const deviceRoutes: Routes = {
     if (!r.ok && r.reason !== 'not-found' && r.reason !== 'expired' && r.reason !== 'limit')
       return c.redirect('/2fa/setup', 'error', failed(r, retry));
     c.session.setup = undefined;
-    if (!r.ok)
-      return c.redirect(
-        '/',
-        'error',
-        r.reason === 'limit' ? TOO_MANY : 'That setup took too long.',
-      );
+    if (!r.ok) return c.redirect('/', 'error', r.reason === 'limit' ? TOO_MANY : LATE);
     if (r.recoveryCodes === undefined) {
       const how = hint
         ? `we can send a code to ${hint} when you sign in`
@@ -107,13 +102,7 @@ export const deviceRoutes: Routes = {
           intro: 'Any of your devices signs you in.',
           fields: name,
         };
-      const address = input(
-        'Email address',
-        'add-destination',
-        'destination',
-        h` required`,
-        'email',
-      );
+      const address = input('Email address', 'add-destination', 'destination', REQUIRED, 'email');
       return {
         title: 'Add an email address',
         intro: 'We send a code to this address now, and when you ask for one at sign-in.',
@@ -137,11 +126,7 @@ export const deviceRoutes: Routes = {
       const r = await c.tf.removeFactor({ userId: c.user.id, factorId, stepUpToken });
       if (!r.ok)
         return c.redirect('/', 'error', r.reason === 'not-found' ? 'No such device.' : STEP_UP);
-      c.redirect(
-        '/',
-        'ok',
-        r.disabled ? 'Device removed: two-factor authentication is off.' : 'Device removed.',
-      );
+      c.redirect('/', 'ok', r.disabled ? 'Device removed: 2FA is off.' : 'Device removed.');
     },
   }),
 };

@@ -1,8 +1,7 @@
 /**
- * Sign up; sign in with the password, then `startChallenge` with the browser's device cookies;
- * the second step (`verifyChallenge`, "remember this browser" with `trustDevice`, emailed codes
- * with `sendCode`); sign out. Every sign-in makes a new session id; a pending sign-in holds the
- * user id, the challenge id and the hints of the email factors, and grants only the code form.
+ * Sign up; sign in: the password, then otpkit's challenge (a code, a recovery code or an emailed
+ * code; "remember this browser"); sign out. A pending sign-in grants only the code form, and
+ * every sign-in makes a new session id.
  * @module
  */
 import { normalizeToken } from 'otpkit';
