@@ -226,6 +226,16 @@ describe('webapp over HTTP: headers, cookies, CSRF', () => {
       expect(r.cookies.some((k) => k.startsWith(`${SID}=`))).toBe(false);
     }
     expect((await c.get('/')).text).toContain('That form had expired');
+    // Without a visitor cookie no token is right, whatever the form carries.
+    for (const csrf of ['', '-']) {
+      const cookieless = await fetch(`${app.url}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: 'nobody', password: PASSWORD, csrf }).toString(),
+      });
+      expect(cookieless.headers.get('location')).toBe('/');
+    }
     // Another visitor's token does not fit this visitor's cookie.
     const other = new Client(app.url);
     await other.get('/signup');

@@ -136,8 +136,10 @@ export class Sessions {
     if (make && !/^[\w-]{43}$/.test(nonce)) jar.set('visitor', (nonce = token()));
     return nonce === '' ? '' : this.mac(`csrf:visitor:${nonce}`);
   }
-  csrfValid = (jar: Jar, s: UserSession | null, got: string): boolean =>
-    same(this.csrf(jar, s, false) || '-', got);
+  csrfValid(jar: Jar, s: UserSession | null, got: string): boolean {
+    const want = this.csrf(jar, s, false); // '' without a visitor cookie: nothing matches
+    return want !== '' && same(want, got);
+  }
 
   /** A notice for the browser's next page, in a sealed cookie. */
   setFlash(jar: Jar, flash: Flash): void {
