@@ -50,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     : a.pg || a.redis
       ? [a.pg, a.redis]
       : [env('OTPKIT_PG_URL'), env('OTPKIT_REDIS_URL')];
-  const opened = await openStore({ pg, redis }); // both: refused
+  const opened = await openStore({ pg, redis }); // both URLs: an error, choose one
   const { store, name: storeName } = opened;
   const options = { port, host: a.host, store, storeName, admins: a.admin ?? [] };
   const app = await startServer({ ...options, delivery: { smtpUrl: env('OTPKIT_SMTP_URL') } });

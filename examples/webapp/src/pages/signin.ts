@@ -33,7 +33,7 @@ function credentials(c: Ctx, id: 'signup' | 'login'): void {
     ${input('Password', `${id}-password`, 'password', password, 'password')}`;
   c.render(h`<h1>${up ? 'Create an account' : 'Sign in'}</h1>
     ${form(c, `/${id}`, id, up ? 'Sign up' : 'Sign in', fields)}<p class="muted">${
-      up ? `${NAME_RULE}; ${PASSWORD_RULE}.` : h`No account? <a href="/signup">Sign up</a>.`
+      up ? `Choose ${NAME_RULE}; ${PASSWORD_RULE}.` : h`No account? <a href="/signup">Sign up</a>.`
     }</p>`);
 }
 
