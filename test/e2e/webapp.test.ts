@@ -191,6 +191,43 @@ describe('webapp over HTTP: headers, cookies, CSRF', () => {
     await app.close();
   });
 
+  it('every link on the pages a signed-in administrator with 2FA on sees leads to a page', async () => {
+    const admin = await startServer({
+      scryptLogN: LOGN,
+      now: clock.now,
+      log: () => {},
+      admins: ['links'],
+    });
+    try {
+      const c = new Client(admin.url);
+      await c.signUp('links');
+      await c.enable(clock);
+      const seen = new Set<string>();
+      const queue = ['/'];
+      while (queue.length > 0) {
+        const path = queue.shift() as string;
+        if (seen.has(path)) continue;
+        seen.add(path);
+        const r = await c.get(path);
+        expect([path, r.status]).toEqual([path, r.status === 303 ? 303 : 200]);
+        for (const [, href] of r.text.matchAll(/href="(\/[^"]*)"/g))
+          queue.push((href as string).replace(/&amp;/g, '&'));
+      }
+      // The account page (devices, recovery codes, browsers), the admin page, the step-ups.
+      expect([...seen]).toEqual(
+        expect.arrayContaining([
+          '/',
+          '/admin',
+          '/devices/add?kind=totp',
+          '/2fa/disable',
+          '/recovery-codes/regenerate',
+        ]),
+      );
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('a cookieless GET creates no session; forms get a stateless token; strict CSP and no-store', async () => {
     const home = await fetch(`${app.url}/`);
     expect(home.headers.getSetCookie()).toEqual([]); // a page without a form sets nothing at all

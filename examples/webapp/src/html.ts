@@ -70,8 +70,7 @@ export function layout(c: Ctx, flash: Flash | undefined, body: Html): string {
 <div class="card">${body}</div></main><footer>otpkit state: <span id="store-name">${store}</span>
 store · users and sessions: this process's memory</footer></body></html>`.value;
 }
-const NAV = h`<a href="/">Account</a> <a href="/devices">Devices</a>
-  <a href="/recovery-codes">Recovery codes</a>`;
+const NAV = h`<a href="/">Account</a>`; // devices, recovery codes and browsers are on it
 const logout = (c: Ctx, button: string): Html => form(c, '/logout', 'logout', button);
 const ROLE = { ok: 'status', info: 'status', error: 'alert' } as const;
 const DEMO = h`<div class="banner">Demo mode: secrets are sealed with a key made at start (no

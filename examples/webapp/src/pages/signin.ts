@@ -118,7 +118,7 @@ export const signInRoutes: Routes = {
     }
     const left = r.recoveryCodesRemaining;
     if (left === undefined) return signIn(c, user, 'ok', `Signed in.${remembered}`);
-    const low = left <= 3 ? ' Make a new set on the Recovery codes page.' : '';
+    const low = left <= 3 ? ' Make a new set on your account page.' : '';
     const text = `Signed in with a recovery code, which is now used up. You have ${left} left.`;
     signIn(c, user, low === '' ? 'ok' : 'error', `${text}${low}${remembered}`);
   },
