@@ -166,19 +166,17 @@ local function lt(a, b)
   end
   return false
 end
-local function uint(s)
-  if not canon(s, 16) then return nil end
-  local n = tonumber(s)
-  if n > SAFE then return nil end
-  return n
-end
--- uint for what a pattern captured as [0-9]+ (no sign, space or exponent left to refuse; nil
--- when it did not match), without uint's second pattern: records are parsed on every call.
+-- A safe integer from what a pattern captured as [0-9]+ (no sign, space or exponent left to
+-- refuse; nil when it did not match), without a second pattern: records are parsed on every call.
 local function nat(s)
   if not s or #s > 16 or (#s > 1 and string.byte(s) == 48) then return nil end
   local n = tonumber(s)
   if n > SAFE then return nil end
   return n
+end
+local function uint(s)
+  if not canon(s, 16) then return nil end
+  return nat(s)
 end
 local function counter(s) return canon(s, 20) and not (#s == 20 and lt(U64, s)) end
 local function int(n) return string.format('%.0f', n + 0) end
@@ -307,9 +305,9 @@ end
 -- seq:kind:createdAt:lastUsedAt:expiresAt NUL tokenHash NUL previousHash ('' none) NUL label (JSON).
 -- The shape of every record read is checked (the numbers, the kind, the hashes' lengths, the
 -- label's quotes), with plain searches rather than patterns over the hashes: a user may keep up
--- to 100 of each kind (20 known by default), and all of them are read. The hashes' digits are not: a stored hash is
--- only ever compared with one this store computed (equal means hex) or handed to the client,
--- which checks it in full.
+-- to 100 of each kind (20 known by default), and all of them are read. The hashes' digits are
+-- not: a stored hash is only ever compared with one this store computed (equal means hex) or
+-- handed to the client, which checks it in full.
 local function device(v)
   local q, kind, ca, lu, ex, at = string.match(v, '^([0-9]+):([a-z]+):([0-9]+):([0-9]*):([0-9]+)%z()')
   if not at or (kind ~= 'trusted' and kind ~= 'known') then return nil end
@@ -379,7 +377,7 @@ local function findDevice(key, kind, token, now)
     if r.kind == kind and (not found or r.seq < found.seq) then
       if deviceToken(r) == token and r.expires > now then
         found, status = r, 'rotated'
-      elseif r.label - r.at == 129 and devicePrevious(r) == token then
+      elseif devicePrevious(r) == token then -- '' without one, never a token
         found, status = r, 'replayed'
       end
     end
