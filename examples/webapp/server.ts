@@ -1,9 +1,4 @@
-/**
- * otpkit example: a framework-free web app (node:http only) with the whole two-factor flow on
- * otpkit's `createTwoFactor`. This is the command line (what start.mjs bundles and runs) and what
- * the tests import; the app is in src/ (see README.md).
- * @module
- */
+/** The example web app's command line (what start.mjs runs) and what the tests import. @module */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServer } from './src/app.js';
@@ -12,7 +7,6 @@ import { openStore } from './src/stores.js';
 export { startServer, type WebappOptions, type RunningWebapp } from './src/app.js';
 export { openStore, type OpenedStore } from './src/stores.js';
 export { escapeHtml } from './src/html.js';
-
 const USAGE = `Usage: node examples/webapp/start.mjs [options]
   --port N       port to listen on (default: $PORT or 3000)
   --host ADDR    interface to listen on (default 127.0.0.1)
@@ -25,15 +19,13 @@ Environment: OTPKIT_APP_KEY, 64 hex digits, seals the secrets (without it, a ran
 start: enrollments are lost on restart); OTPKIT_SMTP_URL (smtp://127.0.0.1:2525) sends email codes.`;
 const OPTIONS = {
   port: { type: 'string' },
-  host: { type: 'string', default: '127.0.0.1' },
+  host: { type: 'string' },
   pg: { type: 'string' },
   redis: { type: 'string' },
   memory: { type: 'boolean' },
   admin: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-/** Parses `argv` (without node and the script), opens the store and starts the app. */
 export async function main(argv: readonly string[]): Promise<void> {
   let a;
   try {
@@ -41,31 +33,22 @@ export async function main(argv: readonly string[]): Promise<void> {
   } catch (e) {
     throw new Error(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
   }
-  if (a.help === true) return void console.log(USAGE);
+  if (a.help) return void console.log(USAGE);
   const port = Number(a.port ?? process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port: 0..65535');
   const env = (name: string): string | undefined => process.env[name] || undefined;
-  const [pg, redis] = a.memory
-    ? []
-    : a.pg || a.redis
-      ? [a.pg, a.redis]
-      : [env('OTPKIT_PG_URL'), env('OTPKIT_REDIS_URL')];
-  const opened = await openStore({ pg, redis }); // both URLs: an error, choose one
+  const urls = a.pg || a.redis ? a : { pg: env('OTPKIT_PG_URL'), redis: env('OTPKIT_REDIS_URL') };
+  const opened = await openStore(a.memory ? {} : { pg: urls.pg, redis: urls.redis });
   const { store, name: storeName } = opened;
-  const options = { port, host: a.host, store, storeName, admins: a.admin ?? [] };
+  const options = { port, host: a.host, store, storeName, admins: a.admin };
   const app = await startServer({ ...options, delivery: { smtpUrl: env('OTPKIT_SMTP_URL') } });
   console.log(`otpkit demo listening on ${app.url} (otpkit state: ${storeName} store)`);
   const stop = (): void => {
     console.log('shutting down');
-    void app
-      .close()
-      .then(opened.close)
-      .finally(() => process.exit(0));
+    void app.close().then(opened.close).finally(process.exit);
   };
   process.once('SIGINT', stop).once('SIGTERM', stop);
 }
-
-// Run directly (a bundled copy): start the CLI.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
   main(process.argv.slice(2)).catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);

@@ -1,64 +1,57 @@
 /**
- * Who the browser is: its cookies, and signed-in sessions in memory, in a bounded pool that evicts
- * no one. A pending sign-in and notices are sealed cookies and CSRF tokens are HMACs: a request
- * without a session stores nothing.
+ * Cookies, and signed-in sessions in a bounded pool that evicts no one. Pending sign-ins and
+ * notices are sealed cookies, CSRF tokens HMACs: a request without a session stores nothing.
  * @module
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Flash } from './html.js';
+import type { Notice } from './html.js';
 
-/** A request's cookies; `set` without `maxAgeS` lasts the browser session, `0` deletes. */
-export type Jar = {
+export interface Jar {
   get(key: string): string | undefined;
-  set(k: string, v: string, maxAgeS?: number): void;
-};
+  set(key: string, value: string, maxAgeS?: number): void;
+  drop(key: string): void;
+}
 /** Cookies `HttpOnly; SameSite=Lax; Path=/`; `secure` (behind HTTPS) adds `Secure` and `__Host-`. */
 export function cookieJar(req: IncomingMessage, res: ServerResponse, secure: boolean): Jar {
   const name = (key: string): string => `${secure ? '__Host-' : ''}otpkit_demo_${key}`;
   const pairs = (req.headers.cookie ?? '').split(/;\s*/).map((p) => p.split('=', 2));
   const got = new Map(pairs as [string, string][]);
   const out = new Map<string, string>();
-  return {
+  const jar: Jar = {
     get: (key) => got.get(name(key)),
     set(key, value, maxAgeS) {
       const age = maxAgeS === undefined ? '' : `; Max-Age=${Math.max(0, Math.floor(maxAgeS))}`;
       const attrs = `Path=/; HttpOnly; SameSite=Lax${age}${secure ? '; Secure' : ''}`;
-      out.set(key, `${name(key)}=${value}; ${attrs}`);
-      res.setHeader('Set-Cookie', [...out.values()]);
+      res.setHeader('Set-Cookie', [...out.set(key, `${name(key)}=${value}; ${attrs}`).values()]);
     },
+    drop: (key) => void (got.has(name(key)) && jar.set(key, '', 0)), // only one the browser has
   };
+  return jar;
 }
-
 /** Password right, second factor pending: it grants the code form and nothing else. */
 export interface Pending {
   readonly userId: string;
   readonly challengeId: string;
   readonly expiresAt: number;
-  /** The email factors a code may be sent to: never an address, only its hint. */
-  readonly emails: readonly { readonly id: string; readonly hint: string }[];
+  readonly emails: readonly { readonly id: string; readonly hint: string | null }[]; // no address
 }
 export interface UserSession {
   readonly id: string;
   readonly userId: string;
   readonly createdAt: number;
   seenAt: number;
-  /** A factor being set up: its id (otpkit shows its key again); for email, where its code went. */
+  /** A device being set up: otpkit keeps it (and its key); for email, where its code went. */
   setup?: { readonly factorId: string; readonly label: string; readonly hint?: string } | undefined;
-  /** Recovery codes, shown until the user says they saved them. */
-  codes?: readonly string[] | undefined;
+  codes?: readonly string[] | undefined; // recovery codes, shown until the user saved them
 }
-
-type Ended = 'session' | 'pending';
+export type Loaded = { session?: UserSession; pending?: Pending; ended?: 'session' | 'pending' };
 const IDLE_MS = 30 * 60_000;
 const MAX_AGE_MS = 12 * 3_600_000;
 const PER_USER = 20; // beyond this, a user's own oldest session makes room for the new one
 const token = (): string => randomBytes(32).toString('base64url');
-const same = (a: string, b: string): boolean => {
-  const [x, y] = [Buffer.from(a), Buffer.from(b)];
-  return x.length === y.length && timingSafeEqual(x, y);
-};
-
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const same = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b));
 export class Sessions {
   private readonly all = new Map<string, UserSession>();
   private readonly key = randomBytes(32);
@@ -66,16 +59,16 @@ export class Sessions {
     private readonly now: () => number,
     private readonly limit = 50_000,
   ) {}
-
+  count = (): number => this.all.size;
   private mac = (s: string): string => createHmac('sha256', this.key).update(s).digest('base64url');
-  /** A cookie value holding `value` that only this process could have made. */
-  private seal(value: unknown): string {
+  // Sealed: only this process could have made it, under that cookie name only.
+  private seal(jar: Jar, key: string, value: unknown, maxAgeS: number): void {
     const body = Buffer.from(JSON.stringify(value)).toString('base64url');
-    return `${body}.${this.mac(`sealed:${body}`)}`;
+    jar.set(key, `${body}.${this.mac(`sealed:${key}:${body}`)}`, maxAgeS);
   }
-  private open<T>(sealed = ''): T | undefined {
-    const [body = '', mac = ''] = sealed.split('.');
-    if (!same(this.mac(`sealed:${body}`), mac)) return undefined;
+  private open<T>(jar: Jar, key: string): T | undefined {
+    const [body = '', mac = ''] = (jar.get(key) ?? '').split('.');
+    if (!same(this.mac(`sealed:${key}:${body}`), mac)) return undefined;
     return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T;
   }
   private dead = (s: UserSession, now = this.now()): boolean =>
@@ -85,72 +78,54 @@ export class Sessions {
     jar.set('sid', s.id);
     return s;
   }
-
-  /** The live session or pending sign-in; `ended` if the cookie names one that just ended. */
-  load(jar: Jar): { session: UserSession | null; pending: Pending | null; ended: Ended | null } {
+  load(jar: Jar): Loaded {
     const now = this.now();
     const s = this.all.get(jar.get('sid') ?? '');
-    if (s !== undefined && !this.dead(s, now)) {
-      s.seenAt = now;
-      return { session: s, pending: null, ended: null };
-    }
-    if (s !== undefined) this.all.delete(s.id); // a dead one stays until met, or the pool is full
-    if (jar.get('sid') !== undefined) jar.set('sid', '', 0); // unknown or dead: forgotten
-    const p = this.open<Pending>(jar.get('pending'));
-    if (p !== undefined && p.expiresAt > now) return { session: null, pending: p, ended: null };
-    if (jar.get('pending') !== undefined) jar.set('pending', '', 0);
-    return { session: null, pending: null, ended: s ? 'session' : p ? 'pending' : null };
+    if (s && !this.dead(s, now)) return { session: Object.assign(s, { seenAt: now }) };
+    if (s) this.all.delete(s.id); // a dead one stays until met, or the pool is full
+    jar.drop('sid');
+    const p = this.open<Pending>(jar, 'pending');
+    if (p && p.expiresAt > now) return { pending: p };
+    jar.drop('pending');
+    return s ? { ended: 'session' } : p ? { ended: 'pending' } : {};
   }
-
-  /** A new session (a new id: no fixation) in place of the browser's; `null` if the pool is full. */
-  signIn(jar: Jar, userId: string, old: UserSession | null): UserSession | null {
-    this.end(jar, old);
+  /** A new session (a new id: no fixation) in place of the browser's; none if the pool is full. */
+  signIn(jar: Jar, userId: string): UserSession | undefined {
+    this.end(jar);
     const mine = [...this.all.values()].filter((x) => x.userId === userId); // oldest first
-    for (const x of mine.slice(0, Math.max(0, mine.length + 1 - PER_USER))) this.all.delete(x.id);
+    for (const x of mine.slice(0, 1 - PER_USER)) this.all.delete(x.id);
     if (this.all.size >= this.limit)
       for (const x of this.all.values()) if (this.dead(x)) this.all.delete(x.id);
-    if (this.all.size >= this.limit) return null;
+    if (this.all.size >= this.limit) return undefined;
     return this.add(jar, { id: token(), userId, createdAt: this.now(), seenAt: this.now() });
   }
-  /** The pending sign-in, in place of whatever session the browser had. */
-  startPending(jar: Jar, p: Pending, old: UserSession | null): void {
-    this.end(jar, old);
-    jar.set('pending', this.seal(p), (p.expiresAt - this.now()) / 1000);
+  startPending(jar: Jar, p: Pending): void {
+    this.end(jar);
+    this.seal(jar, 'pending', p, (p.expiresAt - this.now()) / 1000);
   }
-  /** The same session under a new id (and so a new CSRF token). */
   rotate(jar: Jar, s: UserSession): UserSession {
     this.all.delete(s.id);
     return this.add(jar, { ...s, id: token() });
   }
-  /** Ends the session and any pending sign-in. */
-  end(jar: Jar, s: UserSession | null): void {
-    if (s !== null) this.all.delete(s.id);
-    jar.set('sid', '', 0);
-    jar.set('pending', '', 0);
+  end(jar: Jar): void {
+    this.all.delete(jar.get('sid') ?? '');
+    jar.drop('sid');
+    jar.drop('pending');
   }
-
-  /** The CSRF token of a page's forms: bound to the session, or to a visitor cookie (made if need be). */
-  csrf(jar: Jar, s: UserSession | null, make = true): string {
-    if (s !== null) return this.mac(`csrf:session:${s.id}`);
+  /** The CSRF token of a page's forms: the session's, or a visitor cookie's (made if need be). */
+  csrf(jar: Jar, s: UserSession | undefined, make = true): string {
+    if (s) return this.mac(`csrf:session:${s.id}`);
     let nonce = jar.get('visitor') ?? '';
     if (make && !/^[\w-]{43}$/.test(nonce)) jar.set('visitor', (nonce = token()));
     return nonce === '' ? '' : this.mac(`csrf:visitor:${nonce}`);
   }
-  csrfValid(jar: Jar, s: UserSession | null, got: string): boolean {
+  csrfValid(jar: Jar, s: UserSession | undefined, got: string): boolean {
     const want = this.csrf(jar, s, false); // '' without a visitor cookie: nothing matches
     return want !== '' && same(want, got);
   }
-
-  /** A notice for the browser's next page, in a sealed cookie. */
-  setFlash(jar: Jar, flash: Flash): void {
-    jar.set('flash', this.seal(flash), 60);
-  }
-  takeFlash(jar: Jar): Flash | undefined {
-    const sealed = jar.get('flash');
-    if (sealed !== undefined) jar.set('flash', '', 0);
-    return this.open<Flash>(sealed);
-  }
-  get size(): number {
-    return this.all.size;
+  flash = (jar: Jar, notice: Notice): void => this.seal(jar, 'flash', notice, 60);
+  takeFlash(jar: Jar): Notice | undefined {
+    jar.drop('flash');
+    return this.open<Notice>(jar, 'flash');
   }
 }
