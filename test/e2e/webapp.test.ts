@@ -293,6 +293,26 @@ describe('webapp over HTTP: headers, cookies, CSRF', () => {
       body: '{}',
     });
     expect(json.status).toBe(415);
+    // Each field has a bound, in a form and in a query alike, checked before anything else.
+    const long = async (method: string, path: string, fields: Record<string, string>) => {
+      const q = method === 'GET' ? `?${new URLSearchParams(fields)}` : '';
+      const r = await fetch(`${app.url}${path}${q}`, {
+        method,
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        ...(method === 'POST' && { body: new URLSearchParams(fields).toString() }),
+      });
+      return [r.status, await r.text()];
+    };
+    const tooLong = [400, 'A field is too long.'];
+    expect(await long('POST', '/login', { username: 'u'.repeat(65), password: PASSWORD })).toEqual(
+      tooLong,
+    );
+    expect(await long('POST', '/login', { username: 'u', password: 'p'.repeat(1025) })).toEqual(
+      tooLong,
+    );
+    expect(await long('GET', '/devices/add', { kind: 'k'.repeat(257) })).toEqual(tooLong);
+    expect((await long('GET', '/devices/add', { kind: 'k'.repeat(256) }))[0]).toBe(303);
     await c.get('/signup');
     const ok = await c.post('/signup', form);
     expect(ok.location).toBe('/');

@@ -52,7 +52,7 @@ export interface Ctx extends App, Loaded {
   readonly url: string; // path and query
   readonly cookies: Jar;
   csrf(): string; // for the page's forms
-  field(name: string): string; // a form field (1024 characters at most) or query parameter, or ''
+  field(name: string): string; // a form field or query parameter (within MAX_FIELD), or ''
   code(): string; // the `code` field, without spaces and dashes
   render(body: Html): void; // `body` starts with its `<h1>`, the page's title
   redirect(to: string, kind?: Notice[0], text?: string): void; // 303, and the next page's notice
@@ -92,9 +92,12 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | [number
   let body = '';
   for await (const chunk of req.setEncoding('utf8'))
     if ((body += chunk).length > 16_384) return [413, 'Request too large.'];
-  const form = new URLSearchParams(body);
-  return [...form.values()].some((v) => v.length > 1024) ? [400, 'A field is too long.'] : form;
+  return new URLSearchParams(body);
 }
+// The longest value each field may have (no valid one is longer); any other field: 256.
+const MAX_FIELD: Readonly<Record<string, number>> = { username: 64, code: 64, password: 1024 };
+const tooLong = (fields: URLSearchParams): boolean =>
+  [...fields].some(([name, v]) => v.length > (MAX_FIELD[name] ?? 256));
 const ENDED = {
   session: 'Your session expired. Please sign in again.',
   pending: 'Your sign-in took too long. Enter your password again.',
@@ -108,6 +111,7 @@ async function dispatch(app: App, secure: boolean, req: IncomingMessage, res: Se
   if (r === undefined) return send(res, 404, 'Not found');
   const form = method === 'POST' ? await readForm(req) : url.searchParams;
   if (Array.isArray(form)) return send(res, ...form);
+  if (tooLong(form) || tooLong(url.searchParams)) return send(res, 400, 'A field is too long.');
   const cookies = cookieJar(req, res, secure);
   const loaded = app.sessions.load(cookies);
   const { session, pending, ended } = loaded;
@@ -179,6 +183,9 @@ export async function startServer(o: WebappOptions = {}): Promise<RunningWebapp>
     url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
     ephemeralKey: !hex,
     sessionCounts: () => ({ signedIn: sessions.count() }),
-    close: () => new Promise<void>((done) => server.close(() => done()).closeAllConnections()),
+    close: () =>
+      new Promise<void>((done, fail) =>
+        server.close((e) => (e ? fail(e) : done())).closeAllConnections(),
+      ),
   };
 }

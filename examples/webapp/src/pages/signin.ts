@@ -86,8 +86,10 @@ export const signInRoutes: Routes = {
     let remembered = '';
     if (c.field('remember') === 'yes') {
       const t = await c.tf.trustDevice({ userId, stepUpToken: r.stepUpToken, label: 'Browser' });
-      if (t.ok) c.cookies.set('trusted', t.token, 30 * DAY_S);
-      if (t.ok) remembered = ' This browser is remembered for 30 days.';
+      if (t.ok) {
+        c.cookies.set('trusted', t.token, 30 * DAY_S);
+        remembered = ' This browser is remembered for 30 days.';
+      }
     }
     const left = r.recoveryCodesRemaining;
     const text = left === undefined ? 'Signed in.' : `${RECOVERY} You have ${left} left.`;
