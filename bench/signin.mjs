@@ -10,6 +10,7 @@
  *   npm run bench:signin -- [--quick] [--rounds 8] [--seconds 0.2] [--inflight 1,32]
  *                           [--stores memory,sqlite,redis,postgres,d1] [--rows verify,baseline-a,...]
  *                           [--json out.json] [--profile PATH]
+ *                           [--autopipelining all|except-scripts]
  *
  * Defaults: 8 rounds of 0.2 s per row and concurrency (many short rounds: the medians resist a
  * busy machine better), stores memory,sqlite,redis,postgres (about 4 minutes on 2 cores).
@@ -17,6 +18,10 @@
  * 2f-known, baseline-b), about a minute. D1 only with `--stores …,d1`: each miniflare round
  * trip is an HTTP call into a local workerd, tens of ms on a small machine (try `--stores d1
  * --quick --rounds 1 --inflight 1,8`); it measures miniflare, not Cloudflare.
+ *
+ * `--autopipelining all`: the Redis client (otpkit's and the baselines') is made with ioredis's
+ * `enableAutoPipelining`, to measure what that option does to each side; `except-scripts` also
+ * sets `autoPipeliningIgnoredCommands: ['EVALSHA', 'EVAL']`, which leaves otpkit's commands out.
  *
  * Servers: its own redis-server (AOF, appendfsync everysec) and PostgreSQL (fsync and
  * synchronous_commit on), started on free ports in a temporary folder and stopped at the end
@@ -88,6 +93,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     profile: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    autopipelining: { type: 'string' },
   },
 });
 // --quick: 2 rounds of 0.2 s, the success rows only (no wrong-code or one-user rows).
@@ -95,6 +101,9 @@ const QUICK_ROWS = 'verify,baseline-a,baseline-a1,2f-new,2f-known,baseline-b';
 const ROUNDS = Number(args.rounds ?? (args.quick ? 2 : 8));
 const BATCH_SECONDS = Number(args.seconds ?? (args.quick ? 0.2 : 0.2));
 const INFLIGHT = args.inflight.split(',').map(Number);
+const AUTOPIPELINING = args.autopipelining;
+if (AUTOPIPELINING !== undefined && AUTOPIPELINING !== 'all' && AUTOPIPELINING !== 'except-scripts')
+  throw new Error('--autopipelining: all | except-scripts');
 const ONLY_ROWS = (args.rows ?? (args.quick ? QUICK_ROWS : undefined))?.split(',');
 const COUNT_SIGNINS = 12;
 const HOUR = 3_600_000;
@@ -688,6 +697,12 @@ const STORES = [
         lazyConnect: true,
         maxRetriesPerRequest: 1,
         enableOfflineQueue: false,
+        // --autopipelining: ioredis batches the commands of one tick into a pipeline (one at a
+        // time per connection), for otpkit and the baselines alike; 'except-scripts' leaves
+        // EVALSHA / EVAL (all that otpkit sends) out of it.
+        enableAutoPipelining: AUTOPIPELINING !== undefined,
+        autoPipeliningIgnoredCommands:
+          AUTOPIPELINING === 'except-scripts' ? ['EVALSHA', 'EVAL'] : [],
       });
       const probe = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await client.connect();
@@ -716,7 +731,7 @@ const STORES = [
       const srv = await info('server');
       const aof = await probe.config('GET', 'appendfsync');
       const appendonly = await probe.config('GET', 'appendonly');
-      const config = `Redis ${srv.redis_version} (${server.own ? 'own server' : server.url}), appendonly ${appendonly[1]}, appendfsync ${aof[1]}; ioredis ${version('ioredis')}, one connection`;
+      const config = `Redis ${srv.redis_version} (${server.own ? 'own server' : server.url}), appendonly ${appendonly[1]}, appendfsync ${aof[1]}; ioredis ${version('ioredis')}, one connection${AUTOPIPELINING === undefined ? '' : `, enableAutoPipelining${AUTOPIPELINING === 'all' ? '' : ' (EVALSHA and EVAL ignored)'}`}`;
       const bl = `bl:${RUN}:`;
       // Baselines: ioredis, one command per step, each sent when the last reply is in (no WATCH /
       // MULTI, no script, no pipeline). A: GET / INCR the counter, SET NX EX the step, DEL the

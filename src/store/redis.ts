@@ -96,7 +96,11 @@ export interface RedisStoreOptions {
    * (ioredis: `maxRetriesPerRequest: 1, enableOfflineQueue: false`; node-redis:
    * `disableOfflineQueue: true`) and connect it before use; the verifier also bounds each call
    * with `storeTimeoutMs`, and a command that timed out may still run later (an ambiguous
-   * outcome the contract treats as "not accepted": the user retries with the next code).
+   * outcome the contract treats as "not accepted": the user retries with the next code). With
+   * ioredis's `enableAutoPipelining`, also set `autoPipeliningIgnoredCommands: ['EVALSHA',
+   * 'EVAL']` (all the store sends): an auto-pipelined connection has one batch in flight at a
+   * time, which costs otpkit's scripts a quarter to a half of their throughput under load
+   * (measured with `bench/signin.mjs --autopipelining`).
    */
   readonly client: RedisClientLike;
   /** Prefix of every key (without `{` or `}`, at most 128 characters). @defaultValue 'otpkit:' */

@@ -370,6 +370,20 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
       },
     },
     {
+      // One batch in flight at a time, so 50 parallel calls go out as a few pipelines.
+      name: 'ioredis (enableAutoPipelining)',
+      tag: 'iop',
+      connect: async () => {
+        const c = new Redis(url, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 1,
+          enableAutoPipelining: true,
+        });
+        await c.connect();
+        return { client: c, close: async () => void (await c.quit()) };
+      },
+    },
+    {
       name: 'node-redis (RESP2)',
       tag: 'nr2',
       connect: async () => {
@@ -449,6 +463,38 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
     beforeAll(() => {
       store = createRedisStore({ client: raw, prefix });
       verifier = createVerifier({ store, now: () => T, recoveryHash: { logN: 10 } });
+    });
+
+    it("autoPipeliningIgnoredCommands: ['EVALSHA', 'EVAL'] leaves every command of the store out of ioredis's auto-pipeline", async () => {
+      const queued = async (
+        tag: string,
+        options: { enableAutoPipelining: boolean; autoPipeliningIgnoredCommands?: string[] },
+      ): Promise<number[]> => {
+        const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, ...options });
+        await c.connect();
+        try {
+          const s = createRedisStore({ client: c, prefix: `${BASE}pipe:` });
+          await c.script('FLUSH'); // the first call then falls back to EVAL
+          const sizes: number[] = [];
+          for (let i = 0; i < 2; i++) {
+            const call = s.attemptTotp(
+              attempt(`pipe-${tag}-${i}`, { now: T, step: STEP, policy: OPEN }),
+            );
+            sizes.push(c.autoPipelineQueueSize); // what the call queued, before it is sent
+            expect(await call).toEqual({ status: 'ok', delta: 0 });
+          }
+          return sizes;
+        } finally {
+          await c.quit();
+        }
+      };
+      expect(await queued('all', { enableAutoPipelining: true })).toEqual([1, 1]);
+      expect(
+        await queued('ignored', {
+          enableAutoPipelining: true,
+          autoPipeliningIgnoredCommands: ['EVALSHA', 'EVAL'],
+        }),
+      ).toEqual([0, 0]);
     });
 
     it('concurrent regenerations through a verifier: one set is stored, the others throw ERR_CONFLICT', async () => {
