@@ -95,3 +95,60 @@ export async function expectOneRegenerationWins(
   expect((await verifier.redeemRecoveryCode({ userId, code: codes[0] as string })).ok).toBe(true);
   expect((await verifier.redeemRecoveryCode({ userId, code: first[0] as string })).ok).toBe(false);
 }
+
+/**
+ * On a real store, a bad per-call `now` is misuse, thrown before the store is read or anything
+ * counted (never an `ERR_STORE*`), even while the account is backing off; a fractional `now` is
+ * floored, so nothing stored is corrupted and later calls still work.
+ */
+export async function expectPerCallNowValidated(
+  store: import('../src/store/types.js').OtpStore,
+  createVerifier: typeof import('../src/verifier/verifier.js').createVerifier,
+  generateTOTP: typeof import('../src/totp.js').generateTOTP,
+  userId: string,
+): Promise<void> {
+  const T = 1_700_000_000_000;
+  const secret = Uint8Array.from({ length: 20 }, (_, i) => i + 1);
+  const throttle = { freeFailures: 0, baseDelayMs: 60_000 };
+  const v = createVerifier({ store, now: () => T, throttle, recoveryHash: { logN: 10 } });
+  await v.issueRecoveryCodes({ userId, count: 2 });
+  const code = 'K7QM-4X2P-9D3R-TB8W';
+  expect(await v.redeemRecoveryCode({ userId, code })).toEqual({ ok: false, reason: 'invalid' });
+  const token = generateTOTP(secret, { now: T });
+  const bad: [unknown, typeof TypeError][] = [
+    [Number.NaN, TypeError],
+    ['123', TypeError],
+    [Number.POSITIVE_INFINITY, TypeError],
+    [-1, RangeError],
+  ];
+  for (const [now, type] of bad) {
+    const calls = [
+      v.redeemRecoveryCode({ userId, code, now } as never),
+      v.verifyTOTP({ userId, secret, token, now } as never),
+      v.throttleStatus(userId, 'recovery', { now } as never),
+    ];
+    for (const call of calls) {
+      const e = await call.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(type);
+      expect(codeOf(e)).toBe(type === TypeError ? 'ERR_TIME_TYPE' : 'ERR_TIME_RANGE');
+    }
+  }
+  // Nothing was counted: still the one failure, still backing off.
+  expect(await v.throttleStatus(userId, 'recovery')).toEqual({
+    failures: 1,
+    locked: false,
+    retryAfterMs: 60_000,
+  });
+  expect(await v.verifyTOTP({ userId, secret, token, now: T + 0.5 })).toMatchObject({ ok: true });
+  expect(await v.verifyTOTP({ userId, secret, token, now: T + 1.5 })).toEqual({
+    ok: false,
+    reason: 'replayed',
+  });
+  // The replay counted one failure, stored at a whole millisecond and read back as one.
+  const otp = await v.throttleStatus(userId, 'otp', { now: T + 1.75 });
+  expect(otp.failures).toBe(1);
+  expect(Number.isInteger(otp.retryAfterMs)).toBe(true);
+}

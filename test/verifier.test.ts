@@ -7,11 +7,12 @@ import {
   generateTOTP,
   OtpkitError,
   type OtpStore,
+  type ThrottleScope,
   type Verifier,
   type VerifierEvent,
 } from '../src/index.js';
 import { faultyStore } from '../src/testing.js';
-import { expectOneRegenerationWins } from './_helpers.js';
+import { expectOneRegenerationWins, expectPerCallNowValidated } from './_helpers.js';
 
 const T = Date.UTC(2031, 5, 1, 12, 0, 0);
 const secret = new Uint8Array(20).map((_, i) => 255 - i);
@@ -453,6 +454,10 @@ describe('createVerifier: recovery codes', () => {
     await expectOneRegenerationWins(createMemoryStore(), createVerifier, 'racer');
   });
 
+  it('a bad per-call now while backing off is misuse and counts nothing; a fractional one corrupts nothing', async () => {
+    await expectPerCallNowValidated(createMemoryStore(), createVerifier, generateTOTP, 'bad-now');
+  });
+
   it('regeneration replaces the whole set and keeps failure counts', async () => {
     const ctx = setup({ throttle: { freeFailures: 10 } });
     const old = await ctx.verifier.issueRecoveryCodes({ userId: 'a', count: 3 });
@@ -857,6 +862,22 @@ describe('createVerifier: every `now` is validated the same way, before anything
 });
 
 describe('createVerifier: throttle scopes are checked', () => {
+  it('types the scope as the union of the real ones, so a typo does not compile either', () => {
+    // Checked by `npm run typecheck`: a `false` here does not compile.
+    type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+    type Scope<M extends 'unlock' | 'throttleStatus'> = Parameters<Verifier[M]>[1];
+    const exact: [
+      Same<ThrottleScope, 'otp' | 'recovery'>,
+      Same<Scope<'unlock'>, ThrottleScope | undefined>,
+      Same<Scope<'throttleStatus'>, ThrottleScope | undefined>,
+    ] = [true, true, true];
+    expect(exact).toEqual([true, true, true]);
+    const v = createVerifier({ now: () => T });
+    // @ts-expect-error 'OTP' is not a ThrottleScope (`npm run typecheck` fails if it compiles)
+    const typo = (): Promise<void> => v.unlock('a', 'OTP');
+    expect(typo).toBeTypeOf('function');
+  });
+
   for (const scope of ['OTP', 'recvery', '', 'default', 'otp ']) {
     it(`refuses scope ${JSON.stringify(scope)} in unlock and throttleStatus`, async () => {
       const v = createVerifier({ now: () => T });

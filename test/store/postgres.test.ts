@@ -25,7 +25,7 @@ import { decodeBase32 } from '../../src/base32.js';
 import { createTwoFactor } from '../../src/twofactor/twofactor.js';
 import { generateTOTP } from '../../src/totp.js';
 import { createVerifier, OTP_SCOPE, RECOVERY_SCOPE } from '../../src/verifier/verifier.js';
-import { expectOneRegenerationWins } from '../_helpers.js';
+import { expectOneRegenerationWins, expectPerCallNowValidated } from '../_helpers.js';
 import { describeWithEnv } from './_servers.js';
 import { counting, dropPrefix, like, ownedBy, prefixes, TABLES } from './postgres.helpers.js';
 import { purgeCases, type PurgeTarget } from './purge.shared.js';
@@ -186,6 +186,11 @@ describeWithEnv('OTPKIT_PG_URL', 'PostgreSQL store', (url) => {
 
   it('concurrent regenerations through a verifier on a pg.Pool: one set is stored, the others throw ERR_CONFLICT', async () => {
     await expectOneRegenerationWins((await fresh()).store, createVerifier, 'regen-race');
+  });
+
+  it('a bad per-call now is TypeError/RangeError, never ERR_STORE; a fractional one corrupts nothing', async () => {
+    const { store } = await fresh();
+    await expectPerCallNowValidated(store, createVerifier, generateTOTP, 'bad-now');
   });
 
   it('works on a single pg.Client, one call at a time (pg deprecates concurrent queries on one Client)', async () => {

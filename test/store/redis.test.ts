@@ -20,7 +20,7 @@ import { generateTOTP } from '../../src/totp.js';
 import { createTwoFactor, type TwoFactor } from '../../src/twofactor/twofactor.js';
 import type { Verifier } from '../../src/verifier/types.js';
 import { createVerifier } from '../../src/verifier/verifier.js';
-import { expectOneRegenerationWins } from '../_helpers.js';
+import { expectOneRegenerationWins, expectPerCallNowValidated } from '../_helpers.js';
 import { describeWithEnv } from './_servers.js';
 import { runOracle } from './redis-oracle.js';
 import { attempt, stepUpSettle } from './records.js';
@@ -499,6 +499,10 @@ describeWithEnv('OTPKIT_REDIS_URL', 'Redis store (real server)', (url) => {
 
     it('concurrent regenerations through a verifier: one set is stored, the others throw ERR_CONFLICT', async () => {
       await expectOneRegenerationWins(store, createVerifier, 'regen-race');
+    });
+
+    it('a bad per-call now is TypeError/RangeError, never ERR_STORE; a fractional one corrupts nothing', async () => {
+      await expectPerCallNowValidated(store, createVerifier, generateTOTP, 'bad-now');
     });
 
     it('one round trip per TOTP attempt, per phase and per new challenge, with or without the userId', async () => {
