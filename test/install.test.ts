@@ -2,10 +2,10 @@
  * The README's install steps, for real: `npm pack` this repository, install the tarball into an
  * empty project, and use the package from there as an app would, through the ESM and CommonJS
  * builds, every subpath and the `otpkit` command. Needs the built dist/ (`npm run build`, which
- * `npm ci` runs); the pack itself runs without scripts so that it never rebuilds dist/ while other
- * test files use it.
+ * `npm test` runs first); the pack itself runs without scripts so that it never rebuilds dist/
+ * while other test files use it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ const npm = (args: string[], cwd: string): string =>
 describe('installing the packed tarball into an empty project (README "Install")', () => {
   let work = '';
   let app = '';
+  let installWarnings = '';
 
   beforeAll(() => {
     if (!existsSync(join(ROOT, 'dist/index.js')))
@@ -41,7 +42,13 @@ describe('installing the packed tarball into an empty project (README "Install")
       JSON.stringify({ name: 'your-app', version: '1.0.0', private: true }),
     );
     // --prefer-offline: @noble/hashes normally comes from npm's cache, filled by `npm ci`.
-    npm(['install', `../${TARBALL}`, '--prefer-offline', '--no-audit', '--no-fund'], app);
+    const install = spawnSync(
+      'npm',
+      ['install', `../${TARBALL}`, '--prefer-offline', '--no-audit', '--no-fund'],
+      { cwd: app, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } },
+    );
+    if (install.status !== 0) throw new Error(`npm install failed:\n${install.stderr}`);
+    installWarnings = install.stderr;
   }, 180_000);
 
   afterAll(() => {
@@ -52,6 +59,16 @@ describe('installing the packed tarball into an empty project (README "Install")
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     expect(readme).toContain('npm ci && npm pack');
     expect(readme).toContain(`npm install ../otpkit/${TARBALL}`);
+  });
+
+  it('ships no install-time script, so npm has nothing to warn about or to approve', () => {
+    const installed = JSON.parse(
+      readFileSync(join(app, 'node_modules/otpkit/package.json'), 'utf8'),
+    ) as { scripts?: Record<string, string> };
+    // npm runs these when a package is installed (`prepare` too, for a tarball or git dependency).
+    const lifecycle = ['preinstall', 'install', 'postinstall', 'prepare'];
+    expect(Object.keys(installed.scripts ?? {}).filter((k) => lifecycle.includes(k))).toEqual([]);
+    expect(installWarnings).not.toContain('install-scripts');
   });
 
   it('works from ESM, with every subpath', () => {
