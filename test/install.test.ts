@@ -18,12 +18,16 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   version: string;
 };
 const TARBALL = `${pkg.name}-${pkg.version}.tgz`;
-const npm = (args: string[], cwd: string): string =>
-  execFileSync('npm', args, {
+/** Runs npm and returns what it printed on stderr (its warnings); throws if it fails. */
+function npm(args: string[], cwd: string): string {
+  const run = spawnSync('npm', args, {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, npm_config_update_notifier: 'false' },
   });
+  if (run.status !== 0) throw new Error(`npm ${args[0]} failed:\n${run.stderr}`);
+  return run.stderr;
+}
 
 describe('installing the packed tarball into an empty project (README "Install")', () => {
   let work = '';
@@ -42,13 +46,10 @@ describe('installing the packed tarball into an empty project (README "Install")
       JSON.stringify({ name: 'your-app', version: '1.0.0', private: true }),
     );
     // --prefer-offline: @noble/hashes normally comes from npm's cache, filled by `npm ci`.
-    const install = spawnSync(
-      'npm',
+    installWarnings = npm(
       ['install', `../${TARBALL}`, '--prefer-offline', '--no-audit', '--no-fund'],
-      { cwd: app, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } },
+      app,
     );
-    if (install.status !== 0) throw new Error(`npm install failed:\n${install.stderr}`);
-    installWarnings = install.stderr;
   }, 180_000);
 
   afterAll(() => {
